@@ -1,0 +1,11 @@
+/**
+ * cellfit — cell-friendly helpers for training TensorFlow.js models in notebooks.
+ * This file only re-exports; each concept lives in its own module.
+ */
+export { tf, ready, setBackend, backendInfo, BACKENDS } from './backend';
+export type { BackendName, BackendInfo } from './backend';
+export { Rng, setSeed, getSeed } from './random';
+export type { Seed, RngState } from './random';
+export { CellfitError, setWarningHandler, captureWarnings } from './errors';
+export type { WarningHandler } from './errors';
+export type { Tabular, Row, Column, Columns } from './data';
