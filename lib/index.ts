@@ -4,8 +4,11 @@
  */
 export { tf, ready, setBackend, backendInfo, BACKENDS } from './backend';
 export type { BackendName, BackendInfo } from './backend';
-export { Rng, setSeed, getSeed } from './random';
+export { Rng, setSeed, getSeed, unseedMathRandom } from './random';
+export type { SetSeedOptions } from './random';
 export type { Seed, RngState } from './random';
 export { CellfitError, setWarningHandler, captureWarnings } from './errors';
 export type { WarningHandler } from './errors';
 export type { Tabular, Row, Column, Columns } from './data';
+export { currentSession, setSessionProvider, JUPYTER_DISPLAY } from './session';
+export type { MimeBundle, DisplayHandle, NotebookSession } from './session';

@@ -90,14 +90,40 @@ export class Rng {
 }
 
 let globalSeed: Seed = 0;
+const nativeMathRandom = Math.random;
+
+/** Options of {@link setSeed}. */
+export interface SetSeedOptions {
+  /**
+   * Also replace `Math.random` with a generator seeded from `seed`. tfjs draws the seeds of its
+   * weight initialisers and dropout masks from `Math.random`, so this is what makes a model built
+   * twice start from the same weights — and lets a re-run script or cell find its run again.
+   * Defaults to true.
+   */
+  readonly mathRandom?: boolean;
+}
 
 /**
- * Sets the seed that cellfit uses wherever a call gives none (`split`, `train`, ...). The default
- * is 0, so that re-running a notebook reproduces it; the kernel's `%seed N` magic calls this.
+ * Seeds everything random in one call, as Keras' `set_random_seed` does for Python, NumPy and
+ * TensorFlow: cellfit's default seed (used by `split`, `train`, ... when a call gives none; 0 until
+ * set) and, unless `mathRandom: false`, `Math.random` itself. The kernel's `%seed N` calls this.
+ *
+ * @example
+ * setSeed(42);
+ * const model = buildModel();   // the same initial weights on every run
  */
-export function setSeed(seed: Seed): void {
+export function setSeed(seed: Seed, { mathRandom = true }: SetSeedOptions = {}): void {
   checkSeed(seed, 'setSeed()');
   globalSeed = seed;
+  if (mathRandom) {
+    const rng = new Rng(`Math.random:${seed}`);
+    Math.random = () => rng.random();
+  }
+}
+
+/** Gives `Math.random` back its native, unseeded generator. */
+export function unseedMathRandom(): void {
+  Math.random = nativeMathRandom;
 }
 
 /** The seed used where a call gives none (see {@link setSeed}). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Rng, getSeed, setSeed } from '../../lib/random';
+import { Rng, getSeed, setSeed, unseedMathRandom } from '../../lib/random';
 import { throwsWith } from '../helpers';
 
 describe('Rng', () => {
@@ -80,11 +80,32 @@ describe('Rng', () => {
   it('setSeed(n) sets the seed used when none is given', () => {
     const before = getSeed();
     try {
-      setSeed(123);
+      setSeed(123, { mathRandom: false });
       assert.equal(new Rng().random(), new Rng(123).random());
       throwsWith(() => setSeed(Infinity), 'setSeed(): `seed` must be a finite number or a string. Received: seed=Infinity.');
     } finally {
-      setSeed(before);
+      setSeed(before, { mathRandom: false });
+    }
+  });
+
+  it('setSeed(n) seeds Math.random, so tfjs initialisers give the same weights twice', () => {
+    const before = getSeed();
+    const { tf } = require('../../lib/backend') as typeof import('../../lib/backend');
+    const initialWeights = () => {
+      const layer = tf.layers.dense({ units: 3, inputShape: [4] });
+      tf.sequential({ layers: [layer] });
+      return Array.from(layer.getWeights()[0].dataSync());
+    };
+    try {
+      setSeed(5);
+      const first = [Math.random(), ...initialWeights()];
+      setSeed(5);
+      assert.deepEqual([Math.random(), ...initialWeights()], first);
+      unseedMathRandom();
+      assert.notDeepEqual([Math.random(), ...initialWeights()], first);
+    } finally {
+      unseedMathRandom();
+      setSeed(before, { mathRandom: false });
     }
   });
 });

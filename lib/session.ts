@@ -1,0 +1,44 @@
+/**
+ * The seam between the toolkit and the notebook it runs in. The cellfit kernel installs a session
+ * provider; the toolkit asks it for the running cell's display sink and interrupt signal. Outside a
+ * notebook (plain Node, mocha) there is no session, and helpers fall back to the terminal.
+ *
+ * The provider lives on a global symbol rather than in a module variable so that a notebook that
+ * loads another copy of cellfit (say, from its own node_modules) still finds the kernel.
+ */
+
+/** A MIME bundle, as in Jupyter's display_data: `{ 'text/plain': '...', 'text/html': '...' }`. */
+export interface MimeBundle {
+  readonly [mimeType: string]: unknown;
+}
+
+/** A shown output that can be replaced in place (Jupyter's display_id / update_display_data). */
+export interface DisplayHandle {
+  update(bundle: MimeBundle): void;
+}
+
+/** What the running notebook cell offers the toolkit. */
+export interface NotebookSession {
+  /** Shows `bundle` in the output of the cell that is running now and returns a handle to update it. */
+  display(bundle: MimeBundle): DisplayHandle;
+  /** Aborted when the user interrupts the running cell; long work (training) stops at the next step. */
+  readonly signal?: AbortSignal;
+}
+
+/** The method an object implements to choose how a notebook shows it (the Deno convention). */
+export const JUPYTER_DISPLAY: unique symbol = Symbol.for('Jupyter.display');
+
+const PROVIDER = Symbol.for('cellfit.session');
+
+type SessionProvider = () => NotebookSession | undefined;
+
+/** The session of the running cell, or `undefined` outside a notebook. */
+export function currentSession(): NotebookSession | undefined {
+  const provider = (globalThis as Record<symbol, SessionProvider | undefined>)[PROVIDER];
+  return provider?.();
+}
+
+/** Installs (or, with `undefined`, removes) the session provider; the kernel calls this at start. */
+export function setSessionProvider(provider: SessionProvider | undefined): void {
+  (globalThis as Record<symbol, SessionProvider | undefined>)[PROVIDER] = provider;
+}
