@@ -23,6 +23,11 @@ export interface NotebookSession {
   display(bundle: MimeBundle): DisplayHandle;
   /** Aborted when the user interrupts the running cell; long work (training) stops at the next step. */
   readonly signal?: AbortSignal;
+  /**
+   * Told about every run `train()` returns while the cell runs, so the kernel can collect them
+   * (the `%%sweep` magic tabulates its trials this way).
+   */
+  reportRun?(run: unknown): void;
 }
 
 /** The method an object implements to choose how a notebook shows it (the Deno convention). */
