@@ -12,3 +12,7 @@ export type { WarningHandler } from './errors';
 export type { Tabular, Row, Column, Columns } from './data';
 export { currentSession, setSessionProvider, JUPYTER_DISPLAY } from './session';
 export type { MimeBundle, DisplayHandle, NotebookSession } from './session';
+export { split } from './split';
+export type { SplitOptions, SplitResult, SplitSummary, PartName } from './split';
+export { tabulateInputSpace, InputSpace } from './tabulate';
+export type { Axes, AxisSpec, RangeSpec, Point, Label, TabulateOptions, SpaceBatch, SpaceEvaluation, WorstPoint, Predictor } from './tabulate';
