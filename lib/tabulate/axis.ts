@@ -169,6 +169,8 @@ export class ListAxis extends Axis {
   private readonly positions: Map<number | string, number>;
   private readonly encoding: CategoricalEncoding;
   private readonly numericFeatures?: Float32Array;
+  /** Each value's encoded row, per mode: the fast path of `fill` copies from here. */
+  private readonly encoded = new Map<FillMode, Float32Array>();
 
   constructor(name: string, values: readonly unknown[], encoding: CategoricalEncoding, normalize: boolean) {
     const checked = checkList(name, values);
@@ -206,6 +208,32 @@ export class ListAxis extends Axis {
 
   width(mode: FillMode): number {
     return mode === 'features' && this.categorical && this.encoding === 'onehot' ? this.length : 1;
+  }
+
+  override fill(out: Float32Array, width: number, column: number, start: number, count: number, stride: number, mode: FillMode): void {
+    if (stride !== 1) {
+      super.fill(out, width, column, start, count, stride, mode);
+      return;
+    }
+    // The fastest axis changes at every point: copy each point's encoded row from a table.
+    const span = this.width(mode);
+    const table = this.encodedTable(mode, span);
+    let k = start % this.length;
+    for (let i = 0, offset = column; i < count; i++, offset += width) {
+      const from = k * span;
+      for (let c = 0; c < span; c++) out[offset + c] = table[from + c];
+      if (++k === this.length) k = 0;
+    }
+  }
+
+  private encodedTable(mode: FillMode, span: number): Float32Array {
+    let table = this.encoded.get(mode);
+    if (!table) {
+      table = new Float32Array(this.length * span);
+      for (let k = 0; k < this.length; k++) this.write(k, table, k * span, mode);
+      this.encoded.set(mode, table);
+    }
+    return table;
   }
 
   write(k: number, out: Float32Array, offset: number, mode: FillMode): void {
