@@ -15,4 +15,6 @@ export type { MimeBundle, DisplayHandle, NotebookSession } from './session';
 export { split } from './split';
 export type { SplitOptions, SplitResult, SplitSummary, PartName } from './split';
 export { tabulateInputSpace, InputSpace } from './tabulate';
-export type { Axes, AxisSpec, RangeSpec, Point, Label, TabulateOptions, SpaceBatch, SpaceEvaluation, WorstPoint, Predictor } from './tabulate';
+export type { Axes, AxisSpec, AxisInfo, RangeSpec, Point, Label, TabulateOptions, SpaceBatch, SpaceEvaluation, WorstPoint, Predictor } from './tabulate';
+export { showFigure, figureBundle, standalonePage, PLOTLY_MIME, spaceFigure } from './plots';
+export type { PlotlyFigure, ChartHandle, SpacePlotOptions, SpaceFigure } from './plots';

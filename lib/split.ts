@@ -6,6 +6,7 @@ import type { ColumnTable } from 'arquero';
 import { viewData, type DataView, type Row, type Tabular } from './data';
 import { fail, formatValue, warn } from './errors';
 import { checkSeed, getSeed, Rng, type Seed } from './random';
+import { JUPYTER_DISPLAY, type MimeBundle } from './session';
 import { InputSpace } from './tabulate';
 import { murmur3 } from './util/murmur3';
 
@@ -97,6 +98,7 @@ export function split<T extends Tabular | InputSpace, const O extends SplitOptio
   const result: Record<string, unknown> = {};
   for (const [p, name] of parts.names.entries()) result[name] = view.take(assignment.indices[p]);
   Object.defineProperty(result, 'summary', { value: assignment.summary, enumerable: false });
+  Object.defineProperty(result, JUPYTER_DISPLAY, { value: () => summaryBundle(assignment.summary), enumerable: false });
   return result as SplitResult<PartOf<T>, O>;
 }
 
@@ -218,6 +220,33 @@ function assignByKey(view: DataView, parts: Parts, key: string | RowFunction<str
     sizes: sizesByName(parts.names, indices),
   };
   return { indices, summary };
+}
+
+/** How a notebook shows a split: part sizes and shares, and label counts per part when stratified. */
+export function summaryBundle(summary: SplitSummary): MimeBundle {
+  const names = Object.keys(summary.sizes) as PartName[];
+  const share = (count: number, total: number) => `${total === 0 ? 0 : ((100 * count) / total).toFixed(1)}%`;
+  const how = `${summary.method}${summary.seed === undefined ? '' : `, seed ${formatValue(summary.seed)}`}`;
+  const text = `split of ${summary.rows} rows (${how}): ${names.map((name) => `${summary.sizes[name]} ${name}`).join(' / ')}`;
+  const labels = summary.labels ? [...summary.labels.keys()] : [];
+  const header = ['part', 'rows', 'share', ...labels.map((label) => `label ${formatValue(label)}`)];
+  const rows = names.map((name) => {
+    const size = summary.sizes[name]!;
+    const labelCells = labels.map((label) => {
+      const count = summary.labels!.get(label)![name]!;
+      return `${count} (${share(count, size)})`;
+    });
+    return [name, String(size), share(size, summary.rows), ...labelCells];
+  });
+  const cells = (row: string[], tag: string) => row.map((cell) => `<${tag}>${escapeHtml(cell)}</${tag}>`).join('');
+  const html =
+    `<div><strong>split</strong> of ${summary.rows} rows (${escapeHtml(how)})<table><thead><tr>${cells(header, 'th')}</tr></thead>` +
+    `<tbody>${rows.map((row) => `<tr>${cells(row, 'td')}</tr>`).join('')}</tbody></table></div>`;
+  return { 'text/plain': text, 'text/html': html };
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
 function keyText(value: unknown, row: number, key: string | RowFunction<unknown>): string {

@@ -1,5 +1,6 @@
 /** Assertion helpers shared by the test tree. */
 import assert from 'node:assert/strict';
+import type { MimeBundle, NotebookSession } from '../lib/session';
 
 /**
  * Asserts that `body` throws an Error whose message contains every one of `fragments`, and returns
@@ -32,4 +33,19 @@ export async function rejectsWith(body: () => Promise<unknown>, ...fragments: st
     assert.ok(thrown.message.includes(fragment), `message ${JSON.stringify(thrown.message)} lacks ${JSON.stringify(fragment)}`);
   }
   return thrown;
+}
+
+/** A notebook session that records what is displayed and updated. */
+export function recordingSession(): NotebookSession & { shown: MimeBundle[]; updates: MimeBundle[][] } {
+  const shown: MimeBundle[] = [];
+  const updates: MimeBundle[][] = [];
+  return {
+    shown,
+    updates,
+    display(bundle) {
+      const index = shown.push(bundle) - 1;
+      updates[index] = [];
+      return { update: (next) => updates[index].push(next) };
+    },
+  };
 }

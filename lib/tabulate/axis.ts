@@ -36,6 +36,9 @@ export abstract class Axis {
   /** The k-th value of the axis. */
   abstract value(k: number): number | string;
 
+  /** True when the values are numbers (a range or a list of numbers), false for categories. */
+  abstract readonly numeric: boolean;
+
   /** The index of `value` on the axis, or -1 when it is not one of its values. */
   abstract indexOf(value: unknown): number;
 
@@ -78,6 +81,7 @@ export abstract class Axis {
 
 /** A numeric range axis. Values are computed from their index, never by accumulation. */
 export class RangeAxis extends Axis {
+  readonly numeric = true;
   readonly min: number;
   readonly max: number;
   readonly step: number;
@@ -166,6 +170,7 @@ export class RangeAxis extends Axis {
 export class ListAxis extends Axis {
   readonly values: readonly (number | string)[];
   readonly categorical: boolean;
+  readonly numeric: boolean;
   private readonly positions: Map<number | string, number>;
   private readonly encoding: CategoricalEncoding;
   private readonly numericFeatures?: Float32Array;
@@ -177,6 +182,7 @@ export class ListAxis extends Axis {
     super(name, checked.length);
     this.values = checked;
     this.categorical = typeof checked[0] === 'string';
+    this.numeric = !this.categorical;
     this.encoding = encoding;
     this.positions = new Map(checked.map((value, k) => [value, k]));
     if (!this.categorical) {

@@ -7,8 +7,11 @@ import { inspect } from 'node:util';
 import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import { ready, tf } from '../backend';
-import { fail, formatValue } from '../errors';
-import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
+import { fail, formatValue, warn } from '../errors';
+import { writeFileSync } from 'node:fs';
+import { showFigure, standalonePage } from '../plots/plotly';
+import { spaceFigure, type SpacePlotOptions } from '../plots/space';
+import { JUPYTER_DISPLAY, currentSession, type MimeBundle } from '../session';
 import { Axis, ListAxis, RangeAxis, type AxisSpec, type CategoricalEncoding, type FillMode } from './axis';
 
 /** A point of the space: one value per axis, by axis name. */
@@ -44,6 +47,17 @@ export interface TabulateOptions {
    * same way. Defaults to false.
    */
   readonly normalize?: boolean;
+}
+
+/** What {@link InputSpace.axis} tells about an axis. */
+export interface AxisInfo {
+  readonly name: string;
+  /** Number of values. */
+  readonly length: number;
+  /** True for numbers (a range or a numeric list), false for string categories. */
+  readonly numeric: boolean;
+  /** The k-th value. */
+  value(k: number): number | string;
 }
 
 /** One streamed batch: `xs` (features) and `ys` (labels) are valid until the next batch is requested. */
@@ -195,6 +209,21 @@ export class InputSpace {
     if (labels) return [...labels];
     const count = this.labelCount;
     return count === 1 ? ['label'] : Array.from({ length: count }, (_, i) => `label_${i}`);
+  }
+
+  /** Read-only facts about an axis: its length, whether it is numeric, and its values by index. */
+  axis(name: string): AxisInfo {
+    const axis = this.axisList.find((candidate) => candidate.name === name);
+    if (!axis) fail('InputSpace.axis()', `there is no axis ${formatValue(name)}. Axes: ${this.axes.join(', ')}.`);
+    return axis;
+  }
+
+  /** The index of the point whose value on axis j is that axis's value number `positions[j]`. */
+  indexAt(positions: readonly number[]): number {
+    if (positions.length !== this.axisList.length || positions.some((k, j) => !Number.isInteger(k) || k < 0 || k >= this.axisList[j].length)) {
+      fail('InputSpace.indexAt()', `positions must hold one value index per axis (${this.axes.join(', ')}), each within its axis. Received: ${formatValue(positions)}.`);
+    }
+    return positions.reduce((index, k, j) => index + k * this.strides[j], 0);
   }
 
   /**
@@ -401,6 +430,30 @@ export class InputSpace {
       rmse: Math.sqrt(sumSquares / elements),
       worst: await this.describeWorst(model, worstPoints),
     };
+  }
+
+  /**
+   * Charts `model` against the labels over the space: label and prediction curves with an error
+   * panel for one numeric axis, an error heatmap for two or more; the largest error called out.
+   * In a notebook the chart is shown; elsewhere pass `file` to write a standalone HTML page (its
+   * path is returned).
+   *
+   * @example
+   * await space.plot(model, { evaluation: await space.evaluate(model) });
+   */
+  async plot(model: Predictor, options: SpacePlotOptions & { file?: string } = {}): Promise<string | undefined> {
+    const { file, ...figureOptions } = options;
+    const { figure, text } = await spaceFigure(this, model, figureOptions);
+    if (file !== undefined) {
+      writeFileSync(file, standalonePage(text, [{ figure, text }]));
+      return file;
+    }
+    if (!currentSession()) {
+      warn('InputSpace.plot()', 'not in a notebook, so there is nowhere to draw the chart. Pass { file: "space.html" } to write it to a page.');
+      return undefined;
+    }
+    showFigure(figure, text);
+    return undefined;
   }
 
   /** A one-paragraph description for logs and `console.log`. */

@@ -202,6 +202,15 @@ describe('split()', () => {
     assert.deepEqual(parts!.test.columnNames(), ['x', 'label']);
   });
 
+  it('split(...)[Symbol.for("Jupyter.display")]() shows part sizes and label counts per part', () => {
+    const parts = split(makeRows(10, 4), { train: 0.8, test: 0.2, stratify: 'label', seed: 1 });
+    const bundle = (parts as unknown as Record<symbol, () => Record<string, string>>)[Symbol.for('Jupyter.display')]();
+    assert.equal(bundle['text/plain'], 'split of 10 rows (stratified, seed 1): 8 train / 2 test');
+    assert.match(bundle['text/html'], /<tr><th>part<\/th><th>rows<\/th><th>share<\/th><th>label &quot;[abc]&quot;<\/th>/);
+    assert.match(bundle['text/html'], /<tr><td>train<\/td><td>8<\/td><td>80.0%<\/td>/);
+    assert.deepEqual(Object.keys(parts), ['train', 'test']);
+  });
+
   describe('bad input', () => {
     const rows = makeRows(10);
     const cases: [string, () => unknown, string][] = [

@@ -1,0 +1,4 @@
+export { showFigure, figureBundle, standalonePage, libraryBundle, PLOTLY_MIME } from './plotly';
+export type { PlotlyFigure, ChartHandle } from './plotly';
+export { spaceFigure } from './space';
+export type { SpacePlotOptions, SpaceFigure } from './space';
