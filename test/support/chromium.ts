@@ -1,0 +1,77 @@
+/**
+ * Opens a page in Debian's headless Chromium and returns the DOM after its scripts ran, optionally
+ * with a screenshot. `.ci/run` installs Chromium when it is missing.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** Flags for a sandboxed root session on a machine whose network is closed (see the env notes). */
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--hide-scrollbars',
+];
+
+export interface RenderedPage {
+  /** The serialised DOM once the page's scripts (and timers, within the time budget) ran. */
+  readonly dom: string;
+}
+
+/**
+ * Renders `file` (an HTML file) and returns its DOM; with `screenshot`, also writes a PNG of it.
+ * Virtual time lets asynchronous loading (plotly.js inflating) finish without real waiting.
+ */
+export function renderPage(file: string, { screenshot, width = 1200, height = 2400 }: { screenshot?: string; width?: number; height?: number } = {}): RenderedPage {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is not at ${CHROMIUM}. Install it with \`apt-get install -y chromium\` (.ci/run does), or set CHROMIUM.`);
+  }
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-chromium-'));
+  const common = [...FLAGS, `--user-data-dir=${profile}`, '--virtual-time-budget=20000', `--window-size=${width},${height}`];
+  const url = pathToFileURL(path.resolve(file)).href;
+  try {
+    const dumped = spawnSync(CHROMIUM, [...common, '--dump-dom', url], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120000 });
+    if (dumped.status !== 0) throw new Error(`chromium --dump-dom failed (${dumped.status}): ${dumped.stderr.slice(-2000)}`);
+    if (screenshot) {
+      fs.mkdirSync(path.dirname(screenshot), { recursive: true });
+      const shot = spawnSync(CHROMIUM, [...common, `--screenshot=${path.resolve(screenshot)}`, url], { encoding: 'utf8', timeout: 120000 });
+      if (shot.status !== 0 || !fs.existsSync(screenshot)) throw new Error(`chromium --screenshot failed (${shot.status}): ${shot.stderr.slice(-2000)}`);
+    }
+    return { dom: dumped.stdout };
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+/** What drew in each `.cellfit-chart` element of a rendered DOM, in page order. */
+export interface DrawnChart {
+  readonly id: string;
+  /** Plotly drew an SVG into the element. */
+  readonly drawn: boolean;
+  /** Number of traces plotly drew (scatter lines, heatmaps, ...). */
+  readonly traces: number;
+}
+
+/** Finds every cellfit chart in a DOM dump and counts what plotly drew into it. */
+export function drawnCharts(dom: string): DrawnChart[] {
+  const starts = [...dom.matchAll(/<div id="([^"]+)" class="cellfit-chart[^"]*"/g)];
+  return starts.map((match, i) => {
+    const end = i + 1 < starts.length ? starts[i + 1].index! : dom.length;
+    const html = dom.slice(match.index!, end);
+    const traces = (html.match(/class="trace [a-z]+|class="hm"|class="heatmaplayer[^"]*"><g class="hm/g) ?? []).length;
+    return { id: match[1], drawn: html.includes('class="main-svg"'), traces };
+  });
+}
+
+/** Where browser tests keep their screenshots (uploaded as CI artifacts). */
+export const ARTIFACTS = path.resolve(__dirname, '../../../test-artifacts');
