@@ -1,0 +1,162 @@
+/**
+ * The on-disk layout of runs and checkpoints, and how a checkpoint is verified on load.
+ *
+ *     <dir>/<run id>/run.json                 what listRuns() and %runs show (atomic replace)
+ *     <dir>/<run id>/latest.json              the newest committed checkpoint (atomic replace)
+ *     <dir>/<run id>/lock                     pid of the process training the run
+ *     <dir>/<run id>/epoch-0003/              one directory per checkpoint, renamed into place
+ *         model.json + weights.bin            TF.js layers format: tf.loadLayersModel() reads it
+ *         optimizer.bin                       optimizer slots (Adam's m and v, ...)
+ *         best.bin                            early stopping's best weights, when not these
+ *         state.json                          loop, RNG, schedule, early-stop state and history
+ *         manifest.json                       sha256 and size of every file above, written last
+ *
+ * Loading reads JSON and raw float arrays only: nothing in a checkpoint is ever evaluated as code.
+ */
+import { createHash } from 'node:crypto';
+import * as nodeFs from 'node:fs';
+import * as path from 'node:path';
+import { fail, formatValue } from '../errors';
+
+export const CHECKPOINT_FORMAT = 'cellfit-checkpoint';
+export const RUN_FORMAT = 'cellfit-run';
+export const FORMAT_VERSION = 1;
+
+export const MODEL_FILE = 'model.json';
+export const WEIGHTS_FILE = 'weights.bin';
+export const OPTIMIZER_FILE = 'optimizer.bin';
+export const BEST_FILE = 'best.bin';
+export const STATE_FILE = 'state.json';
+export const MANIFEST_FILE = 'manifest.json';
+export const RUN_FILE = 'run.json';
+export const LATEST_FILE = 'latest.json';
+export const LOCK_FILE = 'lock';
+
+/** One file's entry in a manifest. */
+export interface ManifestEntry {
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+/** `manifest.json`: written last, so a checkpoint directory with a valid manifest is complete. */
+export interface Manifest {
+  readonly format: typeof CHECKPOINT_FORMAT;
+  readonly version: number;
+  readonly id: string;
+  readonly created: string;
+  readonly files: Readonly<Record<string, ManifestEntry>>;
+}
+
+/** A checkpoint whose files are missing, truncated or altered. */
+export class DamagedCheckpointError extends Error {
+  constructor(
+    readonly id: string,
+    readonly reason: string,
+  ) {
+    super(`checkpoint ${id} is damaged: ${reason}`);
+    this.name = 'DamagedCheckpointError';
+  }
+}
+
+const ID_PATTERN = /^epoch-(\d{4,})(?:-batch-(\d{6,}))?$/;
+
+/** The id of the checkpoint after `epoch` completed epochs and `batch` batches of the next. */
+export function checkpointId(epoch: number, batch: number): string {
+  const head = `epoch-${String(epoch).padStart(4, '0')}`;
+  return batch === 0 ? head : `${head}-batch-${String(batch).padStart(6, '0')}`;
+}
+
+/** The position a checkpoint id stands for, or undefined when `name` is not a checkpoint id. */
+export function parseCheckpointId(name: string): { epoch: number; batch: number } | undefined {
+  const match = ID_PATTERN.exec(name);
+  if (!match) return undefined;
+  return { epoch: Number(match[1]), batch: match[2] === undefined ? 0 : Number(match[2]) };
+}
+
+/** Orders checkpoint ids by training position, oldest first. */
+export function compareCheckpointIds(a: string, b: string): number {
+  const pa = parseCheckpointId(a)!;
+  const pb = parseCheckpointId(b)!;
+  return pa.epoch - pb.epoch || pa.batch - pb.batch;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * Checks a run name (or checkpoint id) given by the user: letters, digits, `.`, `_`, `-`, starting
+ * with a letter or digit, so that it is one path segment that cannot climb out of the directory.
+ */
+export function checkName(name: unknown, option: string, where: string): string {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name) || name.includes('..')) {
+    fail(
+      where,
+      `\`${option}\` must be 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit (it names a directory). Received: ${option}=${formatValue(name)}.`,
+    );
+  }
+  return name;
+}
+
+/** `root/name`, after checking that the result really is directly inside `root`. */
+export function childPath(root: string, name: string, where: string): string {
+  const resolvedRoot = path.resolve(root);
+  const child = path.resolve(resolvedRoot, name);
+  if (path.dirname(child) !== resolvedRoot) {
+    fail(where, `${formatValue(name)} would be outside the checkpoint directory ${resolvedRoot}.`);
+  }
+  return child;
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** JSON as UTF-8 bytes. */
+export function jsonBytes(value: unknown): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(value, null, 1)}\n`);
+}
+
+/** Parses UTF-8 JSON bytes (never evaluates anything). */
+export function parseJson(bytes: Uint8Array): unknown {
+  return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+}
+
+/**
+ * Reads checkpoint `id` from run directory `runDir` and verifies every file against the manifest
+ * (size and sha256). Throws {@link DamagedCheckpointError} naming what is wrong.
+ */
+export function readCheckpointFiles(runDir: string, id: string): { manifest: Manifest; files: Map<string, Uint8Array> } {
+  const dir = path.join(runDir, id);
+  let manifest: Manifest;
+  try {
+    manifest = parseJson(nodeFs.readFileSync(path.join(dir, MANIFEST_FILE))) as Manifest;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new DamagedCheckpointError(id, code === 'ENOENT' ? `${MANIFEST_FILE} is missing` : `${MANIFEST_FILE} is unreadable (${(error as Error).message})`);
+  }
+  if (manifest?.format !== CHECKPOINT_FORMAT || typeof manifest.files !== 'object' || manifest.files === null) {
+    throw new DamagedCheckpointError(id, `${MANIFEST_FILE} is not a cellfit checkpoint manifest`);
+  }
+  if (manifest.version > FORMAT_VERSION) {
+    throw new DamagedCheckpointError(id, `it was written by a newer cellfit (format version ${manifest.version}; this one reads ${FORMAT_VERSION})`);
+  }
+  const files = new Map<string, Uint8Array>();
+  for (const [name, entry] of Object.entries(manifest.files)) {
+    if (!NAME_PATTERN.test(name)) throw new DamagedCheckpointError(id, `${MANIFEST_FILE} lists an invalid file name ${formatValue(name)}`);
+    let data: Uint8Array;
+    try {
+      data = nodeFs.readFileSync(path.join(dir, name));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new DamagedCheckpointError(id, code === 'ENOENT' ? `${name} is missing` : `${name} is unreadable (${code ?? (error as Error).message})`);
+    }
+    if (data.byteLength !== entry.bytes) {
+      throw new DamagedCheckpointError(id, `${name} has ${data.byteLength} bytes, the manifest says ${entry.bytes} (truncated or overwritten)`);
+    }
+    if (sha256(data) !== entry.sha256) throw new DamagedCheckpointError(id, `${name} does not match its sha256 checksum (corrupted)`);
+    files.set(name, data);
+  }
+  for (const required of [MODEL_FILE, WEIGHTS_FILE, STATE_FILE]) {
+    if (!files.has(required)) throw new DamagedCheckpointError(id, `${MANIFEST_FILE} does not list ${required}`);
+  }
+  return { manifest, files };
+}

@@ -1,0 +1,134 @@
+/**
+ * The training chart: loss per epoch for the training data and the evaluation data (validation, or
+ * a two-way split's test part), the best epoch marked, as a plotly figure — pure data, so it can be
+ * tested as a snapshot, sent as `application/vnd.plotly.v1+json`, and updated in place while a run
+ * trains (`liveTrainingChart`).
+ */
+import type { BestEpoch, HistoryEntry } from '../checkpoint/state';
+import { formatMetric } from '../monitor';
+import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
+import { figureBundle, showFigure, type ChartHandle, type PlotlyFigure } from './plotly';
+
+/** What the chart shows besides the history. */
+export interface TrainingPlotOptions {
+  /** Chart title, e.g. the run's name. Defaults to 'training'. */
+  readonly title?: string;
+  /** The best epoch, marked on its curve. Defaults to none. */
+  readonly best?: BestEpoch;
+  /** Metric names in report order; curves are drawn for the loss ones. Defaults to the history's keys. */
+  readonly metricNames?: readonly string[];
+}
+
+const COLORS: Readonly<Record<string, string>> = { loss: '#1f77b4', val_loss: '#ff7f0e', test_loss: '#2ca02c' };
+
+/** The loss curves of `history` (train, val, test) as a plotly figure. */
+export function trainingFigure(history: readonly HistoryEntry[], { title = 'training', best, metricNames }: TrainingPlotOptions = {}): PlotlyFigure {
+  const names = metricNames ?? (history[0] ? Object.keys(history[0]).filter((key) => key !== 'epoch' && key !== 'lr') : ['loss']);
+  const curves = ['loss', 'val_loss', 'test_loss'].filter((name) => names.includes(name));
+  const epochs = history.map((entry) => entry.epoch);
+  const data: Record<string, unknown>[] = curves.map((name) => ({
+    type: 'scatter',
+    mode: history.length > 30 ? 'lines' : 'lines+markers',
+    name: curveLabel(name),
+    x: epochs,
+    // JSON has no NaN: a diverged epoch shows as a gap.
+    y: history.map((entry) => (Number.isFinite(entry[name]) ? entry[name] : null)),
+    line: { color: COLORS[name] },
+  }));
+  if (best && curves.includes(best.monitor)) {
+    data.push({
+      type: 'scatter',
+      mode: 'markers',
+      name: `best (epoch ${best.epoch})`,
+      x: [best.epoch],
+      y: [best.value],
+      marker: { symbol: 'star', size: 14, color: '#d62728' },
+      hovertemplate: `best ${best.monitor} ${formatMetric(best.value)} at epoch ${best.epoch}<extra></extra>`,
+    });
+  }
+  const shapes = best && !curves.includes(best.monitor) ? [{ type: 'line', x0: best.epoch, x1: best.epoch, yref: 'paper', y0: 0, y1: 1, line: { dash: 'dot', color: '#d62728' } }] : [];
+  return {
+    data,
+    layout: {
+      title: { text: title },
+      xaxis: { title: { text: 'epoch' }, rangemode: 'tozero' },
+      yaxis: { title: { text: 'loss' } },
+      shapes,
+      margin: { t: 40, r: 20, b: 40, l: 60 },
+      height: 320,
+    },
+  };
+}
+
+/** One line describing where the history stands (the chart's text/plain fallback). */
+export function trainingSummary(history: readonly HistoryEntry[], { title = 'training', best }: TrainingPlotOptions = {}): string {
+  const last = history[history.length - 1];
+  if (!last) return `${title}: no epochs yet`;
+  const metrics = Object.entries(last)
+    .filter(([key]) => key !== 'epoch' && key !== 'lr')
+    .map(([key, value]) => `${key} ${formatMetric(value)}`)
+    .join(', ');
+  const bestText = best ? `; best ${best.monitor} ${formatMetric(best.value)} at epoch ${best.epoch}` : '';
+  return `${title}: epoch ${last.epoch}: ${metrics}${bestText}`;
+}
+
+/** The chart as a MIME bundle (plotly JSON, an offline HTML fallback and a text summary). */
+export function trainingBundle(history: readonly HistoryEntry[], options: TrainingPlotOptions = {}): MimeBundle {
+  return figureBundle(trainingFigure(history, options), trainingSummary(history, options));
+}
+
+/** A displayable training chart (what `run.plot()` returns). */
+export class TrainingPlot {
+  constructor(
+    readonly history: readonly HistoryEntry[],
+    readonly options: TrainingPlotOptions = {},
+  ) {}
+
+  get figure(): PlotlyFigure {
+    return trainingFigure(this.history, this.options);
+  }
+
+  toString(): string {
+    return trainingSummary(this.history, this.options);
+  }
+
+  [JUPYTER_DISPLAY](): MimeBundle {
+    return trainingBundle(this.history, this.options);
+  }
+}
+
+export function trainingPlot(history: readonly HistoryEntry[], options: TrainingPlotOptions = {}): TrainingPlot {
+  return new TrainingPlot(history, options);
+}
+
+/** A chart shown once in the running cell and updated in place. */
+export interface LiveChart {
+  /** Redraws with `history` (at most every `interval` ms unless `force`). */
+  update(history: readonly HistoryEntry[], best: BestEpoch | undefined, force?: boolean): void;
+}
+
+/**
+ * Shows the chart in the running notebook cell and redraws it in place, throttled to one redraw per
+ * `interval` ms (the last state is always drawn when `force` is set, as at the end of training).
+ * `now` is injectable for tests.
+ */
+export function liveTrainingChart(options: TrainingPlotOptions, { interval = 500, now = () => performance.now() } = {}): LiveChart {
+  let handle: ChartHandle | undefined;
+  let last = -Infinity;
+  return {
+    update(history, best, force = false) {
+      const time = now();
+      if (!force && handle && time - last < interval) return;
+      last = time;
+      const shown = { ...options, ...(best ? { best } : {}) };
+      const figure = trainingFigure(history, shown);
+      const text = trainingSummary(history, shown);
+      if (handle) handle.update(figure, text);
+      else handle = showFigure(figure, text);
+    },
+  };
+}
+
+function curveLabel(name: string): string {
+  return name === 'loss' ? 'train loss' : name === 'val_loss' ? 'validation loss' : 'test loss';
+}

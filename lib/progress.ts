@@ -1,0 +1,155 @@
+/**
+ * Training progress for people: a progress bar on stderr in a terminal (epoch, batch, loss, ETA),
+ * one line per epoch when stderr is a log file, and a progress line updated in place in a notebook.
+ * The loss is read from the device only when a line is drawn (throttled), never every batch.
+ */
+import type { HistoryEntry } from './checkpoint/state';
+import { formatMetric } from './monitor';
+import type { DisplayHandle, NotebookSession } from './session';
+
+/** Where training progress goes. */
+export interface ProgressSink {
+  /** Training (re)starts at `epoch` completed epochs and `batch` batches. */
+  start(info: { readonly title: string; readonly epochs: number; readonly batchesPerEpoch: number; readonly epoch: number; readonly batch: number }): void;
+  /** A batch finished; `loss()` reads the running loss of the epoch (only call it to draw). */
+  batch(epoch: number, batch: number, loss: () => number): void;
+  /** An epoch finished. */
+  epoch(entry: HistoryEntry, seconds: number): void;
+  /** Training ended, with the stop message. */
+  end(message: string): void;
+}
+
+/** Draws nothing. */
+export const silentProgress: ProgressSink = { start() {}, batch() {}, epoch() {}, end() {} };
+
+/** A stream like process.stderr. */
+export interface ProgressStream {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+  readonly columns?: number;
+}
+
+/** Options of the progress sinks (the clock and stream are injectable for tests). */
+export interface ProgressOptions {
+  /** Milliseconds between redraws. Defaults to 100. */
+  readonly interval?: number;
+  /** Clock in milliseconds. Defaults to performance.now. */
+  readonly now?: () => number;
+}
+
+/** Progress on a terminal stream: a redrawn bar when it is a TTY, else a line per epoch. */
+export function terminalProgress(stream: ProgressStream = process.stderr, { interval = 100, now = () => performance.now() }: ProgressOptions = {}): ProgressSink {
+  const tracker = new Tracker(now);
+  let last = -Infinity;
+  let barShown = false;
+  const clear = () => {
+    if (barShown) stream.write('\r\x1b[2K');
+    barShown = false;
+  };
+  return {
+    start(info) {
+      tracker.start(info);
+      if (info.epoch > 0 || info.batch > 0) stream.write(`${info.title}: resuming at epoch ${info.epoch + 1}${info.batch > 0 ? `, batch ${info.batch}` : ''} of ${info.epochs}\n`);
+    },
+    batch(epoch, batch, loss) {
+      tracker.batch();
+      if (!stream.isTTY) return;
+      const time = now();
+      if (time - last < interval) return;
+      last = time;
+      const width = Math.max(10, Math.min(30, (stream.columns ?? 80) - 60));
+      const done = Math.round((batch / tracker.batchesPerEpoch) * width);
+      const bar = `[${'='.repeat(Math.max(0, done - 1))}${done > 0 ? '>' : ''}${' '.repeat(width - done)}]`;
+      stream.write(`\r\x1b[2Kepoch ${epoch + 1}/${tracker.epochs} ${bar} ${batch}/${tracker.batchesPerEpoch} loss ${formatMetric(loss())} ETA ${tracker.eta(epoch, batch)}`);
+      barShown = true;
+    },
+    epoch(entry, seconds) {
+      clear();
+      stream.write(`epoch ${entry.epoch}/${tracker.epochs}  ${formatEntry(entry)}  (${seconds.toFixed(1)}s)\n`);
+    },
+    end(message) {
+      clear();
+      stream.write(`${message}\n`);
+    },
+  };
+}
+
+/** Progress as one text line in the notebook cell, updated in place. */
+export function notebookProgress(session: NotebookSession, { interval = 250, now = () => performance.now() }: ProgressOptions = {}): ProgressSink {
+  const tracker = new Tracker(now);
+  let handle: DisplayHandle | undefined;
+  let last = -Infinity;
+  let title = '';
+  const show = (text: string) => {
+    const bundle = { 'text/plain': text };
+    if (handle) handle.update(bundle);
+    else handle = session.display(bundle);
+  };
+  return {
+    start(info) {
+      tracker.start(info);
+      title = info.title;
+      show(`${title}: ${info.epoch > 0 || info.batch > 0 ? 'resuming at' : 'starting'} epoch ${info.epoch + 1}/${info.epochs}`);
+    },
+    batch(epoch, batch, loss) {
+      tracker.batch();
+      const time = now();
+      if (time - last < interval) return;
+      last = time;
+      show(`${title}: epoch ${epoch + 1}/${tracker.epochs}, batch ${batch}/${tracker.batchesPerEpoch}, loss ${formatMetric(loss())}, ETA ${tracker.eta(epoch, batch)}`);
+    },
+    epoch(entry) {
+      last = now();
+      show(`${title}: epoch ${entry.epoch}/${tracker.epochs}: ${formatEntry(entry)}, ETA ${tracker.eta(entry.epoch, 0)}`);
+    },
+    end(message) {
+      show(`${title}: ${message}`);
+    },
+  };
+}
+
+/** Counts batches to estimate the time left. */
+class Tracker {
+  epochs = 0;
+  batchesPerEpoch = 1;
+  private began = 0;
+  private batches = 0;
+
+  constructor(private readonly now: () => number) {}
+
+  start(info: { epochs: number; batchesPerEpoch: number }): void {
+    this.epochs = info.epochs;
+    this.batchesPerEpoch = Math.max(1, info.batchesPerEpoch);
+    this.began = this.now();
+    this.batches = 0;
+  }
+
+  batch(): void {
+    this.batches++;
+  }
+
+  /** Time left to finish all epochs, from the pace of this call so far, as h:mm:ss or m:ss. */
+  eta(epoch: number, batch: number): string {
+    if (this.batches === 0) return '?';
+    const perBatch = (this.now() - this.began) / this.batches;
+    const left = Math.max(0, (this.epochs - epoch) * this.batchesPerEpoch - batch);
+    return formatDuration((left * perBatch) / 1000);
+  }
+}
+
+/** `loss 0.1234  val_loss 0.2345` (the learning rate left out). */
+function formatEntry(entry: HistoryEntry): string {
+  return Object.entries(entry)
+    .filter(([key]) => key !== 'epoch' && key !== 'lr')
+    .map(([key, value]) => `${key} ${formatMetric(value)}`)
+    .join('  ');
+}
+
+/** Seconds as `m:ss` or `h:mm:ss`. */
+export function formatDuration(seconds: number): string {
+  const total = Math.round(seconds);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}` : `${m}:${String(s).padStart(2, '0')}`;
+}

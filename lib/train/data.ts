@@ -1,0 +1,367 @@
+/**
+ * Turns what `train()` accepts — `{ xs, ys }`, a table or rows with `features`/`label`, a `split()`
+ * result, an `InputSpace` — into datasets the loop can draw mini-batches from, each with a content
+ * fingerprint for the run identity.
+ */
+import { createHash } from 'node:crypto';
+import { tf } from '../backend';
+import { isArqueroTable, isTensor, viewData, type Tabular } from '../data';
+import { fail, formatValue, warn } from '../errors';
+import { Rng, type Seed } from '../random';
+import { InputSpace } from '../tabulate';
+
+/** A source of mini-batches. */
+export interface Dataset {
+  readonly size: number;
+  /** sha256 of the content (features and labels, shapes and values). */
+  readonly fingerprint: string;
+  /** Features and labels of the rows at `indices` (the caller disposes them). */
+  batch(indices: Int32Array): Batch | Promise<Batch>;
+  /** Mean loss and metrics over the whole dataset, in `model.metricsNames` order. */
+  evaluate(model: tf.LayersModel, batchSize: number): Promise<number[]>;
+  /** Frees tensors this dataset created (never the caller's). */
+  dispose(): void;
+}
+
+export interface Batch {
+  readonly xs: tf.Tensor;
+  readonly ys: tf.Tensor;
+}
+
+/** Which columns are features and which the label, for tables and rows. */
+export interface ColumnChoice {
+  readonly features?: readonly string[];
+  readonly label?: string | readonly string[];
+}
+
+/** The parts of the data `train()` uses. */
+export interface PreparedData {
+  readonly train: Dataset;
+  /** Evaluated after every epoch; reported as `val_*` (validation) or `test_*` (a two-way split's test part). */
+  readonly evaluation?: { readonly prefix: 'val_' | 'test_'; readonly data: Dataset };
+  /** The test part of a split, for `run.evaluate()` without arguments. */
+  readonly test?: unknown;
+  /** The training input was a tabulated space. */
+  readonly space?: InputSpace;
+  /** What the identity should record about how validation was chosen. */
+  readonly validation: string;
+}
+
+/** Spaces up to this many values (features + labels) are materialised once and shuffled on device. */
+const MATERIALISE_LIMIT = 2 ** 26;
+
+/** True for the result of `split()`: an object whose keys are among train/validation/test. */
+export function isSplitResult(data: unknown): data is { train: unknown; validation?: unknown; test?: unknown } {
+  if (typeof data !== 'object' || data === null || Array.isArray(data) || isArqueroTable(data) || data instanceof InputSpace) return false;
+  const keys = Object.keys(data);
+  return keys.includes('train') && keys.every((key) => key === 'train' || key === 'validation' || key === 'test') && !isTensor((data as { train: unknown }).train);
+}
+
+/**
+ * Prepares the training data (and the evaluation data) for `model`. `validation` is a fraction to
+ * hold out (seeded by `seed`) or data of its own.
+ */
+export async function prepareData(
+  model: tf.LayersModel,
+  data: unknown,
+  { validation, seed, columns, where }: { validation?: number | unknown; seed: Seed; columns: ColumnChoice; where: string },
+): Promise<PreparedData> {
+  if (isSplitResult(data)) {
+    if (validation !== undefined) {
+      fail(where, '`validation` cannot be combined with a split() result: the split already says what to validate on. Add a validation part to the split instead.');
+    }
+    const train = await toDataset(model, data.train, columns, where, 'data.train');
+    if (data.validation !== undefined) {
+      return { train, evaluation: { prefix: 'val_', data: await toDataset(model, data.validation, columns, where, 'data.validation') }, test: data.test, validation: 'split' };
+    }
+    if (data.test !== undefined) {
+      // The seed's two-way split: the evaluation set is watched during training as the test set.
+      return { train, evaluation: { prefix: 'test_', data: await toDataset(model, data.test, columns, where, 'data.test') }, test: data.test, validation: 'split:test' };
+    }
+    return { train, validation: 'none' };
+  }
+  const space = data instanceof InputSpace ? data : undefined;
+  const full = await toDataset(model, data, columns, where, 'data');
+  if (validation === undefined) return { train: full, ...(space ? { space } : {}), validation: 'none' };
+  if (typeof validation === 'number') {
+    if (!(validation > 0 && validation < 1)) fail(where, `\`validation\` as a fraction must be between 0 and 1 (exclusive). Received: validation=${formatValue(validation)}.`);
+    if (space) {
+      warn(
+        where,
+        'holding out part of a tabulated input space: it holds every possible input, so there is no unseen data to validate on, and the held-out points are inputs the model never learns. Train on the whole space and check it with space.evaluate(model).',
+      );
+    }
+    const order = new Rng(`validation:${String(seed)}`).permutation(full.size);
+    const count = Math.round(full.size * validation);
+    if (count === 0 || count === full.size) fail(where, `\`validation\`=${validation} of ${full.size} rows leaves an empty part. Use a fraction that keeps rows on both sides.`);
+    const validationPart = subset(full, Int32Array.from(order.subarray(0, count)).sort());
+    const trainPart = subset(full, Int32Array.from(order.subarray(count)).sort());
+    if (full instanceof TensorDataset) full.dispose();
+    return { train: trainPart, evaluation: { prefix: 'val_', data: validationPart }, ...(space ? { space } : {}), validation: `fraction:${validation}` };
+  }
+  const held = await toDataset(model, validation, columns, where, 'validation');
+  return { train: full, evaluation: { prefix: 'val_', data: held }, ...(space ? { space } : {}), validation: `data:${held.fingerprint}` };
+}
+
+/** Converts one part (any accepted form) into a dataset shaped for `model`. */
+export async function toDataset(model: tf.LayersModel, data: unknown, columns: ColumnChoice, where: string, label: string): Promise<Dataset> {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+    fail(where, `train() supports models with one input and one output; this model has ${model.inputs.length} inputs and ${model.outputs.length} outputs.`);
+  }
+  if (data instanceof InputSpace) return spaceDataset(model, data, where);
+  const { xs, ys, owned } = toTensors(data, columns, where, label);
+  try {
+    const shapedXs = shapeFor(xs, model.inputs[0].shape, where, `${label} features`, 'the model input');
+    const shapedYs = shapeFor(ys, model.outputs[0].shape, where, `${label} labels`, 'the model output');
+    if (shapedXs.shape[0] !== shapedYs.shape[0]) {
+      fail(where, `${label} has ${shapedXs.shape[0]} rows of features but ${shapedYs.shape[0]} labels.`);
+    }
+    const dataset = new TensorDataset(shapedXs, shapedYs, [...owned, ...(shapedXs !== xs ? [shapedXs] : []), ...(shapedYs !== ys ? [shapedYs] : [])]);
+    return dataset;
+  } catch (error) {
+    tf.dispose(owned);
+    throw error;
+  }
+}
+
+/** Rows of features and labels held as two tensors. */
+export class TensorDataset implements Dataset {
+  readonly size: number;
+  private fingerprintCache?: string;
+
+  constructor(
+    readonly xs: tf.Tensor,
+    readonly ys: tf.Tensor,
+    private readonly owned: tf.Tensor[],
+  ) {
+    this.size = xs.shape[0];
+  }
+
+  get fingerprint(): string {
+    this.fingerprintCache ??= fingerprintTensors([this.xs, this.ys]);
+    return this.fingerprintCache;
+  }
+
+  batch(indices: Int32Array): Batch {
+    const index = tf.tensor1d(indices, 'int32');
+    const batch = { xs: tf.gather(this.xs, index), ys: tf.gather(this.ys, index) };
+    index.dispose();
+    return batch;
+  }
+
+  async evaluate(model: tf.LayersModel, batchSize: number): Promise<number[]> {
+    return readScalars(model.evaluate(this.xs, this.ys, { batchSize }));
+  }
+
+  dispose(): void {
+    tf.dispose(this.owned);
+  }
+}
+
+/** Rows `indices` of another dataset (a held-out fraction). */
+function subset(parent: Dataset, indices: Int32Array): Dataset {
+  if (parent instanceof TensorDataset) {
+    const index = tf.tensor1d(indices, 'int32');
+    const xs = tf.gather(parent.xs, index);
+    const ys = tf.gather(parent.ys, index);
+    index.dispose();
+    return new TensorDataset(xs, ys, [xs, ys]);
+  }
+  return new IndexedDataset(parent, indices);
+}
+
+/** A view of some rows of a streamed dataset. */
+class IndexedDataset implements Dataset {
+  readonly size: number;
+  readonly fingerprint: string;
+
+  constructor(
+    private readonly parent: Dataset,
+    private readonly indices: Int32Array,
+  ) {
+    this.size = indices.length;
+    this.fingerprint = createHash('sha256').update(parent.fingerprint).update(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength)).digest('hex');
+  }
+
+  batch(indices: Int32Array): Batch | Promise<Batch> {
+    return this.parent.batch(indices.map((i) => this.indices[i]));
+  }
+
+  evaluate(model: tf.LayersModel, batchSize: number): Promise<number[]> {
+    return evaluateInChunks(this, model, batchSize);
+  }
+
+  dispose(): void {}
+}
+
+/** A tabulated space too large to hold: mini-batches are gathered (and labelled) on demand. */
+class StreamedSpaceDataset implements Dataset {
+  readonly size: number;
+  readonly fingerprint: string;
+
+  constructor(
+    private readonly space: InputSpace,
+    fingerprint: string,
+  ) {
+    this.size = space.size;
+    this.fingerprint = fingerprint;
+  }
+
+  async batch(indices: Int32Array): Promise<Batch> {
+    const { xs, ys } = await this.space.gather(indices);
+    return { xs, ys: ys! };
+  }
+
+  evaluate(model: tf.LayersModel, batchSize: number): Promise<number[]> {
+    return evaluateInChunks(this, model, batchSize);
+  }
+
+  dispose(): void {}
+}
+
+async function spaceDataset(model: tf.LayersModel, space: InputSpace, where: string): Promise<Dataset> {
+  if (!space.labelled) fail(where, 'the input space has no labels to train on. Pass `label` (or `labelBatch`) to tabulateInputSpace().');
+  const width = space.featureCount + space.labelCount;
+  const expectIn = model.inputs[0].shape.slice(1);
+  const expectOut = model.outputs[0].shape.slice(1);
+  if (expectIn.length !== 1 || (expectIn[0] !== null && expectIn[0] !== space.featureCount)) {
+    fail(where, `the model takes inputs of shape [${expectIn.join(', ')}] but the space has ${space.featureCount} feature columns (${space.featureNames.join(', ')}).`);
+  }
+  if (expectOut.length !== 1 || (expectOut[0] !== null && expectOut[0] !== space.labelCount)) {
+    fail(where, `the model predicts shape [${expectOut.join(', ')}] but the space has ${space.labelCount} label column(s).`);
+  }
+  if (space.size * width <= MATERIALISE_LIMIT) {
+    const xs = new Float32Array(space.size * space.featureCount);
+    const ys = new Float32Array(space.size * space.labelCount);
+    for await (const batch of space.batches(65536)) {
+      xs.set(batch.xs.dataSync(), batch.start * space.featureCount);
+      ys.set(batch.ys!.dataSync(), batch.start * space.labelCount);
+    }
+    const xt = tf.tensor2d(xs, [space.size, space.featureCount]);
+    const yt = tf.tensor2d(ys, [space.size, space.labelCount]);
+    return new TensorDataset(xt, yt, [xt, yt]);
+  }
+  // Fingerprint a fixed sample of the space: its shape, and features and labels of 4096 points.
+  const sample = Int32Array.from({ length: 4096 }, (_, i) => Math.floor((i * (space.size - 1)) / 4095));
+  const { xs, ys } = await space.gather(sample);
+  const hash = createHash('sha256').update(JSON.stringify({ size: space.size, axes: space.axes, features: space.featureNames }));
+  const fingerprint = createHash('sha256').update(hash.digest('hex')).update(fingerprintTensors([xs, ys!])).digest('hex');
+  tf.dispose([xs, ys!]);
+  return new StreamedSpaceDataset(space, fingerprint);
+}
+
+async function evaluateInChunks(dataset: Dataset, model: tf.LayersModel, batchSize: number): Promise<number[]> {
+  const chunk = Math.max(batchSize, 4096);
+  let totals: number[] | undefined;
+  for (let start = 0; start < dataset.size; start += chunk) {
+    const count = Math.min(chunk, dataset.size - start);
+    const indices = Int32Array.from({ length: count }, (_, i) => start + i);
+    const { xs, ys } = await dataset.batch(indices);
+    const values = readScalars(model.evaluate(xs, ys, { batchSize }));
+    tf.dispose([xs, ys]);
+    totals = values.map((value, i) => (totals?.[i] ?? 0) + value * count);
+  }
+  return totals!.map((total) => total / dataset.size);
+}
+
+function readScalars(result: tf.Scalar | tf.Scalar[]): number[] {
+  const scalars = Array.isArray(result) ? result : [result];
+  const values = scalars.map((scalar) => scalar.dataSync()[0]);
+  tf.dispose(scalars);
+  return values;
+}
+
+/** Features and labels as tensors, from `{ xs, ys }` or columns chosen by `features`/`label`. */
+function toTensors(data: unknown, { features, label }: ColumnChoice, where: string, part: string): { xs: tf.Tensor; ys: tf.Tensor; owned: tf.Tensor[] } {
+  if (typeof data !== 'object' || data === null) {
+    fail(where, `${part} must be { xs, ys }, an arquero table or rows with \`features\` and \`label\`, a split() result or an InputSpace. Received: ${part}=${formatValue(data)}.`);
+  }
+  const record = data as Record<string, unknown>;
+  if (features === undefined && label === undefined && !isArqueroTable(data) && !Array.isArray(data)) {
+    if (!('xs' in record) || !('ys' in record)) {
+      const names = Object.keys(record);
+      fail(where, `${part} has columns ${names.join(', ')}: pass { xs, ys }, or name the columns with the \`features\` and \`label\` options.`);
+    }
+    const owned: tf.Tensor[] = [];
+    const xs = columnTensor(record.xs, where, `${part}.xs`, owned);
+    const ys = columnTensor(record.ys, where, `${part}.ys`, owned);
+    return { xs, ys, owned };
+  }
+  if (features === undefined || label === undefined) {
+    fail(where, `name the columns to train on: \`features\` (a list of column names) and \`label\` (a column name or list). Received: features=${formatValue(features)}, label=${formatValue(label)}.`);
+  }
+  const view = viewData(data as Tabular, where);
+  const labels = typeof label === 'string' ? [label] : label;
+  const xs = matrix(view.size, features.map((name) => view.column(name, 'features')), where, 'features', features);
+  const ys = matrix(view.size, labels.map((name) => view.column(name, 'label')), where, 'label', labels);
+  const xt = tf.tensor2d(xs.values, [view.size, xs.width]);
+  const yt = tf.tensor2d(ys.values, [view.size, ys.width]);
+  return { xs: xt, ys: yt, owned: [xt, yt] };
+}
+
+function columnTensor(value: unknown, where: string, name: string, owned: tf.Tensor[]): tf.Tensor {
+  if (isTensor(value)) return value;
+  if (Array.isArray(value) || ArrayBuffer.isView(value)) {
+    try {
+      const tensor = ArrayBuffer.isView(value) ? tf.tensor(value as Float32Array) : tf.tensor(value as number[]);
+      owned.push(tensor);
+      return tensor;
+    } catch (error) {
+      fail(where, `${name} must be numbers (or nested arrays of numbers of one shape). ${(error as Error).message}`);
+    }
+  }
+  return fail(where, `${name} must be a tensor, an array or a typed array. Received: ${name}=${formatValue(value)}.`);
+}
+
+/** Columns of numbers (or of equal-length number arrays) side by side as a row-major matrix. */
+function matrix(rows: number, columns: readonly (readonly unknown[])[], where: string, option: string, names: readonly string[]): { values: Float32Array; width: number } {
+  const widths = columns.map((column, c) => {
+    const first = column[0];
+    if (typeof first === 'number' || typeof first === 'boolean') return 1;
+    if (Array.isArray(first) || ArrayBuffer.isView(first)) return (first as ArrayLike<number>).length;
+    return fail(where, `\`${option}\` column ${formatValue(names[c])} must hold numbers. Received: first value ${formatValue(first)}.`);
+  });
+  const width = widths.reduce((sum, w) => sum + w, 0);
+  const values = new Float32Array(rows * width);
+  let offset = 0;
+  columns.forEach((column, c) => {
+    for (let r = 0; r < rows; r++) {
+      const cell = column[r];
+      if (widths[c] === 1) {
+        const number = typeof cell === 'boolean' ? Number(cell) : cell;
+        if (typeof number !== 'number') fail(where, `\`${option}\` column ${formatValue(names[c])} has a non-number in row ${r}. Received: ${formatValue(cell)}.`);
+        values[r * width + offset] = number;
+      } else {
+        const cells = cell as ArrayLike<number>;
+        if (!cells || cells.length !== widths[c]) fail(where, `\`${option}\` column ${formatValue(names[c])} has arrays of different lengths (row ${r}).`);
+        for (let k = 0; k < widths[c]; k++) values[r * width + offset + k] = cells[k];
+      }
+    }
+    offset += widths[c];
+  });
+  return { values, width };
+}
+
+/** Reshapes `tensor` ([n, ...]) to the model's `[null, ...]` shape when the sizes agree. */
+function shapeFor(tensor: tf.Tensor, expected: (number | null)[], where: string, name: string, what: string): tf.Tensor {
+  const inner = expected.slice(1);
+  const actual = tensor.shape.slice(1);
+  if (inner.length === actual.length && inner.every((size, i) => size === null || size === actual[i])) return tensor;
+  if (inner.every((size) => size !== null)) {
+    const wanted = (inner as number[]).reduce((product, size) => product * size, 1);
+    const have = actual.reduce((product, size) => product * size, 1);
+    if (wanted === have && tensor.rank >= 1) return tensor.reshape([tensor.shape[0], ...(inner as number[])]);
+  }
+  return fail(where, `${name} have shape [${tensor.shape.join(', ')}] but ${what} expects [null, ${inner.map((size) => size ?? 'null').join(', ')}] (rows first).`);
+}
+
+/** sha256 over the shapes, dtypes and values of `tensors`. */
+export function fingerprintTensors(tensors: readonly tf.Tensor[]): string {
+  const hash = createHash('sha256');
+  for (const tensor of tensors) {
+    hash.update(`${tensor.dtype}[${tensor.shape.join(',')}]`);
+    const values = tensor.dataSync() as Float32Array;
+    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+  return hash.digest('hex');
+}

@@ -1,0 +1,4 @@
+export { train } from './train';
+export type { TrainOptions } from './train';
+export { Run } from './run';
+export type { RunFields, ResumePoint } from './run';

@@ -1,0 +1,122 @@
+/**
+ * `Run`: what `train()` returns — the run's id and directory, status and stop decision, per-epoch
+ * history, best epoch, checkpoints and model — with `evaluate()` for test metrics, `plot()` for the
+ * loss chart, and a notebook display.
+ */
+import type { tf } from '../backend';
+import type { CheckpointStore } from '../checkpoint/store';
+import type { BestEpoch, HistoryEntry, ParentRef, RunStatus } from '../checkpoint/state';
+import type { StopDecision } from '../earlystop';
+import { formatMetric } from '../monitor';
+import { trainingPlot, type TrainingPlot } from '../plots/training';
+import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
+
+/** Where a resumed run picked up. */
+export interface ResumePoint {
+  readonly checkpoint: string;
+  readonly epoch: number;
+  readonly batch: number;
+}
+
+/** Everything a {@link Run} is made of. */
+export interface RunFields {
+  readonly id: string;
+  readonly name?: string;
+  readonly dir?: string;
+  readonly status: Exclude<RunStatus, 'running'>;
+  readonly stop: StopDecision;
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly history: readonly HistoryEntry[];
+  readonly best?: BestEpoch;
+  readonly resumedFrom?: ResumePoint;
+  readonly parent?: ParentRef;
+  /** Finished earlier: this call only loaded it. */
+  readonly reused: boolean;
+  readonly model: tf.LayersModel;
+  readonly checkpoints?: CheckpointStore;
+  /** Metric names reported per epoch, loss first. */
+  readonly metricNames: readonly string[];
+  /** Seconds spent training, over all calls. */
+  readonly elapsed: number;
+  /** Evaluates data for {@link Run.evaluate}. */
+  readonly evaluator: (data: unknown) => Promise<Record<string, number>>;
+}
+
+/** A training run; see the module comment. */
+export class Run implements RunFields {
+  readonly id!: string;
+  readonly name?: string;
+  readonly dir?: string;
+  readonly status!: Exclude<RunStatus, 'running'>;
+  readonly stop!: StopDecision;
+  readonly epoch!: number;
+  readonly epochs!: number;
+  readonly history!: readonly HistoryEntry[];
+  readonly best?: BestEpoch;
+  readonly resumedFrom?: ResumePoint;
+  readonly parent?: ParentRef;
+  readonly reused!: boolean;
+  readonly model!: tf.LayersModel;
+  readonly checkpoints?: CheckpointStore;
+  readonly metricNames!: readonly string[];
+  readonly elapsed!: number;
+  readonly evaluator!: (data: unknown) => Promise<Record<string, number>>;
+
+  constructor(fields: RunFields) {
+    Object.assign(this, fields);
+    Object.defineProperty(this, 'evaluator', { enumerable: false });
+    Object.defineProperty(this, 'model', { enumerable: false });
+  }
+
+  /**
+   * Loss and metrics of the model on `data` (any form `train()` accepts; the same `features` and
+   * `label` columns). Without `data`, the test part of the split the run was trained on.
+   *
+   * @example
+   * const { test } = split(rows, { train: 0.8, validation: 0.1, test: 0.1 });
+   * await run.evaluate(test);   // { loss: 0.031, mae: 0.12 }
+   */
+  evaluate(data?: unknown): Promise<Record<string, number>> {
+    return this.evaluator(data);
+  }
+
+  /** The training chart (loss per epoch, best epoch marked), for display in a notebook. */
+  plot(): TrainingPlot {
+    return trainingPlot(this.history, { title: this.name ?? this.id, ...(this.best ? { best: this.best } : {}), metricNames: this.metricNames });
+  }
+
+  toString(): string {
+    const best = this.best ? `, best ${this.best.monitor} ${formatMetric(this.best.value)} at epoch ${this.best.epoch}` : '';
+    return `Run ${this.name ?? this.id}: ${this.status} after ${this.epoch}/${this.epochs} epochs${best}. ${this.stop.message}`;
+  }
+
+  /** Shown in a notebook: a summary table and the training chart. */
+  [JUPYTER_DISPLAY](): MimeBundle {
+    const last = this.history[this.history.length - 1];
+    const rows: [string, string][] = [
+      ['run', this.name ? `${this.name} (${this.id})` : this.id],
+      ['status', this.status],
+      ['epochs', `${this.epoch} / ${this.epochs}`],
+      ['stop', this.stop.message],
+      ...(this.best ? ([['best', `${this.best.monitor} = ${formatMetric(this.best.value)} at epoch ${this.best.epoch}`]] as [string, string][]) : []),
+      ...(last ? this.metricNames.filter((name) => name in last).map((name) => [name, formatMetric(last[name])] as [string, string]) : []),
+      ...(this.resumedFrom ? ([['resumed from', this.resumedFrom.checkpoint]] as [string, string][]) : []),
+      ...(this.parent ? ([['fine-tuned from', `${this.parent.id} (${this.parent.checkpoint})`]] as [string, string][]) : []),
+      ...(this.dir ? ([['directory', this.dir]] as [string, string][]) : []),
+    ];
+    const table = `<table>${rows.map(([key, value]) => `<tr><th style="text-align:left">${escapeHtml(key)}</th><td style="text-align:left">${escapeHtml(value)}</td></tr>`).join('')}</table>`;
+    // A table only: with a plotly MIME type present, front-ends would show the chart instead of
+    // it. The chart is run.plot().
+    return { 'text/plain': this.toString(), 'text/html': table };
+  }
+
+  toJSON(): Record<string, unknown> {
+    const { evaluator: _evaluator, model: _model, checkpoints, ...rest } = this as RunFields;
+    return { ...rest, checkpoints: checkpoints?.dir };
+  }
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"]/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char]!);
+}

@@ -1,0 +1,577 @@
+/**
+ * `train()`: resolves which run a call belongs to (by identity), returns a finished run at once,
+ * resumes an unfinished one from its newest valid checkpoint, or starts a new one — then hands the
+ * state to the training loop and wraps the outcome in a {@link Run}.
+ */
+import * as path from 'node:path';
+import { ready, tf } from '../backend';
+import { callbackList, type Callback } from '../callbacks';
+import { checkName } from '../checkpoint/format';
+import { checkSupportedOptimizer, getLearningRate, resetOptimizer, restoreOptimizer, setLearningRate } from '../checkpoint/optimizer';
+import { TrainingCheckpoints } from '../checkpoint/session';
+import type { HistoryEntry, ParentRef, RunRecord } from '../checkpoint/state';
+import { checkpoint, CheckpointStore, compiledOptimizer, trainableVariables, type CheckpointOptions, type LoadedCheckpoint } from '../checkpoint/store';
+import { applyWeights, modelWeights, snapshotWeights, type WeightsSnapshot } from '../checkpoint/weights';
+import { EarlyStopper, evaluateStopping, type EarlyStopOptions, type EarlyStopState } from '../earlystop';
+import { fail, formatValue, warn } from '../errors';
+import { Monitor } from '../monitor';
+import { liveTrainingChart } from '../plots/training';
+import { notebookProgress, silentProgress, terminalProgress } from '../progress';
+import { checkSeed, getSeed, Rng, type Seed } from '../random';
+import { findRunDir, freeRunDir, readRunRecord, unfinishedLooseMatches } from '../runs';
+import { toSchedule, type LearningRateOption, type LearningRateSchedule } from '../schedules';
+import { currentSession } from '../session';
+import { InputSpace } from '../tabulate';
+import { prepareData, toDataset, type ColumnChoice, type PreparedData } from './data';
+import { canonicalTopology, compileSettings, derivedRunId, runIdentity, weightsHash, type RunIdentity } from './identity';
+import { TrainingLoop, type LoopConfig, type LoopState, type TrainFunction } from './loop';
+import { optimizerDriver } from './optimizer';
+import { Run } from './run';
+
+/** Options of {@link train}. */
+export interface TrainOptions {
+  /** Number of epochs to train (in total, over all calls of the run). Required. */
+  readonly epochs: number;
+  /** Names the run (its directory); without it the id is derived from the run's identity. Defaults to none. */
+  readonly name?: string;
+  /** Rows per mini-batch. Defaults to 32. */
+  readonly batchSize?: number;
+  /** A fraction of the data to hold out (seeded), or validation data in any accepted form. Defaults to none. */
+  readonly validation?: number | unknown;
+  /** Seed of the data order and dropout. Defaults to the global seed (see setSeed). */
+  readonly seed?: Seed;
+  /** Shuffle the rows every epoch (in a seeded order). Defaults to true. */
+  readonly shuffle?: boolean;
+  /** A checkpoint() store, a directory, its options, or false for no checkpoints. Defaults to checkpoint('checkpoints'). */
+  readonly checkpoint?: CheckpointStore | CheckpointOptions | string | boolean;
+  /** An earlyStop() stopper or its options. Defaults to none. */
+  readonly earlyStop?: EarlyStopper | EarlyStopOptions | false;
+  /** A rate, a function (epoch, step) => rate, or a schedule such as stepDecay(). Defaults to the compiled optimizer's rate. */
+  readonly learningRate?: LearningRateOption;
+  /** Callbacks with hooks onTrainBegin/End, onEpochBegin/End, onBatchBegin/End. Defaults to none. */
+  readonly callbacks?: Callback | readonly Callback[];
+  /** Show the live chart (notebook) and progress; false turns both off. Defaults to true. */
+  readonly plot?: boolean;
+  /** Show progress (a bar on stderr, or a line in a notebook). Defaults to true. */
+  readonly progress?: boolean;
+  /** 'auto' continues the matching run, 'fresh' starts over, 'require' fails if there is nothing to resume. Defaults to 'auto'. */
+  readonly resume?: 'auto' | 'fresh' | 'require';
+  /** Stops training at the next step when aborted (a notebook interrupt does this). Defaults to the cell's signal. */
+  readonly signal?: AbortSignal;
+  /** Fine-tuning: start from another run's weights: a Run, its directory, or { run, checkpoint }. Defaults to none. */
+  readonly from?: Run | string | { readonly run: Run | string; readonly checkpoint?: 'latest' | 'best' | string };
+  /** Feature column names, for tables and rows. Defaults to none ({ xs, ys } needs none). */
+  readonly features?: readonly string[];
+  /** Label column name(s), for tables and rows. Defaults to none. */
+  readonly label?: string | readonly string[];
+  /** Batch size for evaluating validation data. Defaults to max(batchSize, 256). */
+  readonly evaluationBatchSize?: number;
+}
+
+const WHERE = 'train()';
+const OPTION_NAMES = [
+  'epochs', 'name', 'batchSize', 'validation', 'seed', 'shuffle', 'checkpoint', 'earlyStop', 'learningRate', 'callbacks',
+  'plot', 'progress', 'resume', 'signal', 'from', 'features', 'label', 'evaluationBatchSize',
+];
+
+/** Per optimizer: the rate it was compiled with, and the rate train() left it at. */
+const rates = new WeakMap<tf.Optimizer, { compiled: number; left: number }>();
+/** Per model: the run it last trained, to recognise "the same cell again" on the trained model. */
+const lastRuns = new WeakMap<tf.LayersModel, { finalWeights: string; initialWeights: string }>();
+
+/**
+ * Trains `model` on `data` with mini-batch SGD (the model's compiled optimizer), checkpointing the
+ * full state so that re-running the call resumes, continues or returns the finished run.
+ *
+ * @example
+ * setSeed(42);
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 16, activation: 'relu', inputShape: [3] }), tf.layers.dense({ units: 1 })] });
+ * model.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+ * const run = await train(model, split({ xs, ys }, { train: 0.8, validation: 0.1, test: 0.1 }), {
+ *   epochs: 50,
+ *   earlyStop: earlyStop({ patience: 5 }),
+ * });
+ * run.status;                 // 'early-stopped'
+ * await run.evaluate();       // test metrics
+ */
+export async function train(model: tf.LayersModel, data: unknown, options: TrainOptions): Promise<Run> {
+  const settings = checkOptions(model, options);
+  await ready();
+  const optimizer = compiledOptimizer(model);
+  if (!optimizer) fail(WHERE, "the model is not compiled. Call model.compile({ optimizer: 'adam', loss: 'meanSquaredError' }) first.");
+  const root = resolveStore(options.checkpoint);
+  if (root) checkSupportedOptimizer(optimizer, WHERE);
+  const session = currentSession();
+  const signal = options.signal ?? session?.signal;
+
+  // Each run starts from the rate the optimizer was compiled with, whatever an earlier run left.
+  const known = rates.get(optimizer);
+  const compiledRate = known && getLearningRate(optimizer) === known.left ? known.compiled : getLearningRate(optimizer);
+  setLearningRate(optimizer, compiledRate);
+
+  const parent = options.from !== undefined ? loadParent(model, options.from) : undefined;
+  const prepared = await prepareData(model, data, { validation: settings.validation, seed: settings.seed, columns: settings.columns, where: WHERE });
+  try {
+    const trainNames = [...model.metricsNames];
+    const evaluationNames = prepared.evaluation ? trainNames.map((name) => `${prepared.evaluation!.prefix}${name}`) : [];
+    const metricNames = [...trainNames, ...evaluationNames];
+    const schedule = options.learningRate === undefined ? compiledSchedule() : toSchedule(options.learningRate, WHERE);
+    const stopper = options.earlyStop ? (options.earlyStop instanceof EarlyStopper ? options.earlyStop : new EarlyStopper(options.earlyStop)) : undefined;
+    stopper?.monitor.check(metricNames, WHERE, 'earlyStop.monitor');
+    for (const monitor of schedule.monitors ?? []) monitor.check(metricNames, WHERE, 'learningRate.monitor');
+    const monitor = runMonitor(root, stopper, prepared);
+    monitor.check(metricNames, WHERE, 'checkpoint.monitor');
+
+    // Identity: what decides what this run learns.
+    let initialWeights = weightsHash(model);
+    const previous = lastRuns.get(model);
+    if (previous && previous.finalWeights === initialWeights) initialWeights = previous.initialWeights;
+    const ids = runIdentity({
+      topology: canonicalTopology(model),
+      initialWeights,
+      compile: compileSettings(model),
+      data: { train: prepared.train.fingerprint, evaluation: prepared.evaluation ? [prepared.evaluation.prefix, prepared.evaluation.data.fingerprint] : null },
+      options: {
+        batchSize: settings.batchSize,
+        seed: String(settings.seed),
+        shuffle: settings.shuffle,
+        validation: prepared.validation,
+        learningRate: options.learningRate === undefined ? null : schedule.describe(),
+        parent: parent ? [parent.id, parent.checkpoint] : null,
+        columns: settings.columns,
+      },
+    });
+
+    const context: RunContext = { model, optimizer, compiledRate, prepared, settings, schedule, stopper, monitor, trainNames, metricNames, ids, parent, initialWeights, session, signal, options };
+    if (!root) return await trainWithoutCheckpoints(context);
+    const { runDirName, existing } = chooseRunDir(root, settings, ids);
+    const store = root.forRun(runDirName);
+    const latest = existing ? store.loadLatest(WHERE) : undefined;
+    if (latest && isFinished(latest, settings.epochs)) return finishedRun(context, store, latest);
+    const checkpoints = await TrainingCheckpoints.open(store, monitor, WHERE, runLabel(runDirName, settings.name));
+    try {
+      // Read again under the lock: another process may have moved the run on meanwhile.
+      const current = existing ? store.loadLatest(WHERE, false) : undefined;
+      if (current && isFinished(current, settings.epochs)) return finishedRun(context, store, current);
+      return await trainRun(context, store, checkpoints, current);
+    } finally {
+      await checkpoints.close();
+    }
+  } finally {
+    prepared.train.dispose();
+    prepared.evaluation?.data.dispose();
+  }
+}
+
+/** The schedule when none is given: the compiled rate throughout. */
+function compiledSchedule(): LearningRateSchedule {
+  return { kind: 'compiled', perStep: false, describe: () => ({ kind: 'compiled' }), rate: ({ initial }) => initial, getState: () => undefined, setState: () => undefined, reset: () => undefined };
+}
+
+interface Settings {
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly seed: Seed;
+  readonly shuffle: boolean;
+  readonly resume: 'auto' | 'fresh' | 'require';
+  readonly name?: string;
+  readonly validation?: unknown;
+  readonly columns: ColumnChoice;
+  readonly evaluationBatchSize: number;
+  readonly show: { readonly plot: boolean; readonly progress: boolean };
+}
+
+interface RunContext {
+  readonly model: tf.LayersModel;
+  readonly optimizer: tf.Optimizer;
+  /** The rate the optimizer was compiled with. */
+  readonly compiledRate: number;
+  readonly prepared: PreparedData;
+  readonly settings: Settings;
+  readonly schedule: LearningRateSchedule;
+  readonly stopper?: EarlyStopper;
+  readonly monitor: Monitor;
+  readonly trainNames: readonly string[];
+  readonly metricNames: readonly string[];
+  readonly ids: RunIdentity;
+  readonly parent?: ParentRef;
+  readonly initialWeights: string;
+  readonly session: ReturnType<typeof currentSession>;
+  readonly signal?: AbortSignal;
+  readonly options: TrainOptions;
+}
+
+function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
+  if (!(model instanceof tf.LayersModel)) fail(WHERE, `model must be a tfjs LayersModel (tf.sequential() or tf.model()). Received: ${formatValue(model)}.`);
+  if (typeof options !== 'object' || options === null) fail(WHERE, `options must be an object such as { epochs: 10 }. Received: ${formatValue(options)}.`);
+  for (const key of Object.keys(options)) {
+    if (!OPTION_NAMES.includes(key)) fail(WHERE, `unknown option \`${key}\`. Expected one of ${OPTION_NAMES.join(', ')}.`);
+  }
+  const { epochs, batchSize = 32, seed = getSeed(), shuffle = true, resume = 'auto', name, plot = true, progress = true } = options;
+  if (!Number.isInteger(epochs) || epochs < 1) fail(WHERE, `\`epochs\` must be an integer ≥ 1. Received: epochs=${formatValue(epochs)}.`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) fail(WHERE, `\`batchSize\` must be an integer ≥ 1. Received: batchSize=${formatValue(batchSize)}.`);
+  checkSeed(seed, WHERE);
+  for (const [option, value] of [['shuffle', shuffle], ['plot', plot], ['progress', progress]] as const) {
+    if (typeof value !== 'boolean') fail(WHERE, `\`${option}\` must be true or false. Received: ${option}=${formatValue(value)}.`);
+  }
+  if (!['auto', 'fresh', 'require'].includes(resume)) fail(WHERE, `\`resume\` must be 'auto', 'fresh' or 'require'. Received: resume=${formatValue(resume)}.`);
+  if (name !== undefined) checkName(name, 'name', WHERE);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) fail(WHERE, `\`signal\` must be an AbortSignal. Received: signal=${formatValue(options.signal)}.`);
+  const evaluationBatchSize = options.evaluationBatchSize ?? Math.max(batchSize, 256);
+  if (!Number.isInteger(evaluationBatchSize) || evaluationBatchSize < 1) fail(WHERE, `\`evaluationBatchSize\` must be an integer ≥ 1. Received: evaluationBatchSize=${formatValue(evaluationBatchSize)}.`);
+  if (options.features !== undefined && (!Array.isArray(options.features) || options.features.some((feature) => typeof feature !== 'string'))) {
+    fail(WHERE, `\`features\` must be a list of column names. Received: features=${formatValue(options.features)}.`);
+  }
+  if (options.earlyStop !== undefined && options.earlyStop !== false && (typeof options.earlyStop !== 'object' || options.earlyStop === null)) {
+    fail(WHERE, `\`earlyStop\` must be earlyStop({...}) or its options. Received: earlyStop=${formatValue(options.earlyStop)}.`);
+  }
+  return {
+    epochs,
+    batchSize,
+    seed,
+    shuffle,
+    resume,
+    ...(name !== undefined ? { name } : {}),
+    ...(options.validation !== undefined ? { validation: options.validation } : {}),
+    columns: { ...(options.features ? { features: options.features } : {}), ...(options.label !== undefined ? { label: options.label } : {}) },
+    evaluationBatchSize,
+    show: { plot, progress: progress && plot },
+  };
+}
+
+function resolveStore(option: TrainOptions['checkpoint']): CheckpointStore | undefined {
+  if (option === false) return undefined;
+  if (option === undefined || option === true) return checkpoint('checkpoints');
+  if (option instanceof CheckpointStore) return option;
+  if (typeof option === 'string' || (typeof option === 'object' && option !== null)) return checkpoint(option as string | CheckpointOptions);
+  return fail(WHERE, `\`checkpoint\` must be checkpoint({...}), a directory, its options, or false. Received: checkpoint=${formatValue(option)}.`);
+}
+
+/** The metric that ranks epochs: the store's, else early stopping's, else val_loss / loss. */
+function runMonitor(root: CheckpointStore | undefined, stopper: EarlyStopper | undefined, prepared: PreparedData): Monitor {
+  if (root?.monitor) return new Monitor(WHERE, { monitor: root.monitor, mode: root.mode });
+  if (stopper) return stopper.monitor;
+  return new Monitor(WHERE, { monitor: prepared.evaluation?.prefix === 'val_' ? 'val_loss' : 'loss', mode: root?.mode ?? 'auto' });
+}
+
+function runLabel(dirName: string, name: string | undefined): string {
+  return name && name !== dirName ? `${JSON.stringify(name)} (${dirName})` : JSON.stringify(dirName);
+}
+
+/** Finds the run directory this call continues, or names a new one (warning where it helps). */
+function chooseRunDir(root: CheckpointStore, settings: Settings, ids: RunIdentity): { runDirName: string; existing: boolean } {
+  const { name, resume } = settings;
+  const base = name ?? derivedRunId(ids.identity);
+  // A name stands for the run whatever the initial weights; without one, they are part of it.
+  const matches = name ? (record: RunRecord) => record.looseIdentity === ids.looseIdentity : (record: RunRecord) => record.identity === ids.identity;
+  const found = resume === 'fresh' ? undefined : findRunDir(root.dir, base, matches);
+  if (found) return { runDirName: found, existing: true };
+  const fresh = freeRunDir(root.dir, base);
+  if (!name) {
+    const unfinished = unfinishedLooseMatches(root.dir, ids.looseIdentity, ids.identity);
+    if (unfinished.length > 0 && resume === 'require') return { runDirName: unfinished[0].id, existing: true };
+    if (unfinished.length > 0 && resume === 'auto') {
+      const other = unfinished[0];
+      warn(
+        WHERE,
+        `starting a new run ${fresh}, but run ${other.id} in ${root.dir} trained the same architecture, compile settings, data and options and is unfinished (${other.status} at epoch ${other.epoch} of ${other.epochs}). ` +
+          "Its initial weights differ from this model's: the model was built without a seed, and tfjs initialisers draw from Math.random. " +
+          "To resume it, call setSeed(n) before building the model (the same n every time) or give the run a name (train(model, data, { name: 'my-run', ... })); " +
+          `or pass resume: 'require' to continue ${other.id} now.`,
+      );
+    }
+  } else if (resume !== 'fresh' && fresh !== name && readRunRecord(path.join(root.dir, name), WHERE)) {
+    warn(WHERE, `run ${JSON.stringify(name)} in ${root.dir} was trained with a different model, data or options; starting a new run in ${fresh} (the old one is kept). Use a new name to tell them apart.`);
+  }
+  if (resume === 'require') {
+    fail(WHERE, `resume: 'require', but ${root.dir} holds no run of this model, data and options to resume${name ? ` named ${JSON.stringify(name)}` : ''}. Train it once with resume: 'auto' (the default).`);
+  }
+  return { runDirName: fresh, existing: false };
+}
+
+function isFinished(latest: LoadedCheckpoint, epochs: number): boolean {
+  const { status, position } = latest.state;
+  return status === 'early-stopped' || status === 'diverged' || (status === 'completed' && epochs <= position.epoch);
+}
+
+/** A finished run: load the weights it ended with and return it without training. */
+function finishedRun(context: RunContext, store: CheckpointStore, latest: LoadedCheckpoint): Run {
+  const { model, optimizer } = context;
+  const { state } = latest;
+  const weights = state.holds === 'best' && latest.best ? latest.best : latest.weights;
+  applyWeights(modelWeights(model), weights, WHERE, `checkpoint ${latest.info.id}`);
+  if (optimizer.getClassName() === latest.optimizer.meta.className) restoreOptimizer(optimizer, latest.optimizer, trainableVariables(model), WHERE);
+  const stop = state.stop ?? { reason: 'completed' as const, message: `trained ${state.position.epoch} epochs.`, epoch: state.position.epoch };
+  return makeRun(context, {
+    id: path.basename(store.dir),
+    dir: store.dir,
+    store,
+    status: state.status === 'running' ? 'completed' : state.status,
+    stop,
+    epoch: state.position.epoch,
+    epochs: state.status === 'completed' ? state.position.epoch : state.epochs,
+    history: state.history,
+    best: state.best,
+    elapsed: state.elapsed,
+    reused: true,
+    parent: state.run.parent,
+  });
+}
+
+/** Trains in `store`'s run directory, resuming from `latest` when given. */
+async function trainRun(context: RunContext, store: CheckpointStore, checkpoints: TrainingCheckpoints, latest: LoadedCheckpoint | undefined): Promise<Run> {
+  const { settings, ids, parent } = context;
+  const created = (latest && readRunRecord(store.dir, WHERE)?.created) ?? new Date().toISOString();
+  const state = latest ? resumeState(context, store, latest) : freshState(context);
+  const runId = path.basename(store.dir);
+  const loop = new TrainingLoop(
+    { ...loopConfig(context, runId), identity: ids.identity, looseIdentity: ids.looseIdentity, ...(parent ? { parent } : {}), created, checkpoints, every: store.every },
+    state,
+  );
+  const result = await loop.run();
+  await checkpoints.writeRun(loop.record(result.status, result.epoch));
+  return makeRun(context, {
+    id: runId,
+    dir: store.dir,
+    store,
+    status: result.status,
+    stop: result.stop,
+    epoch: result.epoch,
+    epochs: settings.epochs,
+    history: result.history,
+    best: result.best,
+    elapsed: result.elapsed,
+    reused: false,
+    parent,
+    ...(latest ? { resumedFrom: { checkpoint: latest.info.id, epoch: latest.info.epoch, batch: latest.info.batch } } : {}),
+  });
+}
+
+/** Without checkpoints: a fresh run every call, nothing on disk. */
+async function trainWithoutCheckpoints(context: RunContext): Promise<Run> {
+  const { settings, ids, parent } = context;
+  const runId = settings.name ?? derivedRunId(ids.identity);
+  const loop = new TrainingLoop(
+    { ...loopConfig(context, runId), identity: ids.identity, looseIdentity: ids.looseIdentity, ...(parent ? { parent } : {}), created: new Date().toISOString(), every: 'epoch' },
+    freshState(context),
+  );
+  const result = await loop.run();
+  return makeRun(context, { id: runId, status: result.status, stop: result.stop, epoch: result.epoch, epochs: settings.epochs, history: result.history, best: result.best, elapsed: result.elapsed, reused: false, parent });
+}
+
+type SharedLoopConfig = Omit<LoopConfig, 'identity' | 'looseIdentity' | 'parent' | 'created' | 'checkpoints' | 'every'>;
+
+function loopConfig(context: RunContext, runId: string): SharedLoopConfig {
+  const { model, optimizer, prepared, settings, schedule, stopper, monitor, trainNames, metricNames, session, signal } = context;
+  const title = settings.name ?? runId;
+  const progress = !settings.show.progress ? silentProgress : session ? notebookProgress(session) : terminalProgress(process.stderr);
+  const chart = session && settings.show.plot ? liveTrainingChart({ title, metricNames }) : undefined;
+  return {
+    where: WHERE,
+    runId,
+    ...(settings.name ? { name: settings.name } : {}),
+    model,
+    trainFunction: trainFunctionOf(model),
+    driver: optimizerDriver(optimizer),
+    data: prepared,
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    shuffle: settings.shuffle,
+    evaluationBatchSize: settings.evaluationBatchSize,
+    schedule,
+    ...(stopper ? { stopper } : {}),
+    monitor,
+    callbacks: callbackList(context.options.callbacks, WHERE),
+    progress,
+    ...(chart ? { chart } : {}),
+    ...(signal ? { signal } : {}),
+    trainNames,
+    metricNames,
+    options: describeOptions(context),
+    now: () => performance.now(),
+  };
+}
+
+/** The model's own training step (what model.fit runs per batch). */
+function trainFunctionOf(model: tf.LayersModel): TrainFunction {
+  // A Sequential model trains through the functional model it wraps.
+  const wrapped = (model as unknown as { model?: unknown }).model;
+  const core = wrapped instanceof tf.LayersModel ? wrapped : model;
+  const maker = (core as unknown as { makeTrainFunction?: () => TrainFunction }).makeTrainFunction;
+  if (typeof maker !== 'function') fail(WHERE, 'this tfjs version has no LayersModel.makeTrainFunction(); cellfit needs @tensorflow/tfjs 4.x.');
+  return maker.call(core);
+}
+
+function freshState(context: RunContext): LoopState {
+  const { optimizer, settings, options, stopper } = context;
+  resetOptimizer(optimizer);
+  if (typeof options.learningRate === 'number') setLearningRate(optimizer, options.learningRate);
+  context.schedule.reset();
+  const root = new Rng(`cellfit.train:${String(settings.seed)}`);
+  const order = root.fork();
+  const dropout = root.fork();
+  return {
+    epoch: 0,
+    batch: 0,
+    step: 0,
+    orderRng: order.getState(),
+    dropoutRng: dropout.getState(),
+    partial: [],
+    history: [],
+    stopState: stopper?.initialState() ?? { wait: 0 },
+    scheduleState: context.schedule.getState(),
+    initialRate: getLearningRate(optimizer),
+    elapsed: 0,
+  };
+}
+
+function resumeState(context: RunContext, store: CheckpointStore, latest: LoadedCheckpoint): LoopState {
+  const { model, optimizer, stopper } = context;
+  const { state } = latest;
+  applyWeights(modelWeights(model), latest.weights, WHERE, `checkpoint ${latest.info.id}`);
+  restoreOptimizer(optimizer, latest.optimizer, trainableVariables(model), WHERE);
+  if (state.learningRate.kind !== context.schedule.kind) {
+    fail(WHERE, `checkpoint ${latest.info.id} was trained with a ${state.learningRate.kind} learning rate, but this call uses ${context.schedule.kind}.`);
+  }
+  const { stopState, bestWeights } = stopper ? resumeEarlyStop(model, stopper, store, latest) : { stopState: { wait: 0 }, bestWeights: undefined };
+  return {
+    epoch: state.position.epoch,
+    batch: state.position.batch,
+    step: state.position.step,
+    orderRng: state.rng.order,
+    dropoutRng: state.rng.dropout,
+    partial: state.partial,
+    history: state.history,
+    stopState,
+    ...(bestWeights ? { bestWeights } : {}),
+    scheduleState: state.learningRate.state ?? undefined,
+    initialRate: state.learningRate.initial,
+    elapsed: state.elapsed,
+  };
+}
+
+/**
+ * Early-stop state for a resumed run: the saved one when the options are unchanged, else replayed
+ * from the history with the new options (the rule is a pure function of the monitored values), with
+ * the best epoch's weights found in the checkpoint or among the run's checkpoints.
+ */
+function resumeEarlyStop(model: tf.LayersModel, stopper: EarlyStopper, store: CheckpointStore, latest: LoadedCheckpoint): { stopState: EarlyStopState; bestWeights?: WeightsSnapshot } {
+  const { state } = latest;
+  const saved = state.earlyStop;
+  let stopState: EarlyStopState = stopper.initialState();
+  if (saved && JSON.stringify(saved.options) === JSON.stringify(stopper.toJSON())) {
+    stopState = saved.state;
+  } else {
+    for (const entry of state.history) {
+      const value = entry[stopper.monitor.metric];
+      if (value === undefined) continue;
+      stopState = evaluateStopping(stopper, stopState, entry.epoch, value).state;
+    }
+  }
+  if (!stopper.restoreBest || stopState.bestEpoch === undefined) return { stopState };
+  const bestEpoch = stopState.bestEpoch;
+  // The weights just restored are the best epoch's when the checkpoint closes that epoch.
+  if (bestEpoch === state.position.epoch && state.position.batch === 0) return { stopState, bestWeights: snapshotWeights(modelWeights(model)) };
+  if (latest.best && saved?.state.bestEpoch === bestEpoch) return { stopState, bestWeights: latest.best };
+  const id = `epoch-${String(bestEpoch).padStart(4, '0')}`;
+  if (store.ids().includes(id)) {
+    try {
+      return { stopState, bestWeights: store.read(id).weights };
+    } catch {
+      // Damaged: fall through to the warning.
+    }
+  }
+  warn(WHERE, `earlyStop's best epoch (${bestEpoch}) has no saved weights in ${store.dir}, so restoreBest can only return to a better epoch found from now on.`);
+  return { stopState };
+}
+
+/** Fine-tuning: loads the parent run's weights into `model` and describes the parent. */
+function loadParent(model: tf.LayersModel, from: NonNullable<TrainOptions['from']>): ParentRef {
+  const spec = typeof from === 'object' && !(from instanceof Run) ? from : { run: from };
+  const dir = spec.run instanceof Run ? spec.run.dir : spec.run;
+  if (typeof dir !== 'string') fail(WHERE, '`from` names a run trained without checkpoints; fine-tuning needs its checkpoint directory.');
+  const store = new CheckpointStore({ dir });
+  // A Run without a checkpoint choice: the weights it ended with (the best epoch's under restoreBest).
+  const ended = spec.checkpoint === undefined && spec.run instanceof Run;
+  const loaded = store.load(spec.checkpoint ?? 'latest', WHERE);
+  const holdsBest = ended && loaded.state.holds === 'best' && loaded.best !== undefined;
+  applyWeights(modelWeights(model), holdsBest ? loaded.best! : loaded.weights, WHERE, `checkpoint ${loaded.info.id} of ${dir}`);
+  const checkpointName = holdsBest ? `${loaded.info.id}:best-epoch-${loaded.state.earlyStop?.state.bestEpoch}` : loaded.info.id;
+  return { id: loaded.state.run.id, dir: store.dir, checkpoint: checkpointName, epoch: holdsBest ? loaded.state.earlyStop!.state.bestEpoch! : loaded.info.epoch };
+}
+
+function describeOptions(context: RunContext): Record<string, unknown> {
+  const { settings, stopper, schedule } = context;
+  return {
+    epochs: settings.epochs,
+    batchSize: settings.batchSize,
+    seed: settings.seed,
+    shuffle: settings.shuffle,
+    validation: context.prepared.validation,
+    learningRate: schedule.describe(),
+    ...(stopper ? { earlyStop: stopper.toJSON() } : {}),
+  };
+}
+
+interface RunParts {
+  readonly id: string;
+  readonly dir?: string;
+  readonly store?: CheckpointStore;
+  readonly status: Run['status'];
+  readonly stop: Run['stop'];
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly history: readonly HistoryEntry[];
+  readonly best: Run['best'];
+  readonly elapsed: number;
+  readonly reused: boolean;
+  readonly parent: ParentRef | undefined;
+  readonly resumedFrom?: Run['resumedFrom'];
+}
+
+function makeRun(context: RunContext, parts: RunParts): Run {
+  const { model, settings, prepared, trainNames, session, optimizer } = context;
+  const test = prepared.test;
+  const run = new Run({
+    id: parts.id,
+    ...(settings.name ? { name: settings.name } : {}),
+    ...(parts.dir ? { dir: parts.dir } : {}),
+    status: parts.status,
+    stop: parts.stop,
+    epoch: parts.epoch,
+    epochs: parts.epochs,
+    history: parts.history,
+    ...(parts.best ? { best: parts.best } : {}),
+    ...(parts.resumedFrom ? { resumedFrom: parts.resumedFrom } : {}),
+    ...(parts.parent ? { parent: parts.parent } : {}),
+    reused: parts.reused,
+    model,
+    ...(parts.store ? { checkpoints: parts.store } : {}),
+    metricNames: context.metricNames,
+    elapsed: parts.elapsed,
+    evaluator: (data) => evaluateOn(model, data ?? test, settings, trainNames),
+  });
+  rates.set(optimizer, { compiled: context.compiledRate, left: getLearningRate(optimizer) });
+  lastRuns.set(model, { finalWeights: weightsHash(model), initialWeights: context.initialWeights });
+  session?.reportRun?.(run);
+  return run;
+}
+
+async function evaluateOn(model: tf.LayersModel, data: unknown, settings: Settings, names: readonly string[]): Promise<Record<string, number>> {
+  const where = 'Run.evaluate()';
+  if (data === undefined) fail(where, 'there is no test data: pass the data to evaluate, e.g. run.evaluate(test). (Without an argument it evaluates the test part of the split the run trained on.)');
+  await ready();
+  if (data instanceof InputSpace) {
+    const { maxAbsError, meanAbsError, rmse } = await data.evaluate(model);
+    return { maxAbsError, meanAbsError, rmse };
+  }
+  const dataset = await toDataset(model, data, settings.columns, where, 'data');
+  try {
+    const values = await dataset.evaluate(model, settings.evaluationBatchSize);
+    const result: Record<string, number> = {};
+    names.forEach((name, i) => (result[name] = values[i]));
+    return result;
+  } finally {
+    dataset.dispose();
+  }
+}

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tf } from '../../../lib/backend';
+import { checkpoint, fileHandler } from '../../../lib/checkpoint';
+import { nodeFs, type CheckpointFs } from '../../../lib/checkpoint/fs';
+import { captureWarnings } from '../../../lib/errors';
+import { train } from '../../../lib/train';
+import { rejectsWith, throwsWith } from '../../helpers';
+import { buildModel, QUIET, regression, tmpDir, weightBytes } from '../train/support';
+
+describe('checkpoint()', function () {
+  this.timeout(60000);
+  const data = regression(64);
+
+  /** A run of 4 epochs (checkpoints epoch-0002..0004 kept, plus the best). */
+  async function trainedRun(label: string, extra: Record<string, unknown> = {}) {
+    const dir = tmpDir(label);
+    const run = await train(buildModel(), data, { epochs: 4, batchSize: 16, validation: 0.25, checkpoint: { dir, ...extra }, ...QUIET });
+    return run;
+  }
+
+  const damages: [string, (dir: string) => void, string][] = [
+    ['a bit flipped in weights.bin', (dir) => flip(path.join(dir, 'weights.bin')), 'weights.bin does not match its sha256 checksum (corrupted)'],
+    ['a truncated optimizer.bin', (dir) => truncate(path.join(dir, 'optimizer.bin')), 'optimizer.bin has 100 bytes, the manifest says'],
+    ['a missing state.json', (dir) => fs.rmSync(path.join(dir, 'state.json')), 'state.json is missing'],
+    ['a missing manifest.json', (dir) => fs.rmSync(path.join(dir, 'manifest.json')), 'manifest.json is missing'],
+    ['a garbled manifest.json', (dir) => fs.writeFileSync(path.join(dir, 'manifest.json'), '{"format": "cellfit-checkpoint", "files": '), 'manifest.json is unreadable'],
+  ];
+  for (const [label, damage, reason] of damages) {
+    it(`store.latest() with ${label} in the newest checkpoint warns naming it and falls back to the previous one`, async () => {
+      const run = await trainedRun('damage');
+      const store = checkpoint({ dir: run.dir! });
+      damage(path.join(run.dir!, 'epoch-0004'));
+      let latest: ReturnType<typeof store.latest>;
+      const warnings = await captureWarnings(() => {
+        latest = store.latest();
+      });
+      assert.equal(latest!.id, 'epoch-0003');
+      assert.equal(warnings.length, 1);
+      assert.ok(warnings[0].startsWith(`CheckpointStore.latest(): skipping ${run.dir}/epoch-0004: ${reason}`), warnings[0]);
+      const listed = await captureWarnings(() => assert.deepEqual(store.list().map((info) => info.id).includes('epoch-0004'), false));
+      assert.equal(listed.length, 1);
+      await rejectsWith(() => store.restore(buildModel(), 'epoch-0004'), `CheckpointStore.restore(): checkpoint epoch-0004 is damaged: ${reason}`);
+    });
+  }
+
+  it("store.export('best', dir) writes a model that tf.loadLayersModel loads and that predicts like the checkpoint", async () => {
+    const run = await trainedRun('export');
+    const out = tmpDir('exported');
+    const file = await run.checkpoints!.export('best', out);
+    assert.equal(file, path.join(out, 'model.json'));
+    assert.deepEqual(fs.readdirSync(out).sort(), ['model.json', 'weights.bin']);
+    const loaded = await tf.loadLayersModel(fileHandler(out));
+    const model = buildModel();
+    const info = await run.checkpoints!.restore(model, 'best');
+    assert.equal(info.id, run.checkpoints!.best()!.id);
+    const probe = tf.tensor2d([[0.1, -0.2, 0.3]]);
+    assert.deepEqual(Array.from((loaded.predict(probe) as tf.Tensor).dataSync()), Array.from((model.predict(probe) as tf.Tensor).dataSync()));
+    // A checkpoint directory itself is in the layers format too.
+    const direct = await tf.loadLayersModel(fileHandler(path.join(run.dir!, 'epoch-0004')));
+    assert.equal(direct.weights.length, model.weights.length);
+  });
+
+  it('store.best(monitor) picks the best epoch-end checkpoint by that metric; keepBest keeps it past `keep`', async () => {
+    const run = await trainedRun('best', { keep: 1, keepBest: 1, monitor: 'loss', mode: 'max' });
+    // Watched in max mode, the (falling) loss is best at epoch 1, so that checkpoint survives keep: 1.
+    assert.deepEqual(run.checkpoints!.list().map((info) => info.id), ['epoch-0001', 'epoch-0004']);
+    assert.equal(run.checkpoints!.best()!.id, 'epoch-0001');
+    assert.equal(run.checkpoints!.best('val_loss')!.id, 'epoch-0004');
+    throwsWith(() => run.checkpoints!.best('val_acc'), 'CheckpointStore.best(): `monitor` names metric "val_acc", which training does not report. Available metrics: loss, mae, val_loss, val_mae.');
+  });
+
+  it('checkpoint ids and run names cannot climb out of the checkpoint directory', async () => {
+    const run = await trainedRun('escape');
+    await rejectsWith(() => run.checkpoints!.restore(buildModel(), '../epoch-0001'), "CheckpointStore.restore(): `which` must be 1–128 letters, digits, '.', '_' or '-'");
+    await rejectsWith(() => run.checkpoints!.restore(buildModel(), 'manifest.json'), "`which` must be 'latest', 'best' or a checkpoint id such as 'epoch-0003'. Received: which=\"manifest.json\".");
+    throwsWith(() => checkpoint('x').forRun('../../etc'), 'would be outside the checkpoint directory');
+    fs.writeFileSync(path.join(run.dir!, 'epoch-0004', 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['../../secret.bin'], weights: [] }] }));
+    await rejectsWith(() => fileHandler(path.join(run.dir!, 'epoch-0004')).load!(), 'fileHandler(): model.json names weight file "../../secret.bin" outside');
+  });
+
+  it('checkpoint(bad options) throws naming the option', () => {
+    throwsWith(() => checkpoint({ dir: '' }), 'checkpoint(): `dir` must be a directory path. Received: dir="".');
+    throwsWith(() => checkpoint({ dir: 'x', keep: 0 }), '`keep` must be an integer ≥ 1 (the newest checkpoint is always kept). Received: keep=0.');
+    throwsWith(() => checkpoint({ dir: 'x', keepBest: -1 }), '`keepBest` must be an integer ≥ 0. Received: keepBest=-1.');
+    throwsWith(() => checkpoint({ dir: 'x', every: { epochs: 0 } }), "`every` must be 'epoch', { epochs: n }, { batches: n } or { seconds: s } with n a positive integer and s > 0. Received: every={ epochs: 0 }.");
+    throwsWith(() => checkpoint({ dir: 'x', mode: 'high' as never }), "checkpoint(): `mode` must be 'min', 'max' or 'auto'. Received: mode=\"high\".");
+    throwsWith(() => checkpoint({ dir: 'x', keepEvery: 2 } as never), 'checkpoint(): unknown option `keepEvery`.');
+  });
+
+  it('train() on a full disk fails with a clear error; the previous checkpoint stays intact and the model keeps its training', async () => {
+    const dir = tmpDir('full');
+    let writes = 0;
+    const full: CheckpointFs = {
+      ...nodeFs,
+      async writeFile(file, bytes) {
+        // epoch-0000, 0001 and 0002 commit (7 files each); epoch-0003 runs out of space.
+        if (++writes > 21 && file.endsWith('weights.bin')) throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC' });
+        return nodeFs.writeFile(file, bytes);
+      },
+    };
+    const model = buildModel();
+    const initial = weightBytes(model);
+    const error = await rejectsWith(
+      () => train(model, data, { epochs: 5, batchSize: 16, checkpoint: { dir, fs: full, keep: 10 }, ...QUIET }),
+      'train(): could not write checkpoint epoch-0003 to ',
+      ': no space left on the device (ENOSPC). The previous checkpoint epoch-0002 is intact, and the model in memory keeps everything trained so far. Free space or choose another `dir`, then re-run to resume from epoch-0002; or save the model now with model.save().',
+    );
+    assert.equal(error.name, 'CellfitError');
+    const runDir = path.join(dir, fs.readdirSync(dir)[0]);
+    const store = checkpoint({ dir: runDir });
+    assert.deepEqual(store.list().map((info) => info.id), ['epoch-0000', 'epoch-0001', 'epoch-0002']);
+    assert.equal(store.latest()!.id, 'epoch-0002');
+    assert.deepEqual(fs.readdirSync(runDir).filter((name) => name.startsWith('.')), []);
+    assert.ok(!weightBytes(model).equals(initial), 'the model lost its training');
+    assert.ok(!weightBytes(model).equals(Buffer.from(store.read('epoch-0002').weights.data)), 'the model went back to the checkpoint');
+    // Space is back: the re-run resumes from the intact checkpoint.
+    const resumed = await train(buildModel(), data, { epochs: 5, batchSize: 16, checkpoint: { dir, keep: 10 }, ...QUIET });
+    assert.equal(resumed.resumedFrom?.checkpoint, 'epoch-0002');
+  });
+
+  it('train() into a directory that cannot be created says so before training', async () => {
+    const file = path.join(tmpDir('notdir'), 'a-file');
+    fs.writeFileSync(file, 'x');
+    const model = buildModel();
+    const initial = weightBytes(model);
+    await rejectsWith(
+      () => train(model, data, { epochs: 1, checkpoint: path.join(file, 'checkpoints'), ...QUIET }),
+      `train(): cannot create the checkpoint directory ${path.join(file, 'checkpoints')}`,
+      'a part of the path is a file, not a directory (ENOTDIR). Choose a writable `dir`, or train with checkpoint: false.',
+    );
+    assert.ok(weightBytes(model).equals(initial));
+  });
+
+  it('a crash between writing a checkpoint and renaming it into place leaves the previous one as latest', async () => {
+    const dir = tmpDir('crash-rename');
+    let crashed = false;
+    const crashing: CheckpointFs = {
+      ...nodeFs,
+      async rename(from, to) {
+        if (!crashed && path.basename(from).startsWith('.tmp-epoch-0002')) {
+          crashed = true;
+          throw Object.assign(new Error('EIO: simulated power cut'), { code: 'EIO' });
+        }
+        return nodeFs.rename(from, to);
+      },
+    };
+    await rejectsWith(() => train(buildModel(), data, { epochs: 3, batchSize: 16, checkpoint: { dir, fs: crashing }, ...QUIET }), 'could not write checkpoint epoch-0002', 'The previous checkpoint epoch-0001 is intact');
+    const runDir = path.join(dir, fs.readdirSync(dir)[0]);
+    assert.equal(checkpoint(runDir).latest()!.id, 'epoch-0001');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8')).id, 'epoch-0001');
+  });
+});
+
+function flip(file: string): void {
+  const bytes = fs.readFileSync(file);
+  bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+  fs.writeFileSync(file, bytes);
+}
+
+function truncate(file: string): void {
+  fs.truncateSync(file, 100);
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { train } from '../../../lib/train';
+import { rejectsWith } from '../../helpers';
+import { CHILD_RUN } from '../../fixtures/train-child';
+import { buildModel, regression, tmpDir, weightBytes } from './support';
+
+const CHILD = path.join(__dirname, '..', '..', 'fixtures', 'train-child.js');
+
+/** Starts the training child; `lines` collects its stdout lines as they come. */
+function startChild(dir: string, mode: 'train' | 'hold'): { child: ChildProcess; lines: string[]; exited: Promise<number | null>; waitFor: (test: (line: string) => boolean) => Promise<string> } {
+  const child = spawn(process.execPath, [CHILD, dir, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+  let pending = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    pending += chunk.toString();
+    let newline: number;
+    while ((newline = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, newline);
+      pending = pending.slice(newline + 1);
+      lines.push(line);
+      for (const waiter of [...waiters]) {
+        if (waiter.test(line)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    }
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitFor = (test: (line: string) => boolean) =>
+    new Promise<string>((resolve, reject) => {
+      const found = lines.find(test);
+      if (found !== undefined) return resolve(found);
+      waiters.push({ test, resolve });
+      void exited.then((code) => reject(new Error(`child exited (code ${code}) before the expected line; stderr:\n${stderr}\nstdout:\n${lines.join('\n')}`)));
+    });
+  return { child, lines, exited, waitFor };
+}
+
+describe('train() crash safety', function () {
+  this.timeout(180000);
+
+  it('train() in a process SIGKILLed at several instants resumes, run after run, to the weights of an uninterrupted run', async () => {
+    const reference = startChild(tmpDir('crash-ref'), 'train');
+    const expected = (await reference.waitFor((line) => line.startsWith('done '))).split(' ')[1];
+
+    const dir = tmpDir('crash');
+    const kills = [3, 14, 15, 29, 40];
+    for (const step of kills) {
+      const child = startChild(dir, 'train');
+      await child.waitFor((line) => line === `step ${step}`);
+      child.child.kill('SIGKILL');
+      await child.exited;
+    }
+    const last = startChild(dir, 'train');
+    const [, hash, from] = (await last.waitFor((line) => line.startsWith('done '))).split(' ');
+    assert.equal(hash, expected);
+    // It resumed from the newest checkpoint committed before the last kill (a write can be cut
+    // short by the kill) and trained only the steps after it.
+    const position = /^epoch-(\d{4})(?:-batch-(\d{6}))?$/.exec(from);
+    assert.ok(position, from);
+    const resumedStep = Number(position[1]) * 12 + Number(position[2] ?? 0);
+    assert.ok(resumedStep >= 30 && resumedStep <= 40, `resumed from step ${resumedStep}`);
+    assert.equal(last.lines.filter((line) => line.startsWith('step ')).length, 48 - resumedStep);
+  });
+
+  it('train() of a run another process is training fails fast naming that process; once it is killed, the stale lock is taken over', async () => {
+    const dir = tmpDir('lock');
+    const holder = startChild(dir, 'hold');
+    await holder.waitFor((line) => line === 'holding');
+    const options = { ...CHILD_RUN, checkpoint: { dir, every: { batches: 1 } } };
+    await rejectsWith(
+      () => train(buildModel(), regression(96), options),
+      'train(): run "run-',
+      `" is being trained by another process: pid ${holder.child.pid} on ${os.hostname()}, since `,
+      '. Wait for it to finish or stop it; if that process is gone, delete ',
+    );
+    holder.child.kill('SIGKILL');
+    await holder.exited;
+    const model = buildModel();
+    const run = await train(model, regression(96), options);
+    assert.equal(run.status, 'completed');
+    assert.ok(run.resumedFrom && run.resumedFrom.epoch + run.resumedFrom.batch / 12 >= 0.5, `resumed from ${run.resumedFrom?.checkpoint}`);
+    const reference = await train(buildModel(), regression(96), { ...CHILD_RUN, checkpoint: false });
+    assert.ok(weightBytes(model).equals(weightBytes(reference.model)));
+  });
+});

@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import * as aq from 'arquero';
+import { tf } from '../../../lib/backend';
+import { checkpoint } from '../../../lib/checkpoint';
+import { earlyStop } from '../../../lib/earlystop';
+import { captureWarnings } from '../../../lib/errors';
+import { PLOTLY_MIME } from '../../../lib/plots/plotly';
+import { reduceOnPlateau, stepDecay } from '../../../lib/schedules';
+import { setSessionProvider, type MimeBundle } from '../../../lib/session';
+import { split } from '../../../lib/split';
+import { tabulateInputSpace } from '../../../lib/tabulate';
+import { train, type Run } from '../../../lib/train';
+import { recordingSession, rejectsWith } from '../../helpers';
+import { buildModel, metricsOf, QUIET, regression, regressionRows, tmpDir, weightBytes } from './support';
+
+describe('train()', function () {
+  this.timeout(60000);
+  const data = regression(96);
+
+  for (const optimizer of ['adam', 'sgd', 'rmsprop']) {
+    it(`train(model with ${optimizer}, { xs, ys }, { shuffle: false }) gives bit-for-bit the weights of model.fit(xs, ys, { shuffle: false })`, async () => {
+      const ours = buildModel({ optimizer, dropout: false });
+      const theirs = buildModel({ optimizer, dropout: false });
+      await train(ours, data, { epochs: 3, batchSize: 16, shuffle: false, checkpoint: false, ...QUIET });
+      await theirs.fit(data.xs, data.ys, { epochs: 3, batchSize: 16, shuffle: false, verbose: 0 });
+      assert.ok(weightBytes(ours).equals(weightBytes(theirs)));
+    });
+  }
+
+  it('train(model, data, { earlyStop }) stops with the reason and message, holding the best epoch (checkpoint selection)', async () => {
+    const dir = tmpDir('early');
+    // Training lowers the loss, so watched in 'max' mode it never improves after epoch 1.
+    const model = buildModel();
+    const run = await train(model, data, { epochs: 6, batchSize: 16, checkpoint: dir, earlyStop: earlyStop({ monitor: 'loss', mode: 'max', patience: 1 }), ...QUIET });
+    assert.equal(run.status, 'early-stopped');
+    assert.equal(run.epoch, 3);
+    assert.equal(run.stop.reason, 'patience-exhausted');
+    const [first, , third] = run.history;
+    assert.equal(
+      run.stop.message,
+      `loss did not improve for 2 epochs (patience 1): best ${Number(first.loss.toPrecision(4))} at epoch 1, ${Number(third.loss.toPrecision(4))} at epoch 3; the model holds the weights of epoch 1, the best by loss.`,
+    );
+    assert.deepEqual(run.best, { epoch: 1, monitor: 'loss', value: first.loss });
+    const epochOne = checkpoint(run.dir!).read('epoch-0001');
+    assert.ok(weightBytes(model).equals(Buffer.from(epochOne.weights.data)));
+    // The finished run comes back holding the same (best) weights.
+    const again = buildModel();
+    const reused = await train(again, data, { epochs: 6, batchSize: 16, checkpoint: dir, earlyStop: earlyStop({ monitor: 'loss', mode: 'max', patience: 1 }), ...QUIET });
+    assert.equal(reused.reused, true);
+    assert.equal(reused.status, 'early-stopped');
+    assert.ok(weightBytes(again).equals(weightBytes(model)));
+  });
+
+  it('train(model, data, { earlyStop: { restoreBest: true } }) holds the best epoch also when every epoch ran', async () => {
+    const model = buildModel();
+    const run = await train(model, data, { epochs: 3, batchSize: 16, checkpoint: tmpDir('best'), earlyStop: { monitor: 'loss', mode: 'max', patience: 5 }, ...QUIET });
+    assert.equal(run.status, 'completed');
+    assert.equal(run.stop.message, 'trained 3 epochs; the model holds the weights of epoch 1, the best by loss.');
+    assert.ok(weightBytes(model).equals(Buffer.from(checkpoint(run.dir!).read('epoch-0001').weights.data)));
+  });
+
+  it('train(model with a huge learning rate, ...) stops as diverged, holding the last finite checkpoint', async () => {
+    const model = buildModel({ optimizer: tf.train.sgd(1e3), dropout: false });
+    const run = await train(model, data, { epochs: 5, batchSize: 16, checkpoint: tmpDir('diverged'), ...QUIET });
+    assert.equal(run.status, 'diverged');
+    assert.equal(run.stop.reason, 'diverged');
+    const match = /^loss is (NaN|Infinity|-Infinity) (at epoch \d+|in epoch \d+ \(batch \d+\)); the model holds the last finite checkpoint, (epoch-\d{4}) \(epoch (\d+)\)\.$/.exec(run.stop.message);
+    assert.ok(match, run.stop.message);
+    const held = checkpoint(run.dir!).read(match[3]);
+    assert.ok(weightBytes(model).equals(Buffer.from(held.weights.data)));
+    const bytes = weightBytes(model);
+    assert.ok(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4).every(Number.isFinite));
+    assert.equal(run.epoch, Number(match[4]));
+    const again = await train(buildModel({ optimizer: tf.train.sgd(1e3), dropout: false }), data, { epochs: 5, batchSize: 16, checkpoint: run.dir!.replace(/\/[^/]+$/, ''), ...QUIET });
+    assert.equal(again.reused, true);
+    assert.equal(again.status, 'diverged');
+  });
+
+  it('train(model, newData, { from: run, learningRate }) fine-tunes from the run, recording its parent', async () => {
+    const dir = tmpDir('finetune');
+    const parent = await train(buildModel(), data, { epochs: 2, batchSize: 16, checkpoint: dir, name: 'base', ...QUIET });
+    const newData = regression(48, 3, 5);
+    const child = await train(buildModel(), newData, { epochs: 2, batchSize: 16, checkpoint: dir, from: parent, learningRate: 0.001, ...QUIET });
+    assert.deepEqual(child.parent, { id: 'base', dir: parent.dir, checkpoint: 'epoch-0002', epoch: 2 });
+    assert.notEqual(child.id, parent.id);
+    assert.ok(Buffer.from(checkpoint(child.dir!).read('epoch-0000').weights.data).equals(weightBytes(parent.model)));
+    assert.deepEqual(child.history.map((entry) => entry.lr), [0.001, 0.001]);
+    const again = await train(buildModel(), newData, { epochs: 2, batchSize: 16, checkpoint: dir, from: { run: parent.dir!, checkpoint: 'epoch-0002' }, learningRate: 0.001, ...QUIET });
+    assert.equal(again.id, child.id);
+    assert.equal(again.reused, true);
+  });
+
+  it('train() in a notebook shows a live chart and a progress line, stops on the cell signal and reports the run', async () => {
+    const session = recordingSession();
+    const controller = new AbortController();
+    const reported: unknown[] = [];
+    setSessionProvider(() => ({ ...session, signal: controller.signal, reportRun: (run) => reported.push(run) }));
+    let run: Run;
+    try {
+      run = await train(buildModel(), data, {
+        epochs: 4,
+        batchSize: 16,
+        validation: 0.25,
+        checkpoint: tmpDir('notebook'),
+        callbacks: { onEpochEnd: (epoch) => (epoch === 2 ? controller.abort() : undefined) },
+      });
+    } finally {
+      setSessionProvider(undefined);
+    }
+    assert.equal(run.status, 'interrupted');
+    assert.equal(run.epoch, 2);
+    assert.deepEqual(reported, [run]);
+    const all = session.shown.flatMap((bundle, i) => [bundle, ...session.updates[i]]);
+    const charts = all.filter((bundle: MimeBundle) => PLOTLY_MIME in bundle);
+    assert.ok(charts.length >= 2, 'the chart was shown and updated');
+    const last = charts[charts.length - 1][PLOTLY_MIME] as { data: { name: string; y: number[] }[] };
+    assert.deepEqual(last.data.map((trace) => trace.name).slice(0, 2), ['train loss', 'validation loss']);
+    assert.equal(last.data[0].y.length, 2);
+    const lines = all.filter((bundle) => !(PLOTLY_MIME in bundle)).map((bundle) => String(bundle['text/plain'])).filter((text) => text.startsWith(`${run.id}:`));
+    assert.ok(lines.some((text) => text.includes('epoch 2/4')), lines.join('\n'));
+    assert.ok(lines[lines.length - 1].endsWith('interrupted at the start of epoch 3. Checkpoint epoch-0002 holds this point: re-run to resume from it.'), lines[lines.length - 1]);
+  });
+
+  it('train(model, table, { features, label }) and train(model, rows, ...) read the named columns', async () => {
+    const { xs, ys } = regressionRows(64);
+    const rows = xs.map(([a, b, c], i) => ({ a, b, c, y: ys[i][0] }));
+    const fromRows = await train(buildModel(), rows, { epochs: 2, features: ['a', 'b', 'c'], label: 'y', checkpoint: false, ...QUIET });
+    const fromTable = await train(buildModel(), aq.from(rows), { epochs: 2, features: ['a', 'b', 'c'], label: 'y', checkpoint: false, ...QUIET });
+    assert.deepEqual(metricsOf(fromRows.history), metricsOf(fromTable.history));
+    await rejectsWith(() => train(buildModel(), rows, { epochs: 1, ...QUIET }), 'train(): name the columns to train on: `features` (a list of column names) and `label` (a column name or list).');
+    await rejectsWith(
+      () => train(buildModel(), rows, { epochs: 1, features: ['a', 'b', 'd'], label: 'y', ...QUIET }),
+      '`features` names column "d", which is not in the data. Available columns: a, b, c, y.',
+    );
+    assert.deepEqual(await fromRows.evaluate(rows), await fromRows.evaluate(aq.from(rows)));
+  });
+
+  it('train(model, split(data, { train, test })) watches the test part as test_loss and run.evaluate() reports on it', async () => {
+    const parts = split(data, { train: 0.75, test: 0.25, seed: 1 });
+    const run = await train(buildModel(), parts, { epochs: 2, checkpoint: tmpDir('two-split'), ...QUIET });
+    assert.deepEqual(run.metricNames, ['loss', 'mae', 'test_loss', 'test_mae']);
+    assert.equal(run.best?.monitor, 'loss');
+    const metrics = await run.evaluate();
+    assert.deepEqual(Object.keys(metrics), ['loss', 'mae']);
+    assert.ok(Math.abs(metrics.loss - run.history[1].test_loss) < 1e-6);
+    await rejectsWith(
+      () => train(buildModel(), parts, { epochs: 2, earlyStop: earlyStop(), checkpoint: false, ...QUIET }),
+      'train(): `earlyStop.monitor` names metric "val_loss", which training does not report. Available metrics: loss, mae, test_loss, test_mae. There is no validation data (the test part is evaluated as test_loss, but choosing epochs on the test set leaks it into model selection)',
+    );
+  });
+
+  it('train(model, split(data, { train, validation, test })) validates on the validation part', async () => {
+    const parts = split(data, { train: 0.7, validation: 0.15, test: 0.15, seed: 1 });
+    const run = await train(buildModel(), parts, { epochs: 2, checkpoint: false, ...QUIET });
+    assert.deepEqual(run.metricNames, ['loss', 'mae', 'val_loss', 'val_mae']);
+    assert.equal(run.best?.monitor, 'val_loss');
+    assert.deepEqual(Object.keys(await run.evaluate()), ['loss', 'mae']);
+    await rejectsWith(() => train(buildModel(), parts, { epochs: 1, validation: 0.1, ...QUIET }), '`validation` cannot be combined with a split() result');
+  });
+
+  it('train(model, inputSpace) trains on the whole space; holding part of it out warns', async () => {
+    const space = tabulateInputSpace({ x: { min: 0, max: 1, step: 0.01 }, y: { min: 0, max: 1, step: 0.25 } }, { label: ({ x, y }) => (x as number) * 0.5 + (y as number) });
+    const model = buildModel({ features: 2, dropout: false });
+    const run = await train(model, space, { epochs: 2, checkpoint: false, ...QUIET });
+    assert.equal(run.history.length, 2);
+    assert.deepEqual(Object.keys(await run.evaluate(space)), ['maxAbsError', 'meanAbsError', 'rmse']);
+    const warnings = await captureWarnings(() => train(buildModel({ features: 2, dropout: false }), space, { epochs: 1, validation: 0.2, checkpoint: false, ...QUIET }));
+    assert.deepEqual(warnings, [
+      'train(): holding out part of a tabulated input space: it holds every possible input, so there is no unseen data to validate on, and the held-out points are inputs the model never learns. Train on the whole space and check it with space.evaluate(model).',
+    ]);
+  });
+
+  it('train(model with an L2 regulariser, ...) reports the penalty in loss; val_loss is the data loss, as model.evaluate gives it', async () => {
+    const run = await train(buildModel({ l2: 0.1, dropout: false, metrics: ['mse'] }), data, { epochs: 1, validation: 0.25, checkpoint: false, ...QUIET });
+    const [entry] = run.history;
+    assert.ok(entry.loss > entry.mse + 0.01, `loss ${entry.loss} should include the penalty over mse ${entry.mse}`);
+    assert.ok(Math.abs(entry.val_loss - entry.val_mse) < 1e-6);
+  });
+
+  it('train(..., { learningRate: schedule }) records the rate per epoch and resumes a plateau schedule exactly', async () => {
+    const stepped = await train(buildModel(), data, { epochs: 3, learningRate: stepDecay({ factor: 0.5, every: 1, initial: 0.02 }), checkpoint: false, ...QUIET });
+    assert.deepEqual(stepped.history.map((entry) => entry.lr), [0.02, 0.01, 0.005]);
+    const plateau = () => reduceOnPlateau({ monitor: 'loss', mode: 'max', patience: 1, factor: 0.5 });
+    const reference = await train(buildModel(), data, { epochs: 4, learningRate: plateau(), checkpoint: false, ...QUIET });
+    assert.deepEqual(reference.history.map((entry) => entry.lr), [0.01, 0.01, 0.005, 0.0025]);
+    const dir = tmpDir('plateau');
+    const controller = new AbortController();
+    await train(buildModel(), data, { epochs: 4, learningRate: plateau(), checkpoint: dir, signal: controller.signal, callbacks: { onEpochEnd: (epoch) => (epoch === 2 ? controller.abort() : undefined) }, ...QUIET });
+    const model = buildModel();
+    const resumed = await train(model, data, { epochs: 4, learningRate: plateau(), checkpoint: dir, ...QUIET });
+    assert.deepEqual(resumed.history, reference.history);
+    assert.ok(weightBytes(model).equals(weightBytes(reference.model)));
+  });
+
+  it("train(..., { callbacks }) lets a callback stop training with context.stop(message)", async () => {
+    const run = await train(buildModel(), data, { epochs: 5, checkpoint: tmpDir('stop'), callbacks: { onEpochEnd: (epoch, _logs, context) => (epoch === 2 ? context.stop('good enough') : undefined) }, ...QUIET });
+    assert.equal(run.status, 'early-stopped');
+    assert.deepEqual(run.stop, { reason: 'requested', message: 'good enough', epoch: 2 });
+  });
+
+  it('train() leaves no tensors behind', async () => {
+    const model = buildModel();
+    await train(model, data, { epochs: 2, validation: 0.25, checkpoint: false, ...QUIET });
+    const before = tf.memory().numTensors;
+    await train(model, data, { epochs: 2, validation: 0.25, seed: 5, checkpoint: tmpDir('leak'), ...QUIET });
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  const badOptions: [string, Record<string, unknown>, string][] = [
+    ['epochs missing', {}, 'train(): `epochs` must be an integer ≥ 1. Received: epochs=undefined.'],
+    ['epochs: 0', { epochs: 0 }, '`epochs` must be an integer ≥ 1. Received: epochs=0.'],
+    ['batchSize: 2.5', { epochs: 1, batchSize: 2.5 }, '`batchSize` must be an integer ≥ 1. Received: batchSize=2.5.'],
+    ["resume: 'always'", { epochs: 1, resume: 'always' }, "`resume` must be 'auto', 'fresh' or 'require'. Received: resume=\"always\"."],
+    ["name: '../x'", { epochs: 1, name: '../x' }, "`name` must be 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit (it names a directory). Received: name=\"../x\"."],
+    ['an unknown option', { epochs: 1, epoch: 3 }, 'train(): unknown option `epoch`. Expected one of epochs, name, batchSize'],
+    ['shuffle: 1', { epochs: 1, shuffle: 1 }, '`shuffle` must be true or false. Received: shuffle=1.'],
+    ["checkpoint: { every: 'day' }", { epochs: 1, checkpoint: { dir: 'x', every: 'day' } }, "checkpoint(): `every` must be 'epoch', { epochs: n }, { batches: n } or { seconds: s }"],
+  ];
+  for (const [label, options, message] of badOptions) {
+    it(`train(model, data, { ${label} }) throws naming the option`, async () => {
+      await rejectsWith(() => train(buildModel(), data, { ...QUIET, ...options } as never), message);
+    });
+  }
+
+  it('train(uncompiled model, ...) says to compile it', async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [3] })] });
+    await rejectsWith(() => train(model, data, { epochs: 1, ...QUIET }), "train(): the model is not compiled. Call model.compile({ optimizer: 'adam', loss: 'meanSquaredError' }) first.");
+  });
+
+  it('train(model, data of the wrong width) names both shapes', async () => {
+    await rejectsWith(() => train(buildModel({ features: 4 }), data, { epochs: 1, checkpoint: false, ...QUIET }), 'train(): data features have shape [96, 3] but the model input expects [null, 4] (rows first).');
+  });
+});
