@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { completeness, createCompiler, endsWithSemicolon, expandShorthands, needsMoreInput, toOriginalColumn, versions, type Compiler } from '../../kernel/tslab';
+import { chainPosition } from '../../kernel/sourcemap';
+
+describe('tslab (the wrapper around tslab internals)', () => {
+  let compiler: Compiler;
+  before(() => {
+    compiler = createCompiler();
+  });
+  after(() => compiler.close());
+
+  it('versions names the pinned tslab and its TypeScript', () => {
+    assert.equal(versions.tslab, '1.0.22');
+    assert.equal(versions.typescript, '5.0.4');
+  });
+
+  it('compiler.compile(decls, source) returns CommonJS with source maps back to the cell (blank lines and all)', () => {
+    const compiled = compiler.compile('', 'const a: number = 1;\n\n\nfunction f(x: any) {\n\n  return x.y;\n}\nf(a)');
+    assert.deepEqual(compiled.diagnostics, []);
+    assert.equal(compiled.lastExpressionKey, 'tsLastExpr');
+    assert.match(compiled.declarations, /declare const a: number;/);
+    assert.ok(compiled.maps, 'maps are produced');
+    const js = compiled.code!.split('\n');
+    const line = js.findIndex((l) => l.includes('return x.y'));
+    const position = chainPosition(compiled.maps!, { line, column: js[line].indexOf('x.y') }, -1);
+    assert.deepEqual(position, { line: 5, column: 9 });
+  });
+
+  it('compiler.compile() reports diagnostics at cell positions, and loop bodies get interrupt guards', () => {
+    const compiled = compiler.compile('', 'let s: string = 1;');
+    assert.equal(compiled.diagnostics[0].message, "Type 'number' is not assignable to type 'string'.");
+    assert.deepEqual([compiled.diagnostics[0].line, compiled.diagnostics[0].column], [0, 4]);
+    const loop = compiler.compile('', 'for (let i = 0; i < 3; i++) {}\nwhile (false) ;');
+    assert.equal(loop.code!.match(/if \(__cellfit_interrupt_flag__\[0\] !== 0\)\s*__cellfit_interrupt__\(\);/g)?.length, 2);
+  });
+
+  it('compiler.compile() resolves `cellfit` and `cellfit/kernel` from inside the package (Node self-reference)', () => {
+    const compiled = compiler.compile('', "import { tf } from 'cellfit';\nimport { display } from 'cellfit/kernel';\ntf.tensor([1]);\ndisplay(1);");
+    assert.deepEqual(compiled.diagnostics, []);
+  });
+
+  it('expandShorthands(source) writes { xs } as { xs: xs } (tslab loses earlier cells in shorthands), columns mapped back', () => {
+    const { source, insertions } = expandShorthands('f({ xs, ys }, { a: 1 });\nconst { q } = o;');
+    assert.equal(source, 'f({ xs: xs, ys: ys }, { a: 1 });\nconst { q } = o;');
+    assert.deepEqual(insertions, [{ line: 0, column: 6, length: 4 }, { line: 0, column: 10, length: 4 }]);
+    assert.equal(toOriginalColumn(insertions, 0, 2), 2);
+    assert.equal(toOriginalColumn(insertions, 0, 12), 8); // the `ys` after the first insertion
+    assert.equal(toOriginalColumn(insertions, 0, 7), 6); // inside inserted text: the name's end
+    assert.equal(toOriginalColumn(insertions, 0, 22), 14); // after both
+    assert.equal(toOriginalColumn(insertions, 1, 9), 9);
+  });
+
+  it('completeness(code) says complete, incomplete (with the indent) or invalid', () => {
+    assert.deepEqual(completeness('1 + 1'), { status: 'complete' });
+    assert.deepEqual(completeness('function f() {'), { status: 'incomplete', indent: '  ' });
+    assert.deepEqual(completeness('const = 5;'), { status: 'invalid' });
+    assert.deepEqual(completeness('await f()'), { status: 'complete' });
+  });
+
+  it('needsMoreInput(source) is true when the code stops inside a bracket, block, template, comment or expression', () => {
+    for (const source of ['const v = [10', 'function f() {', 'const s = `a', '/* note', 'const x = 1 +', 'f(\n\n\n']) {
+      assert.equal(needsMoreInput(source), true, source);
+    }
+    for (const source of ['', 'const a = 1;', 'x = 5', "const s = 'open", '// comment', 'f()\n\n']) {
+      assert.equal(needsMoreInput(source), false, source);
+    }
+  });
+
+  it('endsWithSemicolon(source) is true only for a final expression statement ending in ;', () => {
+    assert.equal(endsWithSemicolon('1 + 1;'), true);
+    assert.equal(endsWithSemicolon('1 + 1;  // note'), true);
+    assert.equal(endsWithSemicolon('1 + 1'), false);
+    assert.equal(endsWithSemicolon('const a = 1;'), false);
+  });
+});
