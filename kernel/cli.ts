@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+/**
+ * The `cellfit` command:
+ *
+ *   cellfit install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--jupyter CMD]
+ *   cellfit run NOTEBOOK.ipynb [-p NAME=VALUE …] [--output OUT.ipynb] [--html OUT.html]
+ *   cellfit kernel --connection-file FILE      (how Jupyter starts the kernel)
+ */
+import { CellfitError } from '../lib/errors';
+import { installKernelSpec } from './install';
+
+const USAGE = `Usage:
+  cellfit install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--jupyter CMD]
+      Registers the Jupyter kernelspec "cellfit" (TypeScript (cellfit)); --user is the default.
+  cellfit run NOTEBOOK.ipynb [-p NAME=VALUE ...] [--output OUT.ipynb] [--html OUT.html] [--timeout SECONDS]
+      Executes a notebook headless with the cellfit kernel, like papermill: parameters go after
+      the cell tagged "parameters"; outputs are saved to OUT.ipynb (default: the notebook itself).
+  cellfit kernel --connection-file FILE
+      Runs the kernel (Jupyter does this).
+  cellfit --version`;
+
+/** Parsed `--name value` options and positional arguments; `repeatable` options collect lists. */
+export function parseArgs(
+  args: readonly string[],
+  spec: { flags?: readonly string[]; values?: readonly string[]; repeatable?: readonly string[] },
+  command: string,
+): { options: Map<string, string | true>; lists: Map<string, string[]>; positional: string[] } {
+  const options = new Map<string, string | true>();
+  const lists = new Map<string, string[]>();
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (!arg.startsWith('-') || arg === '-') {
+      positional.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (spec.flags?.includes(name)) {
+      options.set(name, true);
+      continue;
+    }
+    if (spec.values?.includes(name) || spec.repeatable?.includes(name)) {
+      const value = inline ?? args[++i];
+      if (value === undefined) throw new CellfitError(`cellfit ${command}`, `option ${name} needs a value.\n\n${USAGE}`);
+      if (spec.repeatable?.includes(name)) lists.set(name, [...(lists.get(name) ?? []), value]);
+      else options.set(name, value);
+      continue;
+    }
+    throw new CellfitError(`cellfit ${command}`, `unknown option ${arg}.\n\n${USAGE}`);
+  }
+  return { options, lists, positional };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'install': {
+      const { options, positional } = parseArgs(args, { flags: ['--user', '--sys-prefix'], values: ['--prefix', '--name', '--jupyter'] }, 'install');
+      if (positional.length > 0) throw new CellfitError('cellfit install', `unexpected argument ${JSON.stringify(positional[0])}.\n\n${USAGE}`);
+      const dir = installKernelSpec({
+        user: options.has('--user'),
+        sysPrefix: options.has('--sys-prefix'),
+        prefix: options.get('--prefix') as string | undefined,
+        name: options.get('--name') as string | undefined,
+        jupyter: options.get('--jupyter') as string | undefined,
+      });
+      console.log(`Installed the Jupyter kernel "TypeScript (cellfit)" in ${dir}`);
+      return 0;
+    }
+    case 'kernel': {
+      const { options, positional } = parseArgs(args, { values: ['--connection-file', '-f'] }, 'kernel');
+      const file = (options.get('--connection-file') ?? options.get('-f') ?? positional[0]) as string | undefined;
+      if (file === undefined) throw new CellfitError('cellfit kernel', `expected --connection-file FILE.\n\n${USAGE}`);
+      const { startKernel } = await import('./main');
+      await startKernel(file);
+      return -1; // keeps running until shutdown_request
+    }
+    case 'run': {
+      const { runCommand } = await import('./runner/command');
+      return runCommand(args, USAGE);
+    }
+    case '--version':
+    case '-V': {
+      const { cellfitVersion } = await import('./main');
+      console.log(`cellfit ${cellfitVersion}`);
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return 0;
+    default:
+      throw new CellfitError('cellfit', `unknown command ${JSON.stringify(command)}.\n\n${USAGE}`);
+  }
+}
+
+/**
+ * Runs the `cellfit` command with `argv` (the arguments after `cellfit`), setting the exit code.
+ *
+ * @example
+ * runCli(['install', '--user']);
+ */
+export function runCli(argv: readonly string[]): void {
+  main(argv).then(
+    (code) => {
+      if (code >= 0) process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error instanceof CellfitError ? error.message : error instanceof Error ? error.stack : String(error));
+      process.exitCode = 2;
+    },
+  );
+}
+
+if (require.main === module) runCli(process.argv.slice(2));

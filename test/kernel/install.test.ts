@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { installKernelSpec, kernelSpec, userDataDir, type RunCommand } from '../../kernel/install';
+import { throwsWith } from '../helpers';
+
+describe('install', () => {
+  it('kernelSpec() runs this installation\'s kernel with interrupt_mode "message"', () => {
+    const spec = kernelSpec();
+    assert.equal(spec.display_name, 'TypeScript (cellfit)');
+    assert.equal(spec.language, 'typescript');
+    assert.equal(spec.interrupt_mode, 'message');
+    assert.equal(spec.argv[0], process.execPath);
+    assert.ok(fs.existsSync(spec.argv[1]), `${spec.argv[1]} exists`);
+    assert.deepEqual(spec.argv.slice(2), ['kernel', '--connection-file', '{connection_file}']);
+  });
+
+  it('installKernelSpec(options) hands the spec to `jupyter kernelspec install` with the chosen scope', () => {
+    const calls: string[][] = [];
+    let written: unknown;
+    const run: RunCommand = (command, args) => {
+      calls.push([command, ...args]);
+      written = JSON.parse(fs.readFileSync(path.join(args[2], 'kernel.json'), 'utf8'));
+      return { status: 0, stdout: '', stderr: '[InstallKernelSpec] Installed kernelspec cellfit in /x/kernels/cellfit\n', missing: false };
+    };
+    assert.equal(installKernelSpec({}, run), '/x/kernels/cellfit');
+    assert.deepEqual(calls[0].slice(0, 3), ['jupyter', 'kernelspec', 'install']);
+    assert.deepEqual(calls[0].slice(4), ['--name', 'cellfit', '--replace', '--user']);
+    assert.deepEqual(written, kernelSpec());
+    installKernelSpec({ sysPrefix: true, jupyter: '/usr/bin/jupyter' }, run);
+    assert.deepEqual([calls[1][0], ...calls[1].slice(-1)], ['/usr/bin/jupyter', '--sys-prefix']);
+    installKernelSpec({ prefix: 'rel' }, run);
+    assert.deepEqual(calls[2].slice(-2), ['--prefix', path.resolve('rel')]);
+  });
+
+  it('installKernelSpec() without Jupyter writes --prefix and --user specs itself, and explains --sys-prefix', () => {
+    const missing: RunCommand = () => ({ status: null, stdout: '', stderr: '', missing: true });
+    const prefix = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-install-'));
+    try {
+      const dir = installKernelSpec({ prefix }, missing);
+      assert.equal(dir, path.join(prefix, 'share', 'jupyter', 'kernels', 'cellfit'));
+      assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'kernel.json'), 'utf8')), kernelSpec());
+    } finally {
+      fs.rmSync(prefix, { recursive: true, force: true });
+    }
+    throwsWith(() => installKernelSpec({ sysPrefix: true }, missing), '--sys-prefix needs Jupyter, and no `jupyter` command was found');
+    throwsWith(() => installKernelSpec({ user: true, prefix: 'x' }, missing), 'choose one of --user, --sys-prefix and --prefix DIR. Received: --user --prefix.');
+    const failing: RunCommand = () => ({ status: 1, stdout: '', stderr: 'Permission denied', missing: false });
+    throwsWith(() => installKernelSpec({}, failing), '`jupyter kernelspec install` failed (exit 1): Permission denied');
+  });
+
+  it('userDataDir(env, platform, home) is where jupyter_core keeps per-user kernelspecs', () => {
+    assert.equal(userDataDir({}, 'linux', '/home/u'), '/home/u/.local/share/jupyter');
+    assert.equal(userDataDir({ XDG_DATA_HOME: '/d' }, 'linux', '/home/u'), '/d/jupyter');
+    assert.equal(userDataDir({ JUPYTER_DATA_DIR: '/j' }, 'linux', '/home/u'), '/j');
+    assert.equal(userDataDir({}, 'darwin', '/Users/u'), '/Users/u/Library/Jupyter');
+  });
+});
