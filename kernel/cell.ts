@@ -121,7 +121,9 @@ export class CellRunner {
         return outcome.value;
       };
     };
-    const print = (text: string) => scope.sink.stream('stdout', text.endsWith('\n') ? text : `${text}\n`);
+    // Output goes to the scope running now: inside context.capture(), that is the recorder.
+    const sink = () => currentScope()?.sink ?? scope.sink;
+    const print = (text: string) => sink().stream('stdout', text.endsWith('\n') ? text : `${text}\n`);
     return {
       name: magic.name,
       kind: call.kind,
@@ -137,11 +139,12 @@ export class CellRunner {
         return fn as () => unknown;
       },
       interruptible: (body) => executor.interruptible(body),
-      display: (value) => scope.sink.display({ data: toMimeBundle(value), metadata: {} }, false),
+      display: (value) => sink().display({ data: toMimeBundle(value), metadata: {} }, false),
       displayBundle: (bundle) => {
+        const target = sink();
         const id = newDisplayId();
-        scope.sink.display({ data: bundle, metadata: {}, transient: { display_id: id } }, false);
-        return { update: (next) => scope.sink.display({ data: next, metadata: {}, transient: { display_id: id } }, true) };
+        target.display({ data: bundle, metadata: {}, transient: { display_id: id } }, false);
+        return { update: (next) => target.display({ data: next, metadata: {}, transient: { display_id: id } }, true) };
       },
       print,
       bind: async (name, value, type) => {

@@ -66,3 +66,30 @@ export function positiveInteger(magic: Pick<Magic, 'name' | 'usage'>, option: st
   if (value === true || !Number.isInteger(n) || n < 1) usageError(magic, `${option} must be a positive integer`, args);
   return n;
 }
+
+/**
+ * Splits `args` into words and takes options anywhere among them (for magics whose arguments are
+ * names, not code): `RUN --dir DIR` and `--dir DIR RUN` both work.
+ *
+ * @example
+ * parseWords(magic, 'run-1 --dir out', { values: ['--dir'] });   // { options: {--dir: 'out'}, positional: ['run-1'] }
+ */
+export function parseWords(magic: Pick<Magic, 'name' | 'usage'>, args: string, spec: OptionSpec): { options: Map<string, string | true>; positional: string[] } {
+  const options = new Map<string, string | true>();
+  const positional: string[] = [];
+  const list = words(args);
+  for (let i = 0; i < list.length; i++) {
+    const word = list[i];
+    if (!/^--?[A-Za-z]/.test(word)) {
+      positional.push(word);
+    } else if (spec.flags?.includes(word)) {
+      options.set(word, true);
+    } else if (spec.values?.includes(word)) {
+      if (i + 1 >= list.length) usageError(magic, `option ${word} needs a value`, args);
+      options.set(word, list[++i]);
+    } else {
+      usageError(magic, `unknown option ${word}`, args);
+    }
+  }
+  return { options, positional };
+}

@@ -2,7 +2,7 @@
 import { formatValue } from '../../lib/errors';
 import { JUPYTER_DISPLAY } from '../../lib/session';
 import { tableBundle } from '../display/table';
-import { takeOptions, words } from './args';
+import { parseWords } from './args';
 import { toolkitEngine, type Engine, type RunInfoLike } from './engine';
 import { usageError } from './registry';
 import type { Magic } from './types';
@@ -25,8 +25,7 @@ export function checkpointsMagic(engine: () => Engine = () => toolkitEngine('%ch
     usage: '%checkpoints RUN [--dir DIR]   (RUN: a run id, name or id prefix, as %runs lists them)',
     summary: 'Lists the checkpoints of a run: epoch, batch, metrics, time; marks the latest and the best.',
     run(context) {
-      const { options, rest } = takeOptions(magic, context.args, { values: ['--dir'] });
-      const args = words(rest);
+      const { options, positional: args } = parseWords(magic, context.args, { values: ['--dir'] });
       if (args.length !== 1) usageError(magic, 'expected one run', context.args);
       const dir = (options.get('--dir') as string | undefined) ?? 'checkpoints';
       const { listRuns, checkpoint } = engine();

@@ -2,7 +2,7 @@
 import { JUPYTER_DISPLAY } from '../../lib/session';
 import { describeBest } from '../display/cellfit';
 import { tableBundle } from '../display/table';
-import { words } from './args';
+import { parseWords } from './args';
 import { toolkitEngine, type Engine } from './engine';
 import { usageError } from './registry';
 import type { Magic } from './types';
@@ -19,7 +19,7 @@ export function runsMagic(engine: () => Engine = () => toolkitEngine('%runs')): 
     usage: '%runs [DIR]',
     summary: 'Lists the training runs in DIR (default checkpoints): status, epochs, best metric.',
     run(context) {
-      const args = words(context.args);
+      const { positional: args } = parseWords(magic, context.args, {});
       if (args.length > 1) usageError(magic, 'expected at most one directory', context.args);
       const dir = args[0] ?? 'checkpoints';
       const runs = engine().listRuns(dir);

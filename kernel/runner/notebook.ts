@@ -50,9 +50,35 @@ export function parseNotebook(text: string, file: string): Notebook {
   return { metadata: {}, nbformat_minor: 5, ...notebook } as Notebook;
 }
 
-/** Serialises like Jupyter does: one-space indent, sorted keys, a final newline. */
+/**
+ * Serialises as nbformat does: multi-line strings as lists of lines (sources, stream text, text
+ * MIME data), one-space indent, sorted keys, a final newline — so notebooks written by
+ * `cellfit run` and by Jupyter diff cleanly.
+ */
 export function serializeNotebook(notebook: Notebook): string {
-  return `${JSON.stringify(sortKeys(notebook), null, 1)}\n`;
+  const cells = notebook.cells.map((cell) => {
+    const copy: Cell = { ...cell, source: splitLines(sourceText(cell)) };
+    if (cell.outputs) copy.outputs = cell.outputs.map(splitOutput);
+    return copy;
+  });
+  return `${JSON.stringify(sortKeys({ ...notebook, cells }), null, 1)}\n`;
+}
+
+/** Python's `str.splitlines(True)`, which nbformat uses. */
+export function splitLines(text: string): string[] {
+  return text.match(/[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]*(?:\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]|$)/g)!.filter((line) => line !== '');
+}
+
+function splitOutput(output: Output): Output {
+  if (output.output_type === 'stream') return { ...output, text: splitLines(Array.isArray(output.text) ? output.text.join('') : output.text) };
+  if (output.output_type !== 'display_data' && output.output_type !== 'execute_result') return output;
+  const data: Record<string, unknown> = {};
+  for (const [type, value] of Object.entries(output.data)) {
+    // nbformat splits text/* and these two; JSON types stay as they are.
+    const split = typeof value === 'string' && (type.startsWith('text/') || type === 'application/javascript' || type === 'image/svg+xml');
+    data[type] = split ? splitLines(value) : value;
+  }
+  return { ...output, data };
 }
 
 function sortKeys(value: unknown): unknown {

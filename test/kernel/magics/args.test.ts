@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { positiveInteger, takeOptions, words } from '../../../kernel/magics/args';
+import { parseWords, positiveInteger, takeOptions, words } from '../../../kernel/magics/args';
 import { throwsWith } from '../../helpers';
 
 const magic = { name: 'timeit', usage: '%timeit [-n N] CODE' };
@@ -28,5 +28,13 @@ describe('magics/args', () => {
     assert.equal(positiveInteger(magic, '-n', undefined, ''), undefined);
     throwsWith(() => positiveInteger(magic, '-n', '0', '-n 0'), '%timeit: -n must be a positive integer. Received: args="-n 0".');
     throwsWith(() => positiveInteger(magic, '-r', '1.5', '-r 1.5'), '-r must be a positive integer');
+  });
+
+  it('parseWords(magic, args, spec) takes options anywhere among the words', () => {
+    const { options, positional } = parseWords(magic, 'run-1 --dir "my runs" -q', { flags: ['-q'], values: ['--dir'] });
+    assert.deepEqual([...options], [['--dir', 'my runs'], ['-q', true]]);
+    assert.deepEqual(positional, ['run-1']);
+    throwsWith(() => parseWords(magic, 'x --dir', { values: ['--dir'] }), '%timeit: option --dir needs a value');
+    throwsWith(() => parseWords(magic, 'x --nope', {}), '%timeit: unknown option --nope');
   });
 });
