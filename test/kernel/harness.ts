@@ -28,15 +28,18 @@ export function sharedKernel(): Promise<KernelClient> {
   return shared;
 }
 
+const temporaryDirs: string[] = [];
+
 after(async function () {
   this.timeout(30_000);
   if (shared) await (await shared).shutdown();
+  for (const dir of temporaryDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** A fresh temporary directory, removed after the tests. */
+/** A fresh temporary directory, removed after all tests (callable inside a test too). */
 export function temporaryDir(prefix: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cellfit-${prefix}-`));
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  temporaryDirs.push(dir);
   return dir;
 }
 

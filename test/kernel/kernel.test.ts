@@ -6,7 +6,7 @@ import * as zmq from 'zeromq';
 import { endpoint, type Message } from '../../kernel/protocol/messages';
 import { KernelClient, type Exchange } from '../../kernel/runner/client';
 import { versions } from '../../kernel/tslab';
-import { failure, NOTEBOOKS, plain, result, sharedKernel, streamText, summarize } from './harness';
+import { failure, NOTEBOOKS, plain, result, sharedKernel, streamText, summarize, temporaryDir } from './harness';
 
 const types = (exchange: Exchange) => exchange.iopub.map((m) => m.header.msg_type);
 
@@ -159,6 +159,19 @@ describe('Kernel (over the Jupyter protocol)', function () {
       const table = result(await kernel.execute("import * as aq from 'arquero';\naq.table({ x: [1, 2], y: ['a', 'b'] })"));
       assert.match(String(table['text/html']), /<th style="text-align: right;">x<\/th>/);
       assert.equal(table['text/plain'], 'x  y\n-  -\n1  a\n2  b');
+    });
+    it("cellfit's own results — a run, its checkpoint list, an input space, a split — show as HTML with a text fallback", async () => {
+      const dir = temporaryDir('display');
+      await kernel.execute(`import { train, split, tabulateInputSpace } from 'cellfit';
+const px = tf.tensor2d([[0], [1], [2], [3]]);
+const pm = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+pm.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+const shownRun = await train(pm, { xs: px, ys: px }, { epochs: 1, batchSize: 2, plot: false, checkpoint: ${JSON.stringify(dir)} });`);
+      for (const code of ['shownRun', 'shownRun.checkpoints', 'tabulateInputSpace({ t: { min: 0, max: 1, step: 0.5 } })', 'split([{ a: 1 }, { a: 2 }], { train: 0.5, test: 0.5 })']) {
+        const data = result(await kernel.execute(code));
+        assert.match(String(data['text/html']), /<table/, `${code} shows a table`);
+        assert.equal(typeof data['text/plain'], 'string', `${code} has a text fallback`);
+      }
     });
   });
 

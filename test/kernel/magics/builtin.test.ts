@@ -2,8 +2,10 @@
  * The built-in magics and user-defined ones, run in the real kernel over the protocol.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { KernelClient } from '../../../kernel/runner/client';
-import { failure, plain, result, sharedKernel, streamText, temporaryDir } from '../harness';
+import { failure, plain, REPO, result, sharedKernel, streamText, temporaryDir } from '../harness';
 
 describe('magics (in the kernel)', function () {
   this.timeout(120_000);
@@ -144,5 +146,13 @@ registerMagic(shout);`);
     assert.equal(failure(await kernel.execute('%shout')).evalue, '%shout: expected a word. Received: args="". Usage: %shout WORD');
     assert.equal(failure(await kernel.execute('%shoot x')).evalue, '%shoot: unknown magic. Did you mean %shout? Run %lsmagic to list the magics.');
     assert.equal(failure(await kernel.execute("registerMagic({ name: '9', kind: 'line', usage: '', summary: '', run: () => 1 })")).evalue, 'registerMagic(): `name` must be letters, digits, _ or -, not starting with a digit. Received: name="9".');
+  });
+
+  it("README's registerMagic example works as written", async () => {
+    const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const example = /```ts\n(import \{ registerMagic \} from 'cellfit\/kernel';\n[\s\S]*?)```/.exec(readme);
+    assert.ok(example, 'the README has the registerMagic example');
+    assert.equal((await kernel.execute(example[1])).reply.content.status, 'ok');
+    assert.equal(plain(await kernel.execute('%hello world')), "'hello, world'");
   });
 });
