@@ -43,7 +43,12 @@ export function registerMagic(magic: Magic): void {
   kernelHandle('registerMagic()').magics.register(magic);
 }
 
-/** Removes a magic from the running kernel; returns whether it existed. */
+/**
+ * Removes a magic from the running kernel; returns whether it existed.
+ *
+ * @example
+ * unregisterMagic('hello');   // true
+ */
 export function unregisterMagic(name: string): boolean {
   return kernelHandle('unregisterMagic()').magics.unregister(name);
 }
@@ -82,6 +87,12 @@ export function displayBundle(bundle: MimeBundle): { update(bundle: MimeBundle):
 /**
  * Clears the running cell's output; with `wait`, only when the next output arrives (no flicker in
  * progress displays).
+ *
+ * @example
+ * for (const step of steps) {
+ *   clearOutput({ wait: true });
+ *   console.log(`step ${step}`);
+ * }
  */
 export function clearOutput({ wait = false }: { wait?: boolean } = {}): void {
   kernelHandle('clearOutput()').clearOutput(wait);

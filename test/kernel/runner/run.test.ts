@@ -127,6 +127,18 @@ describe('runner: cellfit run', function () {
     assert.doesNotMatch(page, /<script[^>]+src=|<link[^>]+href=/, 'nothing is loaded from elsewhere');
   });
 
+  it('cellfit run --timeout S interrupts a cell that runs longer and fails the run', async () => {
+    const notebook = path.join(NOTEBOOKS, 'failing.ipynb');
+    const looping = JSON.parse(fs.readFileSync(notebook, 'utf8')) as NotebookJson;
+    looping.cells[1].source = ['while (true) {}'];
+    const input = path.join(out, 'looping.ipynb');
+    fs.writeFileSync(input, JSON.stringify(looping));
+    const { code, stderr } = await cellfitRun([input, '--timeout', '1', '--cwd', NOTEBOOKS]);
+    assert.equal(code, 1);
+    assert.match(stderr, /cell 2 failed/);
+    assert.match(stderr, /Interrupted: the cell was interrupted/);
+  });
+
   it('cellfit run names bad arguments', async () => {
     const missing = await cellfitRun(['nope.ipynb']);
     assert.equal(missing.code, 2);
