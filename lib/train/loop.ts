@@ -23,7 +23,7 @@ import type { LiveChart } from '../plots/training';
 import type { ProgressSink } from '../progress';
 import { Rng, type RngState } from '../random';
 import type { LearningRateSchedule } from '../schedules';
-import type { PreparedData } from './data';
+import type { Batch, PreparedData } from './data';
 import type { OptimizerDriver } from './optimizer';
 
 /** The model's training function: inputs and targets in, [loss, ...metrics] scalars out. */
@@ -94,6 +94,10 @@ export interface LoopResult {
 const YIELD_EVERY_MS = 20;
 /** Per-batch outputs kept on the device before they are read in one go. */
 const FOLD_EVERY = 512;
+/** Batches gathered in one go from tensor data. */
+const CHUNK_BATCHES = 64;
+/** Marks a batch already handed out from the chunk. */
+const EMPTY_BATCH = {} as Batch;
 
 /** Raised inside the loop when weights or losses stop being finite. */
 class Divergence {
@@ -111,6 +115,8 @@ export class TrainingLoop {
   private order: Uint32Array = new Uint32Array(0);
   private partial: number[][];
   private pending: tf.Scalar[][] = [];
+  private ahead: Batch[] = [];
+  private aheadFrom = 0;
   private runningSum = 0;
   private runningCount = 0;
   private history: HistoryEntry[];
@@ -175,6 +181,7 @@ export class TrainingLoop {
     } finally {
       tf.dispose(this.pending.flat());
       this.pending = [];
+      this.dropAhead();
       config.driver.detach();
     }
     const stop = this.stop ?? { reason: 'completed' as const, message: `trained ${this.epoch} epochs.`, epoch: this.epoch };
@@ -203,6 +210,7 @@ export class TrainingLoop {
         lastYield = config.now();
       }
     }
+    this.dropAhead();
     await this.endEpoch((config.now() - started) / 1000);
   }
 
@@ -211,9 +219,7 @@ export class TrainingLoop {
     const batchIndex = this.batch;
     if (config.schedule.perStep) this.setRate(config.schedule.rate({ epoch: this.epoch, step: this.step, initial: this.initialRate }));
     if (config.callbacks.hasBatchHooks) await config.callbacks.batchBegin(batchIndex, this.context());
-    const start = batchIndex * config.batchSize;
-    const indices = Int32Array.from(this.order.subarray(start, Math.min(start + config.batchSize, this.size)));
-    const drawn = config.data.train.batch(indices);
+    const drawn = this.nextBatch(batchIndex);
     const { xs, ys } = drawn instanceof Promise ? await drawn : drawn;
     // tfjs seeds dropout masks (and any other random op) from Math.random: for this synchronous
     // step it draws from the run's own generator, whose state goes into checkpoints.
@@ -239,6 +245,34 @@ export class TrainingLoop {
       this.fold();
     }
     config.progress.batch(this.epoch, this.batch, this.runningLoss);
+  }
+
+  /** The batch `index` of the epoch: drawn from a chunk gathered ahead when the data allows. */
+  private nextBatch(index: number): Batch | Promise<Batch> {
+    const { data, batchSize } = this.config;
+    if (this.ahead.length === 0 || this.aheadFrom + this.ahead.length <= index || this.aheadFrom > index) {
+      this.dropAhead();
+      const count = Math.min(CHUNK_BATCHES, this.batchesPerEpoch - index);
+      const sizes = Array.from({ length: count }, (_, k) => this.batchRows(index + k));
+      const start = index * batchSize;
+      const indices = Int32Array.from(this.order.subarray(start, start + sizes.reduce((sum, size) => sum + size, 0)));
+      if (!data.train.batches) return data.train.batch(indices.subarray(0, sizes[0]));
+      this.ahead = data.train.batches(indices, sizes);
+      this.aheadFrom = index;
+    }
+    const batch = this.ahead[index - this.aheadFrom];
+    if (index - this.aheadFrom === this.ahead.length - 1) {
+      this.ahead = [];
+    } else {
+      this.ahead[index - this.aheadFrom] = EMPTY_BATCH;
+    }
+    return batch;
+  }
+
+  /** Frees batches gathered ahead but not used (at an epoch's end, an interrupt or an error). */
+  private dropAhead(): void {
+    tf.dispose(this.ahead.filter((batch) => batch !== EMPTY_BATCH).flatMap((batch) => [batch.xs, batch.ys]));
+    this.ahead = [];
   }
 
   /** Reads the outputs still on the device (one sync) into `partial`. */

@@ -2,16 +2,18 @@
  * How the training loop drives the model's compiled optimizer.
  *
  * For most optimizers the loop lets tfjs apply the gradients as it always does. For Adam — the
- * default choice, and the one whose per-variable update is longest (about fifteen small ops per
- * weight tensor) — a fused update does the same arithmetic on all weights at once: the gradients are
- * concatenated into one vector, the moments are kept as two flat vectors, and the result is split
- * back into the weights. Every element goes through exactly the ops tfjs' AdamOptimizer applies, in
- * the same order, with the same float32 constants, so the weights are bit-for-bit those tfjs would
- * produce (a test holds this), at about half the op count per step.
+ * default choice, and the one with the longest per-tensor update (about fifteen small ops, plus a
+ * scalar made from each JS number) — small models spend most of a step in op overhead, so the
+ * driver runs the same update with fewer ops: the small weight tensors (biases, narrow kernels) are
+ * updated together as one flat vector (their gradients concatenated, the moments kept flat, the
+ * result split back), the large ones one by one as tfjs does, with the constants made once.
+ * Every element goes through exactly the ops tfjs' AdamOptimizer applies, in the same order, with
+ * the same float32 constants, so the weights are bit-for-bit those tfjs would produce (a test
+ * compares with model.fit).
  *
- * While the fused update is attached, the moments live in the flat vectors; `detach()` writes them
- * back into the optimizer's own slot variables, so after training `model.optimizer` holds the state
- * tfjs expects (and `model.fit` could continue from it).
+ * While attached, the driver holds the moments; `detach()` writes them back into the optimizer's
+ * own slot variables, so after training `model.optimizer` holds the state tfjs expects (and
+ * `model.fit` could continue from it).
  */
 import { tf } from '../backend';
 import { captureOptimizer, type OptimizerSnapshot, type SlotSpec } from '../checkpoint/optimizer';
@@ -28,9 +30,15 @@ export interface OptimizerDriver {
   capture(): OptimizerSnapshot;
 }
 
-/** The driver for `optimizer`: fused for Adam unless `fused` is false, tfjs' own update otherwise. */
-export function optimizerDriver(optimizer: tf.Optimizer, fused = true): OptimizerDriver {
-  if (fused && optimizer.getClassName() === 'Adam' && Object.getPrototypeOf(optimizer) === tf.AdamOptimizer.prototype) return new FusedAdam(optimizer);
+/**
+ * Weight tensors up to this many elements are updated together. Above it, the copies into and out
+ * of the flat vector (tf.split is slow on wasm) cost more than the per-op overhead they save.
+ */
+export const FUSE_LIMIT = 16384;
+
+/** The driver for `optimizer`: the leaner Adam update unless `lean` is false, else tfjs' own. */
+export function optimizerDriver(optimizer: tf.Optimizer, lean = true): OptimizerDriver {
+  if (lean && optimizer.getClassName() === 'Adam' && Object.getPrototypeOf(optimizer) === tf.AdamOptimizer.prototype) return new LeanAdam(optimizer);
   return {
     optimizer,
     attach: () => undefined,
@@ -57,18 +65,38 @@ interface AdamFields {
   applyGradients(gradients: NamedGradient[] | tf.NamedTensorMap): void;
 }
 
-/** Adam with one flat update for all weights; see the module comment. */
-class FusedAdam implements OptimizerDriver {
-  private m?: tf.Tensor1D;
-  private v?: tf.Tensor1D;
-  private names?: string[];
-  private shapes?: number[][];
-  private sizes?: number[];
-  private constants?: { beta1: tf.Scalar; oneMinusBeta1: tf.Scalar; beta2: tf.Scalar; oneMinusBeta2: tf.Scalar; epsilon: tf.Scalar; one: tf.Scalar };
+interface Constants {
+  readonly beta1: tf.Scalar;
+  readonly oneMinusBeta1: tf.Scalar;
+  readonly beta2: tf.Scalar;
+  readonly oneMinusBeta2: tf.Scalar;
+  readonly epsilon: tf.Scalar;
+  readonly one: tf.Scalar;
+}
+
+/** The moments while attached: small tensors in one flat pair, large ones each in their own. */
+interface Moments {
+  readonly names: string[];
+  readonly shapes: number[][];
+  readonly sizes: number[];
+  /** Indices of the tensors updated together, and each one's offset in the flat vectors. */
+  readonly fused: number[];
+  readonly offsets: number[];
+  readonly fusedSize: number;
+  /** Indices of the tensors updated one by one. */
+  readonly single: number[];
+  flat?: { m: tf.Tensor1D; v: tf.Tensor1D };
+  /** Per-tensor moments of the `single` tensors, by index. */
+  own: Map<number, { m: tf.Tensor; v: tf.Tensor }>;
+}
+
+/** Adam with fewer ops per step; see the module comment. */
+class LeanAdam implements OptimizerDriver {
+  private readonly adam: AdamFields;
+  private moments?: Moments;
+  private constants?: Constants;
   private rate?: { value: number; tensor: tf.Scalar };
   private attached = false;
-
-  private readonly adam: AdamFields;
 
   constructor(readonly optimizer: tf.Optimizer) {
     this.adam = optimizer as unknown as AdamFields;
@@ -85,39 +113,43 @@ class FusedAdam implements OptimizerDriver {
       epsilon: tf.keep(tf.scalar(opt.epsilon)),
       one: tf.keep(tf.scalar(1)),
     }));
-    // Own property shadows the prototype's method until detach().
+    // An own property shadows the prototype's method until detach().
     opt.applyGradients = (gradients) => this.apply(gradients);
     this.attached = true;
   }
 
   detach(): void {
     if (!this.attached) return;
-    const opt = this.adam;
-    delete (opt as Partial<AdamFields>).applyGradients;
-    if (this.m && this.v && this.names) this.writeBack();
-    tf.dispose([this.m!, this.v!, ...Object.values(this.constants ?? {}), ...(this.rate ? [this.rate.tensor] : [])].filter(Boolean));
-    this.m = this.v = undefined;
-    this.names = this.shapes = this.sizes = undefined;
+    delete (this.adam as Partial<AdamFields>).applyGradients;
+    if (this.moments) {
+      this.writeBack(this.moments);
+      this.disposeMoments(this.moments);
+    }
+    tf.dispose([...Object.values(this.constants ?? {}), ...(this.rate ? [this.rate.tensor] : [])]);
+    this.moments = undefined;
     this.constants = this.rate = undefined;
     this.attached = false;
   }
 
   capture(): OptimizerSnapshot {
-    if (!this.m || !this.names) return captureOptimizer(this.optimizer);
+    const moments = this.moments;
+    if (!moments) return captureOptimizer(this.optimizer);
     const opt = this.adam;
+    const values = this.momentValues(moments);
     const slots: SlotSpec[] = [];
+    const arrays: Float32Array[] = [];
     let offset = 0;
-    for (const [field, suffix] of [
-      ['accumulatedFirstMoment', 'm'],
-      ['accumulatedSecondMoment', 'v'],
+    for (const [field, suffix, key] of [
+      ['accumulatedFirstMoment', 'm', 'm'],
+      ['accumulatedSecondMoment', 'v', 'v'],
     ] as const) {
-      this.names.forEach((name, index) => {
-        const length = this.sizes![index];
-        slots.push({ field, index, name: `${name}/${suffix}`, shape: this.shapes![index], offset, length });
-        offset += length * 4;
+      moments.names.forEach((name, index) => {
+        const array = values[key][index];
+        slots.push({ field, index, name: `${name}/${suffix}`, shape: moments.shapes[index], offset, length: array.length });
+        arrays.push(array);
+        offset += array.byteLength;
       });
     }
-    const data = concatArrays([this.m.dataSync(), this.v!.dataSync()]);
     return {
       meta: {
         className: 'Adam',
@@ -127,15 +159,16 @@ class FusedAdam implements OptimizerDriver {
         scalars: { accBeta1: opt.accBeta1.dataSync()[0], accBeta2: opt.accBeta2.dataSync()[0] },
         slots,
       },
-      data,
+      data: concatArrays(arrays),
     };
   }
 
   private apply(gradients: NamedGradient[] | tf.NamedTensorMap): void {
     const opt = this.adam;
     const list: NamedGradient[] = Array.isArray(gradients) ? gradients : Object.entries(gradients).map(([name, tensor]) => ({ name, tensor }));
-    if (!this.names) this.start(list);
-    const usable = list.length === this.names!.length && list.every((gradient, i) => gradient.name === this.names![i] && gradient.tensor != null);
+    this.moments ??= this.start(list);
+    const moments = this.moments;
+    const usable = list.length === moments.names.length && list.every((gradient, i) => gradient.name === moments.names[i] && gradient.tensor != null);
     if (!usable) {
       // A variable without a gradient, or another variable list: tfjs' own update handles that.
       this.detach();
@@ -148,63 +181,123 @@ class FusedAdam implements OptimizerDriver {
       this.rate = { value: opt.learningRate, tensor: tf.keep(tf.scalar(-opt.learningRate)) };
     }
     const rate = this.rate.tensor;
-    const [m, v] = tf.tidy(() => {
-      const gradient = tf.concat(list.map((item) => tf.reshape(item.tensor!, [-1])));
+    const variables = tf.engine().registeredVariables;
+    const kept = tf.tidy(() => {
       const oneMinusAccBeta1 = tf.sub(c.one, opt.accBeta1);
       const oneMinusAccBeta2 = tf.sub(c.one, opt.accBeta2);
-      const m = tf.add(tf.mul(this.m!, c.beta1), tf.mul(gradient, c.oneMinusBeta1));
-      const v = tf.add(tf.mul(this.v!, c.beta2), tf.mul(tf.square(gradient), c.oneMinusBeta2));
-      const correctedM = tf.div(m, oneMinusAccBeta1);
-      const correctedV = tf.div(v, oneMinusAccBeta2);
-      const update = tf.mul(tf.div(correctedM, tf.add(tf.sqrt(correctedV), c.epsilon)), rate);
-      const parts = tf.split(update, this.sizes!);
-      list.forEach((item, i) => {
-        const variable = tf.engine().registeredVariables[item.name];
-        variable.assign(tf.add(tf.reshape(parts[i], this.shapes![i]), variable));
-      });
+      // tfjs' AdamOptimizer.applyGradients, op for op, on a tensor of moments and gradients.
+      const step = (m: tf.Tensor, v: tf.Tensor, gradient: tf.Tensor) => {
+        const newM = tf.add(tf.mul(m, c.beta1), tf.mul(gradient, c.oneMinusBeta1));
+        const newV = tf.add(tf.mul(v, c.beta2), tf.mul(tf.square(gradient), c.oneMinusBeta2));
+        const correctedM = tf.div(newM, oneMinusAccBeta1);
+        const correctedV = tf.div(newV, oneMinusAccBeta2);
+        const update = tf.mul(tf.div(correctedM, tf.add(tf.sqrt(correctedV), c.epsilon)), rate);
+        return { m: newM, v: newV, update };
+      };
+      const result: tf.Tensor[] = [];
+      if (moments.flat) {
+        // Vectors need no reshaping: each reshape saved is an op saved, per step.
+        const gradient = tf.concat(moments.fused.map((i) => (moments.shapes[i].length === 1 ? list[i].tensor! : tf.reshape(list[i].tensor!, [-1]))));
+        const { m, v, update } = step(moments.flat.m, moments.flat.v, gradient);
+        const parts = tf.split(update, moments.fused.map((i) => moments.sizes[i]));
+        moments.fused.forEach((i, k) => {
+          const variable = variables[list[i].name];
+          variable.assign(tf.add(moments.shapes[i].length === 1 ? parts[k] : tf.reshape(parts[k], moments.shapes[i]), variable));
+        });
+        result.push(m, v);
+      }
+      for (const i of moments.single) {
+        const variable = variables[list[i].name];
+        const own = moments.own.get(i)!;
+        const { m, v, update } = step(own.m, own.v, list[i].tensor!);
+        variable.assign(tf.add(update, variable));
+        result.push(m, v);
+      }
       opt.accBeta1.assign(tf.mul(opt.accBeta1, c.beta1));
       opt.accBeta2.assign(tf.mul(opt.accBeta2, c.beta2));
-      return [m, v];
+      return result;
     });
-    this.m!.dispose();
-    this.v!.dispose();
-    this.m = m as tf.Tensor1D;
-    this.v = v as tf.Tensor1D;
+    let k = 0;
+    if (moments.flat) {
+      tf.dispose([moments.flat.m, moments.flat.v]);
+      moments.flat = { m: kept[k++] as tf.Tensor1D, v: kept[k++] as tf.Tensor1D };
+    }
+    for (const i of moments.single) {
+      const own = moments.own.get(i)!;
+      tf.dispose([own.m, own.v]);
+      moments.own.set(i, { m: kept[k++], v: kept[k++] });
+    }
     opt.incrementIterations();
   }
 
   /** Takes the variable list from the first step and the moments from the optimizer's slots. */
-  private start(list: readonly NamedGradient[]): void {
+  private start(list: readonly NamedGradient[]): Moments {
     const opt = this.adam;
-    const variables = list.map((item) => tf.engine().registeredVariables[item.name]);
-    this.names = list.map((item) => item.name);
-    this.shapes = variables.map((variable) => [...variable.shape]);
-    this.sizes = variables.map((variable) => variable.size);
-    const total = this.sizes.reduce((sum, size) => sum + size, 0);
-    const fromSlots = (slots: Slot[]) =>
-      slots.length === list.length && slots.every((slot, i) => slot && slot.variable.size === this.sizes![i])
-        ? tf.tidy(() => tf.concat(slots.map((slot) => tf.reshape(slot.variable, [-1]))) as tf.Tensor1D)
-        : tf.zeros([total]) as tf.Tensor1D;
-    this.m = fromSlots(opt.accumulatedFirstMoment);
-    this.v = fromSlots(opt.accumulatedSecondMoment);
+    const registered = list.map((item) => tf.engine().registeredVariables[item.name]);
+    const sizes = registered.map((variable) => variable.size);
+    let fused = sizes.map((_, i) => i).filter((i) => sizes[i] <= FUSE_LIMIT);
+    if (fused.length < 2) fused = [];
+    const single = sizes.map((_, i) => i).filter((i) => !fused.includes(i));
+    const offsets: number[] = [];
+    let fusedSize = 0;
+    for (const i of fused) {
+      offsets.push(fusedSize);
+      fusedSize += sizes[i];
+    }
+    const moments: Moments = { names: list.map((item) => item.name), shapes: registered.map((variable) => [...variable.shape]), sizes, fused, offsets, fusedSize, single, own: new Map() };
+    const slotsValid = (slots: Slot[]) => slots.length === list.length && slots.every((slot, i) => slot && slot.variable.size === sizes[i]);
+    const first = slotsValid(opt.accumulatedFirstMoment) ? opt.accumulatedFirstMoment : undefined;
+    const second = slotsValid(opt.accumulatedSecondMoment) ? opt.accumulatedSecondMoment : undefined;
+    const from = (slots: Slot[] | undefined, i: number) => (slots ? tf.clone(slots[i].variable) : tf.zeros(moments.shapes[i]));
+    if (fused.length > 0) {
+      const flat = (slots: Slot[] | undefined) => (slots ? (tf.tidy(() => tf.concat(fused.map((i) => tf.reshape(slots[i].variable, [-1])))) as tf.Tensor1D) : (tf.zeros([fusedSize]) as tf.Tensor1D));
+      moments.flat = { m: flat(first), v: flat(second) };
+    }
+    for (const i of single) moments.own.set(i, { m: from(first, i), v: from(second, i) });
+    return moments;
   }
 
-  /** Splits the flat moments back into the optimizer's per-variable slots. */
-  private writeBack(): void {
+  /** The moments of every tensor, as float32 arrays (read synchronously). */
+  private momentValues(moments: Moments): { m: Float32Array[]; v: Float32Array[] } {
+    const m: Float32Array[] = [];
+    const v: Float32Array[] = [];
+    const flatM = moments.flat?.m.dataSync() as Float32Array | undefined;
+    const flatV = moments.flat?.v.dataSync() as Float32Array | undefined;
+    moments.names.forEach((_, i) => {
+      const k = moments.fused.indexOf(i);
+      if (k >= 0) {
+        const start = moments.offsets[k];
+        m.push(flatM!.slice(start, start + moments.sizes[i]));
+        v.push(flatV!.slice(start, start + moments.sizes[i]));
+      } else {
+        const own = moments.own.get(i)!;
+        m.push(own.m.dataSync() as Float32Array);
+        v.push(own.v.dataSync() as Float32Array);
+      }
+    });
+    return { m, v };
+  }
+
+  /** Puts the moments back into the optimizer's per-variable slots. */
+  private writeBack(moments: Moments): void {
     const opt = this.adam;
-    const names = this.names!;
-    for (const [field, flat, suffix] of [
-      ['accumulatedFirstMoment', this.m!, 'm'],
-      ['accumulatedSecondMoment', this.v!, 'v'],
+    const values = this.momentValues(moments);
+    for (const [field, suffix, key] of [
+      ['accumulatedFirstMoment', 'm', 'm'],
+      ['accumulatedSecondMoment', 'v', 'v'],
     ] as const) {
       for (const slot of opt[field]) slot?.variable.dispose();
-      const parts = tf.split(flat, this.sizes!);
-      opt[field] = parts.map((part, i) => {
-        const shaped = tf.reshape(part, this.shapes![i]);
-        const variable = shaped.variable(false);
-        tf.dispose([part, shaped]);
-        return { originalName: `${names[i]}/${suffix}`, variable };
+      opt[field] = moments.names.map((name, i) => {
+        const initial = tf.tensor(values[key][i], moments.shapes[i], 'float32');
+        const variable = initial.variable(false);
+        initial.dispose();
+        return { originalName: `${name}/${suffix}`, variable };
       });
     }
+  }
+
+  private disposeMoments(moments: Moments): void {
+    if (moments.flat) tf.dispose([moments.flat.m, moments.flat.v]);
+    for (const own of moments.own.values()) tf.dispose([own.m, own.v]);
   }
 }

@@ -51,6 +51,19 @@ describe('train() resume', function () {
     });
   }
 
+  it('train(model with adam and a kernel too large to fuse, ...) interrupted mid-epoch resumes bit for bit', async () => {
+    const options = { epochs: 2, batchSize: 16, ...QUIET };
+    const build = () => buildModel({ hidden: [200, 200] });
+    const reference = await train(build(), data, { ...options, checkpoint: false });
+    const dir = tmpDir('resume-large');
+    await train(build(), data, { ...options, checkpoint: dir, ...abortAt(2, 1) });
+    const model = build();
+    const resumed = await train(model, data, { ...options, checkpoint: dir });
+    assert.equal(resumed.resumedFrom?.checkpoint, 'epoch-0001-batch-000002');
+    assert.ok(weightBytes(model).equals(weightBytes(reference.model)));
+    assert.ok(Buffer.from(captureOptimizer(model.optimizer).data).equals(Buffer.from(captureOptimizer(reference.model.optimizer).data)));
+  });
+
   it('train(model, data, { checkpoint: { every: { batches: 2 } } }) resumed from every saved step gives the same weights', async () => {
     const options = { epochs: 2, batchSize: 10, ...QUIET };
     const reference = await train(buildModel(), data, { ...options, checkpoint: false });

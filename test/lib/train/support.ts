@@ -57,12 +57,15 @@ export function buildModel({
   seed = 7,
   metrics = ['mae'],
   l2 = 0,
-}: { optimizer?: string | tf.Optimizer; dropout?: boolean; features?: number; units?: number; seed?: number; metrics?: string[]; l2?: number } = {}): tf.LayersModel {
+  hidden = [units],
+}: { optimizer?: string | tf.Optimizer; dropout?: boolean; features?: number; units?: number; seed?: number; metrics?: string[]; l2?: number; hidden?: number[] } = {}): tf.LayersModel {
   // Seeded initialisers, without leaving the global seed or Math.random changed for other tests.
   const previous = getSeed();
   setSeed(seed);
   const regularizer = l2 > 0 ? tf.regularizers.l2({ l2 }) : undefined;
-  const layers: tf.layers.Layer[] = [tf.layers.dense({ units, activation: 'tanh', inputShape: [features], ...(regularizer ? { kernelRegularizer: regularizer } : {}) })];
+  const layers: tf.layers.Layer[] = hidden.map((size, i) =>
+    tf.layers.dense({ units: size, activation: 'tanh', ...(i === 0 ? { inputShape: [features] } : {}), ...(regularizer ? { kernelRegularizer: regularizer } : {}) }),
+  );
   if (dropout) layers.push(tf.layers.dropout({ rate: 0.25 }));
   layers.push(tf.layers.dense({ units: 1 }));
   const model = tf.sequential({ layers });

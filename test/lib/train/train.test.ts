@@ -27,6 +27,16 @@ describe('train()', function () {
     });
   }
 
+  it('train(model with adam and a kernel too large to fuse, ...) still gives the weights of model.fit bit for bit', async () => {
+    // 3 → 200 → 200 → 1: the 200×200 kernel (40000 values) is updated on its own, the rest together.
+    const ours = buildModel({ dropout: false, hidden: [200, 200] });
+    const theirs = buildModel({ dropout: false, hidden: [200, 200] });
+    assert.ok(ours.trainableWeights.some((weight) => weight.shape.reduce((a, b) => a! * b!, 1)! > 16384));
+    await train(ours, data, { epochs: 2, batchSize: 32, shuffle: false, checkpoint: false, ...QUIET });
+    await theirs.fit(data.xs, data.ys, { epochs: 2, batchSize: 32, shuffle: false, verbose: 0 });
+    assert.ok(weightBytes(ours).equals(weightBytes(theirs)));
+  });
+
   it('train(model, data, { earlyStop }) stops with the reason and message, holding the best epoch (checkpoint selection)', async () => {
     const dir = tmpDir('early');
     // Training lowers the loss, so watched in 'max' mode it never improves after epoch 1.

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { PLOTLY_MIME } from '../../../lib/plots/plotly';
+import { liveTrainingChart, trainingFigure, trainingPlot, trainingSummary } from '../../../lib/plots/training';
+import { JUPYTER_DISPLAY, setSessionProvider } from '../../../lib/session';
+import { recordingSession } from '../../helpers';
+
+const history = [
+  { epoch: 1, loss: 1, val_loss: 1.2, lr: 0.01 },
+  { epoch: 2, loss: 0.5, val_loss: 0.7, lr: 0.01 },
+  { epoch: 3, loss: 0.25, val_loss: NaN, lr: 0.01 },
+];
+const best = { epoch: 2, monitor: 'val_loss', value: 0.7 };
+
+describe('plots/training', () => {
+  it('trainingFigure(history, { best }) draws train and validation loss per epoch and stars the best epoch', () => {
+    const figure = trainingFigure(history, { title: 'flights', best, metricNames: ['loss', 'val_loss'] });
+    assert.deepEqual(
+      figure.data.map((trace) => [trace.name, trace.x, trace.y]),
+      [
+        ['train loss', [1, 2, 3], [1, 0.5, 0.25]],
+        // NaN has no JSON form: a diverged epoch is a gap.
+        ['validation loss', [1, 2, 3], [1.2, 0.7, null]],
+        ['best (epoch 2)', [2], [0.7]],
+      ],
+    );
+    assert.deepEqual(figure.layout?.title, { text: 'flights' });
+    assert.deepEqual(figure.layout?.shapes, []);
+  });
+
+  it('trainingFigure() marks a best epoch of an unplotted metric with a dotted line', () => {
+    const figure = trainingFigure(history, { best: { epoch: 3, monitor: 'val_acc', value: 0.9 }, metricNames: ['loss'] });
+    assert.equal(figure.data.length, 1);
+    assert.deepEqual(figure.layout?.shapes, [{ type: 'line', x0: 3, x1: 3, yref: 'paper', y0: 0, y1: 1, line: { dash: 'dot', color: '#d62728' } }]);
+  });
+
+  it('trainingPlot(history)[Symbol.for("Jupyter.display")]() is a plotly bundle with an HTML fallback and a summary', () => {
+    const bundle = trainingPlot(history, { title: 'run', best })[JUPYTER_DISPLAY]();
+    assert.ok(PLOTLY_MIME in bundle);
+    assert.match(String(bundle['text/html']), /cellfit-chart/);
+    assert.equal(bundle['text/plain'], 'run: epoch 3: loss 0.25, val_loss NaN; best val_loss 0.7 at epoch 2');
+    assert.equal(trainingSummary([], { title: 'run' }), 'run: no epochs yet');
+  });
+
+  it('liveTrainingChart() shows the chart once and updates it in place, throttled unless forced', () => {
+    const session = recordingSession();
+    setSessionProvider(() => session);
+    try {
+      let time = 0;
+      const chart = liveTrainingChart({ title: 'run' }, { interval: 500, now: () => time });
+      chart.update(history.slice(0, 1), undefined);
+      time = 100;
+      chart.update(history.slice(0, 2), best);
+      time = 700;
+      chart.update(history.slice(0, 2), best);
+      time = 750;
+      chart.update(history, best, true);
+      const charts = session.shown.filter((bundle) => PLOTLY_MIME in bundle);
+      assert.equal(charts.length, 1);
+      const index = session.shown.indexOf(charts[0]);
+      assert.equal(session.updates[index].length, 2);
+      const last = session.updates[index][1][PLOTLY_MIME] as { data: { y: unknown[] }[] };
+      assert.equal(last.data[0].y.length, 3);
+    } finally {
+      setSessionProvider(undefined);
+    }
+  });
+});

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { formatDuration, notebookProgress, terminalProgress } from '../../lib/progress';
+import { recordingSession } from '../helpers';
+
+/** A stream that records what is written, and a clock the test moves. */
+function fakes(isTTY: boolean) {
+  let time = 0;
+  const written: string[] = [];
+  return { stream: { isTTY, columns: 100, write: (text: string) => written.push(text) }, written, now: () => time, advance: (ms: number) => (time += ms) };
+}
+
+describe('progress', () => {
+  it('terminalProgress(tty) redraws one bar (epoch, batch, loss, ETA) at most every interval, then a line per epoch', () => {
+    const { stream, written, now, advance } = fakes(true);
+    const progress = terminalProgress(stream, { interval: 100, now });
+    let reads = 0;
+    const loss = () => (reads++, 0.5);
+    progress.start({ title: 'run', epochs: 2, batchesPerEpoch: 10, epoch: 0, batch: 0 });
+    for (let batch = 1; batch <= 10; batch++) {
+      advance(30);
+      progress.batch(0, batch, loss);
+    }
+    // 10 batches over 300 ms with a 100 ms interval: the first and then every fourth batch draw.
+    assert.equal(reads, 3);
+    assert.equal(written.length, 3);
+    assert.match(written[0], /^\r\x1b\[2Kepoch 1\/2 \[=*>? *\] 1\/10 loss 0\.5 ETA 0:01$/);
+    progress.epoch({ epoch: 1, loss: 0.5, val_loss: 0.61234, lr: 0.001 }, 0.3);
+    assert.equal(written[written.length - 1], 'epoch 1/2  loss 0.5  val_loss 0.6123  (0.3s)\n');
+    assert.equal(written[written.length - 2], '\r\x1b[2K');
+    progress.end('trained 2 epochs.');
+    assert.equal(written[written.length - 1], 'trained 2 epochs.\n');
+  });
+
+  it('terminalProgress(log file) writes only epoch lines, and says where a resumed run picks up', () => {
+    const { stream, written, now, advance } = fakes(false);
+    const progress = terminalProgress(stream, { now });
+    progress.start({ title: 'flights', epochs: 5, batchesPerEpoch: 4, epoch: 2, batch: 3 });
+    advance(1000);
+    progress.batch(2, 4, () => assert.fail('the loss must not be read when nothing is drawn'));
+    progress.epoch({ epoch: 3, loss: 0.25 }, 1);
+    assert.deepEqual(written, ['flights: resuming at epoch 3, batch 3 of 5\n', 'epoch 3/5  loss 0.25  (1.0s)\n']);
+  });
+
+  it('notebookProgress(session) shows one line and updates it in place', () => {
+    const session = recordingSession();
+    let time = 0;
+    const progress = notebookProgress(session, { interval: 250, now: () => time });
+    progress.start({ title: 'run-1', epochs: 3, batchesPerEpoch: 2, epoch: 0, batch: 0 });
+    time = 300;
+    progress.batch(0, 1, () => 0.75);
+    progress.epoch({ epoch: 1, loss: 0.7 }, 0.6);
+    progress.end('trained 3 epochs.');
+    assert.equal(session.shown.length, 1);
+    assert.deepEqual(session.shown[0], { 'text/plain': 'run-1: starting epoch 1/3' });
+    assert.deepEqual(
+      session.updates[0].map((bundle) => bundle['text/plain']),
+      ['run-1: epoch 1/3, batch 1/2, loss 0.75, ETA 0:02', 'run-1: epoch 1/3: loss 0.7, ETA 0:01', 'run-1: trained 3 epochs.'],
+    );
+  });
+
+  it('formatDuration(seconds) gives m:ss or h:mm:ss', () => {
+    assert.equal(formatDuration(5), '0:05');
+    assert.equal(formatDuration(125.4), '2:05');
+    assert.equal(formatDuration(3 * 3600 + 61), '3:01:01');
+  });
+});
