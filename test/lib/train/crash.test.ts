@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { listRuns } from '../../../lib/runs';
 import { train } from '../../../lib/train';
 import { rejectsWith } from '../../helpers';
 import { CHILD_RUN } from '../../fixtures/train-child';
@@ -58,6 +59,8 @@ describe('train() crash safety', function () {
       child.child.kill('SIGKILL');
       await child.exited;
     }
+    // Killed while training, the run is listed as crashed (its lock names a dead process).
+    assert.deepEqual(listRuns(dir).map((info) => info.status), ['crashed']);
     const last = startChild(dir, 'train');
     const [, hash, from] = (await last.waitFor((line) => line.startsWith('done '))).split(' ');
     assert.equal(hash, expected);
@@ -68,6 +71,20 @@ describe('train() crash safety', function () {
     const resumedStep = Number(position[1]) * 12 + Number(position[2] ?? 0);
     assert.ok(resumedStep >= 30 && resumedStep <= 40, `resumed from step ${resumedStep}`);
     assert.equal(last.lines.filter((line) => line.startsWith('step ')).length, 48 - resumedStep);
+  });
+
+  it('train() of a run this process is already training (another cell still running) fails fast', async () => {
+    const dir = tmpDir('lock-self');
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const options = { ...CHILD_RUN, checkpoint: dir };
+    const first = train(buildModel(), regression(96), { ...options, callbacks: { onEpochBegin: async (epoch) => (epoch === 2 ? (started(), await gate) : undefined) } });
+    await running;
+    await rejectsWith(() => train(buildModel(), regression(96), options), 'is already being trained in this process (by a train() call that has not finished). Wait for it, or interrupt it first.');
+    release();
+    assert.equal((await first).status, 'completed');
   });
 
   it('train() of a run another process is training fails fast naming that process; once it is killed, the stale lock is taken over', async () => {

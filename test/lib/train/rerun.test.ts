@@ -6,6 +6,7 @@ import { captureWarnings } from '../../../lib/errors';
 import { tf } from '../../../lib/backend';
 import { setSeed, unseedMathRandom } from '../../../lib/random';
 import { listRuns } from '../../../lib/runs';
+import { JUPYTER_DISPLAY } from '../../../lib/session';
 import { train } from '../../../lib/train';
 import { rejectsWith } from '../../helpers';
 import { buildModel, QUIET, regression, tmpDir, weightBytes } from './support';
@@ -156,6 +157,16 @@ describe('train() re-execution', function () {
       unseedMathRandom();
       setSeed(0, { mathRandom: false });
     }
+  });
+
+  it('run[Symbol.for("Jupyter.display")]() is a summary table; run.plot() the loss chart', async () => {
+    const run = await train(buildModel(), data, { ...options, validation: 0.25, checkpoint: tmpDir('display') });
+    const bundle = run[Symbol.for('Jupyter.display') as typeof JUPYTER_DISPLAY]();
+    assert.deepEqual(Object.keys(bundle), ['text/plain', 'text/html']);
+    assert.match(String(bundle['text/plain']), new RegExp(`^Run ${run.id}: completed after 3/3 epochs, best val_loss [0-9.]+ at epoch \\d\\. trained 3 epochs\\.$`));
+    assert.match(String(bundle['text/html']), /<th style="text-align:left">status<\/th><td style="text-align:left">completed<\/td>/);
+    const chart = run.plot()[JUPYTER_DISPLAY]();
+    assert.ok('application/vnd.plotly.v1+json' in chart);
   });
 
   it('listRuns(dir) lists each run with status, epochs, best and stop; checkpoint({ dir: run.dir }).list() its checkpoints', async () => {
