@@ -472,10 +472,7 @@ export class TrainingLoop {
   private payload(status: RunStatus): CheckpointPayload {
     const { config } = this;
     const weights = snapshotWeights(modelWeights(config.model));
-    const finite = new Float32Array(weights.data.buffer, weights.data.byteOffset, weights.data.byteLength / 4);
-    for (let i = 0; i < finite.length; i++) {
-      if (!Number.isFinite(finite[i])) throw new Divergence(`the weights became non-finite in epoch ${this.epoch + 1}`);
-    }
+    if (!allFinite(weights)) throw new Divergence(`the weights became non-finite in epoch ${this.epoch + 1}`);
     const optimizer = config.driver.capture();
     const midEpoch = this.batch > 0;
     const holdsBest = status !== 'running' && status !== 'interrupted' && this.holdsBest();
@@ -565,6 +562,20 @@ export class TrainingLoop {
       },
     };
   }
+}
+
+/** True when every float weight in the snapshot is finite (a checkpoint never holds NaN weights). */
+function allFinite({ specs, data }: WeightsSnapshot): boolean {
+  let offset = data.byteOffset;
+  for (const spec of specs) {
+    const count = spec.shape.reduce((product, size) => product * size, 1);
+    if (spec.dtype === 'float32') {
+      const values = new Float32Array(data.buffer, offset, count);
+      for (let i = 0; i < count; i++) if (!Number.isFinite(values[i])) return false;
+    }
+    offset += count * (spec.dtype === 'bool' ? 1 : 4);
+  }
+  return true;
 }
 
 /** The status a stop reason leaves the run in. */

@@ -71,6 +71,20 @@ describe('checkpoint()', function () {
     throwsWith(() => run.checkpoints!.best('val_acc'), 'CheckpointStore.best(): `monitor` names metric "val_acc", which training does not report. Available metrics: loss, mae, val_loss, val_mae.');
   });
 
+  it("checkpoint({ every: { epochs: 2 } }) saves every other epoch and the last; { batches: 2 } and { seconds } save mid-epoch", async () => {
+    const data12 = regression(48);
+    const everyOther = await train(buildModel(), data12, { epochs: 5, batchSize: 16, checkpoint: { dir: tmpDir('every-2'), every: { epochs: 2 }, keep: 10 }, ...QUIET });
+    assert.deepEqual(everyOther.checkpoints!.ids(), ['epoch-0000', 'epoch-0002', 'epoch-0004', 'epoch-0005']);
+    const batches = await train(buildModel(), data12, { epochs: 2, batchSize: 16, checkpoint: { dir: tmpDir('every-b'), every: { batches: 2 }, keep: 10 }, ...QUIET });
+    // Every 2 optimisation steps, across epoch boundaries (3 batches per epoch), and the end.
+    assert.deepEqual(batches.checkpoints!.ids(), ['epoch-0000', 'epoch-0000-batch-000002', 'epoch-0001-batch-000001', 'epoch-0002']);
+    const seconds = await train(buildModel(), data12, { epochs: 1, batchSize: 16, checkpoint: { dir: tmpDir('every-s'), every: { seconds: 1e-6 }, keep: 10 }, ...QUIET });
+    assert.deepEqual(seconds.checkpoints!.ids(), ['epoch-0000', 'epoch-0000-batch-000001', 'epoch-0000-batch-000002', 'epoch-0001']);
+    // keep: 2 keeps the two newest (and keepBest: 0 no others).
+    const kept = await train(buildModel(), data12, { epochs: 4, batchSize: 16, checkpoint: { dir: tmpDir('keep'), keep: 2, keepBest: 0 }, ...QUIET });
+    assert.deepEqual(kept.checkpoints!.ids(), ['epoch-0003', 'epoch-0004']);
+  });
+
   it('checkpoint ids and run names cannot climb out of the checkpoint directory', async () => {
     const run = await trainedRun('escape');
     await rejectsWith(() => run.checkpoints!.restore(buildModel(), '../epoch-0001'), "CheckpointStore.restore(): `which` must be 1–128 letters, digits, '.', '_' or '-'");
