@@ -52,8 +52,11 @@ export interface PreparedData {
   readonly validation: string;
 }
 
-/** Spaces up to this many values (features + labels) are materialised once and shuffled on device. */
-const MATERIALISE_LIMIT = 2 ** 26;
+/**
+ * Spaces up to `materialise` values (features + labels, 256 MB of float32) are tabulated once and
+ * shuffled on the device; larger ones are gathered (and labelled) batch by batch. Tests lower it.
+ */
+export const spaceLimits = { materialise: 2 ** 26 };
 
 /** True for the result of `split()`: an object whose keys are among train/validation/test. */
 export function isSplitResult(data: unknown): data is { train: unknown; validation?: unknown; test?: unknown } {
@@ -244,7 +247,7 @@ async function spaceDataset(model: tf.LayersModel, space: InputSpace, where: str
   if (expectOut.length !== 1 || (expectOut[0] !== null && expectOut[0] !== space.labelCount)) {
     fail(where, `the model predicts shape [${expectOut.join(', ')}] but the space has ${space.labelCount} label column(s).`);
   }
-  if (space.size * width <= MATERIALISE_LIMIT) {
+  if (space.size * width <= spaceLimits.materialise) {
     const xs = new Float32Array(space.size * space.featureCount);
     const ys = new Float32Array(space.size * space.labelCount);
     for await (const batch of space.batches(65536)) {

@@ -10,6 +10,7 @@ import { setSessionProvider, type MimeBundle } from '../../../lib/session';
 import { split } from '../../../lib/split';
 import { tabulateInputSpace } from '../../../lib/tabulate';
 import { train, type Run } from '../../../lib/train';
+import { spaceLimits } from '../../../lib/train/data';
 import { recordingSession, rejectsWith } from '../../helpers';
 import { buildModel, metricsOf, QUIET, regression, regressionRows, tmpDir, weightBytes } from './support';
 
@@ -178,6 +179,35 @@ describe('train()', function () {
     assert.deepEqual(warnings, [
       'train(): holding out part of a tabulated input space: it holds every possible input, so there is no unseen data to validate on, and the held-out points are inputs the model never learns. Train on the whole space and check it with space.evaluate(model).',
     ]);
+  });
+
+  it('train(model, inputSpace too large to hold) gathers shuffled batches on demand and resumes exactly', async () => {
+    const space = tabulateInputSpace({ x: { min: 0, max: 1, step: 0.01 }, y: { min: 0, max: 1, step: 0.25 } }, { labelBatch: (xs, count) => Float32Array.from({ length: count }, (_, i) => xs[2 * i] * 0.5 + xs[2 * i + 1]) });
+    const previous = spaceLimits.materialise;
+    spaceLimits.materialise = 100;
+    try {
+      const options = { epochs: 2, batchSize: 32, validation: 0.2, ...QUIET };
+      let reference: Run | undefined;
+      await captureWarnings(async () => {
+        reference = await train(buildModel({ features: 2 }), space, { ...options, checkpoint: false });
+      });
+      assert.deepEqual(reference!.metricNames, ['loss', 'mae', 'val_loss', 'val_mae']);
+      const dir = tmpDir('streamed');
+      const controller = new AbortController();
+      await captureWarnings(() =>
+        train(buildModel({ features: 2 }), space, { ...options, checkpoint: dir, signal: controller.signal, callbacks: { onBatchEnd: (batch, _logs, context) => (context.epoch === 1 && batch === 3 ? controller.abort() : undefined) } }),
+      );
+      const model = buildModel({ features: 2 });
+      let resumed: Run | undefined;
+      await captureWarnings(async () => {
+        resumed = await train(model, space, { ...options, checkpoint: dir });
+      });
+      assert.equal(resumed!.resumedFrom?.checkpoint, 'epoch-0001-batch-000004');
+      assert.ok(weightBytes(model).equals(weightBytes(reference!.model)));
+      assert.deepEqual(metricsOf(resumed!.history), metricsOf(reference!.history));
+    } finally {
+      spaceLimits.materialise = previous;
+    }
   });
 
   it('train(model with an L2 regulariser, ...) reports the penalty in loss; val_loss is the data loss, as model.evaluate gives it', async () => {
