@@ -94,8 +94,12 @@ export interface LoopResult {
 const YIELD_EVERY_MS = 20;
 /** Per-batch outputs kept on the device before they are read in one go. */
 const FOLD_EVERY = 512;
-/** Batches gathered in one go from tensor data. */
-const CHUNK_BATCHES = 64;
+/**
+ * Values per tensor gathered in one go, to be split into batches. One gather for many batches saves
+ * per-op overhead, but wasm's slice (behind split) copies its whole input each time, so the chunk
+ * stays small.
+ */
+const CHUNK_VALUES = 16384;
 /** Marks a batch already handed out from the chunk. */
 const EMPTY_BATCH = {} as Batch;
 
@@ -134,6 +138,8 @@ export class TrainingLoop {
   private readonly size: number;
   private readonly batchesPerEpoch: number;
   private readonly randomStandIn: () => number;
+  /** Batches per gathered chunk (1: a gather per batch). */
+  private readonly chunkBatches: number;
 
   constructor(
     private readonly config: LoopConfig,
@@ -159,6 +165,8 @@ export class TrainingLoop {
     this.size = config.data.train.size;
     this.batchesPerEpoch = Math.ceil(this.size / config.batchSize);
     this.randomStandIn = () => this.dropoutRng.random();
+    const rowValues = Math.max(...[config.model.inputs[0].shape, config.model.outputs[0].shape].map((shape) => shape.slice(1).reduce<number>((product, size) => product * (size ?? 1), 1)));
+    this.chunkBatches = Math.max(1, Math.min(64, Math.floor(CHUNK_VALUES / (config.batchSize * rowValues))));
     for (const row of this.partial) {
       this.runningSum += row[0] * this.batchRows(this.runningCount);
       this.runningCount++;
@@ -252,11 +260,11 @@ export class TrainingLoop {
     const { data, batchSize } = this.config;
     if (this.ahead.length === 0 || this.aheadFrom + this.ahead.length <= index || this.aheadFrom > index) {
       this.dropAhead();
-      const count = Math.min(CHUNK_BATCHES, this.batchesPerEpoch - index);
+      const count = Math.min(this.chunkBatches, this.batchesPerEpoch - index);
       const sizes = Array.from({ length: count }, (_, k) => this.batchRows(index + k));
       const start = index * batchSize;
       const indices = Int32Array.from(this.order.subarray(start, start + sizes.reduce((sum, size) => sum + size, 0)));
-      if (!data.train.batches) return data.train.batch(indices.subarray(0, sizes[0]));
+      if (!data.train.batches || count === 1) return data.train.batch(indices.subarray(0, sizes[0]));
       this.ahead = data.train.batches(indices, sizes);
       this.aheadFrom = index;
     }

@@ -31,10 +31,10 @@ export interface OptimizerDriver {
 }
 
 /**
- * Weight tensors up to this many elements are updated together. Above it, the copies into and out
- * of the flat vector (tf.split is slow on wasm) cost more than the per-op overhead they save.
+ * Bound on (values in the flat vector) × (tensors in it). wasm's split copies the whole vector once
+ * per part, so fusing pays only while that product is small; the smallest tensors are fused first.
  */
-export const FUSE_LIMIT = 16384;
+export const FUSE_BUDGET = 2 ** 18;
 
 /** The driver for `optimizer`: the leaner Adam update unless `lean` is false, else tfjs' own. */
 export function optimizerDriver(optimizer: tf.Optimizer, lean = true): OptimizerDriver {
@@ -235,8 +235,14 @@ class LeanAdam implements OptimizerDriver {
     const opt = this.adam;
     const registered = list.map((item) => tf.engine().registeredVariables[item.name]);
     const sizes = registered.map((variable) => variable.size);
-    let fused = sizes.map((_, i) => i).filter((i) => sizes[i] <= FUSE_LIMIT);
-    if (fused.length < 2) fused = [];
+    let fused: number[] = [];
+    let total = 0;
+    for (const i of sizes.map((_, k) => k).sort((a, b) => sizes[a] - sizes[b])) {
+      if ((total + sizes[i]) * (fused.length + 1) > FUSE_BUDGET) break;
+      fused.push(i);
+      total += sizes[i];
+    }
+    fused = fused.length < 2 ? [] : fused.sort((a, b) => a - b);
     const single = sizes.map((_, i) => i).filter((i) => !fused.includes(i));
     const offsets: number[] = [];
     let fusedSize = 0;

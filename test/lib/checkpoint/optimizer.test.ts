@@ -48,8 +48,8 @@ describe('optimizer state', () => {
   });
 
   it('optimizerDriver(adam) writes its moments back on detach, so tfjs continues from them bit for bit', () => {
-    const lean = buildModel({ optimizer: 'adam', dropout: false, hidden: [200, 200] });
-    const plain = buildModel({ optimizer: 'adam', dropout: false, hidden: [200, 200] });
+    const lean = buildModel({ optimizer: 'adam', dropout: false, hidden: [300, 300] });
+    const plain = buildModel({ optimizer: 'adam', dropout: false, hidden: [300, 300] });
     const driver = optimizerDriver(lean.optimizer);
     driver.attach();
     steps(lean, 3);

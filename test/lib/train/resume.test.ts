@@ -53,7 +53,7 @@ describe('train() resume', function () {
 
   it('train(model with adam and a kernel too large to fuse, ...) interrupted mid-epoch resumes bit for bit', async () => {
     const options = { epochs: 2, batchSize: 16, ...QUIET };
-    const build = () => buildModel({ hidden: [200, 200] });
+    const build = () => buildModel({ hidden: [300, 300] });
     const reference = await train(build(), data, { ...options, checkpoint: false });
     const dir = tmpDir('resume-large');
     await train(build(), data, { ...options, checkpoint: dir, ...abortAt(2, 1) });
