@@ -5,6 +5,7 @@
  * trains (`liveTrainingChart`).
  */
 import type { BestEpoch, HistoryEntry } from '../checkpoint/state';
+import type { StopDecision } from '../earlystop';
 import { formatMetric } from '../monitor';
 import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
 import { figureBundle, showFigure, type ChartHandle, type PlotlyFigure } from './plotly';
@@ -17,12 +18,24 @@ export interface TrainingPlotOptions {
   readonly best?: BestEpoch;
   /** Metric names in report order; curves are drawn for the loss ones. Defaults to the history's keys. */
   readonly metricNames?: readonly string[];
+  /** Epochs that have a checkpoint, marked on the training loss. Defaults to none. */
+  readonly checkpoints?: readonly number[];
+  /** How the run ended, marked at its epoch unless it simply completed. Defaults to none. */
+  readonly stop?: StopDecision;
 }
 
 const COLORS: Readonly<Record<string, string>> = { loss: '#1f77b4', val_loss: '#ff7f0e', test_loss: '#2ca02c' };
 
+const STOP_LABELS: Readonly<Record<string, string>> = {
+  'patience-exhausted': 'early stop',
+  'baseline-not-reached': 'early stop (baseline)',
+  diverged: 'diverged',
+  interrupted: 'interrupted',
+  requested: 'stopped',
+};
+
 /** The loss curves of `history` (train, val, test) as a plotly figure. */
-export function trainingFigure(history: readonly HistoryEntry[], { title = 'training', best, metricNames }: TrainingPlotOptions = {}): PlotlyFigure {
+export function trainingFigure(history: readonly HistoryEntry[], { title = 'training', best, metricNames, checkpoints = [], stop }: TrainingPlotOptions = {}): PlotlyFigure {
   const names = metricNames ?? (history[0] ? Object.keys(history[0]).filter((key) => key !== 'epoch' && key !== 'lr') : ['loss']);
   const curves = ['loss', 'val_loss', 'test_loss'].filter((name) => names.includes(name));
   const epochs = history.map((entry) => entry.epoch);
@@ -46,7 +59,24 @@ export function trainingFigure(history: readonly HistoryEntry[], { title = 'trai
       hovertemplate: `best ${best.monitor} ${formatMetric(best.value)} at epoch ${best.epoch}<extra></extra>`,
     });
   }
-  const shapes = best && !curves.includes(best.monitor) ? [{ type: 'line', x0: best.epoch, x1: best.epoch, yref: 'paper', y0: 0, y1: 1, line: { dash: 'dot', color: '#d62728' } }] : [];
+  const saved = history.filter((entry) => checkpoints.includes(entry.epoch) && Number.isFinite(entry.loss));
+  if (saved.length > 0 && curves.includes('loss')) {
+    data.push({
+      type: 'scatter',
+      mode: 'markers',
+      name: 'checkpoint',
+      x: saved.map((entry) => entry.epoch),
+      y: saved.map((entry) => entry.loss),
+      marker: { symbol: 'square-open', size: 9, color: '#7f7f7f' },
+      hovertemplate: 'checkpoint after epoch %{x}<extra></extra>',
+    });
+  }
+  const shapes: Record<string, unknown>[] = best && !curves.includes(best.monitor) ? [{ type: 'line', x0: best.epoch, x1: best.epoch, yref: 'paper', y0: 0, y1: 1, line: { dash: 'dot', color: '#d62728' } }] : [];
+  const annotations: Record<string, unknown>[] = [];
+  if (stop && stop.reason !== 'completed' && stop.epoch > 0) {
+    shapes.push({ type: 'line', x0: stop.epoch, x1: stop.epoch, yref: 'paper', y0: 0, y1: 1, line: { dash: 'dash', color: '#9467bd' } });
+    annotations.push({ x: stop.epoch, y: 1, yref: 'paper', text: STOP_LABELS[stop.reason] ?? stop.reason, showarrow: false, xanchor: 'right', yanchor: 'top', font: { color: '#9467bd' }, hovertext: stop.message });
+  }
   return {
     data,
     layout: {
@@ -54,6 +84,7 @@ export function trainingFigure(history: readonly HistoryEntry[], { title = 'trai
       xaxis: { title: { text: 'epoch' }, rangemode: 'tozero' },
       yaxis: { title: { text: 'loss' } },
       shapes,
+      annotations,
       margin: { t: 40, r: 20, b: 40, l: 60 },
       height: 320,
     },
@@ -103,8 +134,8 @@ export function trainingPlot(history: readonly HistoryEntry[], options: Training
 
 /** A chart shown once in the running cell and updated in place. */
 export interface LiveChart {
-  /** Redraws with `history` (at most every `interval` ms unless `force`). */
-  update(history: readonly HistoryEntry[], best: BestEpoch | undefined, force?: boolean): void;
+  /** Redraws with `history` and the marks (at most every `interval` ms unless `force`). */
+  update(history: readonly HistoryEntry[], marks: Pick<TrainingPlotOptions, 'best' | 'checkpoints' | 'stop'>, force?: boolean): void;
 }
 
 /**
@@ -116,11 +147,11 @@ export function liveTrainingChart(options: TrainingPlotOptions, { interval = 500
   let handle: ChartHandle | undefined;
   let last = -Infinity;
   return {
-    update(history, best, force = false) {
+    update(history, marks, force = false) {
       const time = now();
       if (!force && handle && time - last < interval) return;
       last = time;
-      const shown = { ...options, ...(best ? { best } : {}) };
+      const shown = { ...options, ...marks };
       const figure = trainingFigure(history, shown);
       const text = trainingSummary(history, shown);
       if (handle) handle.update(figure, text);

@@ -11,7 +11,7 @@
  */
 import { tf } from '../backend';
 import type { CallbackList, TrainingContext } from '../callbacks';
-import { checkpointId } from '../checkpoint/format';
+import { checkpointId, parseCheckpointId } from '../checkpoint/format';
 import { restoreOptimizer, setLearningRate } from '../checkpoint/optimizer';
 import type { CheckpointPayload, TrainingCheckpoints } from '../checkpoint/session';
 import type { BestEpoch, CheckpointState, HistoryEntry, ParentRef, RunRecord, RunStatus } from '../checkpoint/state';
@@ -194,7 +194,7 @@ export class TrainingLoop {
     }
     const stop = this.stop ?? { reason: 'completed' as const, message: `trained ${this.epoch} epochs.`, epoch: this.epoch };
     config.progress.end(stop.message);
-    config.chart?.update(this.history, this.best(), true);
+    config.chart?.update(this.history, this.marks(stop), true);
     return { status: statusOf(stop), stop, epoch: this.epoch, history: this.history, ...(this.best() ? { best: this.best()! } : {}), elapsed: this.elapsed() };
   }
 
@@ -356,7 +356,7 @@ export class TrainingLoop {
     if (!config.checkpoints) this.lastFinite = { epoch: this.epoch, weights: snapshotWeights(modelWeights(config.model)), optimizer: config.driver.capture() };
     if (this.stop) this.finishWeights();
     config.progress.epoch(entry, seconds);
-    config.chart?.update(this.history, this.best());
+    config.chart?.update(this.history, this.marks());
   }
 
   /** Adds what the model ends with to a stop message, e.g. "the model holds epoch 4's weights". */
@@ -550,6 +550,13 @@ export class TrainingLoop {
     const { stopper, monitor } = this.config;
     if (stopper && this.stopState.bestEpoch !== undefined) return { epoch: this.stopState.bestEpoch, monitor: stopper.monitor.metric, value: this.stopState.best! };
     return bestByMonitor(this.history, monitor);
+  }
+
+  /** What the chart marks besides the curves: best epoch, checkpointed epochs, the stop. */
+  private marks(stop?: StopDecision): { best?: BestEpoch; checkpoints: number[]; stop?: StopDecision } {
+    const best = this.best();
+    const checkpoints = (this.config.checkpoints?.ids ?? []).map((id) => parseCheckpointId(id)!).filter((position) => position.batch === 0).map((position) => position.epoch);
+    return { ...(best ? { best } : {}), checkpoints, ...(stop ? { stop } : {}) };
   }
 
   private elapsed(): number {

@@ -4,6 +4,7 @@
  * loss chart, and a notebook display.
  */
 import type { tf } from '../backend';
+import { parseCheckpointId } from '../checkpoint/format';
 import type { CheckpointStore } from '../checkpoint/store';
 import type { BestEpoch, HistoryEntry, ParentRef, RunStatus } from '../checkpoint/state';
 import type { StopDecision } from '../earlystop';
@@ -83,7 +84,8 @@ export class Run implements RunFields {
 
   /** The training chart (loss per epoch, best epoch marked), for display in a notebook. */
   plot(): TrainingPlot {
-    return trainingPlot(this.history, { title: this.name ?? this.id, ...(this.best ? { best: this.best } : {}), metricNames: this.metricNames });
+    const checkpoints = (this.checkpoints?.ids() ?? []).map((id) => parseCheckpointId(id)!).filter((position) => position.batch === 0).map((position) => position.epoch);
+    return trainingPlot(this.history, { title: this.name ?? this.id, ...(this.best ? { best: this.best } : {}), metricNames: this.metricNames, checkpoints, stop: this.stop });
   }
 
   toString(): string {

@@ -27,6 +27,17 @@ describe('plots/training', () => {
     assert.deepEqual(figure.layout?.shapes, []);
   });
 
+  it('trainingFigure(history, { checkpoints, stop }) marks checkpointed epochs and an early stop', () => {
+    const stop = { reason: 'patience-exhausted' as const, message: 'val_loss did not improve for 1 epoch (patience 0): ...', epoch: 3 };
+    const figure = trainingFigure(history, { checkpoints: [1, 3], stop, metricNames: ['loss', 'val_loss'] });
+    const marks = figure.data.find((trace) => trace.name === 'checkpoint')!;
+    assert.deepEqual([marks.x, marks.y], [[1, 3], [1, 0.25]]);
+    assert.deepEqual(figure.layout?.shapes, [{ type: 'line', x0: 3, x1: 3, yref: 'paper', y0: 0, y1: 1, line: { dash: 'dash', color: '#9467bd' } }]);
+    assert.equal((figure.layout?.annotations as { text: string; hovertext: string }[])[0].text, 'early stop');
+    // A run that simply completed has no stop mark.
+    assert.deepEqual(trainingFigure(history, { stop: { reason: 'completed', message: 'trained 3 epochs.', epoch: 3 } }).layout?.shapes, []);
+  });
+
   it('trainingFigure() marks a best epoch of an unplotted metric with a dotted line', () => {
     const figure = trainingFigure(history, { best: { epoch: 3, monitor: 'val_acc', value: 0.9 }, metricNames: ['loss'] });
     assert.equal(figure.data.length, 1);
@@ -47,13 +58,13 @@ describe('plots/training', () => {
     try {
       let time = 0;
       const chart = liveTrainingChart({ title: 'run' }, { interval: 500, now: () => time });
-      chart.update(history.slice(0, 1), undefined);
+      chart.update(history.slice(0, 1), {});
       time = 100;
-      chart.update(history.slice(0, 2), best);
+      chart.update(history.slice(0, 2), { best });
       time = 700;
-      chart.update(history.slice(0, 2), best);
+      chart.update(history.slice(0, 2), { best });
       time = 750;
-      chart.update(history, best, true);
+      chart.update(history, { best, checkpoints: [1, 3] }, true);
       const charts = session.shown.filter((bundle) => PLOTLY_MIME in bundle);
       assert.equal(charts.length, 1);
       const index = session.shown.indexOf(charts[0]);
