@@ -25,6 +25,7 @@ import { InputSpace } from '../tabulate';
 import { prepareData, toDataset, type ColumnChoice, type PreparedData } from './data';
 import { canonicalTopology, compileSettings, derivedRunId, runIdentity, weightsHash, type RunIdentity } from './identity';
 import { TrainingLoop, type LoopConfig, type LoopState, type TrainFunction } from './loop';
+import { watchTerminalInterrupt } from './interrupt';
 import { optimizerDriver } from './optimizer';
 import { Run } from './run';
 
@@ -102,7 +103,25 @@ export async function train(model: tf.LayersModel, data: unknown, options: Train
   const root = resolveStore(options.checkpoint);
   if (root) checkSupportedOptimizer(optimizer, WHERE);
   const session = currentSession();
-  const signal = options.signal ?? session?.signal;
+  // In a terminal, Ctrl-C stops training with a checkpoint, then exits as usual.
+  const terminal = options.signal === undefined && !session ? watchTerminalInterrupt() : undefined;
+  try {
+    return await trainCall(model, data, options, settings, optimizer, root, session, options.signal ?? session?.signal ?? terminal?.signal);
+  } finally {
+    terminal?.release();
+  }
+}
+
+async function trainCall(
+  model: tf.LayersModel,
+  data: unknown,
+  options: TrainOptions,
+  settings: Settings,
+  optimizer: tf.Optimizer,
+  root: CheckpointStore | undefined,
+  session: ReturnType<typeof currentSession>,
+  signal: AbortSignal | undefined,
+): Promise<Run> {
 
   // Each run starts from the rate the optimizer was compiled with, whatever an earlier run left.
   const known = rates.get(optimizer);

@@ -73,6 +73,26 @@ describe('train() crash safety', function () {
     assert.equal(last.lines.filter((line) => line.startsWith('step ')).length, 48 - resumedStep);
   });
 
+  it('train() in a terminal stops at Ctrl-C with a checkpoint of the last step, exits as interrupted, and the re-run resumes from it', async () => {
+    const reference = startChild(tmpDir('sigint-ref'), 'train');
+    const expected = (await reference.waitFor((line) => line.startsWith('done '))).split(' ')[1];
+    const dir = tmpDir('sigint');
+    const child = startChild(dir, 'train');
+    await child.waitFor((line) => line === 'step 20');
+    child.child.kill('SIGINT');
+    await child.exited;
+    assert.equal(child.child.signalCode, 'SIGINT');
+    const steps = child.lines.filter((line) => line.startsWith('step ')).length;
+    const [info] = listRuns(dir);
+    assert.equal(info.status, 'interrupted');
+    // The checkpoint holds the last step trained before the process exited.
+    assert.equal(info.checkpoint, `epoch-0001-batch-${String(steps - 12).padStart(6, '0')}`);
+    const last = startChild(dir, 'train');
+    const [, hash, from] = (await last.waitFor((line) => line.startsWith('done '))).split(' ');
+    assert.equal(from, info.checkpoint);
+    assert.equal(hash, expected);
+  });
+
   it('train() of a run this process is already training (another cell still running) fails fast', async () => {
     const dir = tmpDir('lock-self');
     let release!: () => void;
