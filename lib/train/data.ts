@@ -375,10 +375,22 @@ function shapeFor(tensor: tf.Tensor, expected: (number | null)[], where: string,
 /** sha256 over the shapes, dtypes and values of `tensors`. */
 export function fingerprintTensors(tensors: readonly tf.Tensor[]): string {
   const hash = createHash('sha256');
-  for (const tensor of tensors) {
-    hash.update(`${tensor.dtype}[${tensor.shape.join(',')}]`);
-    const values = tensor.dataSync() as Float32Array;
-    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-  }
+  for (const tensor of tensors) hash.update(tensorDigest(tensor));
   return hash.digest('hex');
+}
+
+// Tensors never change (variables aside), so a re-executed cell training on the same tensors
+// does not hash them again.
+const digests = new WeakMap<tf.Tensor, string>();
+
+function tensorDigest(tensor: tf.Tensor): string {
+  const cached = tensor instanceof tf.Variable ? undefined : digests.get(tensor);
+  if (cached) return cached;
+  const values = tensor.dataSync() as Float32Array;
+  const digest = createHash('sha256')
+    .update(`${tensor.dtype}[${tensor.shape.join(',')}]`)
+    .update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
+    .digest('hex');
+  if (!(tensor instanceof tf.Variable)) digests.set(tensor, digest);
+  return digest;
 }
