@@ -184,6 +184,19 @@ describe('train()', function () {
     await rejectsWith(() => train(buildModel(), parts, { epochs: 1, validation: 0.1, ...QUIET }), '`validation` cannot be combined with a split() result');
   });
 
+  it('train(model, data, { validation: { xs, ys } }) validates on that data; { validation: 0.25 } on a seeded quarter', async () => {
+    const held = regression(32, 3, 9);
+    const run = await train(buildModel(), data, { epochs: 1, validation: held, checkpoint: false, ...QUIET });
+    const direct = buildModel();
+    direct.setWeights(run.model.getWeights());
+    const [loss] = (direct.evaluate(held.xs, held.ys, { batchSize: 256 }) as tf.Scalar[]).map((scalar) => scalar.dataSync()[0]);
+    assert.equal(run.history[0].val_loss, loss);
+    const a = await train(buildModel(), data, { epochs: 1, validation: 0.25, checkpoint: false, ...QUIET });
+    const b = await train(buildModel(), data, { epochs: 1, validation: 0.25, checkpoint: false, ...QUIET });
+    assert.deepEqual(metricsOf(a.history), metricsOf(b.history));
+    await rejectsWith(() => train(buildModel(), data, { epochs: 1, validation: 1.5, checkpoint: false, ...QUIET }), '`validation` as a fraction must be between 0 and 1 (exclusive). Received: validation=1.5.');
+  });
+
   it('train(model, inputSpace) trains on the whole space; holding part of it out warns', async () => {
     const space = tabulateInputSpace({ x: { min: 0, max: 1, step: 0.01 }, y: { min: 0, max: 1, step: 0.25 } }, { label: ({ x, y }) => (x as number) * 0.5 + (y as number) });
     const model = buildModel({ features: 2, dropout: false });
