@@ -2,3 +2,5 @@ export { showFigure, figureBundle, standalonePage, libraryBundle, PLOTLY_MIME } 
 export type { PlotlyFigure, ChartHandle } from './plotly';
 export { spaceFigure } from './space';
 export type { SpacePlotOptions, SpaceFigure } from './space';
+export { plotRuns, runsFigure, RunsPlot } from './runs';
+export type { PlotRunsOptions, PlottableRun } from './runs';

@@ -64,6 +64,17 @@ export function showFigure(figure: PlotlyFigure, text: string): ChartHandle | un
 }
 
 /**
+ * The MIME bundle of a chart that an object returns from its `[Symbol.for('Jupyter.display')]()`
+ * method: like {@link figureBundle}, and in a notebook it first makes sure the page has plotly.js
+ * (the HTML fallback cannot draw without it).
+ */
+export function chartBundle(figure: PlotlyFigure, text: string): MimeBundle {
+  const session = currentSession();
+  if (session) ensureLibrary(session);
+  return figureBundle(figure, text);
+}
+
+/**
  * A self-contained HTML page with the figures and plotly.js inline, for `run.plot({ file })` and
  * exported reports: it opens with no network.
  */

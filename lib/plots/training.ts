@@ -4,11 +4,12 @@
  * tested as a snapshot, sent as `application/vnd.plotly.v1+json`, and updated in place while a run
  * trains (`liveTrainingChart`).
  */
+import { writeFileSync } from 'node:fs';
 import type { BestEpoch, HistoryEntry } from '../checkpoint/state';
 import type { StopDecision } from '../earlystop';
 import { formatMetric } from '../monitor';
 import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
-import { figureBundle, showFigure, type ChartHandle, type PlotlyFigure } from './plotly';
+import { chartBundle, figureBundle, showFigure, standalonePage, type ChartHandle, type PlotlyFigure } from './plotly';
 
 /** What the chart shows besides the history. */
 export interface TrainingPlotOptions {
@@ -39,15 +40,28 @@ export function trainingFigure(history: readonly HistoryEntry[], { title = 'trai
   const names = metricNames ?? (history[0] ? Object.keys(history[0]).filter((key) => key !== 'epoch' && key !== 'lr') : ['loss']);
   const curves = ['loss', 'val_loss', 'test_loss'].filter((name) => names.includes(name));
   const epochs = history.map((entry) => entry.epoch);
+  const mode = history.length > 30 ? 'lines' : 'lines+markers';
   const data: Record<string, unknown>[] = curves.map((name) => ({
     type: 'scatter',
-    mode: history.length > 30 ? 'lines' : 'lines+markers',
+    mode,
     name: curveLabel(name),
     x: epochs,
-    // JSON has no NaN: a diverged epoch shows as a gap.
-    y: history.map((entry) => (Number.isFinite(entry[name]) ? entry[name] : null)),
+    y: column(history, name),
     line: { color: COLORS[name] },
   }));
+  // Compiled metrics (mae, acc, ...) have their own scale: a second axis on the right, dotted.
+  const metrics = names.filter((name) => !curves.includes(name) && !LOSSES.includes(name) && history.some((entry) => name in entry));
+  metrics.forEach((name, i) => {
+    data.push({
+      type: 'scatter',
+      mode,
+      name,
+      x: epochs,
+      y: column(history, name),
+      yaxis: 'y2',
+      line: { dash: 'dot', width: 1.5, color: METRIC_COLORS[i % METRIC_COLORS.length] },
+    });
+  });
   if (best && curves.includes(best.monitor)) {
     data.push({
       type: 'scatter',
@@ -83,12 +97,43 @@ export function trainingFigure(history: readonly HistoryEntry[], { title = 'trai
       title: { text: title },
       xaxis: { title: { text: 'epoch' }, rangemode: 'tozero' },
       yaxis: { title: { text: 'loss' } },
+      ...(metrics.length > 0 ? { yaxis2: { title: { text: 'metrics' }, overlaying: 'y', side: 'right', showgrid: false } } : {}),
       shapes,
       annotations,
-      margin: { t: 40, r: 20, b: 40, l: 60 },
+      updatemenus: [LOG_SCALE_TOGGLE],
+      // Keeps zoom and legend choices while the chart is redrawn during training.
+      uirevision: title,
+      margin: { t: 40, r: metrics.length > 0 ? 60 : 20, b: 40, l: 60 },
       height: 320,
     },
   };
+}
+
+/** Buttons that switch the loss axis between linear and log scale. */
+const LOG_SCALE_TOGGLE = {
+  type: 'buttons',
+  direction: 'right',
+  showactive: true,
+  active: 0,
+  x: 1,
+  xanchor: 'right',
+  y: 1.02,
+  yanchor: 'bottom',
+  pad: { r: 0, t: 0 },
+  font: { size: 10 },
+  buttons: [
+    { label: 'linear', method: 'relayout', args: [{ 'yaxis.type': 'linear' }] },
+    { label: 'log', method: 'relayout', args: [{ 'yaxis.type': 'log' }] },
+  ],
+};
+
+const LOSSES = ['loss', 'val_loss', 'test_loss'];
+
+const METRIC_COLORS = ['#2ca02c', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
+
+/** One metric per epoch; JSON has no NaN, so a diverged epoch is a gap (null). */
+function column(history: readonly HistoryEntry[], name: string): (number | null)[] {
+  return history.map((entry) => (Number.isFinite(entry[name]) ? entry[name] : null));
 }
 
 /** One line describing where the history stands (the chart's text/plain fallback). */
@@ -123,8 +168,14 @@ export class TrainingPlot {
     return trainingSummary(this.history, this.options);
   }
 
+  /** Writes the chart as a standalone HTML page (plotly.js inline, no network) and returns `file`. */
+  write(file: string): string {
+    writeFileSync(file, standalonePage(this.options.title ?? 'training', [{ figure: this.figure, text: this.toString() }]));
+    return file;
+  }
+
   [JUPYTER_DISPLAY](): MimeBundle {
-    return trainingBundle(this.history, this.options);
+    return chartBundle(this.figure, this.toString());
   }
 }
 
@@ -139,23 +190,25 @@ export interface LiveChart {
 }
 
 /**
- * Shows the chart in the running notebook cell and redraws it in place, throttled to one redraw per
- * `interval` ms (the last state is always drawn when `force` is set, as at the end of training).
- * `now` is injectable for tests.
+ * Shows the chart in the running notebook cell and redraws it in place, at most once per `interval`
+ * ms — and never more often than keeps redrawing under 1 % of the time: after a redraw that took
+ * c ms, the next waits at least 100·c ms (long histories make big figures). The last state is
+ * always drawn when `force` is set, as at the end of training. `now` is injectable for tests.
  */
 export function liveTrainingChart(options: TrainingPlotOptions, { interval = 500, now = () => performance.now() } = {}): LiveChart {
   let handle: ChartHandle | undefined;
-  let last = -Infinity;
+  let next = -Infinity;
   return {
     update(history, marks, force = false) {
-      const time = now();
-      if (!force && handle && time - last < interval) return;
-      last = time;
+      const started = now();
+      if (!force && handle && started < next) return;
       const shown = { ...options, ...marks };
       const figure = trainingFigure(history, shown);
       const text = trainingSummary(history, shown);
       if (handle) handle.update(figure, text);
       else handle = showFigure(figure, text);
+      const cost = now() - started;
+      next = started + Math.max(interval, 100 * cost);
     },
   };
 }

@@ -82,8 +82,24 @@ export class Run implements RunFields {
     return this.evaluator(data);
   }
 
-  /** The training chart (loss per epoch, best epoch marked), for display in a notebook. */
-  plot(): TrainingPlot {
+  /**
+   * The training chart (loss and metrics per epoch; best epoch, checkpoints and stop marked): shown
+   * when it is a cell's result. With `file`, writes it as a standalone HTML page (for scripts, where
+   * nothing draws charts) and returns the path.
+   *
+   * @example
+   * run.plot();                          // in a notebook
+   * run.plot({ file: 'run.html' });      // anywhere
+   */
+  plot(): TrainingPlot;
+  plot(options: { file: string }): string;
+  plot(options?: { file?: string }): TrainingPlot | string;
+  plot(options: { file?: string } = {}): TrainingPlot | string {
+    const chart = this.chart();
+    return options.file === undefined ? chart : chart.write(options.file);
+  }
+
+  private chart(): TrainingPlot {
     const checkpoints = (this.checkpoints?.ids() ?? []).map((id) => parseCheckpointId(id)!).filter((position) => position.batch === 0).map((position) => position.epoch);
     return trainingPlot(this.history, { title: this.name ?? this.id, ...(this.best ? { best: this.best } : {}), metricNames: this.metricNames, checkpoints, stop: this.stop });
   }

@@ -76,3 +76,74 @@ describe('plots/training', () => {
     }
   });
 });
+
+describe('plots/training (metrics, scale, cost)', () => {
+  const withMetrics = [
+    { epoch: 1, loss: 1, mae: 0.9, val_loss: 1.2, val_mae: 1, lr: 0.01 },
+    { epoch: 2, loss: 0.5, mae: 0.6, val_loss: 0.7, val_mae: 0.7, lr: 0.01 },
+  ];
+
+  it('trainingFigure(history, {metricNames}) draws compiled metrics on a second axis, dotted', () => {
+    const figure = trainingFigure(withMetrics, { metricNames: ['loss', 'mae', 'val_loss', 'val_mae'] });
+    assert.deepEqual(
+      figure.data.map((trace) => [trace.name, trace.yaxis ?? 'y', (trace.line as { dash?: string }).dash ?? 'solid']),
+      [
+        ['train loss', 'y', 'solid'],
+        ['validation loss', 'y', 'solid'],
+        ['mae', 'y2', 'dot'],
+        ['val_mae', 'y2', 'dot'],
+      ],
+    );
+    assert.deepEqual(figure.layout?.yaxis2, { title: { text: 'metrics' }, overlaying: 'y', side: 'right', showgrid: false });
+    assert.equal(trainingFigure(history, { metricNames: ['loss', 'val_loss'] }).layout?.yaxis2, undefined);
+  });
+
+  it('trainingFigure() has a linear / log toggle for the loss axis', () => {
+    const [menu] = trainingFigure(history).layout?.updatemenus as { buttons: { label: string; args: unknown[] }[] }[];
+    assert.deepEqual(
+      menu.buttons.map((button) => [button.label, button.args[0]]),
+      [
+        ['linear', { 'yaxis.type': 'linear' }],
+        ['log', { 'yaxis.type': 'log' }],
+      ],
+    );
+  });
+
+  it('liveTrainingChart() waits 100× the cost of its last redraw, so charts cost < 1 % of training', () => {
+    const session = recordingSession();
+    setSessionProvider(() => session);
+    try {
+      let time = 0;
+      // Every output sent "takes" 20 ms: the clock moves while the chart is built and sent.
+      const slowSession = {
+        ...session,
+        display: (bundle: Record<string, unknown>) => {
+          time += 20;
+          const handle = session.display(bundle);
+          return { update: (next: Record<string, unknown>) => ((time += 20), handle.update(next)) };
+        },
+      };
+      setSessionProvider(() => slowSession);
+      const chart = liveTrainingChart({ title: 'run' }, { interval: 500, now: () => time });
+      const updates = () => session.updates.reduce((sum, list) => sum + (list?.length ?? 0), 0);
+      chart.update(history, {}); // plotly.js + the chart: 40 ms, so nothing before 4 s
+      for (const [at, expected] of [[3900, 0], [4000, 1], [5900, 1], [6020, 2]] as const) {
+        time = at;
+        chart.update(history, {});
+        assert.equal(updates(), expected, `at ${at} ms`);
+      }
+    } finally {
+      setSessionProvider(undefined);
+    }
+  });
+
+  it('trainingPlot(history).write(file) saves a standalone page with the chart', () => {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const file = require('node:path').join(require('node:os').tmpdir(), `cellfit-training-${process.pid}.html`);
+    assert.equal(trainingPlot(history, { title: 'a run' }).write(file), file);
+    const page = fs.readFileSync(file, 'utf8');
+    assert.match(page, /<title>a run<\/title>/);
+    assert.match(page, /class="cellfit-chart"/);
+    fs.rmSync(file);
+  });
+});

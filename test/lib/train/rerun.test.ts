@@ -167,6 +167,10 @@ describe('train() re-execution', function () {
     assert.match(String(bundle['text/html']), /<th style="text-align:left">status<\/th><td style="text-align:left">completed<\/td>/);
     const chart = run.plot()[JUPYTER_DISPLAY]();
     assert.ok('application/vnd.plotly.v1+json' in chart);
+    // Outside a notebook, run.plot({ file }) writes a standalone page.
+    const file = path.join(tmpDir('display-page'), 'run.html');
+    assert.equal(run.plot({ file }), file);
+    assert.match(fs.readFileSync(file, 'utf8'), new RegExp(`<title>${run.id}</title>`));
   });
 
   it('listRuns(dir) lists each run with status, epochs, best and stop; checkpoint({ dir: run.dir }).list() its checkpoints', async () => {
