@@ -4,3 +4,4 @@ export { spaceFigure } from './space';
 export type { SpacePlotOptions, SpaceFigure } from './space';
 export { plotRuns, runsFigure, RunsPlot } from './runs';
 export type { PlotRunsOptions, PlottableRun } from './runs';
+export { plotSplit, splitFigure, SplitPlot } from './split';
