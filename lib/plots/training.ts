@@ -103,8 +103,10 @@ export function trainingFigure(history: readonly HistoryEntry[], { title = 'trai
       updatemenus: [LOG_SCALE_TOGGLE],
       // Keeps zoom and legend choices while the chart is redrawn during training.
       uirevision: title,
-      margin: { t: 40, r: metrics.length > 0 ? 60 : 20, b: 40, l: 60 },
-      height: 320,
+      // Below the plot, so that it never covers the metrics axis on the right.
+      legend: { orientation: 'h', x: 0, y: -0.3 },
+      margin: { t: 40, r: metrics.length > 0 ? 60 : 20, b: 60, l: 60 },
+      height: 360,
     },
   };
 }
@@ -115,8 +117,9 @@ const LOG_SCALE_TOGGLE = {
   direction: 'right',
   showactive: true,
   active: 0,
-  x: 1,
-  xanchor: 'right',
+  // Top left: the top right belongs to plotly's own toolbar.
+  x: 0,
+  xanchor: 'left',
   y: 1.02,
   yanchor: 'bottom',
   pad: { r: 0, t: 0 },
