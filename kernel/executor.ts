@@ -8,7 +8,8 @@
  *   socket thread raises on interrupt_request, so `while (true) {}` stops even when it runs after
  *   an `await`, with the main thread blocked.
  * - The synchronous part of a cell runs under `vm`'s `breakOnSigint`, so a SIGINT (sent by
- *   Jupyter, or by the socket thread) also stops loops inside library code it calls.
+ *   Jupyter, or by the socket thread when the main thread stays stuck) also stops loops inside
+ *   library code it calls.
  * - Asynchronous work is told through the AbortSignal passed to {@link Executor.execute} — the
  *   same signal the toolkit sees as `currentSession().signal`, on which `train()` stops. The cell
  *   then gets `interruptGraceMs` to settle (a training loop finishing its step and checkpoint)

@@ -113,15 +113,19 @@ export async function startKernel(connectionFile: string, options: StartOptions 
     session,
     {
       onMessage: (message) => kernel.handle(message),
-      onInterrupt: (target) => kernel.interrupt(target),
+      onInterrupt: (target) => {
+        kernel.interrupt(target);
+        sockets?.acknowledgeInterrupt();
+      },
     },
     executor.interruptFlag,
     shellArrivals,
   );
   sockets.send('iopub', messageFor(undefined, 'status', { execution_state: 'starting' }, session));
 
-  // SIGINT from Jupyter (or from the socket thread): synchronous cell code is broken by vm's
-  // breakOnSigint; this handler interrupts whatever asynchronous work the running cell awaits.
+  // SIGINT from Jupyter (interrupt_mode "signal"), or from the socket thread when the main thread
+  // did not answer an interrupt_request: vm's breakOnSigint breaks the synchronous part of a cell;
+  // this handler interrupts the rest (raising the loop-guard flag and the cell's signal).
   process.on('SIGINT', () => kernel.interrupt());
   // Errors thrown from callbacks a cell left behind must not kill the kernel: show them in the cell.
   const report = (kind: string) => (error: unknown) => {

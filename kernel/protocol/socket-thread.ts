@@ -5,17 +5,21 @@
  * blocks the main thread.
  *
  * The thread decodes and verifies incoming messages and hands them to the main thread; it signs and
- * sends what the main thread gives it. It answers only `interrupt_request` itself, in three ways
- * at once (see kernel/executor.ts):
- * 1. it raises the shared interrupt flag, which the loops of cell code check (this stops a loop
- *    that blocks the main thread, even after an `await`);
- * 2. it sends SIGINT to the process, which breaks the synchronous part of a cell (`vm`
- *    `breakOnSigint`), library code included;
- * 3. it tells the main thread, which aborts the running cell's signal (stopping `train()`).
+ * sends what the main thread gives it. It answers only `interrupt_request` itself (see
+ * kernel/executor.ts for the receiving end):
+ * 1. it raises the shared interrupt flag, which the loops of cell code check — this stops a loop
+ *    that blocks the main thread, even one that runs after an `await`;
+ * 2. it tells the main thread, which aborts the running cell's signal (stopping `train()`) and
+ *    acknowledges;
+ * 3. only when the main thread has not acknowledged within `signalAfterMs` — it is stuck in code
+ *    without loop guards, such as a long synchronous library call — it sends SIGINT, which breaks
+ *    the synchronous part of a cell (`vm` `breakOnSigint`).
  *
- * (Terminating stuck JavaScript through the inspector, `Runtime.terminateExecution`, was tried and
+ * SIGINT is the last resort because Node's SIGINT watchdog can hold on to a signal that arrives as
+ * the guarded script ends and fire it into the next cell (seen in the interrupt tests). And
+ * terminating stuck JavaScript through the inspector (`Runtime.terminateExecution`) was tried and
  * dropped: Node 20 aborts on an assertion when the termination lands in a microtask while
- * AsyncLocalStorage is in use.)
+ * AsyncLocalStorage is in use.
  */
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -33,6 +37,8 @@ export interface SocketThreadData {
   readonly interruptFlag: Int32Array;
   /** Element 0 counts the shell messages received so far (shared memory; see Kernel `arrivals`). */
   readonly shellArrivals: Int32Array;
+  /** How long the main thread may take to acknowledge an interrupt before SIGINT is sent. */
+  readonly signalAfterMs: number;
 }
 
 /** How long stream text may wait to be merged with what follows. */
@@ -65,7 +71,7 @@ class Sender {
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('socket-thread.ts runs as a worker thread');
-  const { connection, session, interruptFlag, shellArrivals } = workerData as SocketThreadData;
+  const { connection, session, interruptFlag, shellArrivals, signalAfterMs } = workerData as SocketThreadData;
   const signer = new Signer(connection.signature_scheme, connection.key);
   const post = (event: ThreadEvent) => port.postMessage(event);
 
@@ -85,6 +91,7 @@ async function main(): Promise<void> {
 
   /** msg_ids of execute_requests handed to the main thread and not yet answered, oldest first. */
   const pendingExecutes: string[] = [];
+  let signalTimer: NodeJS.Timeout | undefined;
 
   // Stream text is merged here, off the main thread: consecutive writes to the same stream of the
   // same request go out as one message within STREAM_DELAY_MS (frontends redraw per message).
@@ -122,13 +129,17 @@ async function main(): Promise<void> {
   const interrupt = async (request: Message) => {
     await send('iopub', messageFor(request, 'status', { execution_state: 'busy' }, session));
     const target = pendingExecutes[0];
-    if (target !== undefined) Atomics.store(interruptFlag, 0, 1);
-    try {
-      process.kill(process.pid, 'SIGINT');
-    } catch (error) {
-      log(`could not send SIGINT: ${String(error)}`);
-    }
+    Atomics.store(interruptFlag, 0, 1);
     post({ kind: 'interrupt', target });
+    clearTimeout(signalTimer);
+    signalTimer = setTimeout(() => {
+      if (target === undefined || !pendingExecutes.includes(target)) return;
+      try {
+        process.kill(process.pid, 'SIGINT');
+      } catch (error) {
+        log(`could not send SIGINT: ${String(error)}`);
+      }
+    }, signalAfterMs);
     await send('control', messageFor(request, 'interrupt_reply', { status: 'ok' }, session));
     await send('iopub', messageFor(request, 'status', { execution_state: 'idle' }, session));
   };
@@ -157,7 +168,11 @@ async function main(): Promise<void> {
       case 'send':
         void send(command.channel, revive(command.message));
         break;
+      case 'interrupt-handled':
+        clearTimeout(signalTimer);
+        break;
       case 'close':
+        clearTimeout(signalTimer);
         flushStream();
         void Promise.all(Object.values(senders).map((sender) => sender.flush()))
           .finally(() => {

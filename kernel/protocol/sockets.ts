@@ -11,6 +11,7 @@ import type { SocketThreadData } from './socket-thread';
 /** Main thread → socket thread. */
 export type ThreadCommand =
   | { readonly kind: 'send'; readonly channel: Channel; readonly message: Message<unknown> }
+  | { readonly kind: 'interrupt-handled' }
   | { readonly kind: 'close' };
 
 /** Socket thread → main thread. */
@@ -32,6 +33,8 @@ export interface SocketHandlers {
 /** The kernel's connection to its frontends. */
 export interface Sockets {
   send(channel: Channel, message: Message<unknown>): void;
+  /** Tells the socket thread the main thread has handled an interrupt (so it sends no SIGINT). */
+  acknowledgeInterrupt(): void;
   /** Sends what is queued, then closes the sockets. */
   close(): Promise<void>;
 }
@@ -41,6 +44,7 @@ export interface Sockets {
  *
  * @param interruptFlag The executor's interrupt flag, raised by the socket thread on interrupt_request.
  * @param shellArrivals Counts shell messages as they arrive (an Int32Array over shared memory).
+ * @param signalAfterMs How long an interrupt may go unacknowledged before SIGINT. Defaults to 2000 ms.
  */
 export function startSockets(
   connection: ConnectionInfo,
@@ -48,13 +52,15 @@ export function startSockets(
   handlers: SocketHandlers,
   interruptFlag: Int32Array,
   shellArrivals: Int32Array,
+  signalAfterMs = 2000,
 ): Promise<Sockets> {
-  const data: SocketThreadData = { connection, session, interruptFlag, shellArrivals };
+  const data: SocketThreadData = { connection, session, interruptFlag, shellArrivals, signalAfterMs };
   const worker = new Worker(path.join(__dirname, 'socket-thread.js'), { workerData: data, stdout: false, stderr: false });
   let closed: (() => void) | undefined;
   return new Promise<Sockets>((resolve, reject) => {
     const sockets: Sockets = {
       send: (channel, message) => worker.postMessage({ kind: 'send', channel, message } satisfies ThreadCommand),
+      acknowledgeInterrupt: () => worker.postMessage({ kind: 'interrupt-handled' } satisfies ThreadCommand),
       close: () =>
         new Promise<void>((done) => {
           closed = done;

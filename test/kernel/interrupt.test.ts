@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { listRuns } from '../../lib';
 import type { KernelClient } from '../../kernel/runner/client';
-import { failure, plain, sharedKernel, streamText, temporaryDir, until } from './harness';
+import { failure, plain, sharedKernel, streamText, summarize, temporaryDir, until } from './harness';
 
 const executeRequest = (code: string) => ({ code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
 
@@ -18,7 +18,12 @@ async function startRunning(kernel: KernelClient, code: string) {
     if (m.header.msg_type === 'stream' && String(m.content.text).includes('started')) started = true;
   });
   const running = kernel.send('shell', 'execute_request', executeRequest(code));
-  await until(() => started, 'the cell printed "started"');
+  let finished: string | undefined;
+  void running.done.then((exchange) => (finished = summarize(exchange)));
+  await until(() => {
+    if (finished !== undefined && !started) assert.fail(`the cell ended before it printed "started": ${finished}`);
+    return started;
+  }, 'the cell printed "started"');
   stop();
   return running;
 }
@@ -56,6 +61,14 @@ describe('interrupts', function () {
     assert.equal(failure(await running.done).ename, 'Interrupted');
   });
 
+  it('interrupt_request stops synchronous code without loop guards (library code) by SIGINT when the main thread stays stuck', async () => {
+    // Code compiled outside the kernel has no loop guards; only vm's breakOnSigint reaches it.
+    const running = await startRunning(kernel, "console.log('started');\nrequire('node:vm').runInThisContext('while (true) {}');");
+    await kernel.interrupt();
+    assert.equal(failure(await running.done).ename, 'Interrupted');
+    assert.equal(plain(await kernel.execute('"after"')), "'after'");
+  });
+
   it("interrupt_request aborts the cell's signal: awaited work that listens stops at once", async () => {
     const running = await startRunning(
       kernel,
@@ -90,7 +103,7 @@ describe('interrupts', function () {
     assert.equal(failure(await looping.done).ename, 'Interrupted');
     const waiting = await startRunning(
       kernel,
-      "const sig = currentSession()!.signal!;\nconsole.log('started');\nawait new Promise((resolve) => sig.addEventListener('abort', resolve));",
+      "import { currentSession as session } from 'cellfit';\nconst sig = session()!.signal!;\nconsole.log('started');\nawait new Promise((resolve) => sig.addEventListener('abort', resolve));",
     );
     process.kill(pid, 'SIGINT');
     assert.equal(failure(await waiting.done).ename, 'Interrupted');

@@ -6,7 +6,7 @@ import * as zmq from 'zeromq';
 import { endpoint, type Message } from '../../kernel/protocol/messages';
 import { KernelClient, type Exchange } from '../../kernel/runner/client';
 import { versions } from '../../kernel/tslab';
-import { failure, NOTEBOOKS, plain, result, sharedKernel, streamText, summarize, temporaryDir } from './harness';
+import { failure, NOTEBOOKS, plain, result, sharedKernel, streamText, summarize, temporaryDir, until } from './harness';
 
 const types = (exchange: Exchange) => exchange.iopub.map((m) => m.header.msg_type);
 
@@ -255,21 +255,26 @@ const shownRun = await train(pm, { xs: px, ys: px }, { epochs: 1, batchSize: 2, 
   });
 
   describe('heartbeat', () => {
-    it('the heartbeat echoes, also while a cell blocks the main thread (sockets live on their own thread)', async () => {
-      const blocking = kernel.send('shell', 'execute_request', { code: 'const until = Date.now() + 1500;\nwhile (Date.now() < until) {}\n"done"' });
+    it('the heartbeat echoes and output streams out while a cell blocks the main thread (sockets live on their own thread)', async () => {
+      let started = false;
+      const stop = kernel.onIopub((m) => {
+        if (m.header.msg_type === 'stream' && m.content.text === 'started\n') started = true;
+      });
+      const blocking = kernel.send('shell', 'execute_request', { code: 'console.log("started");\nconst until = Date.now() + 1500;\nwhile (Date.now() < until) {}\n"done"' });
+      let finished = false;
+      void blocking.done.then(() => (finished = true));
       const heartbeat = new zmq.Request();
       heartbeat.connect(endpoint(kernel.connection, kernel.connection.hb_port));
       try {
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // "started" is printed just before the loop: it reaches us while the loop runs.
+        await until(() => started, 'the cell printed "started"');
         await heartbeat.send('ping');
         const [echo] = await heartbeat.receive();
         assert.equal(echo.toString(), 'ping');
-        // The cell was still running when the heartbeat came back.
-        let finished = false;
-        void blocking.done.then(() => (finished = true));
-        assert.equal(finished, false);
+        assert.equal(finished, false, 'the cell was still running');
       } finally {
         heartbeat.close();
+        stop();
       }
       assert.equal(plain(await blocking.done), "'done'");
     });

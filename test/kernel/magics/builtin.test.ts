@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { listRuns } from '../../../lib';
 import type { KernelClient } from '../../../kernel/runner/client';
-import { failure, plain, REPO, result, sharedKernel, streamText, temporaryDir } from '../harness';
+import { failure, plain, REPO, result, sharedKernel, streamText, temporaryDir, until } from '../harness';
 
 describe('magics (in the kernel)', function () {
   this.timeout(120_000);
@@ -133,6 +134,34 @@ await train(trial, { xs: sx, ys: sy }, { epochs: 2, batchSize: 2, checkpoint: ${
     const again = await kernel.execute(cell);
     assert.match(streamText(again), /^trial 1\/2: lr=0\.01, units=2 — finished before \(run \S+\), skipped\ntrial 2\/2: lr=0\.001, units=2 — finished before \(run \S+\), skipped\n$/);
     assert.equal(failure(await kernel.execute('%%sweep lr=[0.1, relu]\n1')).evalue, '%%sweep: axis lr: "relu" is not a number, a quoted string, true or false. Received: args="lr=[0.1, relu]". Usage: %%sweep [--dir DIR] name=[v1, v2, …] [other=[…] …]   (the cell body sees `params`)');
+  });
+
+  it('%%sweep interrupted mid-trial resumes that trial\'s run when the cell runs again, then runs the rest', async () => {
+    const dir = temporaryDir('magic-sweep-resume');
+    await kernel.execute(`const qx = tf.randomUniform([256, 2], 0, 1, 'float32', 5);
+const qy = qx.sum(1, true);
+function resumableModel(lr: number) {
+  const m = tf.sequential({ layers: [tf.layers.dense({ units: 8, inputShape: [2], kernelInitializer: 'ones' }), tf.layers.dense({ units: 1, kernelInitializer: 'ones' })] });
+  m.compile({ optimizer: tf.train.sgd(lr), loss: 'meanSquaredError' });
+  return m;
+}`);
+    const cell = `%%sweep --dir ${dir} lr=[0.001, 0.0005]
+const swept = await train(resumableModel(params.lr), { xs: qx, ys: qy }, { epochs: 30, batchSize: 4, seed: 3, checkpoint: ${JSON.stringify(dir)}, plot: false });
+console.log(\`lr=\${params.lr}: \${swept.status} at \${swept.epoch}, resumed from \${swept.resumedFrom?.epoch ?? 'nothing'}\`);`;
+    const running = kernel.send('shell', 'execute_request', { code: cell, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+    await until(() => listRuns(dir).some((run) => run.epoch >= 1), 'the first trial saved a checkpoint');
+    await kernel.interrupt();
+    assert.equal(failure(await running.done).ename, 'Interrupted');
+    const [interrupted] = listRuns(dir);
+    assert.equal(interrupted.status, 'interrupted');
+
+    const again = await kernel.execute(cell);
+    assert.equal(again.reply.content.status, 'ok');
+    const lines = streamText(again).trim().split('\n');
+    assert.equal(lines[0], 'trial 1/2: lr=0.001');
+    assert.match(lines[1], /^lr=0\.001: completed at 30, resumed from (\d+)$/);
+    assert.ok(Number(/resumed from (\d+)/.exec(lines[1])![1]) >= interrupted.epoch);
+    assert.deepEqual(lines.slice(2), ['trial 2/2: lr=0.0005', 'lr=0.0005: completed at 30, resumed from nothing']);
   });
 
   it('registerMagic() from a cell defines a magic the next cells can use; unknown magics are named', async () => {
