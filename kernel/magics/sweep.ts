@@ -17,6 +17,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatValue } from '../../lib/errors';
+import { showFigure } from '../../lib/plots/plotly';
+import { sweepFigure } from '../../lib/plots/sweep';
 import type { MimeBundle } from '../../lib/session';
 import { describeBest } from '../display/cellfit';
 import { tableBundle } from '../display/table';
@@ -205,23 +207,16 @@ export function trialsTable(trials: readonly Trial[], axes: readonly SweepAxis[]
 }
 
 /**
- * The default chart: the best monitored value of each trial's run, one bar per trial, drawn with
- * cellfit's plotly figures (nothing when no trial trained).
+ * The default chart: each trial's best monitored value against its parameters — a scatter for one
+ * axis, parallel coordinates for more — drawn with cellfit's plotly figures (nothing when no trial
+ * trained).
  */
-export const bestValueChart: SweepChart = (trials) => {
-  const points = trials
-    .map((trial) => ({ label: describeParams(trial.params), best: trial.runs[trial.runs.length - 1]?.best }))
-    .filter((point): point is { label: string; best: { value: number; monitor?: string; epoch?: number } } => typeof point.best?.value === 'number');
-  if (points.length === 0) return;
-  const monitor = points[0].best.monitor ?? 'best';
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { showFigure } = require('../../lib/plots/plotly') as typeof import('../../lib/plots/plotly');
-  const figure = {
-    data: [{ type: 'bar', x: points.map((p) => p.label), y: points.map((p) => p.best.value), name: monitor }],
-    layout: { title: { text: `best ${monitor} per trial` }, yaxis: { title: { text: monitor } }, height: 360 },
-  };
-  const text = `best ${monitor} per trial: ${points.map((p) => `${p.label}: ${p.best.value}`).join('; ')}`;
-  showFigure(figure, text);
+export const bestValueChart: SweepChart = (trials, axes) => {
+  const chart = sweepFigure(
+    trials.map((trial) => ({ params: trial.params, best: trial.runs[trial.runs.length - 1]?.best })),
+    axes.map((axis) => axis.name),
+  );
+  if (chart) showFigure(chart.figure, chart.text);
 };
 
 /**

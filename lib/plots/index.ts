@@ -5,3 +5,5 @@ export type { SpacePlotOptions, SpaceFigure } from './space';
 export { plotRuns, runsFigure, RunsPlot } from './runs';
 export type { PlotRunsOptions, PlottableRun } from './runs';
 export { plotSplit, splitFigure, SplitPlot } from './split';
+export { sweepFigure } from './sweep';
+export type { SweepPoint, SweepFigure, SweepParam } from './sweep';

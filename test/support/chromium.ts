@@ -68,7 +68,7 @@ export function drawnCharts(dom: string): DrawnChart[] {
   return starts.map((match, i) => {
     const end = i + 1 < starts.length ? starts[i + 1].index! : dom.length;
     const html = dom.slice(match.index!, end);
-    const traces = (html.match(/class="trace [a-z]+|class="hm"|class="heatmaplayer[^"]*"><g class="hm/g) ?? []).length;
+    const traces = (html.match(/class="trace [a-z]+|class="hm"|class="parcoords"/g) ?? []).length;
     return { id: match[1], drawn: html.includes('class="main-svg"'), traces };
   });
 }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { tf } from '../../../lib/backend';
 import { figureBundle, libraryBundle, standalonePage } from '../../../lib/plots/plotly';
 import { spaceFigure } from '../../../lib/plots/space';
+import { sweepFigure } from '../../../lib/plots/sweep';
 import { tabulateInputSpace } from '../../../lib/tabulate';
 import { ARTIFACTS, drawnCharts, renderPage } from '../../support/chromium';
 
@@ -21,6 +22,22 @@ describe('plots in a real browser (headless Chromium)', function () {
     assert.deepEqual(charts, [
       { id: 'chart-a', drawn: true, traces: 1 },
       { id: 'chart-b', drawn: true, traces: 2 },
+    ]);
+  });
+
+  it('standalonePage() with sweep charts draws parallel coordinates and a scatter', () => {
+    const points = [
+      { params: { lr: 0.1, units: 8, act: 'relu' }, best: { monitor: 'val_loss', value: 0.5 } },
+      { params: { lr: 0.01, units: 32, act: 'tanh' }, best: { monitor: 'val_loss', value: 0.2 } },
+      { params: { lr: 0.001, units: 8, act: 'tanh' }, best: { monitor: 'val_loss', value: 0.3 } },
+    ];
+    const page = standalonePage('sweep', [sweepFigure(points, ['lr', 'units', 'act'])!, sweepFigure(points, ['lr'])!]);
+    const file = path.join(ARTIFACTS, 'plots-sweep.html');
+    fs.writeFileSync(file, page);
+    const charts = drawnCharts(renderPage(file, { screenshot: path.join(ARTIFACTS, 'plots-sweep.png') }).dom);
+    assert.deepEqual(charts.map(({ drawn, traces }) => ({ drawn, traces })), [
+      { drawn: true, traces: 1 },
+      { drawn: true, traces: 2 },
     ]);
   });
 

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { sweepFigure } from '../../../lib/plots/sweep';
+
+const trial = (params: Record<string, number | string>, value?: number) => ({ params, ...(value === undefined ? {} : { best: { monitor: 'val_loss', value, epoch: 3 } }) });
+
+describe('plots/sweep', () => {
+  it('sweepFigure(trials, [one]) is a scatter of the parameter against the best value, the best trial starred', () => {
+    const chart = sweepFigure([trial({ lr: 0.1 }, 0.5), trial({ lr: 0.01 }, 0.2), trial({ lr: 0.001 }, 0.3)], ['lr'])!;
+    const [trials, best] = chart.figure.data;
+    assert.deepEqual([trials.x, trials.y], [[0.1, 0.01, 0.001], [0.5, 0.2, 0.3]]);
+    assert.deepEqual([best.x, best.y], [[0.01], [0.2]]);
+    assert.equal((chart.figure.layout!.xaxis as { type: string }).type, 'log', 'learning rates over two decades');
+    assert.equal(chart.text, 'best val_loss 0.2 with lr=0.01 (3 of 3 trials scored)');
+  });
+
+  it('sweepFigure(trials, [several]) draws parallel coordinates: one axis per parameter, then the metric', () => {
+    const chart = sweepFigure([trial({ units: 8, act: 'relu' }, 0.4), trial({ units: 32, act: 'tanh' }, 0.1), trial({ units: 8, act: 'tanh' })], ['units', 'act'])!;
+    const [parcoords] = chart.figure.data as { type: string; dimensions: Record<string, unknown>[]; line: { color: number[]; reversescale: boolean } }[];
+    assert.equal(parcoords.type, 'parcoords');
+    assert.deepEqual(parcoords.dimensions, [
+      { label: 'units', values: [8, 32] },
+      { label: 'act', values: [0, 1], tickvals: [0, 1], ticktext: ['relu', 'tanh'] },
+      { label: 'val_loss', values: [0.4, 0.1] },
+    ]);
+    assert.deepEqual(parcoords.line.color, [0.4, 0.1]);
+    assert.equal(parcoords.line.reversescale, true, 'for a loss, low values are the bright end');
+    assert.equal(chart.text, 'best val_loss 0.1 with units=32, act="tanh" (2 of 3 trials scored)');
+  });
+
+  it('sweepFigure() puts a parameter spanning decades on a log axis of the parallel coordinates', () => {
+    const chart = sweepFigure([trial({ lr: 0.1, units: 8 }, 0.4), trial({ lr: 0.001, units: 8 }, 0.2)], ['lr', 'units'])!;
+    const [parcoords] = chart.figure.data as { dimensions: Record<string, unknown>[] }[];
+    assert.deepEqual(parcoords.dimensions[0], { label: 'lr (log scale)', values: [-1, -3], tickvals: [-3, -1], ticktext: ['0.001', '0.1'] });
+  });
+
+  it('sweepFigure() picks the highest value of an accuracy-like metric', () => {
+    const points = [
+      { params: { lr: 1 }, best: { monitor: 'val_acc', value: 0.8 } },
+      { params: { lr: 2 }, best: { monitor: 'val_acc', value: 0.9 } },
+    ];
+    assert.match(sweepFigure(points, ['lr'])!.text, /^best val_acc 0.9 with lr=2/);
+  });
+
+  it('sweepFigure() is undefined while no trial has a best value', () => {
+    assert.equal(sweepFigure([trial({ lr: 1 })], ['lr']), undefined);
+  });
+});
