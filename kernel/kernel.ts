@@ -17,7 +17,7 @@ import type { CellRunner } from './cell';
 import type { Outcome } from './executor';
 import { IopubSink, kernelLog } from './output';
 import { messageFor, type Channel, type ChannelMessage, type Message } from './protocol/messages';
-import { runInScope, type CellScope } from './scope';
+import { recordExecution, runInScope, type CellScope } from './scope';
 import { completeness } from './tslab';
 import { magicAt, parseCell } from './magics/parse';
 import { runtimeError, type CellError } from './traceback';
@@ -207,7 +207,10 @@ export class Kernel {
 
     this.cells.executor.clearInterrupt();
     const sink = new IopubSink((msgType, body) => this.publish(request, msgType, body));
-    const scope: CellScope = { id: request.header.msg_id, sink, controller: new AbortController(), runs: [] };
+    // JupyterLab (and cellfit run) name the cell being run: a re-run replaces that cell's outputs.
+    const cellId = typeof request.metadata?.cellId === 'string' ? request.metadata.cellId : undefined;
+    if (cellId) recordExecution(cellId, request.header.msg_id);
+    const scope: CellScope = { id: request.header.msg_id, sink, controller: new AbortController(), runs: [], ...(cellId ? { cellId } : {}) };
     this.running = { request, scope };
     let outcome: Outcome;
     let result: Record<string, unknown> | undefined;

@@ -34,6 +34,8 @@ export interface CellScope {
   readonly controller: AbortController;
   /** Runs train() reported (see lib/session.ts `reportRun`), in order. */
   readonly runs: unknown[];
+  /** The frontend's id of the cell being executed (execute_request metadata `cellId`), if sent. */
+  readonly cellId?: string;
 }
 
 const storage = new AsyncLocalStorage<CellScope>();
@@ -63,6 +65,13 @@ export function clearLatestScope(): void {
   latest = undefined;
 }
 
+const latestExecutions = new Map<string, string>();
+
+/** Records that cell `cellId` is now being executed by the request `executionId`. */
+export function recordExecution(cellId: string, executionId: string): void {
+  latestExecutions.set(cellId, executionId);
+}
+
 /** A display id for display_data that may be updated later. */
 export function newDisplayId(): string {
   return randomBytes(8).toString('hex');
@@ -89,5 +98,12 @@ export const notebookSession: NotebookSession = {
   },
   reportRun(run: unknown) {
     currentScope()?.runs.push(run);
+  },
+  get execution() {
+    const scope = currentScope();
+    return scope ? { id: scope.id, ...(scope.cellId ? { cell: scope.cellId } : {}) } : undefined;
+  },
+  latestExecution(cellId: string) {
+    return latestExecutions.get(cellId);
   },
 };

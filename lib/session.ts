@@ -28,6 +28,14 @@ export interface NotebookSession {
    * (the `%%sweep` magic tabulates its trials this way).
    */
   reportRun?(run: unknown): void;
+  /**
+   * The running execution: `id` names it, `cell` is the frontend's id of the cell (JupyterLab and
+   * `cellfit run` send one). With {@link NotebookSession.latestExecution}, this tells the toolkit
+   * when outputs it sent earlier were replaced because their cell ran again.
+   */
+  readonly execution?: { readonly id: string; readonly cell?: string };
+  /** The id of the latest execution of cell `cell`, if the kernel has run it. */
+  latestExecution?(cell: string): string | undefined;
 }
 
 /** The method an object implements to choose how a notebook shows it (the Deno convention). */

@@ -192,12 +192,12 @@ export class KernelClient {
   }
 
   /** Sends a request and returns its msg_id at once; {@link wait} gives its reply and outputs. */
-  send(channel: Exclude<Channel, 'iopub'>, msgType: string, content: Record<string, unknown> = {}): { id: string; done: Promise<Exchange> } {
+  send(channel: Exclude<Channel, 'iopub'>, msgType: string, content: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}): { id: string; done: Promise<Exchange> } {
     const header = newHeader(msgType, this.session, 'cellfit-run');
     const done = new Promise<Exchange>((resolve, reject) => {
       this.pending.set(header.msg_id, { idle: false, iopub: [], resolve, reject });
     });
-    const message: Message<unknown> = { identities: [], header, parent_header: {}, metadata: {}, content, buffers: [] };
+    const message: Message<unknown> = { identities: [], header, parent_header: {}, metadata, content, buffers: [] };
     const socket = channel === 'shell' ? this.shell : channel === 'control' ? this.control : this.stdin;
     const previous = this.sendQueues.get(socket) ?? Promise.resolve();
     this.sendQueues.set(socket, previous.then(() => socket.send(encode(message, this.signer))));
@@ -215,15 +215,17 @@ export class KernelClient {
    * @example
    * const { reply, outputs } = await client.execute('console.log("hi")');
    */
-  execute(code: string, options: { silent?: boolean; store_history?: boolean; stop_on_error?: boolean; user_expressions?: Record<string, string> } = {}): Promise<Exchange> {
-    return this.request('shell', 'execute_request', {
+  execute(code: string, options: { silent?: boolean; store_history?: boolean; stop_on_error?: boolean; user_expressions?: Record<string, string>; cellId?: string } = {}): Promise<Exchange> {
+    const content = {
       code,
       silent: options.silent ?? false,
       store_history: options.store_history ?? true,
       user_expressions: options.user_expressions ?? {},
       allow_stdin: false,
       stop_on_error: options.stop_on_error ?? true,
-    });
+    };
+    // Like JupyterLab, name the notebook cell being executed.
+    return this.send('shell', 'execute_request', content, options.cellId ? { cellId: options.cellId } : {}).done;
   }
 
   /** Sends interrupt_request on the control channel. */

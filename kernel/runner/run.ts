@@ -70,7 +70,7 @@ export async function runNotebook(notebook: Notebook, options: RunOptions): Prom
         recorder.nextCell();
         cell.metadata.execution = {};
         options.onCell?.({ index, cell, phase: 'start' });
-        const { reply } = await executeWithTimeout(client, sourceText(cell), options.timeoutSeconds);
+        const { reply } = await executeWithTimeout(client, sourceText(cell), options.timeoutSeconds, typeof cell.id === 'string' ? cell.id : undefined);
         (cell.metadata.execution as Record<string, string>)['shell.execute_reply'] = timestamp();
         const status = String(reply.content.status);
         options.onCell?.({ index, cell, phase: 'end', status });
@@ -89,8 +89,9 @@ export async function runNotebook(notebook: Notebook, options: RunOptions): Prom
   }
 }
 
-async function executeWithTimeout(client: KernelClient, code: string, timeoutSeconds: number | undefined) {
-  const running = client.send('shell', 'execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+async function executeWithTimeout(client: KernelClient, code: string, timeoutSeconds: number | undefined, cellId: string | undefined) {
+  // Like JupyterLab, name the cell being executed (metadata.cellId).
+  const running = client.send('shell', 'execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true }, cellId ? { cellId } : {});
   if (timeoutSeconds === undefined) return running.done;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {

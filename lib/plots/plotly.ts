@@ -35,7 +35,8 @@ export interface ChartHandle {
 export const CHART_CONFIG = { responsive: true, displaylogo: false, showLink: false } as const;
 
 let chartCount = 0;
-let libraryShownTo: NotebookSession | undefined;
+/** Where plotly.js was last sent: the session, and the execution whose outputs hold it. */
+let library: { readonly session: NotebookSession; readonly execution?: { readonly id: string; readonly cell?: string } } | undefined;
 let compressedLibrary: string | undefined;
 
 /**
@@ -123,9 +124,18 @@ export function libraryBundle(): MimeBundle {
 
 function ensureLibrary(session: NotebookSession): void {
   // A new kernel (or a new session provider) starts a new page history, so send the library again.
-  if (libraryShownTo === session) return;
+  if (library?.session === session && !libraryReplaced(session, library.execution)) return;
   session.display(libraryBundle());
-  libraryShownTo = session;
+  library = { session, ...(session.execution ? { execution: session.execution } : {}) };
+}
+
+/**
+ * Whether the cell holding plotly.js ran again since: running a cell replaces its outputs, so the
+ * notebook would keep charts but lose the library they need once saved or exported.
+ */
+function libraryReplaced(session: NotebookSession, holder: { readonly id: string; readonly cell?: string } | undefined): boolean {
+  if (!holder?.cell || !session.latestExecution) return false;
+  return session.latestExecution(holder.cell) !== holder.id;
 }
 
 function figureHtml(figure: PlotlyFigure, id: string): string {

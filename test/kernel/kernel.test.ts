@@ -138,6 +138,17 @@ describe('Kernel (over the Jupyter protocol)', function () {
       assert.deepEqual(cleared, { wait: true });
     });
 
+    it('plotly.js goes out before the first chart, and again once the cell holding it (metadata.cellId) runs again', async () => {
+      const chart = "require('cellfit').showFigure({ data: [{ y: [1, 2] }] }, 'a chart');";
+      const libraries = (exchange: { outputs: { header: { msg_type: string }; content: Record<string, any> }[] }) =>
+        exchange.outputs.filter((m) => m.header.msg_type === 'display_data' && String(m.content.data['text/plain']).startsWith('(plotly.js')).length;
+      const first = await kernel.execute(chart, { cellId: 'cell-a' });
+      const second = await kernel.execute(chart, { cellId: 'cell-b' });
+      assert.equal(libraries(first) + libraries(second), 1, 'once per kernel while its cell keeps it');
+      await kernel.execute('1;', { cellId: 'cell-a' }); // re-running cell-a replaces its outputs, plotly.js among them
+      assert.equal(libraries(await kernel.execute(chart, { cellId: 'cell-b' })), 1);
+    });
+
     it("tslab's display and newDisplay() keep working", async () => {
       const exchange = await kernel.execute("import * as tslab from 'tslab';\ntslab.display.html('<b>x</b>');\nconst d = tslab.newDisplay();\nd.text('a');\nd.text('b');");
       assert.deepEqual(exchange.outputs.map((m) => m.header.msg_type), ['display_data', 'display_data', 'update_display_data']);

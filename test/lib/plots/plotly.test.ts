@@ -54,6 +54,35 @@ describe('plots/plotly', () => {
     assert.equal(restarted.shown.length, 2, 'a new session gets plotly.js again');
   });
 
+  it('showFigure() sends plotly.js again once the cell that held it has run again (its outputs were replaced)', () => {
+    const base = recordingSession();
+    const executions = new Map<string, string>();
+    let execution = { id: 'e1', cell: 'A' };
+    const session = {
+      ...base,
+      get execution() {
+        return execution;
+      },
+      latestExecution: (cell: string) => executions.get(cell),
+    };
+    const run = (id: string, cell: string) => {
+      execution = { id, cell };
+      executions.set(cell, id);
+    };
+    const libraries = () => base.shown.filter((bundle) => String(bundle['text/plain']).startsWith('(plotly.js')).length;
+    setSessionProvider(() => session);
+    run('e1', 'A');
+    showFigure({ data: [] }, 'chart in A');
+    run('e2', 'B');
+    showFigure({ data: [] }, 'chart in B');
+    assert.equal(libraries(), 1, 'cell A still holds plotly.js');
+    run('e3', 'A'); // A re-run without a chart: its old outputs, plotly.js among them, are gone
+    run('e4', 'B');
+    showFigure({ data: [] }, 'chart in B again');
+    assert.equal(libraries(), 2);
+    assert.equal(base.shown[base.shown.length - 2]['text/plain'], `(plotly.js ${require('plotly.js-dist/package.json').version} for cellfit charts)`);
+  });
+
   it('standalonePage(title, figures) is one HTML page with plotly.js inline and every chart', () => {
     const page = standalonePage('Run <1>', [
       { figure: { data: [{ y: [1] }] }, text: 'a' },
