@@ -16,7 +16,7 @@
 const path = require('node:path');
 const { tf, train, setSeed, Rng, stepDecay, checkpoint, listRuns } = require('cellfit');
 
-/** Hourly demand (MW) for `days` days: heating below 15 °C, cooling above 22 °C, a daily profile, noise. */
+/** Hourly demand for `days` days: heating below 15 °C, cooling above 22 °C, a daily profile, noise. */
 function demandData({ days = 200, seed = 2024 } = {}) {
   const rng = new Rng(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rng.random())) * Math.cos(2 * Math.PI * rng.random());
@@ -29,7 +29,7 @@ function demandData({ days = 200, seed = 2024 } = {}) {
       const profile = 1 + 0.35 * Math.sin((2 * Math.PI * (hour - 6)) / 24) + 0.15 * Math.sin((4 * Math.PI * (hour - 3)) / 24);
       const demand = 600 * profile + 25 * Math.max(0, 15 - temperature) + 30 * Math.max(0, temperature - 22) + 20 * normal();
       features.push([temperature / 10, Math.sin((2 * Math.PI * hour) / 24), Math.cos((2 * Math.PI * hour) / 24)]);
-      labels.push([demand / 100]);
+      labels.push([(demand - 600) / 100]); // in 100 MW, around a typical 600 MW
     }
   }
   return { xs: tf.tensor2d(features), ys: tf.tensor2d(labels) };
