@@ -7,6 +7,7 @@ import { viewData, type DataView, type Row, type Tabular } from './data';
 import { fail, formatValue, warn } from './errors';
 import { checkSeed, getSeed, Rng, type Seed } from './random';
 import { JUPYTER_DISPLAY, type MimeBundle } from './session';
+import { escapeHtml } from './util/html';
 import { InputSpace } from './tabulate';
 import { murmur3 } from './util/murmur3';
 
@@ -245,9 +246,6 @@ export function summaryBundle(summary: SplitSummary): MimeBundle {
   return { 'text/plain': text, 'text/html': html };
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}
 
 function keyText(value: unknown, row: number, key: string | RowFunction<unknown>): string {
   if (typeof value === 'string') return value;

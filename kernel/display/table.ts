@@ -5,6 +5,7 @@
  */
 import { inspect } from 'node:util';
 import type { MimeBundle } from '../../lib/session';
+import { escapeHtml } from '../../lib/util/html';
 
 /** A table to show: column names in order, rows as objects keyed by those names. */
 export interface TableData {
@@ -16,10 +17,7 @@ export interface TableData {
   readonly caption?: string;
 }
 
-/** Escapes `&`, `<`, `>`, `"` and `'` for HTML text and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
+export { escapeHtml };
 
 /** How a cell value reads in a table: numbers to 6 significant digits, dates as ISO, no quotes. */
 export function formatCell(value: unknown): string {

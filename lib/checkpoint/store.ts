@@ -13,6 +13,7 @@ import { nodeFs as realFs, writeAtomic, type CheckpointFs } from './fs';
 import { restoreOptimizer, type OptimizerSnapshot } from './optimizer';
 import type { CheckpointState } from './state';
 import { applyWeights, modelWeights, specsOfModelJson, type WeightsSnapshot } from './weights';
+import { escapeHtml } from '../util/html';
 
 /** When training saves a checkpoint. */
 export type CheckpointEvery = 'epoch' | { readonly epochs: number } | { readonly batches: number } | { readonly seconds: number };
@@ -364,6 +365,3 @@ function formatMetrics(metrics: Readonly<Record<string, number>>): string {
     .join(' ');
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char]!);
-}

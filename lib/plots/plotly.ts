@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { currentSession, type DisplayHandle, type MimeBundle, type NotebookSession } from '../session';
+import { escapeHtml } from '../util/html';
 
 /** A plotly figure: traces, layout and config, as plotly.js and the plotly MIME renderer take them. */
 export interface PlotlyFigure {
@@ -164,6 +165,3 @@ function plotlyVersion(): string {
   return (require('plotly.js-dist/package.json') as { version: string }).version;
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}

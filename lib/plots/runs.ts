@@ -10,6 +10,7 @@ import { fail, formatValue } from '../errors';
 import { formatMetric } from '../monitor';
 import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
 import { chartBundle, standalonePage, type PlotlyFigure } from './plotly';
+import { CATEGORY10, STOP_LABELS, escapeTemplate } from './style';
 
 /** What a run must offer to be plotted: a `Run` from `train()` does. */
 export interface PlottableRun {
@@ -35,15 +36,6 @@ export interface PlotRunsOptions {
   readonly logScale?: boolean;
 }
 
-const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
-
-const STOP_NAMES: Readonly<Record<string, string>> = {
-  'patience-exhausted': 'early stop',
-  'baseline-not-reached': 'early stop (baseline)',
-  diverged: 'diverged',
-  interrupted: 'interrupted',
-  requested: 'stopped',
-};
 
 /**
  * Overlays the loss curves of several runs in one chart; the result displays in a notebook, and
@@ -99,7 +91,7 @@ export class RunsPlot {
 export function runsFigure(runs: readonly PlottableRun[], options: PlotRunsOptions = {}): PlotlyFigure {
   const data: Record<string, unknown>[] = [];
   runs.forEach((run, i) => {
-    const color = PALETTE[i % PALETTE.length];
+    const color = CATEGORY10[i % CATEGORY10.length];
     const label = labelOf(run, i, options);
     const metrics = options.metrics ?? defaultMetrics(run);
     const epochs = run.history.map((entry) => entry.epoch);
@@ -134,12 +126,12 @@ export function runsFigure(runs: readonly PlottableRun[], options: PlotRunsOptio
       data.push({
         type: 'scatter',
         mode: 'markers+text',
-        name: `${label} · ${STOP_NAMES[run.stop.reason] ?? run.stop.reason}`,
+        name: `${label} · ${STOP_LABELS[run.stop.reason] ?? run.stop.reason}`,
         legendgroup: label,
         showlegend: false,
         x: [run.stop.epoch],
         y: [Number.isFinite(value) ? value : null],
-        text: [STOP_NAMES[run.stop.reason] ?? run.stop.reason],
+        text: [STOP_LABELS[run.stop.reason] ?? run.stop.reason],
         textposition: 'top center',
         textfont: { color },
         marker: { symbol: 'x', size: 11, color },
@@ -168,9 +160,4 @@ function defaultMetrics(run: PlottableRun): string[] {
 
 function labelOf(run: PlottableRun, i: number, options: PlotRunsOptions): string {
   return options.labels?.[i] ?? run.name ?? run.id;
-}
-
-/** Plotly hover templates read %{...} as a placeholder: break it up in free text. */
-function escapeTemplate(text: string): string {
-  return text.replace(/%\{/g, '%\u200b{');
 }

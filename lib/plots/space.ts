@@ -8,6 +8,7 @@ import { tf } from '../backend';
 import { fail, formatValue } from '../errors';
 import type { AxisInfo, InputSpace, Predictor, SpaceEvaluation } from '../tabulate/space';
 import type { PlotlyFigure } from './plotly';
+import { PLOTLY_COLORS } from './style';
 
 /** Options of {@link spaceFigure} and `space.plot(model)`. */
 export interface SpacePlotOptions {
@@ -75,7 +76,7 @@ async function curves(
     const { labels, predictions } = await predictAt(space, model, indices, output);
     const name = others.map((axis, j) => `${axis.name}=${axis.value(combo[j])}`).join(', ');
     const xValues = x ? xs.map((k) => x.value(k)) : [name || labelName];
-    const color = PALETTE[c % PALETTE.length];
+    const color = PLOTLY_COLORS[c % PLOTLY_COLORS.length];
     const errors = labels.map((label, i) => Math.abs(predictions[i] - label));
     errors.forEach((error, i) => {
       if (error > worst.error || Number.isNaN(error)) worst = { error, x: xValues[i], label: name };
@@ -239,6 +240,3 @@ function comboAt(lengths: readonly number[], i: number): number[] {
 function formatError(error: number): string {
   return Number.isNaN(error) ? 'NaN' : error.toPrecision(3);
 }
-
-/** Plotly's default colour sequence, named so that label and prediction of a category match. */
-const PALETTE = ['#636efa', '#ef553b', '#00cc96', '#ab63fa', '#ffa15a', '#19d3f3', '#ff6692', '#b6e880'];

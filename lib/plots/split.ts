@@ -6,8 +6,8 @@ import { fail, formatValue } from '../errors';
 import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
 import type { PartName, SplitSummary } from '../split';
 import { chartBundle, type PlotlyFigure } from './plotly';
+import { PLOTLY_COLORS, escapeTemplate } from './style';
 
-const PALETTE = ['#636efa', '#ef553b', '#00cc96', '#ab63fa', '#ffa15a', '#19d3f3', '#ff6692', '#b6e880'];
 
 /** The bar chart of a split's parts (pure data). */
 export function splitFigure(summary: SplitSummary): PlotlyFigure {
@@ -21,7 +21,7 @@ export function splitFigure(summary: SplitSummary): PlotlyFigure {
         y: parts.map((part) => counts[part] ?? 0),
         customdata: parts.map((part) => share(counts[part] ?? 0, summary.sizes[part] ?? 0)),
         hovertemplate: `%{x}: %{y} rows (%{customdata:.1f}% of the part)<extra>label ${escapeTemplate(formatValue(label))}</extra>`,
-        marker: { color: PALETTE[i % PALETTE.length] },
+        marker: { color: PLOTLY_COLORS[i % PLOTLY_COLORS.length] },
       }))
     : [
         {
@@ -31,7 +31,7 @@ export function splitFigure(summary: SplitSummary): PlotlyFigure {
           y: parts.map((part) => summary.sizes[part]),
           text: parts.map((part) => `${share(summary.sizes[part]!, summary.rows).toFixed(1)}%`),
           textposition: 'auto',
-          marker: { color: PALETTE[0] },
+          marker: { color: PLOTLY_COLORS[0] },
         },
       ];
   return {
@@ -75,8 +75,4 @@ export function plotSplit(parts: { readonly summary?: SplitSummary }): SplitPlot
   const summary = parts?.summary;
   if (!summary || typeof summary.rows !== 'number') fail('plotSplit()', `expected the result of split(). Received: ${formatValue(parts)}.`);
   return new SplitPlot(summary);
-}
-
-function escapeTemplate(text: string): string {
-  return text.replace(/%\{/g, '%\u200b{');
 }

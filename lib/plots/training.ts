@@ -10,6 +10,7 @@ import type { StopDecision } from '../earlystop';
 import { formatMetric } from '../monitor';
 import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
 import { chartBundle, figureBundle, showFigure, standalonePage, type ChartHandle, type PlotlyFigure } from './plotly';
+import { STOP_LABELS } from './style';
 
 /** What the chart shows besides the history. */
 export interface TrainingPlotOptions {
@@ -26,14 +27,6 @@ export interface TrainingPlotOptions {
 }
 
 const COLORS: Readonly<Record<string, string>> = { loss: '#1f77b4', val_loss: '#ff7f0e', test_loss: '#2ca02c' };
-
-const STOP_LABELS: Readonly<Record<string, string>> = {
-  'patience-exhausted': 'early stop',
-  'baseline-not-reached': 'early stop (baseline)',
-  diverged: 'diverged',
-  interrupted: 'interrupted',
-  requested: 'stopped',
-};
 
 /** The loss curves of `history` (train, val, test) as a plotly figure. */
 export function trainingFigure(history: readonly HistoryEntry[], { title = 'training', best, metricNames, checkpoints = [], stop }: TrainingPlotOptions = {}): PlotlyFigure {

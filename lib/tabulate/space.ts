@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { showFigure, standalonePage } from '../plots/plotly';
 import { spaceFigure, type SpacePlotOptions } from '../plots/space';
 import { JUPYTER_DISPLAY, currentSession, type MimeBundle } from '../session';
+import { escapeHtml } from '../util/html';
 import { Axis, ListAxis, RangeAxis, type AxisSpec, type CategoricalEncoding, type FillMode } from './axis';
 
 /** A point of the space: one value per axis, by axis name. */
@@ -689,6 +690,3 @@ function rankError(error: number): number {
   return Number.isNaN(error) ? Infinity : error;
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-}

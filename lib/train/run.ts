@@ -11,6 +11,7 @@ import type { StopDecision } from '../earlystop';
 import { formatMetric } from '../monitor';
 import { trainingPlot, type TrainingPlot } from '../plots/training';
 import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
+import { escapeHtml } from '../util/html';
 
 /** Where a resumed run picked up. */
 export interface ResumePoint {
@@ -135,6 +136,3 @@ export class Run implements RunFields {
   }
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[char]!);
-}

@@ -206,7 +206,7 @@ describe('split()', () => {
     const parts = split(makeRows(10, 4), { train: 0.8, test: 0.2, stratify: 'label', seed: 1 });
     const bundle = (parts as unknown as Record<symbol, () => Record<string, string>>)[Symbol.for('Jupyter.display')]();
     assert.equal(bundle['text/plain'], 'split of 10 rows (stratified, seed 1): 8 train / 2 test');
-    assert.match(bundle['text/html'], /<tr><th>part<\/th><th>rows<\/th><th>share<\/th><th>label &quot;[abc]&quot;<\/th>/);
+    assert.match(bundle['text/html'], /<tr><th>part<\/th><th>rows<\/th><th>share<\/th><th>label &#34;[abc]&#34;<\/th>/);
     assert.match(bundle['text/html'], /<tr><td>train<\/td><td>8<\/td><td>80.0%<\/td>/);
     assert.deepEqual(Object.keys(parts), ['train', 'test']);
   });

@@ -89,7 +89,7 @@ describe('plots/plotly', () => {
       { figure: { data: [{ y: [2] }] }, text: 'b' },
     ]);
     assert.match(page, /^<!DOCTYPE html>/);
-    assert.match(page, /<title>Run &lt;1&gt;<\/title>/);
+    assert.match(page, /<title>Run &#60;1&#62;<\/title>/);
     assert.equal((page.match(/class="cellfit-chart"/g) ?? []).length, 2);
     assert.ok(page.includes('window.Plotly = Plotly'));
   });

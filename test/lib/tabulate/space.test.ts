@@ -305,7 +305,7 @@ describe('tabulateInputSpace()', () => {
         'InputSpace of 4,002 points (3 features; labels: yes)\n  temperature: 60 to 80 by 0.01 (2001 values)\n  fluid: ["water", "<oil>"] (2 values, onehot)',
       );
       assert.match(bundle['text/html'] as string, /<td>temperature<\/td><td>range<\/td><td>60<\/td><td>80<\/td><td>0.01<\/td><td>2,001<\/td>/);
-      assert.match(bundle['text/html'] as string, /&lt;oil&gt;/);
+      assert.match(bundle['text/html'] as string, /&#60;oil&#62;/);
     });
   });
 
