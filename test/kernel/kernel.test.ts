@@ -246,6 +246,9 @@ const shownRun = await train(pm, { xs: px, ys: px }, { epochs: 1, batchSize: 2, 
 
     it('comm_open to an unknown target is answered with comm_close on iopub', async () => {
       const opened = kernel.send('shell', 'comm_open', { comm_id: 'c-1', target_name: 'jupyter.widget', data: {} });
+      // comm_open has no reply, so `done` only settles when the client closes (rejected, after the
+      // last test): without a handler that rejection is unhandled and crashes mocha at exit.
+      opened.done.catch(() => undefined);
       const closes: Message[] = [];
       const stop = kernel.onIopub((m) => {
         if (m.header.msg_type === 'comm_close') closes.push(m);
