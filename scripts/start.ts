@@ -53,7 +53,8 @@ async function main(args: readonly string[]): Promise<number> {
     console.log(`cellfit: ${failed.length} of ${results.length} tutorials failed (${seconds} s); their outputs are in ${failed.map((r) => relative(r.notebook)).join(', ')}.`);
     return 1;
   }
-  console.log(`cellfit: all ${results.length} tutorials ran and their claims hold (${seconds} s). Open ${relative(path.join(outDir, results[0].name + '.html'))} and the others in a browser,`);
+  const all = results.length === 1 ? 'the tutorial ran and its claims hold' : `all ${results.length} tutorials ran and their claims hold`;
+  console.log(`cellfit: ${all} (${seconds} s). Open ${relative(path.join(outDir, results[0].name + '.html'))}${results.length > 1 ? ' and the others' : ''} in a browser,`);
   console.log('or the notebooks in JupyterLab / VS Code with the kernel "TypeScript (cellfit)".');
   return 0;
 }
