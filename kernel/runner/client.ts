@@ -40,7 +40,9 @@ interface Pending {
   reply?: Message;
   idle: boolean;
   iopub: Message[];
-  resolve(exchange: Exchange): void;
+  /** False for messages the protocol answers with no reply (comm_open, comm_msg, comm_close). */
+  readonly expectsReply: boolean;
+  settle(pending: Pending): void;
   reject(error: Error): void;
 }
 
@@ -173,10 +175,9 @@ export class KernelClient {
     } else {
       pending.reply = message;
     }
-    if (pending.reply && pending.idle) {
+    if (pending.idle && (pending.reply || !pending.expectsReply)) {
       this.pending.delete(parentId!);
-      const outputs = pending.iopub.filter((m) => m.header.msg_type !== 'status' && m.header.msg_type !== 'execute_input');
-      pending.resolve({ reply: pending.reply, outputs, iopub: pending.iopub });
+      pending.settle(pending);
     }
   }
 
@@ -195,13 +196,36 @@ export class KernelClient {
   send(channel: Exclude<Channel, 'iopub'>, msgType: string, content: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}): { id: string; done: Promise<Exchange> } {
     const header = newHeader(msgType, this.session, 'cellfit-run');
     const done = new Promise<Exchange>((resolve, reject) => {
-      this.pending.set(header.msg_id, { idle: false, iopub: [], resolve, reject });
+      const settle = ({ reply, iopub }: Pending) => {
+        const outputs = iopub.filter((m) => m.header.msg_type !== 'status' && m.header.msg_type !== 'execute_input');
+        resolve({ reply: reply!, outputs, iopub });
+      };
+      this.pending.set(header.msg_id, { idle: false, iopub: [], expectsReply: true, settle, reject });
     });
-    const message: Message<unknown> = { identities: [], header, parent_header: {}, metadata, content, buffers: [] };
+    this.transmit(channel, { identities: [], header, parent_header: {}, metadata, content, buffers: [] });
+    return { id: header.msg_id, done };
+  }
+
+  /**
+   * Sends a message the protocol gives no reply to (comm_open, comm_msg, comm_close) and resolves
+   * with the iopub messages it caused, once the kernel is idle again.
+   *
+   * @example
+   * const iopub = await client.notify('comm_open', { comm_id: 'c-1', target_name: 'x', data: {} });
+   */
+  notify(msgType: string, content: Record<string, unknown> = {}): Promise<Message[]> {
+    const header = newHeader(msgType, this.session, 'cellfit-run');
+    const done = new Promise<Message[]>((resolve, reject) => {
+      this.pending.set(header.msg_id, { idle: false, iopub: [], expectsReply: false, settle: ({ iopub }) => resolve(iopub), reject });
+    });
+    this.transmit('shell', { identities: [], header, parent_header: {}, metadata: {}, content, buffers: [] });
+    return done;
+  }
+
+  private transmit(channel: Exclude<Channel, 'iopub'>, message: Message<unknown>): void {
     const socket = channel === 'shell' ? this.shell : channel === 'control' ? this.control : this.stdin;
     const previous = this.sendQueues.get(socket) ?? Promise.resolve();
     this.sendQueues.set(socket, previous.then(() => socket.send(encode(message, this.signer))));
-    return { id: header.msg_id, done };
   }
 
   /** Sends a request and waits for its reply and its idle status. */

@@ -245,24 +245,8 @@ const shownRun = await train(pm, { xs: px, ys: px }, { epochs: 1, batchSize: 2, 
     });
 
     it('comm_open to an unknown target is answered with comm_close on iopub', async () => {
-      const opened = kernel.send('shell', 'comm_open', { comm_id: 'c-1', target_name: 'jupyter.widget', data: {} });
-      // comm_open has no reply, so `done` only settles when the client closes (rejected, after the
-      // last test): without a handler that rejection is unhandled and crashes mocha at exit.
-      opened.done.catch(() => undefined);
-      const closes: Message[] = [];
-      const stop = kernel.onIopub((m) => {
-        if (m.header.msg_type === 'comm_close') closes.push(m);
-      });
-      const idle = new Promise<void>((resolve) => {
-        const off = kernel.onIopub((m) => {
-          if ((m.parent_header as { msg_id?: string }).msg_id === opened.id && m.content.execution_state === 'idle') {
-            off();
-            resolve();
-          }
-        });
-      });
-      await idle;
-      stop();
+      const iopub = await kernel.notify('comm_open', { comm_id: 'c-1', target_name: 'jupyter.widget', data: {} });
+      const closes = iopub.filter((m) => m.header.msg_type === 'comm_close');
       assert.equal(closes.length, 1);
       assert.deepEqual(closes[0].content, { comm_id: 'c-1', data: {} });
     });
