@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { installKernelSpec } from '../../kernel/install';
 import { parseNotebook, sourceText } from '../../kernel/runner/notebook';
 import { REPO, runTutorials, TUTORIALS, tutorialNotebooks, type TutorialResult } from '../../scripts/tutorials';
-import { drawnCharts, renderPage } from '../support/chromium';
+import { renderCharts } from '../support/chromium';
 import { outputNumbers } from './numbers';
 
 const run = promisify(execFile);
@@ -97,10 +97,7 @@ describe('tutorials: executed headless, twice', function () {
       const html = executions[0].results.get(name)!.html;
       const page = fs.readFileSync(html, 'utf8');
       assert.doesNotMatch(page, /<script[^>]+src="https?:/, `${name}.html loads a script from the network`);
-      // plotly.js inflates asynchronously, which headless Chromium's virtual time does not always
-      // wait for on a loaded machine: a page gets three chances to draw.
-      let charts = drawnCharts(renderPage(html).dom);
-      for (let attempt = 2; attempt <= 3 && !charts.every((chart) => chart.drawn); attempt++) charts = drawnCharts(renderPage(html).dom);
+      const charts = renderCharts(html);
       const expected = (page.match(/<div id="cellfit-chart-\d+" class="cellfit-chart/g) ?? []).length;
       assert.ok(expected > 0, `${name}.html has no chart`);
       assert.equal(charts.length, expected, `${name}.html: ${charts.length} of ${expected} charts in the DOM`);

@@ -32,12 +32,12 @@ export interface RenderedPage {
  * Renders `file` (an HTML file) and returns its DOM; with `screenshot`, also writes a PNG of it.
  * Virtual time lets asynchronous loading (plotly.js inflating) finish without real waiting.
  */
-export function renderPage(file: string, { screenshot, width = 1200, height = 2400 }: { screenshot?: string; width?: number; height?: number } = {}): RenderedPage {
+export function renderPage(file: string, { screenshot, width = 1200, height = 2400, budget = 20000 }: { screenshot?: string; width?: number; height?: number; budget?: number } = {}): RenderedPage {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`Chromium is not at ${CHROMIUM}. Install it with \`apt-get install -y chromium\` (.ci/run does), or set CHROMIUM.`);
   }
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-chromium-'));
-  const common = [...FLAGS, `--user-data-dir=${profile}`, '--virtual-time-budget=20000', `--window-size=${width},${height}`];
+  const common = [...FLAGS, `--user-data-dir=${profile}`, `--virtual-time-budget=${budget}`, `--window-size=${width},${height}`];
   const url = pathToFileURL(path.resolve(file)).href;
   try {
     const dumped = spawnSync(CHROMIUM, [...common, '--dump-dom', url], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120000 });
@@ -71,6 +71,20 @@ export function drawnCharts(dom: string): DrawnChart[] {
     const traces = (html.match(/class="trace [a-z]+|class="hm"|class="parcoords"/g) ?? []).length;
     return { id: match[1], drawn: html.includes('class="main-svg"'), traces };
   });
+}
+
+/**
+ * Renders `file` and returns what drew in each chart. plotly.js inflates asynchronously, which
+ * headless Chromium's virtual time does not always wait for on a loaded machine, so a page whose
+ * charts did not all draw is rendered again (up to `attempts` times, with more virtual time).
+ */
+export function renderCharts(file: string, { screenshot, attempts = 3, height }: { screenshot?: string; attempts?: number; height?: number } = {}): DrawnChart[] {
+  let charts: DrawnChart[] = [];
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    charts = drawnCharts(renderPage(file, { ...(screenshot ? { screenshot } : {}), ...(height ? { height } : {}), budget: 20000 * attempt }).dom);
+    if (charts.every((chart) => chart.drawn)) break;
+  }
+  return charts;
 }
 
 /** Where browser tests keep their screenshots (uploaded as CI artifacts). */

@@ -6,7 +6,7 @@ import { figureBundle, libraryBundle, standalonePage } from '../../../lib/plots/
 import { spaceFigure } from '../../../lib/plots/space';
 import { sweepFigure } from '../../../lib/plots/sweep';
 import { tabulateInputSpace } from '../../../lib/tabulate';
-import { ARTIFACTS, drawnCharts, renderPage } from '../../support/chromium';
+import { ARTIFACTS, renderCharts } from '../../support/chromium';
 
 describe('plots in a real browser (headless Chromium)', function () {
   this.timeout(180000);
@@ -18,7 +18,7 @@ describe('plots in a real browser (headless Chromium)', function () {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     // The chart that comes before plotly.js in the page waits in the queue until it loads.
     fs.writeFileSync(file, `<!DOCTYPE html><html><body>${first}${libraryBundle()['text/html']}${second}</body></html>`);
-    const charts = drawnCharts(renderPage(file, { screenshot: path.join(ARTIFACTS, 'plots-outputs.png') }).dom);
+    const charts = renderCharts(file, { screenshot: path.join(ARTIFACTS, 'plots-outputs.png') });
     assert.deepEqual(charts, [
       { id: 'chart-a', drawn: true, traces: 1 },
       { id: 'chart-b', drawn: true, traces: 2 },
@@ -34,7 +34,7 @@ describe('plots in a real browser (headless Chromium)', function () {
     const page = standalonePage('sweep', [sweepFigure(points, ['lr', 'units', 'act'])!, sweepFigure(points, ['lr'])!]);
     const file = path.join(ARTIFACTS, 'plots-sweep.html');
     fs.writeFileSync(file, page);
-    const charts = drawnCharts(renderPage(file, { screenshot: path.join(ARTIFACTS, 'plots-sweep.png') }).dom);
+    const charts = renderCharts(file, { screenshot: path.join(ARTIFACTS, 'plots-sweep.png') });
     assert.deepEqual(charts.map(({ drawn, traces }) => ({ drawn, traces })), [
       { drawn: true, traces: 1 },
       { drawn: true, traces: 2 },
@@ -49,7 +49,7 @@ describe('plots in a real browser (headless Chromium)', function () {
     const page = standalonePage('space plots', [await spaceFigure(curve, nearly), await spaceFigure(grid, product)]);
     const file = path.join(ARTIFACTS, 'plots-space.html');
     fs.writeFileSync(file, page);
-    const charts = drawnCharts(renderPage(file, { screenshot: path.join(ARTIFACTS, 'plots-space.png') }).dom);
+    const charts = renderCharts(file, { screenshot: path.join(ARTIFACTS, 'plots-space.png') });
     assert.equal(charts.length, 2);
     assert.ok(charts.every((chart) => chart.drawn));
     assert.equal(charts[0].traces, 6, 'label, prediction and error for each of 2 categories');

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { installKernelSpec } from '../../../kernel/install';
 import { PLOTLY_MIME } from '../../../lib/plots/plotly';
-import { ARTIFACTS, drawnCharts, renderPage } from '../../support/chromium';
+import { ARTIFACTS, renderCharts } from '../../support/chromium';
 
 const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../../../..');
@@ -59,10 +59,17 @@ describe('charts in an executed notebook, in a real browser', function () {
     }
   });
 
+  it('the exported page draws the live charts in their final state, not their first', () => {
+    const page = fs.readFileSync(path.join(work, 'cellfit.html'), 'utf8');
+    const figures = [...page.matchAll(/var figure = (\{.*\});\n/g)].map((match) => JSON.parse(match[1]) as { data: { name: string; x: number[] }[] });
+    const live = figures.slice(0, 2).map((figure) => figure.data.find((trace) => trace.name === 'train loss')!.x.length);
+    assert.deepEqual(live, [12, 12]);
+  });
+
   it('cellfit run --html: every chart draws offline with all its traces', () => {
     const expected = chartTraces(byCellfit);
     assert.equal(expected.length, 6, 'two live charts, run.plot(), plotRuns(), space.plot(), plotSplit()');
-    const charts = drawnCharts(renderPage(path.join(work, 'cellfit.html'), { screenshot: path.join(ARTIFACTS, 'notebook-cellfit-run.png') }).dom);
+    const charts = renderCharts(path.join(work, 'cellfit.html'), { screenshot: path.join(ARTIFACTS, 'notebook-cellfit-run.png') });
     assert.deepEqual(
       charts.map(({ drawn, traces }) => ({ drawn, traces })),
       expected.map((traces) => ({ drawn: true, traces })),
@@ -80,7 +87,7 @@ describe('charts in an executed notebook, in a real browser', function () {
     const byNbclient = JSON.parse(fs.readFileSync(executed, 'utf8')) as Notebook;
     const expected = chartTraces(byNbclient);
     assert.deepEqual(expected, chartTraces(byCellfit));
-    const charts = drawnCharts(renderPage(path.join(work, 'nbclient.html'), { screenshot: path.join(ARTIFACTS, 'notebook-nbconvert.png') }).dom);
+    const charts = renderCharts(path.join(work, 'nbclient.html'), { screenshot: path.join(ARTIFACTS, 'notebook-nbconvert.png') });
     assert.deepEqual(
       charts.map(({ drawn, traces }) => ({ drawn, traces })),
       expected.map((traces) => ({ drawn: true, traces })),
