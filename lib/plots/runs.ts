@@ -34,6 +34,8 @@ export interface PlotRunsOptions {
   readonly labels?: readonly string[];
   /** Loss axis on a log scale. Defaults to false. */
   readonly logScale?: boolean;
+  /** Epoch axis on a log scale, for runs whose first epochs matter (double descent). Defaults to false. */
+  readonly logEpochs?: boolean;
 }
 
 
@@ -143,7 +145,7 @@ export function runsFigure(runs: readonly PlottableRun[], options: PlotRunsOptio
     data,
     layout: {
       title: { text: options.title ?? 'runs' },
-      xaxis: { title: { text: 'epoch' }, rangemode: 'tozero' },
+      xaxis: options.logEpochs ? { title: { text: 'epoch (log scale)' }, type: 'log' } : { title: { text: 'epoch' }, rangemode: 'tozero' },
       yaxis: { title: { text: 'loss' }, type: options.logScale ? 'log' : 'linear' },
       legend: { orientation: 'h', y: -0.2 },
       margin: { t: 40, r: 20, b: 40, l: 60 },

@@ -24,12 +24,18 @@ export interface TrainingPlotOptions {
   readonly checkpoints?: readonly number[];
   /** How the run ended, marked at its epoch unless it simply completed. Defaults to none. */
   readonly stop?: StopDecision;
+  /**
+   * The loss axis scale: `'auto'` switches to log once the losses span more than two decades (the
+   * first epochs' loss would otherwise flatten the rest); the chart's buttons switch it anyway.
+   * Defaults to 'auto'.
+   */
+  readonly yScale?: 'auto' | 'linear' | 'log';
 }
 
 const COLORS: Readonly<Record<string, string>> = { loss: '#1f77b4', val_loss: '#ff7f0e', test_loss: '#2ca02c' };
 
 /** The loss curves of `history` (train, val, test) as a plotly figure. */
-export function trainingFigure(history: readonly HistoryEntry[], { title = 'training', best, metricNames, checkpoints = [], stop }: TrainingPlotOptions = {}): PlotlyFigure {
+export function trainingFigure(history: readonly HistoryEntry[], { title = 'training', best, metricNames, checkpoints = [], stop, yScale = 'auto' }: TrainingPlotOptions = {}): PlotlyFigure {
   const names = metricNames ?? (history[0] ? Object.keys(history[0]).filter((key) => key !== 'epoch' && key !== 'lr') : ['loss']);
   const curves = ['loss', 'val_loss', 'test_loss'].filter((name) => names.includes(name));
   const epochs = history.map((entry) => entry.epoch);
@@ -78,6 +84,7 @@ export function trainingFigure(history: readonly HistoryEntry[], { title = 'trai
       hovertemplate: 'checkpoint after epoch %{x}<extra></extra>',
     });
   }
+  const scale = yScale === 'auto' ? (spansDecades(curves.flatMap((name) => column(history, name)), 2) ? 'log' : 'linear') : yScale;
   const shapes: Record<string, unknown>[] = best && !curves.includes(best.monitor) ? [{ type: 'line', x0: best.epoch, x1: best.epoch, yref: 'paper', y0: 0, y1: 1, line: { dash: 'dot', color: '#d62728' } }] : [];
   const annotations: Record<string, unknown>[] = [];
   if (stop && stop.reason !== 'completed' && stop.epoch > 0) {
@@ -89,11 +96,11 @@ export function trainingFigure(history: readonly HistoryEntry[], { title = 'trai
     layout: {
       title: { text: title },
       xaxis: { title: { text: 'epoch' }, rangemode: 'tozero' },
-      yaxis: { title: { text: 'loss' } },
+      yaxis: { title: { text: 'loss' }, type: scale },
       ...(metrics.length > 0 ? { yaxis2: { title: { text: 'metrics' }, overlaying: 'y', side: 'right', showgrid: false } } : {}),
       shapes,
       annotations,
-      updatemenus: [LOG_SCALE_TOGGLE],
+      updatemenus: [{ ...LOG_SCALE_TOGGLE, active: scale === 'log' ? 1 : 0 }],
       // Keeps zoom and legend choices while the chart is redrawn during training.
       uirevision: title,
       // Below the plot, so that it never covers the metrics axis on the right.
@@ -126,6 +133,13 @@ const LOG_SCALE_TOGGLE = {
 const LOSSES = ['loss', 'val_loss', 'test_loss'];
 
 const METRIC_COLORS = ['#2ca02c', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
+
+/** Whether the positive values span more than `decades` powers of ten (and none is ≤ 0). */
+function spansDecades(values: readonly (number | null)[], decades: number): boolean {
+  const finite = values.filter((value): value is number => value !== null);
+  if (finite.length < 2 || finite.some((value) => value <= 0)) return false;
+  return Math.log10(Math.max(...finite) / Math.min(...finite)) > decades;
+}
 
 /** One metric per epoch; JSON has no NaN, so a diverged epoch is a gap (null). */
 function column(history: readonly HistoryEntry[], name: string): (number | null)[] {

@@ -55,6 +55,7 @@ describe('plots/runs', () => {
       ['early stopping · loss', 'checkpoint selection · loss'],
     );
     assert.equal((figure.layout!.yaxis as { type: string }).type, 'log');
+    assert.deepEqual(plotRuns([stopped], { logEpochs: true }).figure.layout!.xaxis, { title: { text: 'epoch (log scale)' }, type: 'log' });
     assert.deepEqual(figure.layout!.title, { text: 'compare' });
   });
 

@@ -109,6 +109,16 @@ describe('plots/training (metrics, scale, cost)', () => {
     );
   });
 
+  it("trainingFigure() puts the loss on a log axis once it spans more than two decades ('auto')", () => {
+    const falling = [1, 2, 3, 4].map((epoch) => ({ epoch, loss: 10 ** -epoch, val_loss: 2 * 10 ** -epoch }));
+    const layout = (h: typeof falling, yScale?: 'auto' | 'linear' | 'log') => trainingFigure(h, yScale ? { yScale } : {}).layout as { yaxis: { type: string }; updatemenus: { active: number }[] };
+    assert.equal(layout(falling).yaxis.type, 'log');
+    assert.equal(layout(falling).updatemenus[0].active, 1, 'the toggle shows log as chosen');
+    assert.equal(layout(falling.slice(0, 2)).yaxis.type, 'linear', 'one decade and a bit');
+    assert.equal(layout(falling, 'linear').yaxis.type, 'linear');
+    assert.equal(layout([{ epoch: 1, loss: -1, val_loss: 1e-5 }, { epoch: 2, loss: 100, val_loss: 1 }]).yaxis.type, 'linear', 'a loss ≤ 0 has no log');
+  });
+
   it('liveTrainingChart() waits 100× the cost of its last redraw, so charts cost < 1 % of training', () => {
     const session = recordingSession();
     setSessionProvider(() => session);
