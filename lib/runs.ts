@@ -7,27 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseJson, RUN_FILE } from './checkpoint/format';
 import { isRunLocked } from './checkpoint/lock';
-import type { BestEpoch, ParentRef, RunRecord, RunStatus } from './checkpoint/state';
-import type { StopDecision } from './earlystop';
+import type { RunRecord, RunStatus } from './checkpoint/state';
 import { warn } from './errors';
 
-/** One run, as `listRuns()` reports it. */
-export interface RunInfo {
-  /** The run's directory name: its name, or `run-` + 12 hex digits of its identity. */
-  readonly id: string;
-  readonly name?: string;
+/** One run, as `listRuns()` reports it: its `run.json` with dates as Dates and the directory. */
+export interface RunInfo extends Omit<RunRecord, 'format' | 'version' | 'identity' | 'looseIdentity' | 'status' | 'created' | 'updated'> {
   readonly dir: string;
   /** `crashed`: the run was training and its process is gone (resumable, like `interrupted`). */
   readonly status: RunStatus | 'crashed';
-  /** Completed epochs. */
-  readonly epoch: number;
-  /** Epochs requested. */
-  readonly epochs: number;
-  readonly best?: BestEpoch;
-  readonly stop?: StopDecision;
-  readonly parent?: ParentRef;
-  /** Newest committed checkpoint. */
-  readonly checkpoint?: string;
   readonly created: Date;
   readonly updated: Date;
 }
