@@ -3,13 +3,12 @@
  * regularisation, or the trials of a sweep: one colour per run, the evaluation loss solid and the
  * training loss dashed, each run's best epoch starred and its stop marked.
  */
-import { writeFileSync } from 'node:fs';
 import type { BestEpoch, HistoryEntry } from '../checkpoint/state';
 import type { StopDecision } from '../earlystop';
 import { fail, formatValue } from '../errors';
 import { formatMetric } from '../monitor';
-import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
-import { chartBundle, standalonePage, type PlotlyFigure } from './plotly';
+import { Chart } from './chart';
+import type { PlotlyFigure } from './plotly';
 import { CATEGORY10, STOP_LABELS, escapeTemplate } from './style';
 
 /** What a run must offer to be plotted: a `Run` from `train()` does. */
@@ -58,18 +57,20 @@ export function plotRuns(runs: readonly PlottableRun[], options: PlotRunsOptions
 }
 
 /** A displayable overlay of runs (what {@link plotRuns} returns). */
-export class RunsPlot {
+export class RunsPlot extends Chart {
   constructor(
     readonly runs: readonly PlottableRun[],
     readonly options: PlotRunsOptions = {},
-  ) {}
+  ) {
+    super();
+  }
 
   get figure(): PlotlyFigure {
     return runsFigure(this.runs, this.options);
   }
 
   /** One line per run: its best value and how it ended. */
-  toString(): string {
+  override toString(): string {
     return this.runs
       .map((run, i) => {
         const best = run.best ? `best ${run.best.monitor} ${formatMetric(run.best.value)} at epoch ${run.best.epoch}` : `${run.history.length} epochs`;
@@ -78,14 +79,8 @@ export class RunsPlot {
       .join('\n');
   }
 
-  /** Writes a standalone HTML page (plotly.js inline, no network) and returns `file`. */
-  write(file: string): string {
-    writeFileSync(file, standalonePage(this.options.title ?? 'runs', [{ figure: this.figure, text: this.toString() }]));
-    return file;
-  }
-
-  [JUPYTER_DISPLAY](): MimeBundle {
-    return chartBundle(this.figure, this.toString());
+  protected get pageTitle(): string {
+    return this.options.title ?? 'runs';
   }
 }
 

@@ -3,9 +3,9 @@
  * equal label shares across train / validation / test are visible at a glance.
  */
 import { fail, formatValue } from '../errors';
-import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
 import type { PartName, SplitSummary } from '../split';
-import { chartBundle, type PlotlyFigure } from './plotly';
+import { Chart } from './chart';
+import type { PlotlyFigure } from './plotly';
 import { PLOTLY_COLORS, escapeTemplate } from './style';
 
 
@@ -47,20 +47,22 @@ export function splitFigure(summary: SplitSummary): PlotlyFigure {
 }
 
 /** A displayable split chart (what {@link plotSplit} returns). */
-export class SplitPlot {
-  constructor(readonly summary: SplitSummary) {}
+export class SplitPlot extends Chart {
+  constructor(readonly summary: SplitSummary) {
+    super();
+  }
 
   get figure(): PlotlyFigure {
     return splitFigure(this.summary);
   }
 
-  toString(): string {
+  override toString(): string {
     const parts = Object.entries(this.summary.sizes).map(([part, size]) => `${size} ${part}`);
     return `split of ${this.summary.rows} rows: ${parts.join(' / ')}`;
   }
 
-  [JUPYTER_DISPLAY](): MimeBundle {
-    return chartBundle(this.figure, this.toString());
+  protected get pageTitle(): string {
+    return 'split';
   }
 }
 

@@ -4,12 +4,12 @@
  * tested as a snapshot, sent as `application/vnd.plotly.v1+json`, and updated in place while a run
  * trains (`liveTrainingChart`).
  */
-import { writeFileSync } from 'node:fs';
 import type { BestEpoch, HistoryEntry } from '../checkpoint/state';
 import type { StopDecision } from '../earlystop';
 import { formatMetric } from '../monitor';
-import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
-import { chartBundle, figureBundle, showFigure, standalonePage, type ChartHandle, type PlotlyFigure } from './plotly';
+import type { MimeBundle } from '../session';
+import { Chart } from './chart';
+import { figureBundle, showFigure, type ChartHandle, type PlotlyFigure } from './plotly';
 import { STOP_LABELS } from './style';
 
 /** What the chart shows besides the history. */
@@ -164,28 +164,24 @@ export function trainingBundle(history: readonly HistoryEntry[], options: Traini
 }
 
 /** A displayable training chart (what `run.plot()` returns). */
-export class TrainingPlot {
+export class TrainingPlot extends Chart {
   constructor(
     readonly history: readonly HistoryEntry[],
     readonly options: TrainingPlotOptions = {},
-  ) {}
+  ) {
+    super();
+  }
 
   get figure(): PlotlyFigure {
     return trainingFigure(this.history, this.options);
   }
 
-  toString(): string {
+  override toString(): string {
     return trainingSummary(this.history, this.options);
   }
 
-  /** Writes the chart as a standalone HTML page (plotly.js inline, no network) and returns `file`. */
-  write(file: string): string {
-    writeFileSync(file, standalonePage(this.options.title ?? 'training', [{ figure: this.figure, text: this.toString() }]));
-    return file;
-  }
-
-  [JUPYTER_DISPLAY](): MimeBundle {
-    return chartBundle(this.figure, this.toString());
+  protected get pageTitle(): string {
+    return this.options.title ?? 'training';
   }
 }
 

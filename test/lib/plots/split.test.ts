@@ -26,10 +26,14 @@ describe('plots/split', () => {
     assert.deepEqual(figure.data.map((trace) => [trace.x, trace.y, trace.text]), [[['train', 'test'], [15, 5], ['75.0%', '25.0%']]]);
   });
 
-  it('plotSplit(parts) displays as a chart with a text summary, and rejects anything else', () => {
+  it('plotSplit(parts) displays as a chart with a text summary, writes a page, and rejects anything else', () => {
     const bundle = plotSplit(split(rows, { train: 0.5, test: 0.5 }))[JUPYTER_DISPLAY]();
     assert.ok(PLOTLY_MIME in bundle);
     assert.equal(bundle['text/plain'], 'split of 20 rows: 10 train / 10 test');
+    const file = require('node:path').join(require('node:os').tmpdir(), `cellfit-split-${process.pid}.html`);
+    assert.equal(plotSplit(split(rows, { train: 0.5, test: 0.5 })).write(file), file);
+    assert.match(require('node:fs').readFileSync(file, 'utf8'), /<title>split<\/title>[\s\S]*class="cellfit-chart"/);
+    require('node:fs').rmSync(file);
     throwsWith(() => plotSplit({ train: [] } as never), 'plotSplit(): expected the result of split(). Received: { train: [] }.');
   });
 });
