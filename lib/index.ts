@@ -19,9 +19,10 @@ export type { Axes, AxisSpec, AxisInfo, RangeSpec, Point, Label, TabulateOptions
 export { showFigure, figureBundle, standalonePage, PLOTLY_MIME, spaceFigure, plotRuns, runsFigure, RunsPlot, plotSplit, splitFigure, SplitPlot, sweepFigure } from './plots';
 export type { PlotlyFigure, ChartHandle, SpacePlotOptions, SpaceFigure, PlotRunsOptions, PlottableRun, SweepPoint, SweepFigure } from './plots';
 export { train, Run } from './train';
-export type { TrainOptions, ResumePoint } from './train';
+export type { TrainOptions, ResumePoint, RunStatus, HistoryEntry, BestEpoch, ParentRef } from './train';
 export { checkpoint, CheckpointStore, fileHandler } from './checkpoint';
-export type { CheckpointOptions, CheckpointInfo, CheckpointEvery, CheckpointChoice, CheckpointFs, RunStatus, HistoryEntry, BestEpoch, ParentRef } from './checkpoint';
+export type { CheckpointOptions, CheckpointInfo, CheckpointEvery, CheckpointChoice, CheckpointFs } from './checkpoint';
+export type { EngineChoice, EngineInfo, EngineName } from './engines';
 export { earlyStop, EarlyStopper, evaluateStopping } from './earlystop';
 export type { EarlyStopOptions, EarlyStopState, StopDecision, StopReason, StoppingStep } from './earlystop';
 export { Monitor } from './monitor';

@@ -3,7 +3,7 @@
  * one line per epoch when stderr is a log file, and a progress line updated in place in a notebook.
  * The loss is read from the device only when a line is drawn (throttled), never every batch.
  */
-import type { HistoryEntry } from './checkpoint/state';
+import type { HistoryEntry } from './train/state';
 import { formatMetric } from './monitor';
 import type { DisplayHandle, NotebookSession } from './session';
 

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseJson, RUN_FILE } from './checkpoint/format';
 import { isRunLocked } from './checkpoint/lock';
-import type { RunRecord, RunStatus } from './checkpoint/state';
+import type { RunRecord, RunStatus } from './train/state';
 import { warn } from './errors';
 
 /** One run, as `listRuns()` reports it: its `run.json` with dates as Dates and the directory. */

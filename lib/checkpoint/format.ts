@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { fail, formatValue } from '../errors';
+import type { OptimizerMeta } from './snapshot';
 
 export const CHECKPOINT_FORMAT = 'cellfit-checkpoint';
 export const RUN_FORMAT = 'cellfit-run';
@@ -45,6 +46,23 @@ export interface Manifest {
   readonly id: string;
   readonly created: string;
   readonly files: Readonly<Record<string, ManifestEntry>>;
+}
+
+/**
+ * What the store itself reads of a checkpoint's `state.json` (to list, rank and restore it); the
+ * training loop's full state extends it (lib/train/state.ts).
+ */
+export interface StateHeader {
+  readonly format: 'cellfit-state';
+  readonly position: { readonly epoch: number; readonly batch: number; readonly step: number };
+  /** Metrics of the epoch the checkpoint closes ({} mid-epoch). */
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly optimizer: OptimizerMeta;
+  /** The monitor the run ranked its epochs by. */
+  readonly best?: { readonly monitor: string };
+  /** Which weights a finished run ends with: these, or early stopping's best (best.bin). */
+  readonly holds?: 'latest' | 'best';
+  readonly time: string;
 }
 
 /** A checkpoint whose files are missing, truncated or altered. */

@@ -1,5 +1,5 @@
 export { checkpoint, CheckpointStore } from './store';
 export type { CheckpointOptions, CheckpointInfo, CheckpointEvery, CheckpointChoice } from './store';
-export { fileHandler } from './weights';
+export { fileHandler } from './layers';
+export type { WeightSpec, WeightsSnapshot, SlotSpec, OptimizerMeta, OptimizerSnapshot } from './snapshot';
 export type { CheckpointFs } from './fs';
-export type { RunStatus, HistoryEntry, BestEpoch, ParentRef } from './state';

@@ -7,12 +7,10 @@ import * as path from 'node:path';
 import { CellfitError } from '../errors';
 import type { Monitor } from '../monitor';
 import { describeFsError, writeAtomic } from './fs';
-import { BEST_FILE, jsonBytes, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, STATE_FILE, WEIGHTS_FILE } from './format';
+import { BEST_FILE, jsonBytes, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, STATE_FILE, WEIGHTS_FILE, type StateHeader } from './format';
 import { acquireRunLock, type RunLock } from './lock';
-import type { OptimizerSnapshot } from './optimizer';
-import type { CheckpointState, RunRecord } from './state';
+import type { OptimizerSnapshot, WeightsSnapshot } from './snapshot';
 import { writeFailure, type CheckpointStore } from './store';
-import type { WeightsSnapshot } from './weights';
 import { createWriter, type CheckpointWriter } from './writer';
 
 /** A checkpoint ready to be written: everything copied off the device. */
@@ -22,8 +20,10 @@ export interface CheckpointPayload {
   readonly weights: WeightsSnapshot;
   readonly optimizer: OptimizerSnapshot;
   readonly best?: WeightsSnapshot;
-  readonly state: CheckpointState;
-  readonly run: RunRecord;
+  /** state.json (the training loop's state). */
+  readonly state: StateHeader;
+  /** run.json (the run's summary). */
+  readonly run: object;
   /** False when the weight and optimizer buffers are still used elsewhere (they are then copied). Defaults to true. */
   readonly fresh?: boolean;
 }
@@ -143,7 +143,7 @@ export class TrainingCheckpoints {
   }
 
   /** Replaces run.json (after pending checkpoint writes). */
-  async writeRun(record: RunRecord): Promise<void> {
+  async writeRun(record: object): Promise<void> {
     await this.flush();
     try {
       await writeAtomic(this.store.writeFs, path.join(this.runDir, RUN_FILE), jsonBytes({ ...record, ...(this.latestId ? { checkpoint: this.latestId } : {}) }));

@@ -8,11 +8,12 @@ import { tf } from '../backend';
 import { CellfitError, fail, formatValue, warn } from '../errors';
 import { formatMetric, Monitor, type MonitorMode } from '../monitor';
 import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
-import { BEST_FILE, checkName, childPath, compareCheckpointIds, DamagedCheckpointError, MODEL_FILE, OPTIMIZER_FILE, parseCheckpointId, parseJson, readCheckpointFiles, STATE_FILE, WEIGHTS_FILE } from './format';
+import { BEST_FILE, checkName, type StateHeader, childPath, compareCheckpointIds, DamagedCheckpointError, MODEL_FILE, OPTIMIZER_FILE, parseCheckpointId, parseJson, readCheckpointFiles, STATE_FILE, WEIGHTS_FILE } from './format';
 import { nodeFs as realFs, writeAtomic, type CheckpointFs } from './fs';
-import { restoreOptimizer, type OptimizerSnapshot } from './optimizer';
-import type { CheckpointState } from './state';
-import { applyWeights, modelWeights, specsOfModelJson, type WeightsSnapshot } from './weights';
+import { restoreOptimizer } from '../engines/tfjs/optimizer';
+import { applyWeights, compiledOptimizer, modelWeights, trainableVariables } from '../engines/tfjs/weights';
+import { specsOfModelJson } from './layers';
+import type { OptimizerSnapshot, WeightsSnapshot } from './snapshot';
 import { escapeHtml } from '../util/html';
 
 /** When training saves a checkpoint. */
@@ -54,10 +55,10 @@ export interface CheckpointInfo {
   readonly path: string;
 }
 
-/** A verified checkpoint, read into memory. */
-export interface LoadedCheckpoint {
+/** A verified checkpoint, read into memory; `S` is what its state.json holds (the training loop's state). */
+export interface LoadedCheckpoint<S extends StateHeader = StateHeader> {
   readonly info: CheckpointInfo;
-  readonly state: CheckpointState;
+  readonly state: S;
   readonly modelJson: Record<string, unknown>;
   readonly weights: WeightsSnapshot;
   readonly optimizer: OptimizerSnapshot;
@@ -200,16 +201,16 @@ export class CheckpointStore {
   }
 
   /** Reads and verifies checkpoint `which`; `latest` and `best` fall back past damaged ones. */
-  load(which: CheckpointChoice, where: string): LoadedCheckpoint {
-    let loaded: LoadedCheckpoint | undefined;
-    if (which === 'latest') loaded = this.loadLatest(where);
-    else if (which === 'best') loaded = this.loadBest(undefined, where);
+  load<S extends StateHeader = StateHeader>(which: CheckpointChoice, where: string): LoadedCheckpoint<S> {
+    let loaded: LoadedCheckpoint<S> | undefined;
+    if (which === 'latest') loaded = this.loadLatest<S>(where);
+    else if (which === 'best') loaded = this.loadBest<S>(undefined, where);
     else {
       const id = checkName(which, 'which', where);
       if (!parseCheckpointId(id)) fail(where, `\`which\` must be 'latest', 'best' or a checkpoint id such as 'epoch-0003'. Received: which=${formatValue(which)}.`);
       if (!this.ids().includes(id)) fail(where, `there is no checkpoint ${id} in ${this.dir}. Checkpoints: ${this.ids().join(', ') || 'none'}.`);
       try {
-        loaded = this.read(id);
+        loaded = this.read<S>(id);
       } catch (error) {
         if (error instanceof DamagedCheckpointError) fail(where, `${error.message}. Choose another checkpoint: ${this.ids().filter((other) => other !== id).join(', ') || 'none'}.`);
         throw error;
@@ -220,18 +221,18 @@ export class CheckpointStore {
   }
 
   /** The newest valid checkpoint, warning about each damaged one skipped on the way. */
-  loadLatest(where: string, warnDamaged = true): LoadedCheckpoint | undefined {
+  loadLatest<S extends StateHeader = StateHeader>(where: string, warnDamaged = true): LoadedCheckpoint<S> | undefined {
     for (const id of this.ids().reverse()) {
-      const loaded = this.tryLoad(id, where, warnDamaged);
+      const loaded = this.tryLoad<S>(id, where, warnDamaged);
       if (loaded) return loaded;
     }
     return undefined;
   }
 
-  private loadBest(monitorName: string | undefined, where: string): LoadedCheckpoint | undefined {
+  private loadBest<S extends StateHeader>(monitorName: string | undefined, where: string): LoadedCheckpoint<S> | undefined {
     const candidates = this.ids()
-      .map((id) => this.tryLoad(id, where))
-      .filter((loaded): loaded is LoadedCheckpoint => loaded !== undefined && Object.keys(loaded.info.metrics).length > 0);
+      .map((id) => this.tryLoad<S>(id, where))
+      .filter((loaded): loaded is LoadedCheckpoint<S> => loaded !== undefined && Object.keys(loaded.info.metrics).length > 0);
     if (candidates.length === 0) return undefined;
     const metric = monitorName ?? this.monitor ?? candidates[candidates.length - 1].state.best?.monitor ?? ('val_loss' in candidates[0].info.metrics ? 'val_loss' : 'loss');
     const monitor = new Monitor(where, { monitor: metric, mode: monitorName === undefined ? this.mode : 'auto' });
@@ -252,9 +253,9 @@ export class CheckpointStore {
     return names.filter((name) => parseCheckpointId(name) !== undefined).sort(compareCheckpointIds);
   }
 
-  private tryLoad(id: string, where: string, warnDamaged = true): LoadedCheckpoint | undefined {
+  private tryLoad<S extends StateHeader>(id: string, where: string, warnDamaged = true): LoadedCheckpoint<S> | undefined {
     try {
-      return this.read(id);
+      return this.read<S>(id);
     } catch (error) {
       if (!(error instanceof DamagedCheckpointError)) throw error;
       if (warnDamaged) warn(where, `skipping ${path.join(this.dir, id)}: ${error.reason}.`);
@@ -262,13 +263,16 @@ export class CheckpointStore {
     }
   }
 
-  /** Reads checkpoint `id` with every file verified; throws DamagedCheckpointError. */
-  read(id: string): LoadedCheckpoint {
+  /**
+   * Reads checkpoint `id` with every file verified; throws DamagedCheckpointError. `S` names what
+   * state.json holds beyond the header the store checks.
+   */
+  read<S extends StateHeader = StateHeader>(id: string): LoadedCheckpoint<S> {
     const { files } = readCheckpointFiles(this.dir, id);
-    let state: CheckpointState;
+    let state: S;
     let modelJson: Record<string, unknown>;
     try {
-      state = parseJson(files.get(STATE_FILE)!) as CheckpointState;
+      state = parseJson(files.get(STATE_FILE)!) as S;
       modelJson = parseJson(files.get(MODEL_FILE)!) as Record<string, unknown>;
     } catch (error) {
       throw new DamagedCheckpointError(id, `its JSON is unreadable (${(error as Error).message})`);
@@ -319,20 +323,6 @@ export class CheckpointStore {
       'text/html': `<table><caption>${escapeHtml(this.dir)}</caption><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`,
     };
   }
-}
-
-/** The optimizer a compiled model trains with, or undefined. */
-export function compiledOptimizer(model: tf.LayersModel): tf.Optimizer | undefined {
-  try {
-    return (model as unknown as { optimizer?: tf.Optimizer }).optimizer ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Names and shapes of the model's trainable variables, in the order the optimizer's slots follow. */
-export function trainableVariables(model: tf.LayersModel): { name: string; shape: number[] }[] {
-  return model.trainableWeights.map((weight) => ({ name: (weight.read() as tf.Variable).name, shape: [...weight.shape] as number[] }));
 }
 
 /** An error for a checkpoint that could not be written, saying what is safe and what to do. */

@@ -3,7 +3,7 @@
  * regularisation, or the trials of a sweep: one colour per run, the evaluation loss solid and the
  * training loss dashed, each run's best epoch starred and its stop marked.
  */
-import type { BestEpoch, HistoryEntry } from '../checkpoint/state';
+import type { BestEpoch, HistoryEntry } from '../train/state';
 import type { StopDecision } from '../earlystop';
 import { fail, formatValue } from '../errors';
 import { formatMetric } from '../monitor';

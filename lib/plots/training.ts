@@ -4,7 +4,7 @@
  * tested as a snapshot, sent as `application/vnd.plotly.v1+json`, and updated in place while a run
  * trains (`liveTrainingChart`).
  */
-import type { BestEpoch, HistoryEntry } from '../checkpoint/state';
+import type { BestEpoch, HistoryEntry } from '../train/state';
 import type { StopDecision } from '../earlystop';
 import { formatMetric } from '../monitor';
 import type { MimeBundle } from '../session';

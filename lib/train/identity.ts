@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { tf } from '../backend';
-import { modelWeights } from '../checkpoint/weights';
+import { modelWeights } from '../engines/tfjs/weights';
 
 /** The parts of a run's identity. */
 export interface IdentityParts {

@@ -1,48 +1,38 @@
 /**
- * The mini-batch loop. Each epoch draws its data order from the run's seeded generator, each step
- * runs the model's own training function (forward pass, loss with regularisation penalties,
- * gradients, optimizer update — the same function `model.fit` uses) with `Math.random` swapped for
- * the run's dropout generator, and the per-batch losses stay on the device until a progress line,
- * a checkpoint or the epoch's end needs them.
+ * The mini-batch loop. Each epoch draws its data order from the run's seeded generator and hands
+ * the batches to the engine (lib/engines/), which runs the steps; the loop keeps the run's progress
+ * (lib/train/state.ts) — position, both generators, the losses of the epoch so far, history,
+ * schedule and early-stop state — and reads the engine's per-batch losses only when a progress
+ * line, a checkpoint or the epoch's end needs them.
  *
- * Everything that evolves is in this class's fields and goes into each checkpoint: position, both
- * generators, the losses of the epoch so far, history, schedule and early-stop state — so that a
- * run resumed from any checkpoint, mid-epoch included, continues bit for bit.
+ * Everything that evolves goes into each checkpoint, so that a run resumed from any checkpoint,
+ * mid-epoch included, continues bit for bit on the same engine.
  */
-import { tf } from '../backend';
 import type { CallbackList, TrainingContext } from '../callbacks';
 import { checkpointId, parseCheckpointId } from '../checkpoint/format';
-import { restoreOptimizer, setLearningRate } from '../checkpoint/optimizer';
+import { layersModelJson } from '../checkpoint/layers';
 import type { CheckpointPayload, TrainingCheckpoints } from '../checkpoint/session';
-import type { BestEpoch, CheckpointState, HistoryEntry, ParentRef, RunRecord, RunStatus } from '../checkpoint/state';
-import { trainableVariables, type CheckpointEvery, type LoadedCheckpoint } from '../checkpoint/store';
-import { applyWeights, layersModelJson, modelWeights, snapshotWeights, type WeightsSnapshot } from '../checkpoint/weights';
+import type { OptimizerSnapshot, WeightsSnapshot } from '../checkpoint/snapshot';
+import type { CheckpointEvery, LoadedCheckpoint } from '../checkpoint/store';
 import type { EarlyStopper, EarlyStopState, StopDecision } from '../earlystop';
+import type { Engine } from '../engines/engine';
+import type { tf } from '../backend';
 import type { Monitor } from '../monitor';
 import type { LiveChart } from '../plots/training';
 import type { ProgressSink } from '../progress';
 import { Rng, type RngState } from '../random';
 import type { LearningRateSchedule } from '../schedules';
-import type { Batch, PreparedData } from './data';
-import type { OptimizerDriver } from './optimizer';
-
-/** The model's training function: inputs and targets in, [loss, ...metrics] scalars out. */
-export type TrainFunction = (data: tf.Tensor[]) => tf.Scalar[];
+import type { PreparedData } from './data';
+import { checkpointState, runRecord, type BestEpoch, type CheckpointState, type HistoryEntry, type Outcome, type RunHeader, type RunRecord, type RunStatus, type TrainingState } from './state';
 
 /** What stays fixed while a run trains. */
 export interface LoopConfig {
   readonly where: string;
-  readonly runId: string;
-  readonly name?: string;
-  readonly identity: string;
-  readonly looseIdentity: string;
-  readonly parent?: ParentRef;
-  readonly created: string;
+  readonly header: RunHeader;
   readonly model: tf.LayersModel;
-  readonly trainFunction: TrainFunction;
-  readonly driver: OptimizerDriver;
+  /** Builds the engine that runs the steps, drawing dropout masks from `dropout`. */
+  readonly engine: (dropout: Rng) => Engine;
   readonly data: PreparedData;
-  readonly epochs: number;
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly evaluationBatchSize: number;
@@ -56,52 +46,23 @@ export interface LoopConfig {
   readonly progress: ProgressSink;
   readonly chart?: LiveChart;
   readonly signal?: AbortSignal;
-  /** Names of the per-batch outputs of the training function (`model.metricsNames`). */
+  /** Names of the per-batch outputs of a step (`model.metricsNames`). */
   readonly trainNames: readonly string[];
-  /** All names reported per epoch: training ones, then evaluation ones. */
-  readonly metricNames: readonly string[];
-  readonly options: Readonly<Record<string, unknown>>;
   readonly now: () => number;
 }
 
-/** The resumable state, as restored from a checkpoint or fresh. */
-export interface LoopState {
-  readonly epoch: number;
-  readonly batch: number;
-  readonly step: number;
-  readonly orderRng: RngState;
-  readonly dropoutRng: RngState;
-  readonly partial: readonly (readonly number[])[];
-  readonly history: readonly HistoryEntry[];
-  readonly stopState: EarlyStopState;
-  readonly bestWeights?: WeightsSnapshot;
-  readonly scheduleState: unknown;
-  readonly initialRate: number;
-  readonly elapsed: number;
-}
-
 /** How a call to the loop ended. */
-export interface LoopResult {
+export interface LoopResult extends Outcome {
   readonly status: Exclude<RunStatus, 'running'>;
   readonly stop: StopDecision;
-  readonly epoch: number;
   readonly history: readonly HistoryEntry[];
-  readonly best?: BestEpoch;
   readonly elapsed: number;
 }
 
 /** Milliseconds of training between yields to the event loop (interrupts, progress, writer replies). */
 const YIELD_EVERY_MS = 20;
-/** Per-batch outputs kept on the device before they are read in one go. */
+/** Per-batch outputs an engine may hold before they are read in one go. */
 const FOLD_EVERY = 512;
-/**
- * Values per tensor gathered in one go, to be split into batches. One gather for many batches saves
- * per-op overhead, but wasm's slice (behind split) copies its whole input each time, so the chunk
- * stays small.
- */
-const CHUNK_VALUES = 16384;
-/** Marks a batch already handed out from the chunk. */
-const EMPTY_BATCH = {} as Batch;
 
 /** Raised inside the loop when weights or losses stop being finite. */
 class Divergence {
@@ -115,16 +76,16 @@ export class TrainingLoop {
   private step: number;
   private readonly orderRng: Rng;
   private readonly dropoutRng: Rng;
+  /** The order generator's state at the start of the current epoch (what checkpoints save). */
   private epochStart: RngState;
   private order: Uint32Array = new Uint32Array(0);
   private partial: number[][];
-  private pending: tf.Scalar[][] = [];
-  private ahead: Batch[] = [];
-  private aheadFrom = 0;
+  /** Steps whose outputs the engine still holds. */
+  private unread = 0;
   private runningSum = 0;
   private runningCount = 0;
   private history: HistoryEntry[];
-  private stopState: EarlyStopState;
+  private earlyStop: EarlyStopState;
   private bestWeights?: WeightsSnapshot;
   private readonly initialRate: number;
   private rate: number;
@@ -134,39 +95,34 @@ export class TrainingLoop {
   private readonly began: number;
   private lastSave: number;
   private lastSaveStep: number;
-  private lastFinite?: { epoch: number; weights: WeightsSnapshot; optimizer: ReturnType<OptimizerDriver['capture']> };
+  private lastFinite?: { epoch: number; weights: WeightsSnapshot; optimizer: OptimizerSnapshot };
   private readonly size: number;
   private readonly batchesPerEpoch: number;
-  private readonly randomStandIn: () => number;
-  /** Batches per gathered chunk (1: a gather per batch). */
-  private readonly chunkBatches: number;
+  private engine?: Engine;
 
   constructor(
     private readonly config: LoopConfig,
-    state: LoopState,
+    state: TrainingState,
   ) {
-    this.epoch = state.epoch;
-    this.batch = state.batch;
-    this.step = state.step;
-    this.orderRng = Rng.fromState(state.orderRng);
-    this.dropoutRng = Rng.fromState(state.dropoutRng);
-    this.epochStart = state.orderRng;
+    this.epoch = state.position.epoch;
+    this.batch = state.position.batch;
+    this.step = state.position.step;
+    this.orderRng = Rng.fromState(state.rng.order);
+    this.dropoutRng = Rng.fromState(state.rng.dropout);
+    this.epochStart = state.rng.order;
     this.partial = state.partial.map((row) => [...row]);
     this.history = [...state.history];
-    this.stopState = state.stopState;
+    this.earlyStop = state.earlyStop;
     if (state.bestWeights) this.bestWeights = state.bestWeights;
-    this.initialRate = state.initialRate;
-    config.schedule.setState(state.scheduleState);
-    this.rate = (config.driver.optimizer as unknown as { learningRate: number }).learningRate;
+    this.initialRate = state.learningRate.initial;
+    this.rate = state.learningRate.current;
+    config.schedule.setState(state.learningRate.state ?? undefined);
     this.elapsedBefore = state.elapsed;
     this.began = config.now();
     this.lastSave = this.began;
     this.lastSaveStep = this.step;
     this.size = config.data.train.size;
     this.batchesPerEpoch = Math.ceil(this.size / config.batchSize);
-    this.randomStandIn = () => this.dropoutRng.random();
-    const rowValues = Math.max(...[config.model.inputs[0].shape, config.model.outputs[0].shape].map((shape) => shape.slice(1).reduce<number>((product, size) => product * (size ?? 1), 1)));
-    this.chunkBatches = Math.max(1, Math.min(64, Math.floor(CHUNK_VALUES / (config.batchSize * rowValues))));
     for (const row of this.partial) {
       this.runningSum += row[0] * this.batchRows(this.runningCount);
       this.runningCount++;
@@ -176,49 +132,60 @@ export class TrainingLoop {
   /** Trains until `epochs`, an early stop, divergence or an interrupt. */
   async run(): Promise<LoopResult> {
     const { config } = this;
-    config.progress.start({ title: config.name ?? config.runId, epochs: config.epochs, batchesPerEpoch: this.batchesPerEpoch, epoch: this.epoch, batch: this.batch });
-    config.driver.attach();
+    config.progress.start({ title: config.header.name ?? config.header.id, epochs: config.header.epochs, batchesPerEpoch: this.batchesPerEpoch, epoch: this.epoch, batch: this.batch });
+    const engine = config.engine(this.dropoutRng);
+    this.engine = engine;
     try {
+      engine.setLearningRate(this.rate);
       if (config.checkpoints && config.checkpoints.ids.length === 0) await this.save('running');
       await config.callbacks.trainBegin(this.context());
-      while (!this.stop && this.epoch < config.epochs) await this.trainEpoch();
+      while (!this.stop && this.epoch < config.header.epochs) await this.trainEpoch();
       await config.callbacks.trainEnd(this.context());
     } catch (error) {
       if (!(error instanceof Divergence)) throw error;
       await this.diverge(error.message);
     } finally {
-      tf.dispose(this.pending.flat());
-      this.pending = [];
-      this.dropAhead();
-      config.driver.detach();
+      engine.close();
     }
     const stop = this.stop ?? { reason: 'completed' as const, message: `trained ${this.epoch} epochs.`, epoch: this.epoch };
     config.progress.end(stop.message);
     config.chart?.update(this.history, this.marks(stop), true);
-    return { status: statusOf(stop), stop, epoch: this.epoch, history: this.history, ...(this.best() ? { best: this.best()! } : {}), elapsed: this.elapsed() };
+    const best = this.best();
+    return { status: statusOf(stop), stop, epoch: this.epoch, history: this.history, ...(best ? { best } : {}), elapsed: this.elapsed() };
+  }
+
+  /** The run.json record for the loop's current outcome. */
+  record(status: RunStatus, epoch: number): RunRecord {
+    const best = this.best();
+    return runRecord(this.config.header, { status, epoch, ...(this.stop ? { stop: this.stop } : {}), ...(best ? { best } : {}) });
   }
 
   private async trainEpoch(): Promise<void> {
     const { config } = this;
+    const engine = this.engine!;
     const started = config.now();
     this.epochStart = this.orderRng.getState();
     this.order = config.shuffle ? this.orderRng.permutation(this.size) : Uint32Array.from({ length: this.size }, (_, i) => i);
+    engine.beginEpoch(this.order);
     if (!config.schedule.perStep) this.setRate(config.schedule.rate({ epoch: this.epoch, step: this.step, initial: this.initialRate }));
     await config.callbacks.epochBegin(this.epoch + 1, this.context());
     let lastYield = config.now();
-    while (this.batch < this.batchesPerEpoch) {
-      if (config.checkpoints?.failure) throw config.checkpoints.failure;
-      if (config.signal?.aborted) return this.interrupt();
-      if (this.requested !== undefined) return this.requestStop();
-      await this.trainBatch();
-      if (this.batch < this.batchesPerEpoch && this.saveDue()) await this.save('running');
-      const time = config.now();
-      if (time - lastYield >= YIELD_EVERY_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        lastYield = config.now();
+    try {
+      while (this.batch < this.batchesPerEpoch) {
+        if (config.checkpoints?.failure) throw config.checkpoints.failure;
+        if (config.signal?.aborted) return await this.interrupt();
+        if (this.requested !== undefined) return await this.requestStop();
+        await this.trainBatch();
+        if (this.batch < this.batchesPerEpoch && this.saveDue()) await this.save('running');
+        const time = config.now();
+        if (time - lastYield >= YIELD_EVERY_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          lastYield = config.now();
+        }
       }
+    } finally {
+      engine.endEpoch();
     }
-    this.dropAhead();
     await this.endEpoch((config.now() - started) / 1000);
   }
 
@@ -227,20 +194,9 @@ export class TrainingLoop {
     const batchIndex = this.batch;
     if (config.schedule.perStep) this.setRate(config.schedule.rate({ epoch: this.epoch, step: this.step, initial: this.initialRate }));
     if (config.callbacks.hasBatchHooks) await config.callbacks.batchBegin(batchIndex, this.context());
-    const drawn = this.nextBatch(batchIndex);
-    const { xs, ys } = drawn instanceof Promise ? await drawn : drawn;
-    // tfjs seeds dropout masks (and any other random op) from Math.random: for this synchronous
-    // step it draws from the run's own generator, whose state goes into checkpoints.
-    const random = Math.random;
-    Math.random = this.randomStandIn;
-    let outputs: tf.Scalar[];
-    try {
-      outputs = config.trainFunction([xs, ys]);
-    } finally {
-      Math.random = random;
-      tf.dispose([xs, ys]);
-    }
-    this.pending.push(outputs);
+    const stepped = this.engine!.step(batchIndex, this.batchRows(batchIndex));
+    if (stepped instanceof Promise) await stepped;
+    this.unread++;
     this.batch++;
     this.step++;
     if (config.callbacks.hasBatchHooks) {
@@ -249,55 +205,22 @@ export class TrainingLoop {
       const logs: Record<string, number> = {};
       config.trainNames.forEach((name, i) => (logs[name] = row[i]));
       await config.callbacks.batchEnd(batchIndex, logs, this.context());
-    } else if (this.pending.length >= FOLD_EVERY) {
+    } else if (this.unread >= FOLD_EVERY) {
       this.fold();
     }
     config.progress.batch(this.epoch, this.batch, this.runningLoss);
   }
 
-  /** The batch `index` of the epoch: drawn from a chunk gathered ahead when the data allows. */
-  private nextBatch(index: number): Batch | Promise<Batch> {
-    const { data, batchSize } = this.config;
-    if (this.ahead.length === 0 || this.aheadFrom + this.ahead.length <= index || this.aheadFrom > index) {
-      this.dropAhead();
-      const count = Math.min(this.chunkBatches, this.batchesPerEpoch - index);
-      const sizes = Array.from({ length: count }, (_, k) => this.batchRows(index + k));
-      const start = index * batchSize;
-      const indices = Int32Array.from(this.order.subarray(start, start + sizes.reduce((sum, size) => sum + size, 0)));
-      if (!data.train.batches || count === 1) return data.train.batch(indices.subarray(0, sizes[0]));
-      this.ahead = data.train.batches(indices, sizes);
-      this.aheadFrom = index;
-    }
-    const batch = this.ahead[index - this.aheadFrom];
-    if (index - this.aheadFrom === this.ahead.length - 1) {
-      this.ahead = [];
-    } else {
-      this.ahead[index - this.aheadFrom] = EMPTY_BATCH;
-    }
-    return batch;
-  }
-
-  /** Frees batches gathered ahead but not used (at an epoch's end, an interrupt or an error). */
-  private dropAhead(): void {
-    tf.dispose(this.ahead.filter((batch) => batch !== EMPTY_BATCH).flatMap((batch) => [batch.xs, batch.ys]));
-    this.ahead = [];
-  }
-
-  /** Reads the outputs still on the device (one sync) into `partial`. */
+  /** Reads the outputs the engine still holds into `partial`. */
   private fold(): void {
-    if (this.pending.length === 0) return;
-    const width = this.pending[0].length;
-    const stacked = tf.stack(this.pending.flat());
-    const values = stacked.dataSync();
-    stacked.dispose();
-    tf.dispose(this.pending.flat());
-    for (let b = 0; b < this.pending.length; b++) {
-      const row = Array.from(values.subarray(b * width, (b + 1) * width));
+    if (this.unread === 0 || !this.engine) return;
+    const rows = this.engine.takeOutputs();
+    this.unread = 0;
+    for (const row of rows) {
       this.partial.push(row);
       this.runningSum += row[0] * this.batchRows(this.runningCount);
       this.runningCount++;
     }
-    this.pending = [];
     if (!Number.isFinite(this.runningSum)) {
       throw new Divergence(`loss is ${this.runningSum} in epoch ${this.epoch + 1} (batch ${this.partial.findIndex((row) => !Number.isFinite(row[0])) + 1})`);
     }
@@ -317,6 +240,7 @@ export class TrainingLoop {
 
   private async endEpoch(seconds: number): Promise<void> {
     const { config } = this;
+    const engine = this.engine!;
     this.fold();
     const logs: Record<string, number> = {};
     config.trainNames.forEach((name, k) => {
@@ -326,7 +250,7 @@ export class TrainingLoop {
     });
     const evaluation = config.data.evaluation;
     if (evaluation) {
-      const values = await evaluation.data.evaluate(config.model, config.evaluationBatchSize);
+      const values = await engine.evaluate(evaluation.data, config.evaluationBatchSize);
       config.trainNames.forEach((name, k) => (logs[`${evaluation.prefix}${name}`] = values[k]));
     }
     this.epoch++;
@@ -341,19 +265,19 @@ export class TrainingLoop {
     const nonFinite = Object.entries(logs).find(([, value]) => !Number.isFinite(value));
     if (nonFinite) throw new Divergence(`${nonFinite[0]} is ${nonFinite[1]} at epoch ${this.epoch}`);
     if (config.stopper) {
-      const step = config.stopper.step(this.stopState, this.epoch, logs);
-      this.stopState = step.state;
-      if (step.improved && config.stopper.restoreBest) this.bestWeights = snapshotWeights(modelWeights(config.model));
+      const step = config.stopper.step(this.earlyStop, this.epoch, logs);
+      this.earlyStop = step.state;
+      if (step.improved && config.stopper.restoreBest) this.bestWeights = engine.weights();
       if (step.stop) this.stop = step.stop;
     }
     config.schedule.onEpochEnd?.(this.epoch, logs, this.rate);
     await config.callbacks.epochEnd(this.epoch, logs, this.context());
     if (!this.stop && this.requested !== undefined) this.stop = { reason: 'requested', message: this.requested || `a callback stopped training after epoch ${this.epoch}.`, epoch: this.epoch };
-    if (!this.stop && this.epoch >= config.epochs) this.stop = { reason: 'completed', message: `trained ${this.epoch} epochs.`, epoch: this.epoch };
+    if (!this.stop && this.epoch >= config.header.epochs) this.stop = { reason: 'completed', message: `trained ${this.epoch} epochs.`, epoch: this.epoch };
     if (this.stop) this.stop = this.withHeldWeights(this.stop);
     const status: RunStatus = this.stop ? statusOf(this.stop) : 'running';
     if (config.checkpoints && (this.stop || this.epochSaveDue())) await this.save(status);
-    if (!config.checkpoints) this.lastFinite = { epoch: this.epoch, weights: snapshotWeights(modelWeights(config.model)), optimizer: config.driver.capture() };
+    if (!config.checkpoints) this.lastFinite = { epoch: this.epoch, weights: engine.weights(), optimizer: engine.optimizerState() };
     if (this.stop) this.finishWeights();
     config.progress.epoch(entry, seconds);
     config.chart?.update(this.history, this.marks());
@@ -362,8 +286,8 @@ export class TrainingLoop {
   /** Adds what the model ends with to a stop message, e.g. "the model holds epoch 4's weights". */
   private withHeldWeights(stop: StopDecision): StopDecision {
     const { stopper } = this.config;
-    if (!stopper?.restoreBest || this.stopState.bestEpoch === undefined) return stop;
-    const bestEpoch = this.stopState.bestEpoch;
+    if (!stopper?.restoreBest || this.earlyStop.bestEpoch === undefined) return stop;
+    const bestEpoch = this.earlyStop.bestEpoch;
     const held = bestEpoch === this.epoch ? 'the last epoch is the best' : `the model holds the weights of epoch ${bestEpoch}, the best by ${stopper.monitor.metric}`;
     return { ...stop, message: `${stop.message.replace(/\.$/, '')}; ${held}.` };
   }
@@ -371,7 +295,7 @@ export class TrainingLoop {
   /** With early stopping's `restoreBest`, ends the run holding the best epoch's weights. */
   private finishWeights(): void {
     if (!this.holdsBest()) return;
-    applyWeights(modelWeights(this.config.model), this.bestWeights!, this.config.where, 'the best epoch');
+    this.engine!.setWeights(this.bestWeights!, 'the best epoch');
   }
 
   private holdsBest(): boolean {
@@ -381,14 +305,14 @@ export class TrainingLoop {
 
   /** The model's weights now are the best epoch's (its end, with no batch of the next trained). */
   private bestIsCurrent(): boolean {
-    return this.stopState.bestEpoch === this.epoch && this.batch === 0;
+    return this.earlyStop.bestEpoch === this.epoch && this.batch === 0;
   }
 
   private setRate(rate: number): void {
     if (!(rate > 0) || !Number.isFinite(rate)) {
       throw new Error(`${this.config.where}: the learning-rate schedule gave ${rate} for epoch ${this.epoch + 1} (step ${this.step}); it must be a finite number > 0.`);
     }
-    if (rate !== this.rate) setLearningRate(this.config.driver.optimizer, rate);
+    if (rate !== this.rate) this.engine!.setLearningRate(rate);
     this.rate = rate;
   }
 
@@ -428,23 +352,22 @@ export class TrainingLoop {
   /** Ends the run as diverged, holding the last finite checkpoint. */
   private async diverge(cause: string): Promise<void> {
     const { config } = this;
-    const weights = modelWeights(config.model);
-    config.driver.detach();
-    tf.dispose(this.pending.flat());
-    this.pending = [];
+    const engine = this.engine!;
+    this.unread = 0;
+    engine.takeOutputs();
     await config.checkpoints?.flush();
     const latest = config.checkpoints?.latestId;
     let held: string;
-    let loaded: LoadedCheckpoint | undefined;
+    let loaded: LoadedCheckpoint<CheckpointState> | undefined;
     if (config.checkpoints && latest) {
-      loaded = config.checkpoints.store.read(latest);
-      applyWeights(weights, loaded.weights, config.where, `checkpoint ${latest}`);
-      restoreOptimizer(config.driver.optimizer, loaded.optimizer, trainableVariables(config.model), config.where);
+      loaded = config.checkpoints.store.read<CheckpointState>(latest);
+      engine.setWeights(loaded.weights, `checkpoint ${latest}`);
+      engine.setOptimizerState(loaded.optimizer, `checkpoint ${latest}`);
       held = `the model holds the last finite checkpoint, ${latest} (epoch ${loaded.info.epoch})`;
       this.epoch = loaded.info.epoch;
     } else if (this.lastFinite) {
-      applyWeights(weights, this.lastFinite.weights, config.where, 'the last finite epoch');
-      restoreOptimizer(config.driver.optimizer, this.lastFinite.optimizer, trainableVariables(config.model), config.where);
+      engine.setWeights(this.lastFinite.weights, 'the last finite epoch');
+      engine.setOptimizerState(this.lastFinite.optimizer, 'the last finite epoch');
       held = `the model holds the weights of epoch ${this.lastFinite.epoch}, the last finite one`;
       this.epoch = this.lastFinite.epoch;
     } else {
@@ -477,78 +400,50 @@ export class TrainingLoop {
     await checkpoints.save(payload);
   }
 
+  /** The loop's progress as the one state definition holds it. */
+  private state(): TrainingState {
+    const { schedule } = this.config;
+    return {
+      position: { epoch: this.epoch, batch: this.batch, step: this.step },
+      rng: { order: this.epochStart, dropout: this.dropoutRng.getState() },
+      partial: this.partial,
+      history: this.history,
+      learningRate: { kind: schedule.kind, state: schedule.getState() ?? null, current: this.rate, initial: this.initialRate },
+      earlyStop: this.earlyStop,
+      ...(this.bestWeights ? { bestWeights: this.bestWeights } : {}),
+      elapsed: this.elapsed(),
+    };
+  }
+
   private payload(status: RunStatus): CheckpointPayload {
     const { config } = this;
-    const weights = snapshotWeights(modelWeights(config.model));
+    const engine = this.engine!;
+    const weights = engine.weights();
     if (!allFinite(weights)) throw new Divergence(`the weights became non-finite in epoch ${this.epoch + 1}`);
-    const optimizer = config.driver.capture();
+    const optimizer = engine.optimizerState();
     const midEpoch = this.batch > 0;
     const holdsBest = status !== 'running' && status !== 'interrupted' && this.holdsBest();
     const best = this.bestWeights && !this.bestIsCurrent() ? this.bestWeights : undefined;
     const lastEntry = this.history[this.history.length - 1];
     const metrics: Record<string, number> = {};
-    if (!midEpoch && lastEntry && lastEntry.epoch === this.epoch) for (const name of config.metricNames) if (name in lastEntry) metrics[name] = lastEntry[name];
+    if (!midEpoch && lastEntry && lastEntry.epoch === this.epoch) for (const name of config.header.metricNames) if (name in lastEntry) metrics[name] = lastEntry[name];
     const runBest = this.best();
-    const state: CheckpointState = {
-      format: 'cellfit-state',
-      version: 1,
-      run: { id: config.runId, ...(config.name ? { name: config.name } : {}), identity: config.identity, ...(config.parent ? { parent: config.parent } : {}) },
-      position: { epoch: this.epoch, batch: this.batch, step: this.step },
-      epochs: config.epochs,
-      status,
-      ...(this.stop ? { stop: this.stop } : {}),
-      holds: holdsBest ? 'best' : 'latest',
-      metrics,
-      ...(runBest ? { best: runBest } : {}),
-      rng: { order: this.epochStart, dropout: this.dropoutRng.getState() },
-      // Copies: the state is serialised later, by the writer, while training goes on.
-      partial: [...this.partial],
-      optimizer: optimizer.meta,
-      learningRate: { kind: config.schedule.kind, state: config.schedule.getState() ?? null, current: this.rate, initial: this.initialRate },
-      ...(config.stopper ? { earlyStop: { options: config.stopper.toJSON(), state: this.stopState, bestWeights: best !== undefined } } : {}),
-      history: [...this.history],
-      options: config.options,
-      metricNames: config.metricNames,
-      elapsed: this.elapsed(),
-      time: new Date().toISOString(),
-    };
+    const outcome: Outcome = { status, epoch: this.epoch, ...(this.stop ? { stop: this.stop } : {}), ...(runBest ? { best: runBest } : {}) };
     return {
       id: checkpointId(this.epoch, this.batch),
       modelJson: layersModelJson(config.model, weights.specs),
       weights,
       optimizer,
       ...(best ? { best } : {}),
-      state,
+      state: checkpointState(config.header, this.state(), { outcome, holds: holdsBest ? 'best' : 'latest', metrics, optimizer: optimizer.meta, ...(config.stopper ? { stopper: config.stopper } : {}), savesBest: best !== undefined }),
       run: this.record(status, this.epoch),
-    };
-  }
-
-  /** The run.json record for the current state. */
-  record(status: RunStatus, epoch: number): RunRecord {
-    const { config } = this;
-    const best = this.best();
-    return {
-      format: 'cellfit-run',
-      version: 1,
-      id: config.runId,
-      ...(config.name ? { name: config.name } : {}),
-      identity: config.identity,
-      looseIdentity: config.looseIdentity,
-      status,
-      epoch,
-      epochs: config.epochs,
-      ...(best ? { best } : {}),
-      ...(this.stop ? { stop: this.stop } : {}),
-      ...(config.parent ? { parent: config.parent } : {}),
-      created: config.created,
-      updated: new Date().toISOString(),
     };
   }
 
   /** The best epoch: early stopping's when there is a stopper, else by the run's monitor. */
   private best(): BestEpoch | undefined {
     const { stopper, monitor } = this.config;
-    if (stopper && this.stopState.bestEpoch !== undefined) return { epoch: this.stopState.bestEpoch, monitor: stopper.monitor.metric, value: this.stopState.best! };
+    if (stopper && this.earlyStop.bestEpoch !== undefined) return { epoch: this.earlyStop.bestEpoch, monitor: stopper.monitor.metric, value: this.earlyStop.best! };
     return bestByMonitor(this.history, monitor);
   }
 
@@ -564,14 +459,19 @@ export class TrainingLoop {
   }
 
   private context(): TrainingContext {
+    const loop = this;
     return {
-      runId: this.config.runId,
-      epochs: this.config.epochs,
+      runId: this.config.header.id,
+      epochs: this.config.header.epochs,
       epoch: this.epoch,
       batch: this.batch,
       step: this.step,
       batchesPerEpoch: this.batchesPerEpoch,
-      model: this.config.model,
+      // Read when a callback asks: the fused engine then copies its weights into the model.
+      get model() {
+        loop.engine?.syncModel();
+        return loop.config.model;
+      },
       stop: (message?: string) => {
         this.requested = message ?? '';
       },
@@ -617,4 +517,3 @@ export function bestByMonitor(history: readonly HistoryEntry[], monitor: Monitor
   }
   return best ? { epoch: best.epoch, monitor: monitor.metric, value: best[monitor.metric] } : undefined;
 }
-

@@ -6,12 +6,13 @@
 import type { tf } from '../backend';
 import { parseCheckpointId } from '../checkpoint/format';
 import type { CheckpointStore } from '../checkpoint/store';
-import type { BestEpoch, HistoryEntry, ParentRef, RunStatus } from '../checkpoint/state';
 import type { StopDecision } from '../earlystop';
+import type { EngineInfo } from '../engines/engine';
 import { formatMetric } from '../monitor';
 import { trainingPlot, type TrainingPlot } from '../plots/training';
 import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
 import { escapeHtml } from '../util/html';
+import type { BestEpoch, HistoryEntry, ParentRef, RunStatus } from './state';
 
 /** Where a resumed run picked up. */
 export interface ResumePoint {
@@ -35,6 +36,8 @@ export interface RunFields {
   readonly parent?: ParentRef;
   /** Finished earlier: this call only loaded it. */
   readonly reused: boolean;
+  /** The engine that trained it (of the latest call that trained), and why `auto` fell back to tfjs. */
+  readonly engine: EngineInfo;
   readonly model: tf.LayersModel;
   readonly checkpoints?: CheckpointStore;
   /** Metric names reported per epoch, loss first. */
@@ -59,6 +62,7 @@ export class Run implements RunFields {
   readonly resumedFrom?: ResumePoint;
   readonly parent?: ParentRef;
   readonly reused!: boolean;
+  readonly engine!: EngineInfo;
   readonly model!: tf.LayersModel;
   readonly checkpoints?: CheckpointStore;
   readonly metricNames!: readonly string[];
@@ -118,6 +122,7 @@ export class Run implements RunFields {
       ['status', this.status],
       ['epochs', `${this.epoch} / ${this.epochs}`],
       ['stop', this.stop.message],
+      ['engine', describeEngine(this.engine)],
       ...(this.best ? ([['best', `${this.best.monitor} = ${formatMetric(this.best.value)} at epoch ${this.best.epoch}`]] as [string, string][]) : []),
       ...(last ? this.metricNames.filter((name) => name in last).map((name) => [name, formatMetric(last[name])] as [string, string]) : []),
       ...(this.resumedFrom ? ([['resumed from', this.resumedFrom.checkpoint]] as [string, string][]) : []),
@@ -136,3 +141,8 @@ export class Run implements RunFields {
   }
 }
 
+/** How a run's engine reads in its summary, e.g. `fused (2 threads)` or `tfjs — fused does not support …`. */
+export function describeEngine(engine: EngineInfo): string {
+  const threads = engine.threads !== undefined ? ` (${engine.threads} thread${engine.threads === 1 ? '' : 's'})` : '';
+  return `${engine.name}${threads}${engine.reason ? ` — ${engine.reason}` : ''}`;
+}

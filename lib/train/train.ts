@@ -1,33 +1,38 @@
 /**
  * `train()`: resolves which run a call belongs to (by identity), returns a finished run at once,
  * resumes an unfinished one from its newest valid checkpoint, or starts a new one — then hands the
- * state to the training loop and wraps the outcome in a {@link Run}.
+ * run's state (lib/train/state.ts) and an engine (lib/engines/) to the training loop and wraps the
+ * outcome in a {@link Run}.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ready, tf } from '../backend';
 import { callbackList, type Callback } from '../callbacks';
 import { checkName } from '../checkpoint/format';
-import { checkSupportedOptimizer, getLearningRate, resetOptimizer, restoreOptimizer, setLearningRate } from '../checkpoint/optimizer';
 import { TrainingCheckpoints } from '../checkpoint/session';
-import type { HistoryEntry, ParentRef, RunRecord } from '../checkpoint/state';
-import { checkpoint, CheckpointStore, compiledOptimizer, trainableVariables, type CheckpointOptions, type LoadedCheckpoint } from '../checkpoint/store';
-import { applyWeights, modelWeights, snapshotWeights, type WeightsSnapshot } from '../checkpoint/weights';
+import type { WeightsSnapshot } from '../checkpoint/snapshot';
+import { checkpoint, CheckpointStore, type CheckpointOptions, type LoadedCheckpoint } from '../checkpoint/store';
 import { EarlyStopper, evaluateStopping, type EarlyStopOptions, type EarlyStopState } from '../earlystop';
+import { ENGINE_CHOICES, type EngineChoice, type EngineInfo } from '../engines/engine';
+import { chooseEngine, type EngineChoiceResult } from '../engines/select';
+import { checkSupportedOptimizer } from '../engines/optimizers';
+import { getLearningRate, resetOptimizer, restoreOptimizer, setLearningRate } from '../engines/tfjs/optimizer';
+import { applyWeights, compiledOptimizer, modelWeights, snapshotWeights, trainableVariables } from '../engines/tfjs/weights';
 import { fail, formatValue, warn } from '../errors';
 import { Monitor } from '../monitor';
 import { liveTrainingChart } from '../plots/training';
 import { notebookProgress, silentProgress, terminalProgress } from '../progress';
-import { checkSeed, getSeed, Rng, type Seed } from '../random';
+import { checkSeed, getSeed, type Seed } from '../random';
 import { findRunDir, freeRunDir, readRunRecord, unfinishedLooseMatches } from '../runs';
 import { toSchedule, type LearningRateOption, type LearningRateSchedule } from '../schedules';
 import { currentSession } from '../session';
 import { InputSpace } from '../tabulate';
 import { prepareData, toDataset, type ColumnChoice, type PreparedData } from './data';
 import { canonicalTopology, compileSettings, derivedRunId, runIdentity, weightsHash, type RunIdentity } from './identity';
-import { TrainingLoop, type LoopConfig, type LoopState, type TrainFunction } from './loop';
 import { watchTerminalInterrupt } from './interrupt';
-import { optimizerDriver } from './optimizer';
+import { TrainingLoop, type LoopConfig, type LoopResult } from './loop';
 import { Run } from './run';
+import { freshState, resumedState, savedOutcome, type CheckpointState, type ParentRef, type RunHeader, type RunRecord, type TrainingState } from './state';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -67,7 +72,16 @@ export interface TrainOptions {
   readonly label?: string | readonly string[];
   /** Batch size for evaluating validation data. Defaults to max(batchSize, 256). */
   readonly evaluationBatchSize?: number;
+  /**
+   * What runs the steps: 'fused' (the WebAssembly engine, for the dense networks it supports),
+   * 'tfjs' (the model's own training function, any model), or 'auto' — fused when it supports the
+   * model, else tfjs, with the reason in `run.engine.reason`. Defaults to 'auto'.
+   */
+  readonly engine?: EngineChoice;
+  /** Threads the fused engine splits large batches over (results do not depend on it). Defaults to the machine's cores. */
+  readonly threads?: number;
 }
+
 
 const WHERE = 'train()';
 const OPTION_NAMES = [
@@ -93,6 +107,7 @@ const lastRuns = new WeakMap<tf.LayersModel, { finalWeights: string; initialWeig
  *   earlyStop: earlyStop({ patience: 5 }),
  * });
  * run.status;                 // 'early-stopped'
+ * run.engine;                 // { name: 'fused', threads: 2 }
  * await run.evaluate();       // test metrics
  */
 export async function train(model: tf.LayersModel, data: unknown, options: TrainOptions): Promise<Run> {
@@ -122,7 +137,6 @@ async function trainCall(
   session: ReturnType<typeof currentSession>,
   signal: AbortSignal | undefined,
 ): Promise<Run> {
-
   // Each run starts from the rate the optimizer was compiled with, whatever an earlier run left.
   const known = rates.get(optimizer);
   const compiledRate = known && getLearningRate(optimizer) === known.left ? known.compiled : getLearningRate(optimizer);
@@ -160,17 +174,18 @@ async function trainCall(
         columns: settings.columns,
       },
     });
+    const engine = chooseEngine(settings.engine, { model, optimizer, data: prepared, threads: settings.threads, where: WHERE });
 
-    const context: RunContext = { model, optimizer, compiledRate, prepared, settings, schedule, stopper, monitor, trainNames, metricNames, ids, parent, initialWeights, session, signal, options };
+    const context: RunContext = { model, optimizer, compiledRate, prepared, settings, schedule, stopper, monitor, trainNames, metricNames, ids, parent, initialWeights, session, signal, options, engine };
     if (!root) return await trainWithoutCheckpoints(context);
     const { runDirName, existing } = chooseRunDir(root, settings, ids);
     const store = root.forRun(runDirName);
-    const latest = existing ? store.loadLatest(WHERE) : undefined;
+    const latest = existing ? store.loadLatest<CheckpointState>(WHERE) : undefined;
     if (latest && isFinished(latest, settings.epochs)) return finishedRun(context, store, latest);
     const checkpoints = await TrainingCheckpoints.open(store, monitor, WHERE, runLabel(runDirName, settings.name));
     try {
       // Read again under the lock: another process may have moved the run on meanwhile.
-      const current = existing ? store.loadLatest(WHERE, false) : undefined;
+      const current = existing ? store.loadLatest<CheckpointState>(WHERE, false) : undefined;
       if (current && isFinished(current, settings.epochs)) return finishedRun(context, store, current);
       return await trainRun(context, store, checkpoints, current);
     } finally {
@@ -187,6 +202,11 @@ function compiledSchedule(): LearningRateSchedule {
   return { kind: 'compiled', perStep: false, describe: () => ({ kind: 'compiled' }), rate: ({ initial }) => initial, getState: () => undefined, setState: () => undefined, reset: () => undefined };
 }
 
+/** The fused engine's default: a thread per core. */
+function defaultThreads(): number {
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
 interface Settings {
   readonly epochs: number;
   readonly batchSize: number;
@@ -197,6 +217,8 @@ interface Settings {
   readonly validation?: unknown;
   readonly columns: ColumnChoice;
   readonly evaluationBatchSize: number;
+  readonly engine: EngineChoice;
+  readonly threads: number;
   readonly show: { readonly plot: boolean; readonly progress: boolean };
 }
 
@@ -218,6 +240,7 @@ interface RunContext {
   readonly session: ReturnType<typeof currentSession>;
   readonly signal?: AbortSignal;
   readonly options: TrainOptions;
+  readonly engine: EngineChoiceResult;
 }
 
 function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
@@ -236,6 +259,10 @@ function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
   if (!['auto', 'fresh', 'require'].includes(resume)) fail(WHERE, `\`resume\` must be 'auto', 'fresh' or 'require'. Received: resume=${formatValue(resume)}.`);
   if (name !== undefined) checkName(name, 'name', WHERE);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) fail(WHERE, `\`signal\` must be an AbortSignal. Received: signal=${formatValue(options.signal)}.`);
+  const engine = options.engine ?? 'auto';
+  if (!ENGINE_CHOICES.includes(engine)) fail(WHERE, `\`engine\` must be ${ENGINE_CHOICES.map((choice) => `'${choice}'`).join(', ')}. Received: engine=${formatValue(engine)}.`);
+  const threads = options.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1) fail(WHERE, `\`threads\` must be an integer ≥ 1 (threads the fused engine splits large batches over). Received: threads=${formatValue(threads)}.`);
   const evaluationBatchSize = options.evaluationBatchSize ?? Math.max(batchSize, 256);
   if (!Number.isInteger(evaluationBatchSize) || evaluationBatchSize < 1) fail(WHERE, `\`evaluationBatchSize\` must be an integer ≥ 1. Received: evaluationBatchSize=${formatValue(evaluationBatchSize)}.`);
   if (options.features !== undefined && (!Array.isArray(options.features) || options.features.some((feature) => typeof feature !== 'string'))) {
@@ -254,6 +281,8 @@ function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
     ...(options.validation !== undefined ? { validation: options.validation } : {}),
     columns: { ...(options.features ? { features: options.features } : {}), ...(options.label !== undefined ? { label: options.label } : {}) },
     evaluationBatchSize,
+    engine,
+    threads,
     show: { plot, progress: progress && plot },
   };
 }
@@ -308,92 +337,73 @@ function chooseRunDir(root: CheckpointStore, settings: Settings, ids: RunIdentit
   return { runDirName: fresh, existing: false };
 }
 
-function isFinished(latest: LoadedCheckpoint, epochs: number): boolean {
+function isFinished(latest: LoadedCheckpoint<CheckpointState>, epochs: number): boolean {
   const { status, position } = latest.state;
   return status === 'early-stopped' || status === 'diverged' || (status === 'completed' && epochs <= position.epoch);
 }
 
 /** A finished run: load the weights it ended with and return it without training. */
-function finishedRun(context: RunContext, store: CheckpointStore, latest: LoadedCheckpoint): Run {
+function finishedRun(context: RunContext, store: CheckpointStore, latest: LoadedCheckpoint<CheckpointState>): Run {
   const { model, optimizer } = context;
   const { state } = latest;
   const weights = state.holds === 'best' && latest.best ? latest.best : latest.weights;
   applyWeights(modelWeights(model), weights, WHERE, `checkpoint ${latest.info.id}`);
   if (optimizer.getClassName() === latest.optimizer.meta.className) restoreOptimizer(optimizer, latest.optimizer, trainableVariables(model), WHERE);
-  const stop = state.stop ?? { reason: 'completed' as const, message: `trained ${state.position.epoch} epochs.`, epoch: state.position.epoch };
-  return makeRun(context, {
-    id: path.basename(store.dir),
-    dir: store.dir,
-    store,
-    status: state.status === 'running' ? 'completed' : state.status,
-    stop,
-    epoch: state.position.epoch,
-    epochs: state.status === 'completed' ? state.position.epoch : state.epochs,
-    history: state.history,
-    best: state.best,
-    elapsed: state.elapsed,
-    reused: true,
-    parent: state.run.parent,
-  });
+  const outcome = savedOutcome(state);
+  const record = readRunRecord(store.dir, WHERE);
+  const header = runHeader(context, path.basename(store.dir), record?.created ?? state.time, { epochs: state.status === 'completed' ? state.position.epoch : state.epochs, engine: record?.engine ?? { name: state.engine ?? 'tfjs' } });
+  return makeRun(context, header, { ...outcome, history: state.history, elapsed: state.elapsed }, { store, reused: true, parent: state.run.parent });
 }
 
 /** Trains in `store`'s run directory, resuming from `latest` when given. */
-async function trainRun(context: RunContext, store: CheckpointStore, checkpoints: TrainingCheckpoints, latest: LoadedCheckpoint | undefined): Promise<Run> {
-  const { settings, ids, parent } = context;
+async function trainRun(context: RunContext, store: CheckpointStore, checkpoints: TrainingCheckpoints, latest: LoadedCheckpoint<CheckpointState> | undefined): Promise<Run> {
   const created = (latest && readRunRecord(store.dir, WHERE)?.created) ?? new Date().toISOString();
-  const state = latest ? resumeState(context, store, latest) : freshState(context);
-  const runId = path.basename(store.dir);
-  const loop = new TrainingLoop(
-    { ...loopConfig(context, runId), identity: ids.identity, looseIdentity: ids.looseIdentity, ...(parent ? { parent } : {}), created, checkpoints, every: store.every },
-    state,
-  );
+  const state = latest ? resumeState(context, store, latest) : startState(context);
+  const header = runHeader(context, path.basename(store.dir), created);
+  const loop = new TrainingLoop({ ...loopConfig(context, header), checkpoints, every: store.every }, state);
   const result = await loop.run();
   await checkpoints.writeRun(loop.record(result.status, result.epoch));
-  return makeRun(context, {
-    id: runId,
-    dir: store.dir,
-    store,
-    status: result.status,
-    stop: result.stop,
-    epoch: result.epoch,
-    epochs: settings.epochs,
-    history: result.history,
-    best: result.best,
-    elapsed: result.elapsed,
-    reused: false,
-    parent,
-    ...(latest ? { resumedFrom: { checkpoint: latest.info.id, epoch: latest.info.epoch, batch: latest.info.batch } } : {}),
-  });
+  const resumedFrom = latest ? { checkpoint: latest.info.id, epoch: latest.info.epoch, batch: latest.info.batch } : undefined;
+  return makeRun(context, header, result, { store, reused: false, parent: context.parent, ...(resumedFrom ? { resumedFrom } : {}) });
 }
 
 /** Without checkpoints: a fresh run every call, nothing on disk. */
 async function trainWithoutCheckpoints(context: RunContext): Promise<Run> {
-  const { settings, ids, parent } = context;
-  const runId = settings.name ?? derivedRunId(ids.identity);
-  const loop = new TrainingLoop(
-    { ...loopConfig(context, runId), identity: ids.identity, looseIdentity: ids.looseIdentity, ...(parent ? { parent } : {}), created: new Date().toISOString(), every: 'epoch' },
-    freshState(context),
-  );
+  const { settings, ids } = context;
+  const header = runHeader(context, settings.name ?? derivedRunId(ids.identity), new Date().toISOString());
+  const loop = new TrainingLoop({ ...loopConfig(context, header), every: 'epoch' }, startState(context));
   const result = await loop.run();
-  return makeRun(context, { id: runId, status: result.status, stop: result.stop, epoch: result.epoch, epochs: settings.epochs, history: result.history, best: result.best, elapsed: result.elapsed, reused: false, parent });
+  return makeRun(context, header, result, { reused: false, parent: context.parent });
 }
 
-type SharedLoopConfig = Omit<LoopConfig, 'identity' | 'looseIdentity' | 'parent' | 'created' | 'checkpoints' | 'every'>;
+/** The run's definition (an existing run's `epochs` and engine may come from its checkpoint). */
+function runHeader(context: RunContext, id: string, created: string, saved?: { readonly epochs: number; readonly engine: EngineInfo }): RunHeader {
+  const { settings, ids, parent, metricNames, engine } = context;
+  return {
+    id,
+    ...(settings.name ? { name: settings.name } : {}),
+    identity: ids.identity,
+    looseIdentity: ids.looseIdentity,
+    ...(parent ? { parent } : {}),
+    created,
+    epochs: saved?.epochs ?? settings.epochs,
+    options: describeOptions(context),
+    metricNames,
+    engine: saved?.engine ?? engine.info,
+  };
+}
 
-function loopConfig(context: RunContext, runId: string): SharedLoopConfig {
-  const { model, optimizer, prepared, settings, schedule, stopper, monitor, trainNames, metricNames, session, signal } = context;
-  const title = settings.name ?? runId;
+function loopConfig(context: RunContext, header: RunHeader): Omit<LoopConfig, 'checkpoints' | 'every'> {
+  const { model, optimizer, prepared, settings, schedule, stopper, monitor, trainNames, metricNames, session, signal, engine } = context;
+  const title = settings.name ?? header.id;
   const progress = !settings.show.progress ? silentProgress : session ? notebookProgress(session) : terminalProgress(process.stderr);
   const chart = session && settings.show.plot ? liveTrainingChart({ title, metricNames }) : undefined;
   return {
     where: WHERE,
-    runId,
-    ...(settings.name ? { name: settings.name } : {}),
+    header,
     model,
-    trainFunction: trainFunctionOf(model),
-    driver: optimizerDriver(optimizer),
+    engine: (dropout) => engine.create({ model, optimizer, data: prepared.train, batchSize: settings.batchSize, dropout, where: WHERE }),
     data: prepared,
-    epochs: settings.epochs,
     batchSize: settings.batchSize,
     shuffle: settings.shuffle,
     evaluationBatchSize: settings.evaluationBatchSize,
@@ -405,68 +415,37 @@ function loopConfig(context: RunContext, runId: string): SharedLoopConfig {
     ...(chart ? { chart } : {}),
     ...(signal ? { signal } : {}),
     trainNames,
-    metricNames,
-    options: describeOptions(context),
     now: () => performance.now(),
   };
 }
 
-/** The model's own training step (what model.fit runs per batch). */
-function trainFunctionOf(model: tf.LayersModel): TrainFunction {
-  // A Sequential model trains through the functional model it wraps.
-  const wrapped = (model as unknown as { model?: unknown }).model;
-  const core = wrapped instanceof tf.LayersModel ? wrapped : model;
-  const maker = (core as unknown as { makeTrainFunction?: () => TrainFunction }).makeTrainFunction;
-  if (typeof maker !== 'function') fail(WHERE, 'this tfjs version has no LayersModel.makeTrainFunction(); cellfit needs @tensorflow/tfjs 4.x.');
-  return maker.call(core);
-}
-
-function freshState(context: RunContext): LoopState {
-  const { optimizer, settings, options, stopper } = context;
+/** A new run's state: the optimizer reset (moments zeroed, the compiled or given rate). */
+function startState(context: RunContext): TrainingState {
+  const { optimizer, settings, options, stopper, schedule } = context;
   resetOptimizer(optimizer);
   if (typeof options.learningRate === 'number') setLearningRate(optimizer, options.learningRate);
-  context.schedule.reset();
-  const root = new Rng(`cellfit.train:${String(settings.seed)}`);
-  const order = root.fork();
-  const dropout = root.fork();
-  return {
-    epoch: 0,
-    batch: 0,
-    step: 0,
-    orderRng: order.getState(),
-    dropoutRng: dropout.getState(),
-    partial: [],
-    history: [],
-    stopState: stopper?.initialState() ?? { wait: 0 },
-    scheduleState: context.schedule.getState(),
-    initialRate: getLearningRate(optimizer),
-    elapsed: 0,
-  };
+  return freshState(settings.seed, schedule, stopper, getLearningRate(optimizer));
 }
 
-function resumeState(context: RunContext, store: CheckpointStore, latest: LoadedCheckpoint): LoopState {
-  const { model, optimizer, stopper } = context;
+/** A resumed run's state, with the checkpoint's weights and optimizer state put into the model. */
+function resumeState(context: RunContext, store: CheckpointStore, latest: LoadedCheckpoint<CheckpointState>): TrainingState {
+  const { model, optimizer, stopper, engine } = context;
   const { state } = latest;
   applyWeights(modelWeights(model), latest.weights, WHERE, `checkpoint ${latest.info.id}`);
   restoreOptimizer(optimizer, latest.optimizer, trainableVariables(model), WHERE);
   if (state.learningRate.kind !== context.schedule.kind) {
     fail(WHERE, `checkpoint ${latest.info.id} was trained with a ${state.learningRate.kind} learning rate, but this call uses ${context.schedule.kind}.`);
   }
+  const savedEngine = state.engine ?? 'tfjs';
+  if (savedEngine !== engine.info.name) {
+    warn(
+      WHERE,
+      `run ${path.basename(store.dir)} was checkpointed by the ${savedEngine} engine and continues on the ${engine.info.name} engine from ${latest.info.id}: ` +
+        `the two round differently, so from here it is not bit for bit what the ${savedEngine} engine would have trained. Pass engine: '${savedEngine}' to continue on the same engine.`,
+    );
+  }
   const { stopState, bestWeights } = stopper ? resumeEarlyStop(model, stopper, store, latest) : { stopState: { wait: 0 }, bestWeights: undefined };
-  return {
-    epoch: state.position.epoch,
-    batch: state.position.batch,
-    step: state.position.step,
-    orderRng: state.rng.order,
-    dropoutRng: state.rng.dropout,
-    partial: state.partial,
-    history: state.history,
-    stopState,
-    ...(bestWeights ? { bestWeights } : {}),
-    scheduleState: state.learningRate.state ?? undefined,
-    initialRate: state.learningRate.initial,
-    elapsed: state.elapsed,
-  };
+  return resumedState(state, stopState, bestWeights);
 }
 
 /**
@@ -474,7 +453,7 @@ function resumeState(context: RunContext, store: CheckpointStore, latest: Loaded
  * from the history with the new options (the rule is a pure function of the monitored values), with
  * the best epoch's weights found in the checkpoint or among the run's checkpoints.
  */
-function resumeEarlyStop(model: tf.LayersModel, stopper: EarlyStopper, store: CheckpointStore, latest: LoadedCheckpoint): { stopState: EarlyStopState; bestWeights?: WeightsSnapshot } {
+function resumeEarlyStop(model: tf.LayersModel, stopper: EarlyStopper, store: CheckpointStore, latest: LoadedCheckpoint<CheckpointState>): { stopState: EarlyStopState; bestWeights?: WeightsSnapshot } {
   const { state } = latest;
   const saved = state.earlyStop;
   let stopState: EarlyStopState = stopper.initialState();
@@ -495,7 +474,7 @@ function resumeEarlyStop(model: tf.LayersModel, stopper: EarlyStopper, store: Ch
   const id = `epoch-${String(bestEpoch).padStart(4, '0')}`;
   if (store.ids().includes(id)) {
     try {
-      return { stopState, bestWeights: store.read(id).weights };
+      return { stopState, bestWeights: store.read<CheckpointState>(id).weights };
     } catch {
       // Damaged: fall through to the warning.
     }
@@ -512,7 +491,7 @@ function loadParent(model: tf.LayersModel, from: NonNullable<TrainOptions['from'
   const store = new CheckpointStore({ dir });
   // A Run without a checkpoint choice: the weights it ended with (the best epoch's under restoreBest).
   const ended = spec.checkpoint === undefined && spec.run instanceof Run;
-  const loaded = store.load(spec.checkpoint ?? 'latest', WHERE);
+  const loaded = store.load<CheckpointState>(spec.checkpoint ?? 'latest', WHERE);
   const holdsBest = ended && loaded.state.holds === 'best' && loaded.best !== undefined;
   applyWeights(modelWeights(model), holdsBest ? loaded.best! : loaded.weights, WHERE, `checkpoint ${loaded.info.id} of ${dir}`);
   const checkpointName = holdsBest ? `${loaded.info.id}:best-epoch-${loaded.state.earlyStop?.state.bestEpoch}` : loaded.info.id;
@@ -532,42 +511,36 @@ function describeOptions(context: RunContext): Record<string, unknown> {
   };
 }
 
-interface RunParts {
-  readonly id: string;
-  readonly dir?: string;
+/** What a Run holds besides its header and outcome. */
+interface RunExtras {
   readonly store?: CheckpointStore;
-  readonly status: Run['status'];
-  readonly stop: Run['stop'];
-  readonly epoch: number;
-  readonly epochs: number;
-  readonly history: readonly HistoryEntry[];
-  readonly best: Run['best'];
-  readonly elapsed: number;
   readonly reused: boolean;
   readonly parent: ParentRef | undefined;
   readonly resumedFrom?: Run['resumedFrom'];
 }
 
-function makeRun(context: RunContext, parts: RunParts): Run {
+/** The Run of a header and an outcome: the one place a Run is made. */
+function makeRun(context: RunContext, header: RunHeader, outcome: Pick<LoopResult, 'status' | 'stop' | 'epoch' | 'best' | 'history' | 'elapsed'>, extras: RunExtras): Run {
   const { model, settings, prepared, trainNames, session, optimizer } = context;
   const test = prepared.test;
   const run = new Run({
-    id: parts.id,
-    ...(settings.name ? { name: settings.name } : {}),
-    ...(parts.dir ? { dir: parts.dir } : {}),
-    status: parts.status,
-    stop: parts.stop,
-    epoch: parts.epoch,
-    epochs: parts.epochs,
-    history: parts.history,
-    ...(parts.best ? { best: parts.best } : {}),
-    ...(parts.resumedFrom ? { resumedFrom: parts.resumedFrom } : {}),
-    ...(parts.parent ? { parent: parts.parent } : {}),
-    reused: parts.reused,
+    id: header.id,
+    ...(header.name ? { name: header.name } : {}),
+    ...(extras.store ? { dir: extras.store.dir } : {}),
+    status: outcome.status,
+    stop: outcome.stop,
+    epoch: outcome.epoch,
+    epochs: header.epochs,
+    history: outcome.history,
+    ...(outcome.best ? { best: outcome.best } : {}),
+    ...(extras.resumedFrom ? { resumedFrom: extras.resumedFrom } : {}),
+    ...(extras.parent ? { parent: extras.parent } : {}),
+    reused: extras.reused,
+    engine: header.engine,
     model,
-    ...(parts.store ? { checkpoints: parts.store } : {}),
-    metricNames: context.metricNames,
-    elapsed: parts.elapsed,
+    ...(extras.store ? { checkpoints: extras.store } : {}),
+    metricNames: header.metricNames,
+    elapsed: outcome.elapsed,
     evaluator: (data) => evaluateOn(model, data ?? test, settings, trainNames),
   });
   rates.set(optimizer, { compiled: context.compiledRate, left: getLearningRate(optimizer) });

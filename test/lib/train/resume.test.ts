@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { captureOptimizer } from '../../../lib/checkpoint/optimizer';
+import { captureOptimizer } from '../../../lib/engines/tfjs/optimizer';
 import type { TrainingContext } from '../../../lib/callbacks';
 import { captureWarnings } from '../../../lib/errors';
 import { train } from '../../../lib/train';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { tf } from '../../../lib/backend';
-import { captureOptimizer, resetOptimizer, restoreOptimizer } from '../../../lib/checkpoint/optimizer';
-import { trainableVariables } from '../../../lib/checkpoint/store';
-import { optimizerDriver } from '../../../lib/train/optimizer';
-import { throwsWith } from '../../helpers';
-import { buildModel, OPTIMIZERS, regression, weightBytes } from '../train/support';
+import { tf } from '../../../../lib/backend';
+import { captureOptimizer, resetOptimizer, restoreOptimizer } from '../../../../lib/engines/tfjs/optimizer';
+import { trainableVariables } from '../../../../lib/engines/tfjs/weights';
+import { optimizerDriver } from '../../../../lib/engines/tfjs/adam';
+import { throwsWith } from '../../../helpers';
+import { buildModel, OPTIMIZERS, regression, weightBytes } from '../../train/support';
 
 /** Runs `steps` training steps of `model` on fixed batches (no dropout randomness involved). */
 function steps(model: tf.LayersModel, count: number, offset = 0): void {

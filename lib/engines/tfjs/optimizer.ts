@@ -8,63 +8,10 @@
  * `accBeta1/accBeta2`, Adamax's `iteration/accBeta1` — next to every slot variable (m, v, ...)
  * and the iteration count, and writes them back verbatim.
  */
-import { tf } from '../backend';
-import { fail, formatValue } from '../errors';
-
-/** Where one slot variable sits in `optimizer.bin`. */
-export interface SlotSpec {
-  /** The optimizer field holding the slot list, e.g. `accumulatedFirstMoment`. */
-  readonly field: string;
-  /** Position in that list (= position of the trainable weight it belongs to). */
-  readonly index: number;
-  /** tfjs' name for it, e.g. `dense_Dense1/kernel/m`. */
-  readonly name: string;
-  readonly shape: readonly number[];
-  /** Byte offset in `optimizer.bin`. */
-  readonly offset: number;
-  /** Number of float32 values. */
-  readonly length: number;
-}
-
-/** The JSON half of an optimizer snapshot (the slots' values are in `data`). */
-export interface OptimizerMeta {
-  readonly className: string;
-  readonly config: Record<string, unknown>;
-  readonly iterations: number;
-  readonly learningRate: number;
-  /** Hidden scalar variables (exact float32 values). */
-  readonly scalars: Readonly<Record<string, number>>;
-  readonly slots: readonly SlotSpec[];
-}
-
-/** An optimizer's complete state. */
-export interface OptimizerSnapshot {
-  readonly meta: OptimizerMeta;
-  readonly data: Uint8Array;
-}
-
-/** Slot lists per optimizer class, in the order tfjs' getWeights() lists them. */
-export const SLOT_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  SGD: [],
-  Momentum: ['accumulations'],
-  Adagrad: ['accumulatedGrads'],
-  Adadelta: ['accumulatedGrads', 'accumulatedUpdates'],
-  Adam: ['accumulatedFirstMoment', 'accumulatedSecondMoment'],
-  Adamax: ['accumulatedFirstMoment', 'accumulatedWeightedInfNorm'],
-  RMSProp: ['accumulatedMeanSquares', 'accumulatedMoments', 'accumulatedMeanGrads'],
-};
-
-/** Hidden scalar variables per class, and their value before the first step (from the config). */
-const SCALAR_FIELDS: Readonly<Record<string, readonly (readonly [field: string, initial: (config: Record<string, number>) => number])[]>> = {
-  Adam: [
-    ['accBeta1', (config) => config.beta1],
-    ['accBeta2', (config) => config.beta2],
-  ],
-  Adamax: [
-    ['iteration', () => 0],
-    ['accBeta1', (config) => config.beta1],
-  ],
-};
+import { tf } from '../../backend';
+import type { OptimizerSnapshot, SlotSpec } from '../../checkpoint/snapshot';
+import { fail } from '../../errors';
+import { optimizerClass, SCALAR_FIELDS, SLOT_FIELDS } from '../optimizers';
 
 interface SlotVariable {
   originalName: string;
@@ -72,27 +19,6 @@ interface SlotVariable {
 }
 
 type OptimizerFields = tf.Optimizer & Record<string, unknown> & { iterations_?: number; learningRate: number };
-
-/** The tfjs class name of an optimizer, e.g. `Adam`. */
-export function optimizerClass(optimizer: tf.Optimizer): string {
-  return optimizer.getClassName();
-}
-
-/** True for the built-in optimizers whose state cellfit saves exactly. */
-export function isSupportedOptimizer(optimizer: tf.Optimizer): boolean {
-  return optimizerClass(optimizer) in SLOT_FIELDS;
-}
-
-/** Throws unless cellfit can save and restore `optimizer` exactly. */
-export function checkSupportedOptimizer(optimizer: tf.Optimizer, where: string): void {
-  if (!isSupportedOptimizer(optimizer)) {
-    fail(
-      where,
-      `checkpoints save the full state of tfjs' built-in optimizers (${Object.keys(SLOT_FIELDS).join(', ')}); this model's optimizer is ${formatValue(optimizerClass(optimizer))}. ` +
-        'Compile the model with one of them, or train with checkpoint: false.',
-    );
-  }
-}
 
 /** Copies the optimizer's complete state (synchronously: one read per variable). */
 export function captureOptimizer(optimizer: tf.Optimizer): OptimizerSnapshot {

@@ -1,5 +1,5 @@
 /**
- * How the training loop drives the model's compiled optimizer.
+ * How the tfjs engine drives the model's compiled optimizer.
  *
  * For most optimizers the loop lets tfjs apply the gradients as it always does. For Adam — the
  * default choice, and the one with the longest per-tensor update (about fifteen small ops, plus a
@@ -15,9 +15,9 @@
  * own slot variables, so after training `model.optimizer` holds the state tfjs expects (and
  * `model.fit` could continue from it).
  */
-import { tf } from '../backend';
-import { captureOptimizer, type OptimizerSnapshot, type SlotSpec } from '../checkpoint/optimizer';
-import { concatArrays } from '../checkpoint/weights';
+import { tf } from '../../backend';
+import { concatArrays, type OptimizerSnapshot, type SlotSpec } from '../../checkpoint/snapshot';
+import { captureOptimizer } from './optimizer';
 
 /** The loop's handle on the optimizer. */
 export interface OptimizerDriver {

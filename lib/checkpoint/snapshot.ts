@@ -1,0 +1,78 @@
+/**
+ * The binary halves of a checkpoint, as both training engines produce and consume them: a model's
+ * weights in the TF.js layers format (one spec per weight, the values back to back in one buffer)
+ * and an optimizer's full state (its slot variables under tf.js' names, plus the hidden scalars
+ * tf.js keeps, such as Adam's running beta powers). Plain data: it crosses to the writer thread.
+ */
+
+/** One weight's entry in `model.json`'s weights manifest. */
+export interface WeightSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: 'float32' | 'int32' | 'bool';
+}
+
+/** A copy of a model's weights, detached from wherever they train. */
+export interface WeightsSnapshot {
+  readonly specs: readonly WeightSpec[];
+  readonly data: Uint8Array;
+}
+
+/** Where one slot variable sits in `optimizer.bin`. */
+export interface SlotSpec {
+  /** The optimizer field holding the slot list, e.g. `accumulatedFirstMoment`. */
+  readonly field: string;
+  /** Position in that list (= position of the trainable weight it belongs to). */
+  readonly index: number;
+  /** tfjs' name for it, e.g. `dense_Dense1/kernel/m`. */
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** Byte offset in `optimizer.bin`. */
+  readonly offset: number;
+  /** Number of float32 values. */
+  readonly length: number;
+}
+
+/** The JSON half of an optimizer snapshot (the slots' values are in `data`). */
+export interface OptimizerMeta {
+  readonly className: string;
+  readonly config: Record<string, unknown>;
+  readonly iterations: number;
+  readonly learningRate: number;
+  /** Hidden scalar variables (exact float32 values). */
+  readonly scalars: Readonly<Record<string, number>>;
+  readonly slots: readonly SlotSpec[];
+}
+
+/** An optimizer's complete state. */
+export interface OptimizerSnapshot {
+  readonly meta: OptimizerMeta;
+  readonly data: Uint8Array;
+}
+
+/** Copies typed arrays, back to back, into one new buffer. */
+export function concatArrays(arrays: readonly ArrayBufferView[]): Uint8Array {
+  const total = arrays.reduce((sum, array) => sum + array.byteLength, 0);
+  const data = new Uint8Array(total);
+  let offset = 0;
+  for (const array of arrays) {
+    data.set(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), offset);
+    offset += array.byteLength;
+  }
+  return data;
+}
+
+/** The float32 values of weight `index` of a snapshot (a copy). */
+export function weightValues(snapshot: WeightsSnapshot, index: number): Float32Array {
+  let offset = 0;
+  for (let i = 0; i < index; i++) offset += byteSize(snapshot.specs[i]);
+  const spec = snapshot.specs[index];
+  const count = spec.shape.reduce((product, size) => product * size, 1);
+  const aligned = (snapshot.data.byteOffset + offset) % 4 === 0;
+  return aligned ? new Float32Array(snapshot.data.buffer, snapshot.data.byteOffset + offset, count).slice() : new Float32Array(snapshot.data.slice(offset, offset + count * 4).buffer);
+}
+
+/** Bytes a weight of `spec` takes in a snapshot. */
+export function byteSize(spec: WeightSpec): number {
+  return spec.shape.reduce((product, size) => product * size, 1) * (spec.dtype === 'bool' ? 1 : 4);
+}
