@@ -16,7 +16,7 @@ export { split } from './split';
 export type { SplitOptions, SplitResult, SplitSummary, PartName } from './split';
 export { tabulateInputSpace, InputSpace } from './tabulate';
 export type { Axes, AxisSpec, AxisInfo, RangeSpec, Point, Label, TabulateOptions, SpaceBatch, SpaceEvaluation, WorstPoint, Predictor } from './tabulate';
-export { showFigure, figureBundle, standalonePage, PLOTLY_MIME, spaceFigure, plotRuns, runsFigure, RunsPlot, plotSplit, splitFigure, SplitPlot, sweepFigure } from './plots';
+export { showFigure, figureBundle, standalonePage, PLOTLY_MIME, spaceFigure, plotSpace, SpacePlot, plotRuns, runsFigure, RunsPlot, plotSplit, splitFigure, SplitPlot, sweepFigure } from './plots';
 export type { PlotlyFigure, ChartHandle, SpacePlotOptions, SpaceFigure, PlotRunsOptions, PlottableRun, SweepPoint, SweepFigure } from './plots';
 export { train, Run } from './train';
 export type { TrainOptions, ResumePoint, RunStatus, HistoryEntry, BestEpoch, ParentRef } from './train';

@@ -1,6 +1,6 @@
 export { showFigure, figureBundle, standalonePage, libraryBundle, PLOTLY_MIME } from './plotly';
 export type { PlotlyFigure, ChartHandle } from './plotly';
-export { spaceFigure } from './space';
+export { spaceFigure, plotSpace, SpacePlot } from './space';
 export type { SpacePlotOptions, SpaceFigure } from './space';
 export { plotRuns, runsFigure, RunsPlot } from './runs';
 export type { PlotRunsOptions, PlottableRun } from './runs';

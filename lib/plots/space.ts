@@ -7,10 +7,11 @@
 import { tf } from '../backend';
 import { fail, formatValue } from '../errors';
 import type { AxisInfo, InputSpace, Predictor, SpaceEvaluation } from '../tabulate/space';
+import { Chart } from './chart';
 import type { PlotlyFigure } from './plotly';
 import { PLOTLY_COLORS } from './style';
 
-/** Options of {@link spaceFigure} and `space.plot(model)`. */
+/** Options of {@link spaceFigure} and {@link plotSpace}. */
 export interface SpacePlotOptions {
   /** Which label column to plot, for multi-output labels. Defaults to 0. */
   readonly output?: number;
@@ -30,7 +31,43 @@ export interface SpaceFigure {
   readonly maxAbsError: number;
 }
 
-const WHERE = 'space.plot()';
+const WHERE = 'plotSpace()';
+
+/** A displayable chart of a model over an input space (what {@link plotSpace} returns). */
+export class SpacePlot extends Chart {
+  constructor(private readonly built: SpaceFigure) {
+    super();
+  }
+
+  get figure(): PlotlyFigure {
+    return this.built.figure;
+  }
+
+  /** The largest absolute error among the plotted points. */
+  get maxAbsError(): number {
+    return this.built.maxAbsError;
+  }
+
+  override toString(): string {
+    return this.built.text;
+  }
+
+  protected get pageTitle(): string {
+    return this.built.text;
+  }
+}
+
+/**
+ * Charts `model` against the labels over the space: label and prediction curves with an error
+ * panel for one numeric axis, an error heatmap for two or more; the largest error called out.
+ * Shown when it is a cell's result; `.write(file)` saves a standalone page.
+ *
+ * @example
+ * await plotSpace(space, model, { evaluation: await space.evaluate(model) });
+ */
+export async function plotSpace(space: InputSpace, model: Predictor, options: SpacePlotOptions = {}): Promise<SpacePlot> {
+  return new SpacePlot(await spaceFigure(space, model, options));
+}
 
 /**
  * Builds the figure of `model` over `space` (no display).

@@ -7,11 +7,8 @@ import { inspect } from 'node:util';
 import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import { ready, tf } from '../backend';
-import { fail, formatValue, warn } from '../errors';
-import { writeFileSync } from 'node:fs';
-import { showFigure, standalonePage } from '../plots/plotly';
-import { spaceFigure, type SpacePlotOptions } from '../plots/space';
-import { JUPYTER_DISPLAY, currentSession, type MimeBundle } from '../session';
+import { fail, formatValue } from '../errors';
+import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
 import { escapeHtml } from '../util/html';
 import { Axis, ListAxis, RangeAxis, type AxisSpec, type CategoricalEncoding, type FillMode } from './axis';
 
@@ -431,30 +428,6 @@ export class InputSpace {
       rmse: Math.sqrt(sumSquares / elements),
       worst: await this.describeWorst(model, worstPoints),
     };
-  }
-
-  /**
-   * Charts `model` against the labels over the space: label and prediction curves with an error
-   * panel for one numeric axis, an error heatmap for two or more; the largest error called out.
-   * In a notebook the chart is shown; elsewhere pass `file` to write a standalone HTML page (its
-   * path is returned).
-   *
-   * @example
-   * await space.plot(model, { evaluation: await space.evaluate(model) });
-   */
-  async plot(model: Predictor, options: SpacePlotOptions & { file?: string } = {}): Promise<string | undefined> {
-    const { file, ...figureOptions } = options;
-    const { figure, text } = await spaceFigure(this, model, figureOptions);
-    if (file !== undefined) {
-      writeFileSync(file, standalonePage(text, [{ figure, text }]));
-      return file;
-    }
-    if (!currentSession()) {
-      warn('InputSpace.plot()', 'not in a notebook, so there is nowhere to draw the chart. Pass { file: "space.html" } to write it to a page.');
-      return undefined;
-    }
-    showFigure(figure, text);
-    return undefined;
   }
 
   /** A one-paragraph description for logs and `console.log`. */

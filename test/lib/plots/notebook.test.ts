@@ -68,7 +68,7 @@ describe('charts in an executed notebook, in a real browser', function () {
 
   it('cellfit run --html: every chart draws offline with all its traces', () => {
     const expected = chartTraces(byCellfit);
-    assert.equal(expected.length, 6, 'two live charts, run.plot(), plotRuns(), space.plot(), plotSplit()');
+    assert.equal(expected.length, 6, 'two live charts, run.plot(), plotRuns(), plotSpace(), plotSplit()');
     const charts = renderCharts(path.join(work, 'cellfit.html'), { screenshot: path.join(ARTIFACTS, 'notebook-cellfit-run.png') });
     assert.deepEqual(
       charts.map(({ drawn, traces }) => ({ drawn, traces })),

@@ -3,12 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { tf } from '../../../lib/backend';
-import { captureWarnings } from '../../../lib/errors';
 import { PLOTLY_MIME } from '../../../lib/plots/plotly';
-import { sample, spaceFigure } from '../../../lib/plots/space';
-import { setSessionProvider } from '../../../lib/session';
+import { plotSpace, sample, spaceFigure } from '../../../lib/plots/space';
+import { JUPYTER_DISPLAY } from '../../../lib/session';
 import { tabulateInputSpace } from '../../../lib/tabulate';
-import { recordingSession, rejectsWith } from '../../helpers';
+import { rejectsWith } from '../../helpers';
 
 type Trace = { name?: string; type: string; x: unknown[]; y: unknown[]; z?: number[][]; yaxis?: string };
 
@@ -25,8 +24,6 @@ function modelWithBumpAt(featureColumn: number, at: number, columns: number) {
 }
 
 describe('plots/space', () => {
-  afterEach(() => setSessionProvider(undefined));
-
   it('sample(length, count) keeps both ends and never exceeds count', () => {
     assert.deepEqual(sample(5, 10), [0, 1, 2, 3, 4]);
     assert.deepEqual(sample(11, 3), [0, 5, 10]);
@@ -80,25 +77,22 @@ describe('plots/space', () => {
     assert.match(sampled.text, /over the plotted points/);
   });
 
-  it('space.plot(model) shows the chart in a notebook, writes a page with {file}, and warns elsewhere', async () => {
+  it('plotSpace(space, model) is a chart: shown as a cell result, written as a page with write(file)', async () => {
     const space = tabulateInputSpace({ x: { min: 0, max: 1, step: 0.5 } }, { label: ({ x }) => x as number });
     const model = { predict: (xs: tf.Tensor) => tf.clone(xs) };
-    const warnings = await captureWarnings(() => space.plot(model));
-    assert.deepEqual(warnings, ['InputSpace.plot(): not in a notebook, so there is nowhere to draw the chart. Pass { file: "space.html" } to write it to a page.']);
+    const chart = await plotSpace(space, model);
+    assert.equal(chart.toString(), 'label vs prediction: max |error| 0.00 over the whole space (at x=0)');
+    assert.equal(chart.maxAbsError, 0);
+    assert.ok(PLOTLY_MIME in chart[JUPYTER_DISPLAY]());
 
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-plot-')), 'space.html');
-    assert.equal(await space.plot(model, { file }), file);
+    assert.equal(chart.write(file), file);
     assert.match(fs.readFileSync(file, 'utf8'), /class="cellfit-chart"/);
-
-    const session = recordingSession();
-    setSessionProvider(() => session);
-    assert.equal(await space.plot(model), undefined);
-    assert.ok(session.shown.some((bundle) => PLOTLY_MIME in bundle));
   });
 
-  it('space.plot() rejects a space without labels and a bad output index', async () => {
-    await rejectsWith(() => spaceFigure(tabulateInputSpace({ x: [1] }), { predict: (xs) => xs }), 'space.plot(): the space has no labels to compare with.');
+  it('plotSpace() rejects a space without labels and a bad output index', async () => {
+    await rejectsWith(() => spaceFigure(tabulateInputSpace({ x: [1] }), { predict: (xs) => xs }), 'plotSpace(): the space has no labels to compare with.');
     const space = tabulateInputSpace({ x: [1] }, { label: () => 1 });
-    await rejectsWith(() => spaceFigure(space, { predict: (xs) => xs }, { output: 1 }), 'space.plot(): output must be a label column index in [0, 1). Received: output=1.');
+    await rejectsWith(() => spaceFigure(space, { predict: (xs) => xs }, { output: 1 }), 'plotSpace(): output must be a label column index in [0, 1). Received: output=1.');
   });
 });
