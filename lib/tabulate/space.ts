@@ -299,18 +299,27 @@ export class InputSpace {
    * The caller owns (and disposes) the tensors.
    */
   async gather(indices: ArrayLike<number>): Promise<{ xs: tf.Tensor2D; ys?: tf.Tensor2D }> {
-    for (let i = 0; i < indices.length; i++) this.checkIndex(indices[i], 'gather()');
+    const { features, labels } = await this.gatherRows(indices);
     await ready();
+    const xs = tf.tensor2d(features, [indices.length, this.featureCount]);
+    return labels ? { xs, ys: tf.tensor2d(labels, [indices.length, this.labelCount]) } : { xs };
+  }
+
+  /**
+   * {@link gather} as row-major float32 arrays (`indices.length × featureCount` features and
+   * `× labelCount` labels), for code that feeds its own memory rather than tensors.
+   */
+  async gatherRows(indices: ArrayLike<number>): Promise<{ features: Float32Array; labels?: Float32Array }> {
+    for (let i = 0; i < indices.length; i++) this.checkIndex(indices[i], 'gather()');
     const features = new Float32Array(indices.length * this.featureCount);
     const raw = this.options.labelBatch ? new Float32Array(indices.length * this.axisList.length) : undefined;
     for (let i = 0; i < indices.length; i++) {
       this.writePoint(indices[i], features, i * this.featureCount, 'features');
       if (raw) this.writePoint(indices[i], raw, i * this.axisList.length, 'raw');
     }
-    const xs = tf.tensor2d(features, [indices.length, this.featureCount]);
-    if (!this.labelled) return { xs };
+    if (!this.labelled) return { features };
     const labels = raw ? await this.callLabelBatch(raw, indices.length) : await this.labelPoints(Array.from(indices, (i) => this.at(i)));
-    return { xs, ys: tf.tensor2d(labels, [indices.length, this.labelCount]) };
+    return { features, labels };
   }
 
   /**

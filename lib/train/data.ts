@@ -26,6 +26,27 @@ export interface Dataset {
   evaluate(model: tf.LayersModel, batchSize: number): Promise<number[]>;
   /** Frees tensors this dataset created (never the caller's). */
   dispose(): void;
+  /** Values per row of the features and of the labels (the shapes after the first axis, flattened). */
+  readonly widths: RowWidths;
+  /**
+   * Every row at once as row-major float32 arrays, when the dataset holds them (a copy read once;
+   * the fused engine keeps the rows in its own memory and gathers batches there).
+   */
+  rows?(): Rows;
+  /** The rows at `indices` as row-major float32 arrays (data too large to hold is gathered so). */
+  gatherRows(indices: Int32Array): Rows | Promise<Rows>;
+}
+
+/** Values per row of features and labels. */
+export interface RowWidths {
+  readonly features: number;
+  readonly labels: number;
+}
+
+/** Rows as row-major float32 arrays. */
+export interface Rows {
+  readonly xs: Float32Array;
+  readonly ys: Float32Array;
 }
 
 export interface Batch {
@@ -135,6 +156,7 @@ export async function toDataset(model: tf.LayersModel, data: unknown, columns: C
 /** Rows of features and labels held as two tensors. */
 export class TensorDataset implements Dataset {
   readonly size: number;
+  readonly widths: RowWidths;
   private fingerprintCache?: string;
 
   constructor(
@@ -143,6 +165,18 @@ export class TensorDataset implements Dataset {
     private readonly owned: tf.Tensor[],
   ) {
     this.size = xs.shape[0];
+    this.widths = { features: rowWidth(xs), labels: rowWidth(ys) };
+  }
+
+  rows(): Rows {
+    return { xs: float32(this.xs), ys: float32(this.ys) };
+  }
+
+  gatherRows(indices: Int32Array): Rows {
+    const { xs, ys } = this.batch(indices);
+    const rows = { xs: float32(xs), ys: float32(ys) };
+    tf.dispose([xs, ys]);
+    return rows;
   }
 
   get fingerprint(): string {
@@ -191,17 +225,23 @@ function subset(parent: Dataset, indices: Int32Array): Dataset {
 class IndexedDataset implements Dataset {
   readonly size: number;
   readonly fingerprint: string;
+  readonly widths: RowWidths;
 
   constructor(
     private readonly parent: Dataset,
     private readonly indices: Int32Array,
   ) {
     this.size = indices.length;
+    this.widths = parent.widths;
     this.fingerprint = createHash('sha256').update(parent.fingerprint).update(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength)).digest('hex');
   }
 
   batch(indices: Int32Array): Batch | Promise<Batch> {
     return this.parent.batch(indices.map((i) => this.indices[i]));
+  }
+
+  gatherRows(indices: Int32Array): Rows | Promise<Rows> {
+    return this.parent.gatherRows(indices.map((i) => this.indices[i]));
   }
 
   evaluate(model: tf.LayersModel, batchSize: number): Promise<number[]> {
@@ -215,6 +255,7 @@ class IndexedDataset implements Dataset {
 class StreamedSpaceDataset implements Dataset {
   readonly size: number;
   readonly fingerprint: string;
+  readonly widths: RowWidths;
 
   constructor(
     private readonly space: InputSpace,
@@ -222,6 +263,12 @@ class StreamedSpaceDataset implements Dataset {
   ) {
     this.size = space.size;
     this.fingerprint = fingerprint;
+    this.widths = { features: space.featureCount, labels: space.labelCount };
+  }
+
+  async gatherRows(indices: Int32Array): Promise<Rows> {
+    const { features, labels } = await this.space.gatherRows(indices);
+    return { xs: features, ys: labels! };
   }
 
   async batch(indices: Int32Array): Promise<Batch> {
@@ -370,6 +417,17 @@ function shapeFor(tensor: tf.Tensor, expected: (number | null)[], where: string,
     if (wanted === have && tensor.rank >= 1) return tensor.reshape([tensor.shape[0], ...(inner as number[])]);
   }
   return fail(where, `${name} have shape [${tensor.shape.join(', ')}] but ${what} expects [null, ${inner.map((size) => size ?? 'null').join(', ')}] (rows first).`);
+}
+
+/** Values per row of a [rows, ...] tensor. */
+function rowWidth(tensor: tf.Tensor): number {
+  return tensor.shape.slice(1).reduce((product, size) => product * size, 1);
+}
+
+/** A tensor's values as float32 (a copy when they are held as another type). */
+function float32(tensor: tf.Tensor): Float32Array {
+  const values = tensor.dataSync();
+  return values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>);
 }
 
 /** sha256 over the shapes, dtypes and values of `tensors`. */
