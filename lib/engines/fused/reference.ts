@@ -122,7 +122,9 @@ export function tanh(x: number): number {
 }
 
 export function sigmoid(x: number): number {
-  return f(1 / f(1 + exp(-x)));
+  const e = exp(-Math.abs(x));
+  const d = f(1 + e);
+  return x >= 0 ? f(1 / d) : f(e / d);
 }
 
 const SOFTPLUS_T = f(13.942385152878742);

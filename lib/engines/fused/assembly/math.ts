@@ -131,8 +131,12 @@ export function vtanh(x: v128): v128 {
   return v128.or(t, v128.and(x, ip(0x80000000)));
 }
 
+// sigmoid: 1/(1 + e^−x) for x ≥ 0 and e^x/(1 + e^x) below, which stays accurate into the
+// subnormal range where e^−x would overflow.
 export function vsigmoid(x: v128): v128 {
-  return f32x4.div(sp(1.0), f32x4.add(sp(1.0), vexp(f32x4.neg(x))));
+  const e = vexp(f32x4.neg(f32x4.abs(x)));
+  const d = f32x4.add(sp(1.0), e);
+  return v128.bitselect(f32x4.div(sp(1.0), d), f32x4.div(e, d), f32x4.ge(x, sp(0.0)));
 }
 
 // softplus with tf.js' thresholds (tfjs-backend-cpu Softplus: log(eps) + 2, eps = 2^-23): x above
