@@ -1,0 +1,43 @@
+/**
+ * A worker thread of the fused engine (see ./threads.ts): the same kernels on the same shared
+ * memory, running its share of each job the caller's thread starts.
+ */
+import { workerData } from 'node:worker_threads';
+import { CONTROL, CONTROL_WORDS, Engine, JobKind, computeLayout, layoutParamsOf, runShare, type Layout } from './engine';
+import { instantiate } from './kernels';
+import { planNetwork } from './spec';
+import { controlBarrier, type WorkerInit } from './threads';
+
+const init = workerData as WorkerInit;
+const plan = planNetwork(init.spec);
+const kernels = instantiate(init.memory, init.module);
+const control = new Int32Array(init.memory.buffer, 0, CONTROL_WORDS);
+let engine: Engine | undefined;
+let seen = 0;
+
+for (;;) {
+  Atomics.wait(control, CONTROL.job, seen);
+  seen = Atomics.load(control, CONTROL.job);
+  const kind = control[CONTROL.kind] as JobKind;
+  if (kind === JobKind.Exit) break;
+  const threads = control[CONTROL.threads];
+  if (init.index >= threads) continue;
+  try {
+    const params = layoutParamsOf(control);
+    if (!engine || !sameParams(engine.layout, params)) engine = new Engine(plan, kernels, computeLayout(plan, params));
+    runShare(engine, control, init.index, controlBarrier(control, threads));
+  } catch (error) {
+    Atomics.store(control, CONTROL.failed, 1);
+    Atomics.notify(control, CONTROL.barrierGen);
+    Atomics.add(control, CONTROL.done, 1);
+    Atomics.notify(control, CONTROL.done);
+    throw error;
+  }
+  Atomics.add(control, CONTROL.done, 1);
+  Atomics.notify(control, CONTROL.done);
+}
+
+function sameParams(layout: Layout, params: ReturnType<typeof layoutParamsOf>): boolean {
+  const a = layout.params;
+  return a.capRows === params.capRows && a.maxSteps === params.maxSteps && a.dataRows === params.dataRows && a.stagingRows === params.stagingRows;
+}

@@ -1,0 +1,130 @@
+/**
+ * FusedNetwork's contract beyond the numbers: spec validation with errors that name the field and
+ * the value, state in and out bit for bit, data and option checks, dispose.
+ */
+import assert from 'node:assert/strict';
+import { FusedNetwork } from '../../../../lib/engines/fused/network';
+import { planNetwork, resolveMetric, type FusedSpec } from '../../../../lib/engines/fused/spec';
+import { throwsWith } from '../../../helpers';
+import { floats, oddSpec, uniform } from './support';
+
+describe('fused engine: FusedNetwork', () => {
+  const bad: readonly [string, Partial<FusedSpec> | ((spec: FusedSpec) => FusedSpec), string[]][] = [
+    ['threads: 0', { threads: 0 }, ['Received: threads=0', 'Expected 1 or more']],
+    ['threads: 1.5', { threads: 1.5 }, ['Received: threads=1.5']],
+    ["threads: '2'", { threads: '2' as never }, ['Received: threads="2"']],
+    ['inputs: 0', { inputs: 0 }, ['inputs must be a positive integer', 'Received: inputs=0']],
+    ["loss: 'poisson'", { loss: 'poisson' }, ['Received: loss="poisson"', 'Expected one of meanSquaredError']],
+    ["metrics: ['precision']", { metrics: ['precision'] }, ['Received: metrics[0]="precision"']],
+    ["optimizer: 'adam'", { optimizer: { className: 'adam' as never } }, ['Received: className="adam"', 'Expected one of SGD, Momentum']],
+    ['optimizer.config.beta1: NaN', { optimizer: { className: 'Adam', config: { beta1: NaN } } }, ['Received: beta1=NaN']],
+    ['layers: []', { layers: [] }, ['layers must be a non-empty array']],
+    ["activation: 'leakyRelu'", (spec) => ({ ...spec, layers: [{ type: 'dense', units: 2, activation: 'leakyRelu' as never }] }), ['Received: activation="leakyRelu"', 'layers[0].activation']],
+    ["type: 'conv2d'", (spec) => ({ ...spec, layers: [{ type: 'conv2d' as never, units: 2 }] }), ["layers[0].type must be 'dense' or 'dropout'", 'Received: type="conv2d"']],
+    ['units: -1', (spec) => ({ ...spec, layers: [{ type: 'dense', units: -1 }] }), ['layers[0].units', 'Received: units=-1']],
+    ['dropout rate: 1', (spec) => ({ ...spec, layers: [{ type: 'dropout', rate: 1 }, { type: 'dense', units: 2 }] }), ['layers[0].rate must be in [0, 1)', 'Received: rate=1']],
+    ['only dropout', (spec) => ({ ...spec, layers: [{ type: 'dropout', rate: 0.5 }] }), ['at least one dense layer']],
+    ['kernelRegularizer: { l1: "x" }', (spec) => ({ ...spec, layers: [{ type: 'dense', units: 2, kernelRegularizer: { l1: 'x' as never } }] }), ['layers[0].kernelRegularizer']],
+  ];
+  for (const [label, change, fragments] of bad) {
+    it(`new FusedNetwork({ ${label} }) throws naming the field and the value`, () => {
+      const spec = typeof change === 'function' ? change(oddSpec()) : { ...oddSpec(), ...change };
+      throwsWith(() => new FusedNetwork(spec), 'FusedNetwork()', ...fragments);
+    });
+  }
+
+  it("resolveMetric('accuracy' | 'acc' | 'crossentropy', loss, outputs) resolves as tf.js compile does, reporting 'acc' / 'ce'", () => {
+    assert.deepEqual(resolveMetric('accuracy', 'meanSquaredError', 1), { name: 'acc', fn: 'binaryAccuracy', id: 9 });
+    assert.deepEqual(resolveMetric('acc', 'binaryCrossentropy', 3), { name: 'acc', fn: 'binaryAccuracy', id: 9 });
+    assert.deepEqual(resolveMetric('accuracy', 'sparseCategoricalCrossentropy', 3), { name: 'acc', fn: 'sparseCategoricalAccuracy', id: 11 });
+    assert.deepEqual(resolveMetric('accuracy', 'categoricalCrossentropy', 3), { name: 'acc', fn: 'categoricalAccuracy', id: 10 });
+    assert.deepEqual(resolveMetric('ce', 'categoricalCrossentropy', 3), { name: 'ce', fn: 'categoricalCrossentropy', id: 7 });
+    assert.deepEqual(resolveMetric('mae', 'meanSquaredError', 1), { name: 'mae', fn: 'meanAbsoluteError', id: 1 });
+  });
+
+  it('planNetwork(spec) lays out parameters in model.trainableWeights order and fills tf.train defaults', () => {
+    const plan = planNetwork({ ...oddSpec(), optimizer: { className: 'Adam' } });
+    assert.deepEqual(plan.dense.map((layer) => [layer.kernelOffset, layer.biasOffset]), [[0, 21], [28, 63], [68, 78]]);
+    assert.equal(plan.paramCount, 80);
+    assert.deepEqual(plan.optimizer.config, { learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
+  });
+
+  it('setWeights/getWeights and setOptimizerState/getOptimizerState round-trip bit for bit (every optimizer)', () => {
+    for (const className of ['SGD', 'Momentum', 'Adagrad', 'Adadelta', 'Adam', 'Adamax', 'RMSProp'] as const) {
+      const net = new FusedNetwork(oddSpec({ optimizer: { className, config: className === 'RMSProp' ? { centered: true } : {} } }));
+      const next = uniform(7);
+      const weights = net.weights.map((w) => floats(w.size, next));
+      weights[0][0] = -0;
+      weights[0][1] = 1e-45;
+      net.setWeights(weights);
+      assert.deepEqual(net.getWeights().map((w) => Array.from(w, (v) => Object.is(v, -0) ? '-0' : v)), weights.map((w) => Array.from(w, (v) => Object.is(v, -0) ? '-0' : v)));
+      const state = net.getOptimizerState();
+      const slots = Object.fromEntries(Object.entries(state.slots).map(([field, arrays]) => [field, arrays.map((a) => floats(a.length, next))]));
+      const scalars = Object.fromEntries(Object.keys(state.scalars).map((name) => [name, Math.fround(next())]));
+      net.setOptimizerState({ iterations: 17, scalars, slots });
+      assert.deepEqual(net.getOptimizerState(), { iterations: 17, scalars, slots }, className);
+      net.dispose();
+    }
+  });
+
+  it('getOptimizerState() names the slots as tf.js does, with fresh values as tf.js creates them', () => {
+    const fields = (className: string, config = {}) => {
+      const net = new FusedNetwork(oddSpec({ optimizer: { className: className as never, config } }));
+      const state = net.getOptimizerState();
+      net.dispose();
+      return { fields: Object.keys(state.slots), scalars: state.scalars, first: Object.values(state.slots)[0]?.[0][0] };
+    };
+    assert.deepEqual(fields('SGD'), { fields: [], scalars: {}, first: undefined });
+    assert.deepEqual(fields('Adam'), { fields: ['accumulatedFirstMoment', 'accumulatedSecondMoment'], scalars: { accBeta1: Math.fround(0.9), accBeta2: Math.fround(0.999) }, first: 0 });
+    assert.deepEqual(fields('Adamax'), { fields: ['accumulatedFirstMoment', 'accumulatedWeightedInfNorm'], scalars: { iteration: 0, accBeta1: Math.fround(0.9) }, first: 0 });
+    assert.deepEqual(fields('Adagrad').first, Math.fround(0.1));
+    assert.deepEqual(fields('RMSProp').fields, ['accumulatedMeanSquares', 'accumulatedMoments']);
+    assert.deepEqual(fields('RMSProp', { centered: true }).fields, ['accumulatedMeanSquares', 'accumulatedMoments', 'accumulatedMeanGrads']);
+    assert.deepEqual(fields('Adadelta').fields, ['accumulatedGrads', 'accumulatedUpdates']);
+    assert.deepEqual(fields('Momentum').fields, ['accumulations']);
+  });
+
+  it('setWeights / setOptimizerState / setData / train with mismatched shapes throw naming the field and the value', () => {
+    const net = new FusedNetwork(oddSpec());
+    throwsWith(() => net.setWeights([new Float32Array(3)]), 'FusedNetwork.setWeights()', 'expected 6 arrays', 'dense_1/kernel');
+    throwsWith(() => net.setWeights(net.weights.map((w, i) => new Float32Array(i === 2 ? 4 : w.size))), 'dense_2/kernel has shape [7, 5]', 'Received: Float32Array(4)');
+    const state = net.getOptimizerState();
+    throwsWith(() => net.setOptimizerState({ ...state, slots: { ...state.slots, accumulatedSecondMoment: [new Float32Array(2)] } }), 'slots.accumulatedSecondMoment must hold 6 arrays');
+    throwsWith(() => net.setOptimizerState({ ...state, scalars: {} }), 'scalars.accBeta1 must be a number', 'Received: accBeta1=undefined');
+    throwsWith(() => net.setOptimizerState({ ...state, iterations: -1 }), 'Received: iterations=-1');
+    throwsWith(() => net.setData(new Float32Array(7), new Float32Array(4)), 'FusedNetwork.setData()', 'xs must be a Float32Array of rows × 3 values', 'Received: xs=Float32Array(7)');
+    throwsWith(() => net.setData(new Float32Array(6), new Float32Array(3)), 'ys must be a Float32Array of 2 rows × 2 values');
+    net.setData(new Float32Array(6), new Float32Array(4));
+    throwsWith(() => net.train({ rows: [0, 2], batchSize: 1 }), 'FusedNetwork.train()', 'rows[1] is not a row of the resident data (2 rows', 'Received: 2');
+    throwsWith(() => net.train({ rows: [0, 1], batchSize: 0 }), 'Received: batchSize=0');
+    throwsWith(() => net.train({ rows: [0, 1], batchSize: 1, learningRates: [0.1] }), 'learningRates must hold one rate per step (2)');
+    throwsWith(() => net.train({ batchSize: 1 } as never), 'give the rows as { rows }');
+    throwsWith(() => net.predict(new Float32Array(4)), 'FusedNetwork.predict()', 'xs must be a Float32Array of rows × 3 values');
+    net.dispose();
+    throwsWith(() => net.train({ rows: [0], batchSize: 1 }), 'the network was disposed');
+  });
+
+  it('train({ masks }) requires one keep byte per dropout element of each step', () => {
+    const spec = oddSpec();
+    const net = new FusedNetwork({ ...spec, layers: [spec.layers[0], { type: 'dropout', rate: 0.5 }, spec.layers[1], spec.layers[2]] });
+    net.setData(new Float32Array(9), new Float32Array(6));
+    assert.deepEqual(net.maskLayout, [{ width: 7, rate: 0.5 }]);
+    throwsWith(() => net.train({ rows: [0, 1, 2], batchSize: 2 }), 'masks must be a Uint8Array of 21 bytes', 'Received: masks=undefined');
+    assert.equal(net.train({ rows: [0, 1, 2], batchSize: 2, masks: new Uint8Array(21).fill(1) }).length, 2);
+    net.dispose();
+  });
+
+  it('predict streams any number of rows through a fixed memory, in chunks', () => {
+    const net = new FusedNetwork(oddSpec());
+    const next = uniform(3);
+    net.setWeights(net.weights.map((w) => floats(w.size, next)));
+    const xs = floats(3 * 10_001, next);
+    const all = net.predict(xs);
+    const bytes = (net as unknown as { memory: { buffer: ArrayBuffer } }).memory.buffer.byteLength;
+    const pieces = [0, 4096, 8192].map((first) => net.predict(xs.subarray(first * 3, Math.min(first + 4096, 10_001) * 3)));
+    assert.deepEqual(Array.from(all), pieces.flatMap((piece) => Array.from(piece)));
+    net.predict(xs);
+    assert.equal((net as unknown as { memory: { buffer: ArrayBuffer } }).memory.buffer.byteLength, bytes);
+    net.dispose();
+  });
+});
