@@ -3,8 +3,11 @@
  * it supports the model, recording why not otherwise (shown by the run and `%backend`).
  */
 import type { tf } from '../backend';
+import { fail } from '../errors';
 import type { PreparedData } from '../train/data';
 import type { Engine, EngineChoice, EngineInfo, EngineSetup } from './engine';
+import { FusedEngine } from './fused/adapter';
+import { planFor } from './fused/plan';
 import { TfjsEngine } from './tfjs/engine';
 
 /** What the engine choice resolved to: the engine's description and how to build it. */
@@ -22,8 +25,33 @@ export interface EngineRequest {
   readonly where: string;
 }
 
+/** The engine the last training call chose, for `%backend`. */
+let lastChoice: EngineInfo | undefined;
+
 /** Resolves the `engine` option for a training call. */
-export function chooseEngine(choice: EngineChoice, _request: EngineRequest): EngineChoiceResult {
-  const info: EngineInfo = { name: 'tfjs', ...(choice === 'auto' ? {} : {}) };
+export function chooseEngine(choice: EngineChoice, { model, optimizer, threads, where }: EngineRequest): EngineChoiceResult {
+  let result: EngineChoiceResult;
+  if (choice === 'tfjs') {
+    result = tfjsChoice({ name: 'tfjs' });
+  } else {
+    const { plan, reason } = planFor(model, optimizer);
+    if (plan) {
+      result = { info: { name: 'fused', threads }, create: (setup) => new FusedEngine(setup, plan, threads) };
+    } else if (choice === 'fused') {
+      return fail(where, `engine: 'fused' cannot train this model: ${reason}. Pass engine: 'auto' (the fused engine where it can, else tfjs) or 'tfjs'.`);
+    } else {
+      result = tfjsChoice({ name: 'tfjs', reason: `the fused engine does not support this model: ${reason}` });
+    }
+  }
+  lastChoice = result.info;
+  return result;
+}
+
+/** What the latest training call in this process ran on (undefined before the first). */
+export function lastEngine(): EngineInfo | undefined {
+  return lastChoice;
+}
+
+function tfjsChoice(info: EngineInfo): EngineChoiceResult {
   return { info, create: (setup) => new TfjsEngine(setup, info) };
 }

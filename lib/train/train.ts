@@ -86,7 +86,7 @@ export interface TrainOptions {
 const WHERE = 'train()';
 const OPTION_NAMES = [
   'epochs', 'name', 'batchSize', 'validation', 'seed', 'shuffle', 'checkpoint', 'earlyStop', 'learningRate', 'callbacks',
-  'plot', 'progress', 'resume', 'signal', 'from', 'features', 'label', 'evaluationBatchSize',
+  'plot', 'progress', 'resume', 'signal', 'from', 'features', 'label', 'evaluationBatchSize', 'engine', 'threads',
 ];
 
 /** Per optimizer: the rate it was compiled with, and the rate train() left it at. */

@@ -6,38 +6,10 @@
  */
 import { tf } from '../../backend';
 import { SLOT_FIELDS } from '../optimizers';
+import { ACTIVATIONS, LOSSES, METRIC_FUNCTIONS, type ActivationName, type LossName, type MetricFunction } from './spec';
 
-/** tf.js' built-in activations a dense layer accepts (tfjs-layers/src/activations.ts). */
-export const ACTIVATIONS = ['linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'hardSigmoid', 'tanh', 'softplus', 'softsign', 'swish', 'mish', 'gelu', 'gelu_new', 'softmax'] as const;
-export type ActivationName = (typeof ACTIVATIONS)[number];
-
-/** The losses the fused engine computes as tf.js does (tfjs-layers/src/losses.ts; huber from tf.losses). */
-export const LOSSES = [
-  'meanSquaredError',
-  'meanAbsoluteError',
-  'meanAbsolutePercentageError',
-  'meanSquaredLogarithmicError',
-  'huber',
-  'logcosh',
-  'binaryCrossentropy',
-  'categoricalCrossentropy',
-  'sparseCategoricalCrossentropy',
-] as const;
-export type LossName = (typeof LOSSES)[number];
-
-/** The metrics it computes (what compile's names resolve to, tfjs-layers/src/engine/training.ts). */
-export const METRICS = [
-  'binaryAccuracy',
-  'categoricalAccuracy',
-  'sparseCategoricalAccuracy',
-  'meanSquaredError',
-  'meanAbsoluteError',
-  'meanAbsolutePercentageError',
-  'binaryCrossentropy',
-  'categoricalCrossentropy',
-  'sparseCategoricalCrossentropy',
-] as const;
-export type MetricName = (typeof METRICS)[number];
+/** The metrics the fused engine computes, as compile() resolves them (tfjs-layers/src/engine/training.ts). */
+export type MetricName = MetricFunction;
 
 /** L1 and L2 factors of a regulariser (tf.js' L1L2: `l1·Σ|w| + l2·Σw²`). */
 export interface Penalty {
@@ -88,8 +60,8 @@ export function planFor(model: tf.LayersModel, optimizer: tf.Optimizer): PlanRes
   const dense = layers.filter((layer) => layer.kind === 'dense');
   if (dense.length === 0) return { reason: 'it has no dense layer' };
   if (layers[layers.length - 1].kind !== 'dense') return { reason: 'it ends with a dropout layer (the fused engine needs a dense output layer)' };
-  const softmaxInside = dense.slice(0, -1).find((layer) => layer.kind === 'dense' && layer.activation === 'softmax');
-  if (softmaxInside) return { reason: 'a hidden layer uses softmax (the fused engine supports softmax on the output layer only)' };
+  const softmaxInside = dense.slice(0, -1).find((layer) => layer.kind === 'dense' && (layer.activation === 'softmax' || layer.activation === 'logSoftmax'));
+  if (softmaxInside) return { reason: 'a hidden layer uses softmax (the fused engine supports it on the output layer only)' };
   const loss = lossOf(model);
   if (typeof loss !== 'string' || !(LOSSES as readonly string[]).includes(loss)) return { reason: loss === undefined ? 'its loss is a custom function' : `its loss ${JSON.stringify(loss)} is not one the fused engine computes (${LOSSES.join(', ')})` };
   const metrics = metricsOf(model, loss as LossName);
@@ -188,7 +160,7 @@ const METRIC_NAMES: Readonly<Record<string, MetricName>> = {
 };
 
 /** tf.js' metric functions that tf.metrics exports, by the engine's names. */
-const METRIC_FUNCTIONS: readonly (readonly [MetricName, unknown])[] = [
+const EXPORTED_METRICS: readonly (readonly [MetricName, unknown])[] = [
   ['binaryAccuracy', tf.metrics.binaryAccuracy],
   ['categoricalAccuracy', tf.metrics.categoricalAccuracy],
   ['sparseCategoricalAccuracy', tf.metrics.sparseCategoricalAccuracy],
@@ -214,8 +186,8 @@ function metricsOf(model: tf.LayersModel, loss: LossName): MetricName[] | string
     if (metric === 'accuracy' || metric === 'acc') name = `${family}Accuracy`;
     else if (metric === 'crossentropy' || metric === 'ce') name = `${family}Crossentropy`;
     else if (typeof metric === 'string') name = METRIC_NAMES[metric];
-    else name = METRIC_FUNCTIONS.find(([, fn]) => fn === metric)?.[0];
-    if (!name) return `its metric ${typeof metric === 'string' ? JSON.stringify(metric) : 'function'} is not one the fused engine computes (${METRICS.join(', ')})`;
+    else name = EXPORTED_METRICS.find(([, fn]) => fn === metric)?.[0];
+    if (!name) return `its metric ${typeof metric === 'string' ? JSON.stringify(metric) : 'function'} is not one the fused engine computes (${METRIC_FUNCTIONS.join(', ')})`;
     names.push(name);
   }
   return names;

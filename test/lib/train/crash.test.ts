@@ -11,8 +11,8 @@ import { buildModel, regression, tmpDir, weightBytes } from './support';
 const CHILD = path.join(__dirname, '..', '..', 'fixtures', 'train-child.js');
 
 /** Starts the training child; `lines` collects its stdout lines as they come. */
-function startChild(dir: string, mode: 'train' | 'hold'): { child: ChildProcess; lines: string[]; exited: Promise<number | null>; waitFor: (test: (line: string) => boolean) => Promise<string> } {
-  const child = spawn(process.execPath, [CHILD, dir, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(dir: string, mode: 'train' | 'hold', engine = 'auto'): { child: ChildProcess; lines: string[]; exited: Promise<number | null>; waitFor: (test: (line: string) => boolean) => Promise<string> } {
+  const child = spawn(process.execPath, [CHILD, dir, mode, engine], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
   let pending = '';
@@ -47,31 +47,34 @@ function startChild(dir: string, mode: 'train' | 'hold'): { child: ChildProcess;
 describe('train() crash safety', function () {
   this.timeout(180000);
 
-  it('train() in a process SIGKILLed at several instants resumes, run after run, to the weights of an uninterrupted run', async () => {
-    const reference = startChild(tmpDir('crash-ref'), 'train');
-    const expected = (await reference.waitFor((line) => line.startsWith('done '))).split(' ')[1];
+  for (const engine of ['fused', 'tfjs'] as const) {
+    it(`train({ engine: '${engine}' }) in a process SIGKILLed at several instants resumes, run after run, to the weights of an uninterrupted run`, async () => {
+      const reference = startChild(tmpDir('crash-ref'), 'train', engine);
+      const expected = (await reference.waitFor((line) => line.startsWith('done '))).split(' ')[1];
 
-    const dir = tmpDir('crash');
-    const kills = [3, 14, 15, 29, 40];
-    for (const step of kills) {
-      const child = startChild(dir, 'train');
-      await child.waitFor((line) => line === `step ${step}`);
-      child.child.kill('SIGKILL');
-      await child.exited;
-    }
-    // Killed while training, the run is listed as crashed (its lock names a dead process).
-    assert.deepEqual(listRuns(dir).map((info) => info.status), ['crashed']);
-    const last = startChild(dir, 'train');
-    const [, hash, from] = (await last.waitFor((line) => line.startsWith('done '))).split(' ');
-    assert.equal(hash, expected);
-    // It resumed from the newest checkpoint committed before the last kill (a write can be cut
-    // short by the kill) and trained only the steps after it.
-    const position = /^epoch-(\d{4})(?:-batch-(\d{6}))?$/.exec(from);
-    assert.ok(position, from);
-    const resumedStep = Number(position[1]) * 12 + Number(position[2] ?? 0);
-    assert.ok(resumedStep >= 30 && resumedStep <= 40, `resumed from step ${resumedStep}`);
-    assert.equal(last.lines.filter((line) => line.startsWith('step ')).length, 48 - resumedStep);
-  });
+      const dir = tmpDir('crash');
+      const kills = [3, 14, 15, 29, 40];
+      for (const step of kills) {
+        const child = startChild(dir, 'train', engine);
+        await child.waitFor((line) => line === `step ${step}`);
+        child.child.kill('SIGKILL');
+        await child.exited;
+      }
+      // Killed while training, the run is listed as crashed (its lock names a dead process).
+      assert.deepEqual(listRuns(dir).map((info) => info.status), ['crashed']);
+      const last = startChild(dir, 'train', engine);
+      const [, hash, from, ran] = (await last.waitFor((line) => line.startsWith('done '))).split(' ');
+      assert.equal(ran, engine);
+      assert.equal(hash, expected);
+      // It resumed from the newest checkpoint committed before the last kill (a write can be cut
+      // short by the kill) and trained only the steps after it.
+      const position = /^epoch-(\d{4})(?:-batch-(\d{6}))?$/.exec(from);
+      assert.ok(position, from);
+      const resumedStep = Number(position[1]) * 12 + Number(position[2] ?? 0);
+      assert.ok(resumedStep >= 30 && resumedStep <= 40, `resumed from step ${resumedStep}`);
+      assert.equal(last.lines.filter((line) => line.startsWith('step ')).length, 48 - resumedStep);
+    });
+  }
 
   it('train() in a terminal stops at Ctrl-C with a checkpoint of the last step, exits as interrupted, and the re-run resumes from it', async () => {
     const reference = startChild(tmpDir('sigint-ref'), 'train');

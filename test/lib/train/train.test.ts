@@ -19,37 +19,37 @@ describe('train()', function () {
   const data = regression(96);
 
   for (const optimizer of ['adam', 'sgd', 'rmsprop']) {
-    it(`train(model with ${optimizer}, { xs, ys }, { shuffle: false }) gives bit-for-bit the weights of model.fit(xs, ys, { shuffle: false })`, async () => {
+    it(`train(model with ${optimizer}, { xs, ys }, { shuffle: false, engine: 'tfjs' }) gives bit-for-bit the weights of model.fit(xs, ys, { shuffle: false })`, async () => {
       const ours = buildModel({ optimizer, dropout: false });
       const theirs = buildModel({ optimizer, dropout: false });
-      await train(ours, data, { epochs: 3, batchSize: 16, shuffle: false, checkpoint: false, ...QUIET });
+      await train(ours, data, { epochs: 3, batchSize: 16, shuffle: false, checkpoint: false, engine: 'tfjs', ...QUIET });
       await theirs.fit(data.xs, data.ys, { epochs: 3, batchSize: 16, shuffle: false, verbose: 0 });
       assert.ok(weightBytes(ours).equals(weightBytes(theirs)));
     });
   }
 
-  it('train(model with adam and a kernel too large to fuse, ...) still gives the weights of model.fit bit for bit', async () => {
+  it("train(model with adam and a kernel too large to fuse into one Adam update, { engine: 'tfjs' }) still gives the weights of model.fit bit for bit", async () => {
     // 3 → 300 → 300 → 1: the 300×300 kernel (90000 values) is updated on its own, the rest together.
     const ours = buildModel({ dropout: false, hidden: [300, 300] });
     const theirs = buildModel({ dropout: false, hidden: [300, 300] });
     assert.ok(ours.trainableWeights.some((weight) => weight.shape.reduce((a, b) => a! * b!, 1)! > 65536));
-    await train(ours, data, { epochs: 2, batchSize: 32, shuffle: false, checkpoint: false, ...QUIET });
+    await train(ours, data, { epochs: 2, batchSize: 32, shuffle: false, checkpoint: false, engine: 'tfjs', ...QUIET });
     await theirs.fit(data.xs, data.ys, { epochs: 2, batchSize: 32, shuffle: false, verbose: 0 });
     assert.ok(weightBytes(ours).equals(weightBytes(theirs)));
   });
 
-  it('train(model, wide data, { shuffle: true }) draws each batch with its own gather and matches the same order', async () => {
+  it("train(model, wide data, { shuffle: true, engine: 'tfjs' }) draws each batch with its own gather and matches the same order", async () => {
     // 600 features × 32 rows per batch leaves no room for chunked gathers: one gather per batch.
     const wide = regression(64, 600, 3);
     const a = buildModel({ features: 600, dropout: false });
     const b = buildModel({ features: 600, dropout: false });
-    await train(a, wide, { epochs: 2, batchSize: 32, checkpoint: false, ...QUIET });
-    await train(b, wide, { epochs: 2, batchSize: 32, checkpoint: false, ...QUIET });
+    await train(a, wide, { epochs: 2, batchSize: 32, checkpoint: false, engine: 'tfjs', ...QUIET });
+    await train(b, wide, { epochs: 2, batchSize: 32, checkpoint: false, engine: 'tfjs', ...QUIET });
     assert.ok(weightBytes(a).equals(weightBytes(b)));
     const narrow = buildModel({ features: 600, dropout: false });
     await narrow.fit(wide.xs, wide.ys, { epochs: 2, batchSize: 32, shuffle: false, verbose: 0 });
     const ours = buildModel({ features: 600, dropout: false });
-    await train(ours, wide, { epochs: 2, batchSize: 32, shuffle: false, checkpoint: false, ...QUIET });
+    await train(ours, wide, { epochs: 2, batchSize: 32, shuffle: false, checkpoint: false, engine: 'tfjs', ...QUIET });
     assert.ok(weightBytes(ours).equals(weightBytes(narrow)));
   });
 
