@@ -44,8 +44,11 @@ interface LayerLike {
   readonly inboundNodes: { readonly inboundLayers: LayerLike[] }[];
 }
 
-/** Reads `model` (compiled with `optimizer`) as a fused plan; see the module comment. */
-export function planFor(model: tf.LayersModel, optimizer: tf.Optimizer): PlanResult {
+/** The layers of a plan: what the forward pass needs (prediction needs no loss or optimizer). */
+export type LayersResult = { readonly inputs: number; readonly layers: readonly PlannedLayer[]; readonly reason?: undefined } | { readonly inputs?: undefined; readonly layers?: undefined; readonly reason: string };
+
+/** Reads `model`'s layers as a chain of dense and dropout layers, or says why they are not one. */
+export function planLayers(model: tf.LayersModel): LayersResult {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) return { reason: `it has ${model.inputs.length} inputs and ${model.outputs.length} outputs (the fused engine trains one of each)` };
   const inputShape = model.inputs[0].shape;
   if (inputShape.length !== 2 || typeof inputShape[1] !== 'number') return { reason: `its input has shape [${inputShape.map((size) => size ?? 'null').join(', ')}] (the fused engine takes rows of numbers, [null, n])` };
@@ -62,13 +65,20 @@ export function planFor(model: tf.LayersModel, optimizer: tf.Optimizer): PlanRes
   if (layers[layers.length - 1].kind !== 'dense') return { reason: 'it ends with a dropout layer (the fused engine needs a dense output layer)' };
   const softmaxInside = dense.slice(0, -1).find((layer) => layer.kind === 'dense' && (layer.activation === 'softmax' || layer.activation === 'logSoftmax'));
   if (softmaxInside) return { reason: 'a hidden layer uses softmax (the fused engine supports it on the output layer only)' };
+  return { inputs: inputShape[1], layers };
+}
+
+/** Reads `model` (compiled with `optimizer`) as a fused plan; see the module comment. */
+export function planFor(model: tf.LayersModel, optimizer: tf.Optimizer): PlanResult {
+  const { inputs, layers, reason } = planLayers(model);
+  if (reason !== undefined) return { reason };
   const loss = lossOf(model);
   if (typeof loss !== 'string' || !(LOSSES as readonly string[]).includes(loss)) return { reason: loss === undefined ? 'its loss is a custom function' : `its loss ${JSON.stringify(loss)} is not one the fused engine computes (${LOSSES.join(', ')})` };
   const metrics = metricsOf(model, loss as LossName);
   if (typeof metrics === 'string') return { reason: metrics };
   const className = optimizer.getClassName();
   if (!(className in SLOT_FIELDS) || !isBuiltIn(optimizer)) return { reason: `its optimizer ${className} is not one of tf.js' seven built-in optimizers` };
-  return { plan: { inputs: inputShape[1], layers, loss: loss as LossName, metrics, optimizer: { className, config: optimizer.getConfig() as Record<string, unknown> } } };
+  return { plan: { inputs, layers, loss: loss as LossName, metrics, optimizer: { className, config: optimizer.getConfig() as Record<string, unknown> } } };
 }
 
 /** The model's layers as a chain, input first (without the input layer), or why they are not one. */

@@ -286,6 +286,17 @@ describe('tabulateInputSpace()', () => {
       assert.deepEqual(result.worst[0].point, { x: 0.5, k: 'a' });
     });
 
+    it('space.evaluate(dense tf.js model) runs the fused forward pass and reports what model.predict gives', async () => {
+      const curve = tabulateInputSpace({ t: { min: 0, max: 2, step: 0.001 }, v: [0.5, 1] }, { label: ({ t, v }) => Math.sin((t as number) * (v as number)), normalize: true });
+      const model = tf.sequential({ layers: [tf.layers.dense({ units: 16, activation: 'tanh', inputShape: [2] }), tf.layers.dense({ units: 1 })] });
+      const fused = await curve.evaluate(model, { batchSize: 1000, worst: 3 });
+      // The same model behind a plain predict() takes the tensor path.
+      const viaTensors = await curve.evaluate({ predict: (xs: tf.Tensor) => model.predict(xs) as tf.Tensor }, { batchSize: 1000, worst: 3 });
+      for (const key of ['maxAbsError', 'meanAbsError', 'rmse'] as const) assert.ok(Math.abs(fused[key] - viaTensors[key]) <= 1e-6 * Math.max(1, viaTensors[key]), `${key}: ${fused[key]} vs ${viaTensors[key]}`);
+      assert.deepEqual(fused.worst.map(({ point }) => point), viaTensors.worst.map(({ point }) => point));
+      await rejectsWith(() => curve.evaluate(tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [2] })] })), 'InputSpace.evaluate(): the model maps 2 inputs to 2 outputs but the space has 2 feature and 1 label column(s).');
+    });
+
     it('space.evaluate() rejects a space without labels, a non-model and a wrong output shape', async () => {
       await rejectsWith(() => tabulateInputSpace({ x: [1] }).evaluate(predictor((x) => x)), 'InputSpace.evaluate(): the space has no labels. Pass `label` or `labelBatch` to tabulateInputSpace().');
       await rejectsWith(() => space.evaluate({} as never), 'InputSpace.evaluate(): model must have a predict(xs) method, like a tfjs LayersModel. Received: {  }.');
