@@ -1,4 +1,4 @@
 export { ENGINE_CHOICES } from './engine';
 export type { Engine, EngineChoice, EngineInfo, EngineName, EngineSetup } from './engine';
-export { chooseEngine, lastEngine } from './select';
+export { chooseEngine, fusedUnavailable, lastEngine } from './select';
 export type { EngineChoiceResult, EngineRequest } from './select';

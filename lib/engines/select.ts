@@ -7,6 +7,7 @@ import { fail } from '../errors';
 import type { PreparedData } from '../train/data';
 import type { Engine, EngineChoice, EngineInfo, EngineSetup } from './engine';
 import { FusedEngine } from './fused/adapter';
+import { wasmModule } from './fused/kernels';
 import { planFor } from './fused/plan';
 import { TfjsEngine } from './tfjs/engine';
 
@@ -34,7 +35,8 @@ export function chooseEngine(choice: EngineChoice, { model, optimizer, threads, 
   if (choice === 'tfjs') {
     result = tfjsChoice({ name: 'tfjs' });
   } else {
-    const { plan, reason } = planFor(model, optimizer);
+    const unavailable = fusedUnavailable();
+    const { plan, reason } = unavailable === undefined ? planFor(model, optimizer) : { plan: undefined, reason: unavailable };
     if (plan) {
       result = { info: { name: 'fused', threads }, create: (setup) => new FusedEngine(setup, plan, threads) };
     } else if (choice === 'fused') {
@@ -50,6 +52,16 @@ export function chooseEngine(choice: EngineChoice, { model, optimizer, threads, 
 /** What the latest training call in this process ran on (undefined before the first). */
 export function lastEngine(): EngineInfo | undefined {
   return lastChoice;
+}
+
+/** Why the fused engine cannot run in this process (its module missing, no WebAssembly SIMD), or undefined. */
+export function fusedUnavailable(): string | undefined {
+  try {
+    wasmModule();
+    return undefined;
+  } catch (error) {
+    return `the fused engine cannot run here (${(error as Error).message.replace(/\.$/, '')})`;
+  }
 }
 
 function tfjsChoice(info: EngineInfo): EngineChoiceResult {

@@ -75,9 +75,10 @@ describe('magics (in the kernel)', function () {
     assert.equal(failure(await kernel.execute('%seed abc')).evalue, '%seed: expected an integer seed. Received: args="abc". Usage: %seed N');
   });
 
-  it('%backend shows the backends; %backend NAME switches', async () => {
+  it('%backend shows the backends and the training engines; %backend NAME switches', async () => {
     const table = plain(await kernel.execute('%backend'));
-    assert.match(table, /^active backend: (wasm|tensorflow|cpu)/);
+    assert.match(table, /^active backend: (wasm|tensorflow|cpu); latest train\(\) ran on /);
+    assert.match(table, /training engine +fused +train\(\)'s choice for dense networks \(engine: 'auto'\): WebAssembly SIMD128/);
     assert.match(table, /cpu +(active|available)/);
     const active = /^active backend: (\w+)/.exec(table)![1];
     assert.equal(streamText(await kernel.execute('%backend cpu')), 'backend: cpu\n');
