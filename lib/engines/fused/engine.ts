@@ -84,6 +84,9 @@ interface Position {
 interface LayerBuffers {
   readonly layer: DenseLayer;
   readonly np: number;
+  /** The layer's input rows in quads of columns, and dZ in panels of 8 (the kernel gradient's operands). */
+  readonly xq: number;
+  readonly dzp: number;
   readonly wp: number;
   readonly wtp: number;
   readonly z: number;
@@ -173,6 +176,8 @@ export function computeLayout(plan: NetworkPlan, params: LayoutParams): Layout {
       layers.push({
         layer,
         np: ld,
+        xq: alloc(cap * roundUp(layer.inputs, 4) * 4),
+        dzp: alloc(cap * roundUp(layer.units, 8) * 4),
         ...packedWeights[p - 1],
         z,
         a,
@@ -304,10 +309,11 @@ export class Engine {
   }
 
   /**
-   * Forward rows r0..r1 (multiples of 4) from input rows at `x` (stride = inputs); with `masks`,
-   * dropout applies. Returns the prediction buffer and its stride.
+   * Forward rows r0..r1 (multiples of 4) from input rows at `x` (stride = inputs). Training keeps
+   * what the backward pass needs; with `masks` (≥ 0), dropout applies. Returns the prediction
+   * buffer and its stride.
    */
-  forward(x: number, r0: number, r1: number, masks: number): { out: number; ld: number } {
+  forward(x: number, r0: number, r1: number, masks: number, training: boolean): { out: number; ld: number } {
     const { kernels: k, layout, plan } = this;
     const rows = r1 - r0;
     let input = x;
@@ -332,6 +338,7 @@ export class Engine {
       if (rows === 0) continue;
       const ap = layout.packed + (r0 / 4) * layout.ldap * 4;
       k.packRows(input + r0 * ld * 4, ld, rows, layer.inputs, ap, layout.ldap);
+      if (training) k.packQuads(input, ld, r0, r1, layout.params.capRows, layer.inputs, buffers.xq);
       const softmax = layer.activation === 'softmax' || layer.activation === 'logSoftmax';
       const z = buffers.z + r0 * buffers.np * 4;
       const a = buffers.a + r0 * buffers.np * 4;
@@ -362,6 +369,7 @@ export class Engine {
     } else if (layer.activation !== 'linear') {
       k.deriveRows(layer.act, buffers.da + o, buffers.z + o, buffers.a + o, buffers.dz + o, buffers.np, rows, layer.units);
     }
+    k.packCols(buffers.dz, buffers.np, r0, r1, layout.params.capRows, layer.units, buffers.dzp);
   }
 
   /** The gradient with respect to layer l's input, rows r0..r1: dZ_l · W_lᵀ. */
@@ -378,22 +386,13 @@ export class Engine {
     k.matmul(ap, layout.ldap, buffers.wtp, 0, layer.units, rows, layer.inputs, target, target, position.ld, 0);
   }
 
-  /** Layer l's input buffer (what its kernel gradient multiplies). */
-  private layerInput(l: number, x: number): { ptr: number; ld: number } {
-    const position = this.layout.positions[l];
-    if (position.dropouts.length > 0) return { ptr: position.buffers[position.buffers.length - 1], ld: position.ld };
-    if (l === 0) return { ptr: x, ld: this.plan.inputs };
-    return { ptr: position.buffers[0], ld: position.ld };
-  }
-
   /** Kernel and bias gradients of layer l over the batch's `batch` rows, kernel rows and bias columns t/T. */
-  private gradients(l: number, x: number, batch: number, t: number, T: number): void {
+  private gradients(l: number, batch: number, t: number, T: number): void {
     const { kernels: k, layout } = this;
     const buffers = layout.layers[l];
     const layer = buffers.layer;
-    const input = this.layerInput(l, x);
     const [k0, k1] = share(layer.inputs, t, T, 8);
-    if (k1 > k0) k.gradKernel(input.ptr, input.ld, buffers.dz, buffers.np, batch, k0, k1, layer.units, buffers.dw);
+    if (k1 > k0) k.gradKernel(buffers.xq, buffers.dzp, layout.params.capRows, batch, k0, k1, layer.units, buffers.dw);
     if (layer.useBias) {
       const [n0, n1] = share(layer.units, t, T, 4);
       if (n1 > n0) k.gradBias(buffers.dz, buffers.np, batch, n0, n1, buffers.db);
@@ -474,7 +473,7 @@ export class Engine {
       const consts = layout.consts + s * CONST_STRIDE * 4;
       const real1 = Math.min(r1, batch);
       const input = this.inputRows(job.source, first, r0, real1, job.start, true, layout.indices);
-      const { out: pred, ld } = this.forward(input.x, r0, r1, masks);
+      const { out: pred, ld } = this.forward(input.x, r0, r1, masks, true);
       // The loss and its gradient for this thread's real rows.
       const output = layout.positions[L];
       const gradient = output.grads[output.grads.length - 1];
@@ -499,7 +498,7 @@ export class Engine {
           }
         }
         if (l < L - 1) this.updateLayer(l + 1, t, T, consts);
-        this.gradients(l, input.x, batch, t, T);
+        this.gradients(l, batch, t, T);
         if (l > 0) {
           this.backData(l, r0, r1);
           this.backPosition(l, r0, r1, masks);
@@ -521,7 +520,7 @@ export class Engine {
     const [r0, r1] = share(padded, t, T, 4);
     const real1 = Math.min(r1, count);
     const input = this.inputRows(source, first, r0, real1, start, withTargets, layout.indices);
-    const { out, ld } = this.forward(input.x, r0, r1, -1);
+    const { out, ld } = this.forward(input.x, r0, r1, -1, false);
     if (withTargets && real1 > r0) {
       k.loss(plan.lossId, out + r0 * ld * 4, ld, input.y + r0 * input.ldy * 4, input.ldy, real1 - r0, plan.outputs, layout.lossRows + r0 * 4, 0, 0);
       plan.metrics.forEach((metric, m) => {

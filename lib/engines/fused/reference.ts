@@ -427,12 +427,21 @@ export class ReferenceKernels implements Kernels {
     }
   }
 
-  gradKernel(x: number, ldx: number, dz: number, ldz: number, rows: number, k0: number, k1: number, cols: number, dw: number): void {
+  packQuads(src: number, lds: number, r0: number, r1: number, cap: number, cols: number, dst: number): void {
+    const F = this.F;
+    for (let j = 0; j < cols; j += 4) {
+      for (let r = r0; r < r1; r++) {
+        for (let q = 0; q < 4; q++) F[dst / 4 + ((j / 4) * cap + r) * 4 + q] = j + q < cols ? F[src / 4 + r * lds + j + q] : 0;
+      }
+    }
+  }
+
+  gradKernel(xq: number, dzp: number, cap: number, rows: number, k0: number, k1: number, cols: number, dw: number): void {
     const F = this.F;
     for (let k = k0; k < k1; k++) {
       for (let n = 0; n < cols; n++) {
         let acc = 0;
-        for (let r = 0; r < rows; r++) acc = f(acc + f(F[x / 4 + r * ldx + k] * F[dz / 4 + r * ldz + n]));
+        for (let r = 0; r < rows; r++) acc = f(acc + f(F[xq / 4 + (Math.floor(k / 4) * cap + r) * 4 + (k % 4)] * F[dzp / 4 + (Math.floor(n / 8) * cap + r) * 8 + (n % 8)]));
         F[dw / 4 + k * cols + n] = acc;
       }
     }

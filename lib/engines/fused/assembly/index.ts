@@ -138,23 +138,63 @@ export function packCols(b: usize, ldb: i32, p0: i32, p1: i32, inner: i32, cols:
 
 /**
  * The panels of Wᵀ for W [k, n], rows k0..k1 (k0 a multiple of 8): bp[kk/8][nn][kk%8] = w[kk, nn],
- * zero past k.
+ * zero past k. Full 4×4 blocks go through registers.
  */
 export function packTransposed(w: usize, k: i32, n: i32, k0: i32, k1: i32, bp: usize): void {
   const ldw4 = <usize>n << 2;
+  const last = min(k1, k);
   for (let kk = k0; kk < k1; kk += 8) {
-    const left = min(k1, k) - kk;
-    let out = bp + <usize>kk * (<usize>n << 2);
-    const row = w + <usize>kk * ldw4;
-    for (let nn = 0; nn < n; nn++) {
-      const src = row + (<usize>nn << 2);
-      for (let q = 0; q < 8; q++) store<f32>(out + (<usize>q << 2), q < left ? load<f32>(src + <usize>q * ldw4) : 0);
-      out += 32;
+    const panel = bp + <usize>kk * (<usize>n << 2);
+    for (let q = 0; q < 8; q += 4) {
+      const row = kk + q;
+      const src = w + <usize>row * ldw4;
+      let nn = 0;
+      if (row + 4 <= last) {
+        for (; nn + 4 <= n; nn += 4) {
+          const p = src + (<usize>nn << 2);
+          const r0 = v128.load(p);
+          const r1 = v128.load(p + ldw4);
+          const r2 = v128.load(p + 2 * ldw4);
+          const r3 = v128.load(p + 3 * ldw4);
+          const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+          const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+          const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+          const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+          const out = panel + (<usize>nn << 5) + (<usize>q << 2);
+          v128.store(out, i64x2.shuffle(t0, t1, 0, 2));
+          v128.store(out, i64x2.shuffle(t0, t1, 1, 3), 32);
+          v128.store(out, i64x2.shuffle(t2, t3, 0, 2), 64);
+          v128.store(out, i64x2.shuffle(t2, t3, 1, 3), 96);
+        }
+      }
+      for (; nn < n; nn++) {
+        const out = panel + (<usize>nn << 5) + (<usize>q << 2);
+        for (let i = 0; i < 4; i++) store<f32>(out + (<usize>i << 2), row + i < last ? load<f32>(src + <usize>i * ldw4 + (<usize>nn << 2)) : 0);
+      }
     }
   }
 }
 
 export function matmul(ap: usize, ldap: i32, bp: usize, bias: usize, inner: i32, rows: i32, cols: i32, z: usize, y: usize, ldc: i32, act: i32): void {
+  // One copy of the loop per activation: `act` is a constant in each, so its switch folds away.
+  if (y == z) matmulWith(LINEAR, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 1) matmulWith(1, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 2) matmulWith(2, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 3) matmulWith(3, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 4) matmulWith(4, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 5) matmulWith(5, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 6) matmulWith(6, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 7) matmulWith(7, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 8) matmulWith(8, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 9) matmulWith(9, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 10) matmulWith(10, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 11) matmulWith(11, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 12) matmulWith(12, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 13) matmulWith(13, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else matmulWith(LINEAR, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+}
+
+@inline function matmulWith(act: i32, ap: usize, ldap: i32, bp: usize, bias: usize, inner: i32, rows: i32, cols: i32, z: usize, y: usize, ldc: i32): void {
   const ldc4 = <usize>ldc << 2;
   const panel = <usize>inner << 5;
   const block = <usize>ldap << 2;
@@ -215,23 +255,46 @@ export function matmul(ap: usize, ldap: i32, bp: usize, bias: usize, inner: i32,
   let c = v;
   if (bias) c = f32x4.add(c, v128.load(bias + (<usize>j << 2)));
   v128.store(z + out, c);
-  if (y != z) v128.store(y + out, activate(act, c));
+  if (act != LINEAR) v128.store(y + out, activate(act, c));
+}
+
+/** Quads of columns for the kernel gradient: dst[j/4][r][j%4] = src[r, j] for rows r0..r1, zero past `cols`; quads `cap` rows apart. */
+export function packQuads(src: usize, lds: i32, r0: i32, r1: i32, cap: i32, cols: i32, dst: usize): void {
+  const lds4 = <usize>lds << 2;
+  for (let j = 0; j < cols; j += 4) {
+    let from = src + <usize>r0 * lds4 + (<usize>j << 2);
+    let out = dst + (<usize>(j >> 2) * <usize>cap + <usize>r0) * 16;
+    const left = cols - j;
+    if (left >= 4) {
+      for (let r = r0; r < r1; r++) {
+        v128.store(out, v128.load(from));
+        from += lds4;
+        out += 16;
+      }
+    } else {
+      for (let r = r0; r < r1; r++) {
+        for (let q = 0; q < 4; q++) store<f32>(out + (<usize>q << 2), q < left ? load<f32>(from + (<usize>q << 2)) : 0);
+        from += lds4;
+        out += 16;
+      }
+    }
+  }
 }
 
 /**
- * Kernel gradient rows k0..k1: dW[k, n] = Σ_r X[r, k]·dZ[r, n] over r = 0..rows−1 in order,
- * blocks of 4 k × 8 n. dW is [K, cols] without padding, so partial vectors store lane by lane.
+ * Kernel gradient rows k0..k1 (k0 a multiple of 4): dW[k, n] = Σ_r X[r, k]·dZ[r, n] over
+ * r = 0..rows−1 in order, blocks of 4 k × 8 n, from X packed in quads (packQuads) and dZ in panels
+ * of 8 (packCols with inner = cap): two sequential streams. dW is [K, cols] without padding, so
+ * partial vectors and rows past k1 are not stored.
  */
-export function gradKernel(x: usize, ldx: i32, dz: usize, ldz: i32, rows: i32, k0: i32, k1: i32, cols: i32, dw: usize): void {
-  const ldx4 = <usize>ldx << 2;
-  const ldz4 = <usize>ldz << 2;
+export function gradKernel(xq: usize, dzp: usize, cap: i32, rows: i32, k0: i32, k1: i32, cols: i32, dw: usize): void {
   const ldw4 = <usize>cols << 2;
   for (let n = 0; n < cols; n += 8) {
     const wide = cols - n > 4;
-    let k = k0;
-    for (; k + 4 <= k1; k += 4) {
-      let px = x + (<usize>k << 2);
-      let pz = dz + (<usize>n << 2);
+    const pz0 = dzp + <usize>(n >> 3) * <usize>cap * 32;
+    for (let k = k0; k < k1; k += 4) {
+      let px = xq + <usize>(k >> 2) * <usize>cap * 16;
+      let pz = pz0;
       let c00 = sp(0.0), c01 = sp(0.0), c10 = sp(0.0), c11 = sp(0.0);
       let c20 = sp(0.0), c21 = sp(0.0), c30 = sp(0.0), c31 = sp(0.0);
       if (wide) {
@@ -250,8 +313,8 @@ export function gradKernel(x: usize, ldx: i32, dz: usize, ldz: i32, rows: i32, k
           s = v128.load32_splat(px, 12);
           c30 = f32x4.add(c30, f32x4.mul(s, d0));
           c31 = f32x4.add(c31, f32x4.mul(s, d1));
-          px += ldx4;
-          pz += ldz4;
+          px += 16;
+          pz += 32;
         }
       } else {
         for (let r = 0; r < rows; r++) {
@@ -260,28 +323,16 @@ export function gradKernel(x: usize, ldx: i32, dz: usize, ldz: i32, rows: i32, k
           c10 = f32x4.add(c10, f32x4.mul(v128.load32_splat(px, 4), d0));
           c20 = f32x4.add(c20, f32x4.mul(v128.load32_splat(px, 8), d0));
           c30 = f32x4.add(c30, f32x4.mul(v128.load32_splat(px, 12), d0));
-          px += ldx4;
-          pz += ldz4;
+          px += 16;
+          pz += 32;
         }
       }
       const o = dw + <usize>k * ldw4 + (<usize>n << 2);
-      storeRow(o, c00, c01, cols - n);
-      storeRow(o + ldw4, c10, c11, cols - n);
-      storeRow(o + 2 * ldw4, c20, c21, cols - n);
-      storeRow(o + 3 * ldw4, c30, c31, cols - n);
-    }
-    for (; k < k1; k++) {
-      let px = x + (<usize>k << 2);
-      let pz = dz + (<usize>n << 2);
-      let c0 = sp(0.0), c1 = sp(0.0);
-      for (let r = 0; r < rows; r++) {
-        const s = v128.load32_splat(px);
-        c0 = f32x4.add(c0, f32x4.mul(s, v128.load(pz)));
-        c1 = f32x4.add(c1, f32x4.mul(s, v128.load(pz, 16)));
-        px += ldx4;
-        pz += ldz4;
-      }
-      storeRow(dw + <usize>k * ldw4 + (<usize>n << 2), c0, c1, cols - n);
+      const left = cols - n;
+      storeRow(o, c00, c01, left);
+      if (k + 1 < k1) storeRow(o + ldw4, c10, c11, left);
+      if (k + 2 < k1) storeRow(o + 2 * ldw4, c20, c21, left);
+      if (k + 3 < k1) storeRow(o + 3 * ldw4, c30, c31, left);
     }
   }
 }
@@ -321,12 +372,28 @@ export function activateRows(act: i32, z: usize, y: usize, ld: i32, rows: i32, c
 
 /** dZ = dY ⊙ f′ (as tf.js differentiates f) over rows × cols, all with stride ld. */
 export function deriveRows(act: i32, dy: usize, z: usize, y: usize, dz: usize, ld: i32, rows: i32, cols: i32): void {
-  for (let r = 0; r < rows; r++) {
-    const o = <usize>r * (<usize>ld << 2);
-    for (let j = 0; j < cols; j += 4) {
-      const p = o + (<usize>j << 2);
-      v128.store(dz + p, derive(act, v128.load(dy + p), v128.load(z + p), v128.load(y + p)));
-    }
+  const count = (rows - 1) * ld + cols;
+  if (act == 1) deriveWith(1, dy, z, y, dz, count);
+  else if (act == 2) deriveWith(2, dy, z, y, dz, count);
+  else if (act == 3) deriveWith(3, dy, z, y, dz, count);
+  else if (act == 4) deriveWith(4, dy, z, y, dz, count);
+  else if (act == 5) deriveWith(5, dy, z, y, dz, count);
+  else if (act == 6) deriveWith(6, dy, z, y, dz, count);
+  else if (act == 7) deriveWith(7, dy, z, y, dz, count);
+  else if (act == 8) deriveWith(8, dy, z, y, dz, count);
+  else if (act == 9) deriveWith(9, dy, z, y, dz, count);
+  else if (act == 10) deriveWith(10, dy, z, y, dz, count);
+  else if (act == 11) deriveWith(11, dy, z, y, dz, count);
+  else if (act == 12) deriveWith(12, dy, z, y, dz, count);
+  else if (act == 13) deriveWith(13, dy, z, y, dz, count);
+  else deriveWith(LINEAR, dy, z, y, dz, count);
+}
+
+/** Over `count` floats from each pointer (rows' padding included: its lanes are never read). */
+@inline function deriveWith(act: i32, dy: usize, z: usize, y: usize, dz: usize, count: i32): void {
+  for (let i = 0; i < count; i += 4) {
+    const p = <usize>i << 2;
+    v128.store(dz + p, derive(act, v128.load(dy + p), v128.load(z + p), v128.load(y + p)));
   }
 }
 
@@ -399,9 +466,16 @@ export function dropout(src: usize, lds: i32, mask: usize, ldm: i32, rows: i32, 
 /** Copies rows idx[0..count) of src (rows of `width` floats) to dst (rows of ldd). */
 export function gather(src: usize, width: i32, idx: usize, count: i32, dst: usize, ldd: i32): void {
   const bytes = <usize>width << 2;
+  const ldd4 = <usize>ldd << 2;
+  if (width > 16) {
+    for (let i = 0; i < count; i++) memory.copy(dst + <usize>i * ldd4, src + <usize>load<u32>(idx + (<usize>i << 2)) * bytes, bytes);
+    return;
+  }
+  // narrow rows (the usual inputs): a word loop beats memory.copy's call per row
   for (let i = 0; i < count; i++) {
-    const row = <usize>load<u32>(idx + (<usize>i << 2));
-    memory.copy(dst + <usize>i * (<usize>ldd << 2), src + row * bytes, bytes);
+    const from = src + <usize>load<u32>(idx + (<usize>i << 2)) * bytes;
+    const to = dst + <usize>i * ldd4;
+    for (let j: usize = 0; j < bytes; j += 4) store<u32>(to + j, load<u32>(from + j));
   }
 }
 
@@ -640,6 +714,19 @@ export function regularize(w: usize, g: usize, i0: i32, i1: i32, l1: f32, l2: f3
 // [−lr, lr, epsilon, a, b, c, d, e, f] whose a–f each optimizer documents below.
 
 export function update(kind: i32, flags: i32, w: usize, g: usize, s0: usize, s1: usize, s2: usize, i0: i32, i1: i32, c: usize): void {
+  // One loop per optimizer (and flag): constants after inlining, so the switch folds away.
+  if (kind == 0) updateWith(0, 0, w, g, s0, s1, s2, i0, i1, c);
+  else if (kind == 1 && flags & 1) updateWith(1, 1, w, g, s0, s1, s2, i0, i1, c);
+  else if (kind == 1) updateWith(1, 0, w, g, s0, s1, s2, i0, i1, c);
+  else if (kind == 2) updateWith(2, 0, w, g, s0, s1, s2, i0, i1, c);
+  else if (kind == 3) updateWith(3, 0, w, g, s0, s1, s2, i0, i1, c);
+  else if (kind == 4) updateWith(4, 0, w, g, s0, s1, s2, i0, i1, c);
+  else if (kind == 5) updateWith(5, 0, w, g, s0, s1, s2, i0, i1, c);
+  else if (flags & 2) updateWith(6, 2, w, g, s0, s1, s2, i0, i1, c);
+  else updateWith(6, 0, w, g, s0, s1, s2, i0, i1, c);
+}
+
+@inline function updateWith(kind: i32, flags: i32, w: usize, g: usize, s0: usize, s1: usize, s2: usize, i0: i32, i1: i32, c: usize): void {
   const negLr = v128.load32_splat(c);
   const lr = v128.load32_splat(c, 4);
   const eps = v128.load32_splat(c, 8);
