@@ -78,6 +78,28 @@ function epochs(mlp: Mlp, nets: readonly FusedNetwork[], repeats: number): numbe
   return rates;
 }
 
+/** Forward passes only: a streamed input space (chunks of 2^20 rows), as space.evaluate() would run it. */
+function predictRows(mlp: Mlp, nets: readonly FusedNetwork[]): BenchRow[] {
+  const chunk = 1 << 20;
+  const xs = Float32Array.from({ length: chunk * 2 }, (_, i) => (i % 1000) / 100);
+  const out = new Float32Array(chunk);
+  for (const net of nets) net.predict(xs, out);
+  const rates = nets.map(() => [] as number[]);
+  for (let r = 0; r < 5; r++) {
+    nets.forEach((net, i) => {
+      const start = process.hrtime.bigint();
+      net.predict(xs, out);
+      rates[i].push(chunk / seconds(start));
+    });
+  }
+  const flops = 2 * macs(mlp);
+  return nets.map((net, i) => ({
+    name: `predict ${mlp.label.split(',')[0]}, ${net.threads} thread${net.threads > 1 ? 's' : ''} (range ${range(rates[i], 1e6, 2)}M rows/s)`,
+    value: Math.max(...rates[i]) / 1e6,
+    unit: `M rows/s · ${((Math.max(...rates[i]) * flops) / 1e9).toFixed(1)} GFLOP/s · 1e8 rows in ${(1e8 / Math.max(...rates[i])).toFixed(0)} s`,
+  }));
+}
+
 const range = (values: readonly number[], scale: number, digits: number) => `${(Math.min(...values) / scale).toFixed(digits)}–${(Math.max(...values) / scale).toFixed(digits)}`;
 
 const section: BenchSection = {
@@ -98,6 +120,7 @@ const section: BenchSection = {
         { name: `  steps/s · GFLOP/s · share of the measured peak`, value: bestOne / mlp.batchSize, unit: `steps/s · ${((bestOne * flops) / 1e9).toFixed(1)} GFLOP/s · ${(((bestOne * flops) / 1e9 / best) * 100).toFixed(0)}%` },
         { name: `${mlp.label}, 2 threads (range ${range(two, 1e3, 1)}k samples/s; threads used when they pay)`, value: bestTwo / 1e3, unit: `k samples/s · ${((bestTwo * flops) / 1e9).toFixed(1)} GFLOP/s` },
       );
+      if (mlp.batchSize === 32) rows.push(...predictRows(mlp, nets));
       for (const net of nets) net.dispose();
     }
     return rows;

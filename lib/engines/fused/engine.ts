@@ -342,7 +342,10 @@ export class Engine {
       const softmax = layer.activation === 'softmax' || layer.activation === 'logSoftmax';
       const z = buffers.z + r0 * buffers.np * 4;
       const a = buffers.a + r0 * buffers.np * 4;
-      k.matmul(ap, layout.ldap, buffers.wp, buffers.b, layer.inputs, rows, layer.units, z, softmax ? z : a, buffers.np, layer.act);
+      // Pre-activations are kept only for the backward pass (and softmax, which reads them next).
+      const keep = training || softmax ? z : 0;
+      if (layer.units < 4) k.matmulNarrow(ap, layout.ldap, buffers.w, buffers.b, layer.inputs, rows, layer.units, keep, softmax ? z : a, buffers.np, layer.act);
+      else k.matmul(ap, layout.ldap, buffers.wp, buffers.b, layer.inputs, rows, layer.units, keep, softmax ? z : a, buffers.np, layer.act);
       if (softmax) k.softmaxRows(layer.activation === 'logSoftmax' ? 1 : 0, z, a, buffers.np, rows, layer.units);
     }
     throw new Error('unreachable');
@@ -369,7 +372,7 @@ export class Engine {
     } else if (layer.activation !== 'linear') {
       k.deriveRows(layer.act, buffers.da + o, buffers.z + o, buffers.a + o, buffers.dz + o, buffers.np, rows, layer.units);
     }
-    k.packCols(buffers.dz, buffers.np, r0, r1, layout.params.capRows, layer.units, buffers.dzp);
+    if (layer.units >= 4) k.packCols(buffers.dz, buffers.np, r0, r1, layout.params.capRows, layer.units, buffers.dzp);
   }
 
   /** The gradient with respect to layer l's input, rows r0..r1: dZ_l · W_lᵀ. */
@@ -392,7 +395,8 @@ export class Engine {
     const buffers = layout.layers[l];
     const layer = buffers.layer;
     const [k0, k1] = share(layer.inputs, t, T, 8);
-    if (k1 > k0) k.gradKernel(buffers.xq, buffers.dzp, layout.params.capRows, batch, k0, k1, layer.units, buffers.dw);
+    if (k1 > k0 && layer.units < 4) k.gradKernelNarrow(buffers.xq, buffers.dz, buffers.np, layout.params.capRows, batch, k0, k1, layer.units, buffers.dw);
+    else if (k1 > k0) k.gradKernel(buffers.xq, buffers.dzp, layout.params.capRows, batch, k0, k1, layer.units, buffers.dw);
     if (layer.useBias) {
       const [n0, n1] = share(layer.units, t, T, 4);
       if (n1 > n0) k.gradBias(buffers.dz, buffers.np, batch, n0, n1, buffers.db);

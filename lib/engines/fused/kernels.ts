@@ -14,6 +14,8 @@ export interface Kernels {
   packTransposed(w: number, k: number, n: number, k0: number, k1: number, bp: number): void;
   matmul(ap: number, ldap: number, bp: number, bias: number, inner: number, rows: number, cols: number, z: number, y: number, ldc: number, act: number): void;
   packQuads(src: number, lds: number, r0: number, r1: number, cap: number, cols: number, dst: number): void;
+  matmulNarrow(ap: number, ldap: number, w: number, bias: number, inner: number, rows: number, cols: number, z: number, y: number, ldc: number, act: number): void;
+  gradKernelNarrow(xq: number, dz: number, ldz: number, cap: number, rows: number, k0: number, k1: number, cols: number, dw: number): void;
   gradKernel(xq: number, dzp: number, cap: number, rows: number, k0: number, k1: number, cols: number, dw: number): void;
   gradBias(dz: number, ldz: number, rows: number, n0: number, n1: number, db: number): void;
   activateRows(act: number, z: number, y: number, ld: number, rows: number, cols: number): void;

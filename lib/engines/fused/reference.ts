@@ -419,8 +419,9 @@ export class ReferenceKernels implements Kernels {
             let c = acc;
             if (bias) c = f(c + F[bias / 4 + j + q]);
             const o = (i + ii) * ldc + j + q;
-            F[z / 4 + o] = c;
-            if (y !== z) F[y / 4 + o] = activate(act, c);
+            if (z) F[z / 4 + o] = c;
+            if (act !== 0 && y !== z) F[y / 4 + o] = activate(act, c);
+            else F[y / 4 + o] = c;
           }
         }
       }
@@ -432,6 +433,31 @@ export class ReferenceKernels implements Kernels {
     for (let j = 0; j < cols; j += 4) {
       for (let r = r0; r < r1; r++) {
         for (let q = 0; q < 4; q++) F[dst / 4 + ((j / 4) * cap + r) * 4 + q] = j + q < cols ? F[src / 4 + r * lds + j + q] : 0;
+      }
+    }
+  }
+
+  matmulNarrow(ap: number, ldap: number, w: number, bias: number, inner: number, rows: number, cols: number, z: number, y: number, ldc: number, act: number): void {
+    const F = this.F;
+    for (let i = 0; i < rows; i++) {
+      for (let n = 0; n < cols; n++) {
+        let acc = 0;
+        for (let p = 0; p < inner; p++) acc = f(acc + f(F[ap / 4 + Math.floor(i / 4) * ldap + p * 4 + (i % 4)] * F[w / 4 + p * cols + n]));
+        const c = bias ? f(acc + F[bias / 4 + n]) : acc;
+        const o = i * ldc + n;
+        if (z) F[z / 4 + o] = c;
+        F[y / 4 + o] = act !== 0 && y !== z ? activate(act, c) : c;
+      }
+    }
+  }
+
+  gradKernelNarrow(xq: number, dz: number, ldz: number, cap: number, rows: number, k0: number, k1: number, cols: number, dw: number): void {
+    const F = this.F;
+    for (let k = k0; k < k1; k++) {
+      for (let n = 0; n < cols; n++) {
+        let acc = 0;
+        for (let r = 0; r < rows; r++) acc = f(acc + f(F[xq / 4 + (Math.floor(k / 4) * cap + r) * 4 + (k % 4)] * F[dz / 4 + r * ldz + n]));
+        F[dw / 4 + k * cols + n] = acc;
       }
     }
   }

@@ -177,7 +177,7 @@ export function packTransposed(w: usize, k: i32, n: i32, k0: i32, k1: i32, bp: u
 
 export function matmul(ap: usize, ldap: i32, bp: usize, bias: usize, inner: i32, rows: i32, cols: i32, z: usize, y: usize, ldc: i32, act: i32): void {
   // One copy of the loop per activation: `act` is a constant in each, so its switch folds away.
-  if (y == z) matmulWith(LINEAR, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  if (act == LINEAR || y == z) matmulWith(LINEAR, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
   else if (act == 1) matmulWith(1, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
   else if (act == 2) matmulWith(2, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
   else if (act == 3) matmulWith(3, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
@@ -251,11 +251,16 @@ export function matmul(ap: usize, ldap: i32, bp: usize, bias: usize, inner: i32,
   }
 }
 
+/** Bias, then the pre-activation to z (unless z is 0: not training) and the activation to y. */
 @inline function epilogue(v: v128, bias: usize, j: i32, out: usize, y: usize, z: usize, act: i32): void {
   let c = v;
   if (bias) c = f32x4.add(c, v128.load(bias + (<usize>j << 2)));
-  v128.store(z + out, c);
-  if (act != LINEAR) v128.store(y + out, activate(act, c));
+  if (act == LINEAR) {
+    v128.store(y + out, c);
+  } else {
+    if (z) v128.store(z + out, c);
+    v128.store(y + out, activate(act, c));
+  }
 }
 
 /** Quads of columns for the kernel gradient: dst[j/4][r][j%4] = src[r, j] for rows r0..r1, zero past `cols`; quads `cap` rows apart. */
@@ -277,6 +282,90 @@ export function packQuads(src: usize, lds: i32, r0: i32, r1: i32, cap: i32, cols
         from += lds4;
         out += 16;
       }
+    }
+  }
+}
+
+/**
+ * A layer of fewer than 4 units: C[rows, cols] = A·W (+ bias) with the lanes over 4 rows of the
+ * packed A (packRows) instead of over units, so no lane is wasted; each output is still the
+ * sequential sum over the inner index from +0, then + bias. W is [inner, cols] as stored.
+ */
+export function matmulNarrow(ap: usize, ldap: i32, w: usize, bias: usize, inner: i32, rows: i32, cols: i32, z: usize, y: usize, ldc: i32, act: i32): void {
+  if (act == LINEAR || y == z) narrowWith(LINEAR, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 1) narrowWith(1, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 2) narrowWith(2, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 3) narrowWith(3, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 4) narrowWith(4, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 5) narrowWith(5, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 6) narrowWith(6, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 7) narrowWith(7, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 8) narrowWith(8, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 9) narrowWith(9, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 10) narrowWith(10, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 11) narrowWith(11, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 12) narrowWith(12, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 13) narrowWith(13, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else narrowWith(LINEAR, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+}
+
+@inline function narrowWith(act: i32, ap: usize, ldap: i32, w: usize, bias: usize, inner: i32, rows: i32, cols: i32, z: usize, y: usize, ldc: i32): void {
+  const ldc4 = <usize>ldc << 2;
+  const cols4 = <usize>cols << 2;
+  for (let i = 0; i < rows; i += 4) {
+    const pa0 = ap + <usize>(i >> 2) * (<usize>ldap << 2);
+    for (let n = 0; n < cols; n++) {
+      let pa = pa0;
+      let pw = w + (<usize>n << 2);
+      let c = sp(0.0);
+      for (let p = 0; p < inner; p++) {
+        c = f32x4.add(c, f32x4.mul(v128.load(pa), v128.load32_splat(pw)));
+        pa += 16;
+        pw += cols4;
+      }
+      if (bias) c = f32x4.add(c, v128.load32_splat(bias + (<usize>n << 2)));
+      const o = <usize>i * ldc4 + (<usize>n << 2);
+      if (act == LINEAR) {
+        scatter(y + o, ldc4, c);
+      } else {
+        if (z) scatter(z + o, ldc4, c);
+        scatter(y + o, ldc4, activate(act, c));
+      }
+    }
+  }
+}
+
+/** Lane i of v to ptr + i·stride. */
+@inline function scatter(ptr: usize, stride: usize, v: v128): void {
+  v128.store32_lane(ptr, v, 0);
+  v128.store32_lane(ptr + stride, v, 1);
+  v128.store32_lane(ptr + 2 * stride, v, 2);
+  v128.store32_lane(ptr + 3 * stride, v, 3);
+}
+
+/**
+ * The kernel gradient of a layer of fewer than 4 units, lanes over 4 kernel rows k of the quads
+ * (packQuads) instead of over units: dW[k, n] = Σ_r X[r, k]·dZ[r, n] in row order, as gradKernel.
+ */
+export function gradKernelNarrow(xq: usize, dz: usize, ldz: i32, cap: i32, rows: i32, k0: i32, k1: i32, cols: i32, dw: usize): void {
+  const ldz4 = <usize>ldz << 2;
+  const ldw4 = <usize>cols << 2;
+  for (let k = k0; k < k1; k += 4) {
+    const px0 = xq + <usize>(k >> 2) * <usize>cap * 16;
+    for (let n = 0; n < cols; n++) {
+      let px = px0;
+      let pz = dz + (<usize>n << 2);
+      let c = sp(0.0);
+      for (let r = 0; r < rows; r++) {
+        c = f32x4.add(c, f32x4.mul(v128.load(px), v128.load32_splat(pz)));
+        px += 16;
+        pz += ldz4;
+      }
+      const o = dw + <usize>k * ldw4 + (<usize>n << 2);
+      v128.store32_lane(o, c, 0);
+      if (k + 1 < k1) v128.store32_lane(o + ldw4, c, 1);
+      if (k + 2 < k1) v128.store32_lane(o + 2 * ldw4, c, 2);
+      if (k + 3 < k1) v128.store32_lane(o + 3 * ldw4, c, 3);
     }
   }
 }
