@@ -3,12 +3,12 @@
  * evaluation pass and a prediction pass, run by every participating thread on its share.
  *
  * A step on thread t of T: gather and forward its rows of the batch through every layer, the loss
- * and its gradient for those rows, then backward layer by layer — after a barrier, the kernel
- * gradient of layer l over kernel rows t/T (each a sequential sum over ALL batch rows in row order,
- * so no partial sums exist and the bits never depend on T), the data gradient of its own batch rows,
- * and the optimizer update of layer l+1's rows t/T (nobody reads them any more in this step). Thread
- * 0 (the caller's thread) also sums the per-row losses and metrics and the regularisers' penalties,
- * in order. With T = 1 the same code runs with no-op barriers.
+ * and its gradient for those rows, and the data gradients (dZ) of those rows down every layer — all
+ * row-local. After a barrier, for every layer, the kernel gradient of kernel rows t/T (each element a
+ * sequential sum over ALL batch rows in row order, so no partial sums exist and the bits never
+ * depend on T) and the optimizer update of those rows; a second barrier ends the step. Thread 0 (the
+ * caller's thread) also sums the per-row losses and metrics and the regularisers' penalties, in
+ * order. With T = 1 the same code runs with no-op barriers.
  */
 import type { Kernels } from './kernels';
 import type { DenseLayer, NetworkPlan } from './spec';
@@ -488,27 +488,28 @@ export class Engine {
         });
       }
       // Padded rows' gradients are garbage that never reaches a batch sum (those stop at `batch`).
+      // The data gradients of this thread's rows, all layers down: row-local, no barrier needed.
       this.backPosition(L, r0, r1, masks);
-      // The penalties read the weights before any thread updates them (after the first barrier).
+      for (let l = L - 1; l > 0; l--) {
+        this.backData(l, r0, r1);
+        this.backPosition(l, r0, r1, masks);
+      }
+      // The penalties read the weights before any thread updates them (after the barrier).
       const penalties = t === 0 ? this.penalties() : [];
-      for (let l = L - 1; l >= 0; l--) {
-        barrier.wait();
-        if (t === 0 && l === L - 1) {
-          let loss = Math.fround(k.mean(layout.lossRows, batch));
-          for (const penalty of penalties) loss = Math.fround(loss + penalty);
-          if (out) {
-            out[s * (1 + M)] = loss;
-            for (let m = 0; m < M; m++) out[s * (1 + M) + 1 + m] = k.mean(layout.metricRows + m * layout.params.capRows * 4, batch);
-          }
-        }
-        if (l < L - 1) this.updateLayer(l + 1, t, T, consts);
-        this.gradients(l, batch, t, T);
-        if (l > 0) {
-          this.backData(l, r0, r1);
-          this.backPosition(l, r0, r1, masks);
+      barrier.wait();
+      if (t === 0) {
+        let loss = Math.fround(k.mean(layout.lossRows, batch));
+        for (const penalty of penalties) loss = Math.fround(loss + penalty);
+        if (out) {
+          out[s * (1 + M)] = loss;
+          for (let m = 0; m < M; m++) out[s * (1 + M) + 1 + m] = k.mean(layout.metricRows + m * layout.params.capRows * 4, batch);
         }
       }
-      this.updateLayer(0, t, T, consts);
+      // Every layer's gradient over all rows, then its update: kernel rows t/T of each layer.
+      for (let l = L - 1; l >= 0; l--) {
+        this.gradients(l, batch, t, T);
+        this.updateLayer(l, t, T, consts);
+      }
       barrier.wait();
     }
   }
