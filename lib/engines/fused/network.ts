@@ -346,7 +346,9 @@ export class FusedNetwork {
       const count = Math.min(cap, source.count - first);
       const { out: pred, ld } = this.passChunk(source, first, count, JobKind.Predict);
       const F = this.f32();
-      for (let r = 0; r < count; r++) result.set(F.subarray(pred / 4 + r * ld, pred / 4 + r * ld + outputs), (first + r) * outputs);
+      let from = pred / 4;
+      let to = first * outputs;
+      for (let r = 0; r < count; r++, from += ld) for (let j = 0; j < outputs; j++) result[to++] = F[from + j];
     }
     return result;
   }

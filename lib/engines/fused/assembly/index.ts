@@ -198,56 +198,66 @@ export function matmul(ap: usize, ldap: i32, bp: usize, bias: usize, inner: i32,
   const ldc4 = <usize>ldc << 2;
   const panel = <usize>inner << 5;
   const block = <usize>ldap << 2;
-  for (let j = 0; j < cols; j += 8) {
-    const pb0 = bp + <usize>(j >> 3) * panel;
-    const wide = cols - j > 4;
+  if (<usize>inner * <usize>(cols + 7) <= 6144) {
+    // All of B fits in L1 (≤ 24 KB): each row block of A stays in L1 while it meets every panel.
     for (let i = 0; i < rows; i += 4) {
-      let pa = ap + <usize>(i >> 2) * block;
-      let pb = pb0;
-      let c00 = sp(0.0), c01 = sp(0.0), c10 = sp(0.0), c11 = sp(0.0);
-      let c20 = sp(0.0), c21 = sp(0.0), c30 = sp(0.0), c31 = sp(0.0);
-      if (wide) {
-        for (let p = 0; p < inner; p++) {
-          const b0 = v128.load(pb);
-          const b1 = v128.load(pb, 16);
-          let s = v128.load32_splat(pa);
-          c00 = f32x4.add(c00, f32x4.mul(s, b0));
-          c01 = f32x4.add(c01, f32x4.mul(s, b1));
-          s = v128.load32_splat(pa, 4);
-          c10 = f32x4.add(c10, f32x4.mul(s, b0));
-          c11 = f32x4.add(c11, f32x4.mul(s, b1));
-          s = v128.load32_splat(pa, 8);
-          c20 = f32x4.add(c20, f32x4.mul(s, b0));
-          c21 = f32x4.add(c21, f32x4.mul(s, b1));
-          s = v128.load32_splat(pa, 12);
-          c30 = f32x4.add(c30, f32x4.mul(s, b0));
-          c31 = f32x4.add(c31, f32x4.mul(s, b1));
-          pa += 16;
-          pb += 32;
-        }
-      } else {
-        for (let p = 0; p < inner; p++) {
-          const b0 = v128.load(pb);
-          c00 = f32x4.add(c00, f32x4.mul(v128.load32_splat(pa), b0));
-          c10 = f32x4.add(c10, f32x4.mul(v128.load32_splat(pa, 4), b0));
-          c20 = f32x4.add(c20, f32x4.mul(v128.load32_splat(pa, 8), b0));
-          c30 = f32x4.add(c30, f32x4.mul(v128.load32_splat(pa, 12), b0));
-          pa += 16;
-          pb += 32;
-        }
-      }
-      const o = <usize>i * ldc4 + (<usize>j << 2);
-      epilogue(c00, bias, j, o, y, z, act);
-      epilogue(c10, bias, j, o + ldc4, y, z, act);
-      epilogue(c20, bias, j, o + 2 * ldc4, y, z, act);
-      epilogue(c30, bias, j, o + 3 * ldc4, y, z, act);
-      if (wide) {
-        epilogue(c01, bias, j + 4, o + 16, y, z, act);
-        epilogue(c11, bias, j + 4, o + ldc4 + 16, y, z, act);
-        epilogue(c21, bias, j + 4, o + 2 * ldc4 + 16, y, z, act);
-        epilogue(c31, bias, j + 4, o + 3 * ldc4 + 16, y, z, act);
-      }
+      for (let j = 0; j < cols; j += 8) block8(act, ap + <usize>(i >> 2) * block, bp + <usize>(j >> 3) * panel, bias, inner, cols, i, j, z, y, ldc4);
     }
+  } else {
+    // A large B: each panel (inner × 8) stays in L1 while every row block of A passes over it.
+    for (let j = 0; j < cols; j += 8) {
+      for (let i = 0; i < rows; i += 4) block8(act, ap + <usize>(i >> 2) * block, bp + <usize>(j >> 3) * panel, bias, inner, cols, i, j, z, y, ldc4);
+    }
+  }
+}
+
+/** One 4-row × 8-column block of C (4 columns when fewer remain), accumulated in registers. */
+@inline function block8(act: i32, pa0: usize, pb0: usize, bias: usize, inner: i32, cols: i32, i: i32, j: i32, z: usize, y: usize, ldc4: usize): void {
+  let pa = pa0;
+  let pb = pb0;
+  let c00 = sp(0.0), c01 = sp(0.0), c10 = sp(0.0), c11 = sp(0.0);
+  let c20 = sp(0.0), c21 = sp(0.0), c30 = sp(0.0), c31 = sp(0.0);
+  const wide = cols - j > 4;
+  if (wide) {
+    for (let p = 0; p < inner; p++) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      let s = v128.load32_splat(pa);
+      c00 = f32x4.add(c00, f32x4.mul(s, b0));
+      c01 = f32x4.add(c01, f32x4.mul(s, b1));
+      s = v128.load32_splat(pa, 4);
+      c10 = f32x4.add(c10, f32x4.mul(s, b0));
+      c11 = f32x4.add(c11, f32x4.mul(s, b1));
+      s = v128.load32_splat(pa, 8);
+      c20 = f32x4.add(c20, f32x4.mul(s, b0));
+      c21 = f32x4.add(c21, f32x4.mul(s, b1));
+      s = v128.load32_splat(pa, 12);
+      c30 = f32x4.add(c30, f32x4.mul(s, b0));
+      c31 = f32x4.add(c31, f32x4.mul(s, b1));
+      pa += 16;
+      pb += 32;
+    }
+  } else {
+    for (let p = 0; p < inner; p++) {
+      const b0 = v128.load(pb);
+      c00 = f32x4.add(c00, f32x4.mul(v128.load32_splat(pa), b0));
+      c10 = f32x4.add(c10, f32x4.mul(v128.load32_splat(pa, 4), b0));
+      c20 = f32x4.add(c20, f32x4.mul(v128.load32_splat(pa, 8), b0));
+      c30 = f32x4.add(c30, f32x4.mul(v128.load32_splat(pa, 12), b0));
+      pa += 16;
+      pb += 32;
+    }
+  }
+  const o = <usize>i * ldc4 + (<usize>j << 2);
+  epilogue(c00, bias, j, o, y, z, act);
+  epilogue(c10, bias, j, o + ldc4, y, z, act);
+  epilogue(c20, bias, j, o + 2 * ldc4, y, z, act);
+  epilogue(c30, bias, j, o + 3 * ldc4, y, z, act);
+  if (wide) {
+    epilogue(c01, bias, j + 4, o + 16, y, z, act);
+    epilogue(c11, bias, j + 4, o + ldc4 + 16, y, z, act);
+    epilogue(c21, bias, j + 4, o + 2 * ldc4 + 16, y, z, act);
+    epilogue(c31, bias, j + 4, o + 3 * ldc4 + 16, y, z, act);
   }
 }
 
