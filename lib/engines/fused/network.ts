@@ -103,7 +103,7 @@ export type EvaluateOptions = Rows & {
 const WHERE = 'FusedNetwork';
 
 /** Below this many multiply-adds per step a second thread costs more than it saves (see bench/fused.bench.ts). */
-export const THREAD_MIN_MACS = 1 << 21;
+export const THREAD_MIN_MACS = 1 << 20;
 
 export class FusedNetwork {
   readonly plan: NetworkPlan;
