@@ -89,20 +89,20 @@ function assertIdentical(test: Case): void {
 
 describe('fused engine: SIMD kernels against the scalar reference, bit for bit', () => {
   for (const activation of ACTIVATIONS.filter((name) => name !== 'softmax' && name !== 'logSoftmax')) {
-    it(`train/evaluate/predict of 3-7-5-2 with ${activation} hidden layers`, () => {
+    it(`train(), evaluate(), predict() of 3-7-5-2 with dense(activation: '${activation}') hidden layers`, () => {
       assertIdentical({ spec: oddSpec({}, [activation, activation, 'linear']) });
     });
   }
 
-  it(`train/evaluate/predict with a ${'softmax'} output and categoricalCrossentropy`, () => {
+  it(`train(), evaluate(), predict() with a dense(activation: 'softmax') output and loss 'categoricalCrossentropy'`, () => {
     assertIdentical({ spec: oddSpec({ loss: 'categoricalCrossentropy', metrics: ['accuracy', 'crossentropy'] }, ['relu', 'elu', 'softmax']), targets: oneHot });
   });
 
-  it('train/evaluate/predict with a logSoftmax output (meanSquaredError)', () => {
+  it("train(), evaluate(), predict() with a dense(activation: 'logSoftmax') output", () => {
     assertIdentical({ spec: oddSpec({}, ['relu', 'tanh', 'logSoftmax']) });
   });
 
-  it('train/evaluate/predict with a softmax hidden layer', () => {
+  it("train(), evaluate(), predict() with a dense(activation: 'softmax') hidden layer", () => {
     assertIdentical({ spec: oddSpec({}, ['softmax', 'tanh', 'linear']) });
   });
 
@@ -118,7 +118,7 @@ describe('fused engine: SIMD kernels against the scalar reference, bit for bit',
     ['sparseCategoricalCrossentropy', { targets: classes(2) }, 'softmax'],
   ];
   for (const [loss, extra, output] of losses) {
-    it(`train/evaluate/predict with loss ${loss} (${output} output)`, () => {
+    it(`train(), evaluate(), predict() with loss '${loss}' (${output} output)`, () => {
       assertIdentical({ spec: oddSpec({ loss }, ['tanh', 'relu', output]), ...extra });
     });
   }
@@ -131,7 +131,7 @@ describe('fused engine: SIMD kernels against the scalar reference, bit for bit',
     ['accuracy, crossentropy', 'sparseCategoricalCrossentropy', 'softmax', { targets: classes(2) }],
   ];
   for (const [list, loss, output, extra] of metrics) {
-    it(`train/evaluate with metrics ${list} (loss ${loss})`, () => {
+    it(`train(), evaluate() with metrics [${list}] (loss '${loss}')`, () => {
       assertIdentical({ spec: oddSpec({ loss, metrics: list.split(', ') }, ['tanh', 'relu', output]), ...extra });
     });
   }
@@ -148,25 +148,25 @@ describe('fused engine: SIMD kernels against the scalar reference, bit for bit',
     ['RMSProp', { learningRate: 0.01, decay: 0.9, momentum: 0.5, centered: true }],
   ];
   for (const [className, config] of optimizers) {
-    it(`train with optimizer ${className} ${JSON.stringify(config)}`, () => {
+    it(`train() with optimizer { className: '${className}', config: ${JSON.stringify(config)} }`, () => {
       assertIdentical({ spec: oddSpec({ optimizer: { className: className as never, config } }) });
     });
   }
 
-  it('train with L1 and L2 regularisers on kernels and biases', () => {
+  it('train() with kernelRegularizer and biasRegularizer { l1, l2 } on every layer', () => {
     const spec = oddSpec();
     const layers = spec.layers.map((layer, i) => ({ ...layer, kernelRegularizer: { l1: 0.01 * (i + 1), l2: 0.02 }, biasRegularizer: i === 1 ? { l1: 0.05 } : { className: 'L1L2', config: { l2: 0.1 } } })) as FusedSpec['layers'];
     assertIdentical({ spec: { ...spec, layers } });
   });
 
-  it('train with dropout on the input, between layers (twice) and on the output', () => {
+  it("train({ masks }) with { type: 'dropout' } on the input, between layers (twice) and on the output", () => {
     const spec = oddSpec();
     const [a, b, c] = spec.layers;
     const layers: FusedSpec['layers'] = [{ type: 'dropout', rate: 0.2 }, a, { type: 'dropout', rate: 0.5 }, b, { type: 'dropout', rate: 0.1 }, { type: 'dropout', rate: 0.3 }, c, { type: 'dropout', rate: 0.25 }];
     assertIdentical({ spec: { ...spec, layers }, masks: true });
   });
 
-  it('train without biases and with one dense layer', () => {
+  it('train() of one dense(useBias: false) layer', () => {
     assertIdentical({ spec: { ...oddSpec(), layers: [{ type: 'dense', units: 9, activation: 'sigmoid', useBias: false }] } });
   });
 
@@ -190,7 +190,7 @@ describe('fused engine: SIMD kernels against the scalar reference, bit for bit',
     for (const net of [...nets, streamed]) net.dispose();
   });
 
-  it('train/evaluate/predict on 1 and 2 threads (3-257-129-3, batch 200) give the reference bits', function () {
+  it('train(), evaluate(), predict() with threads: 1 and threads: 2 (3-257-129-3, batch 200) give the reference bits', function () {
     this.timeout(120_000);
     const spec: FusedSpec = {
       inputs: 3,
