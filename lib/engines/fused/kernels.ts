@@ -18,7 +18,6 @@ export interface Kernels {
   gradKernelNarrow(xq: number, dz: number, ldz: number, cap: number, rows: number, k0: number, k1: number, cols: number, dw: number): void;
   gradKernel(xq: number, dzp: number, cap: number, rows: number, k0: number, k1: number, cols: number, dw: number): void;
   gradBias(dz: number, ldz: number, rows: number, n0: number, n1: number, db: number): void;
-  activateRows(act: number, z: number, y: number, ld: number, rows: number, cols: number): void;
   deriveRows(act: number, dy: number, z: number, y: number, dz: number, ld: number, rows: number, cols: number): void;
   softmaxRows(log: number, z: number, y: number, ld: number, rows: number, cols: number): void;
   softmaxBackRows(log: number, dy: number, y: number, dz: number, ld: number, rows: number, cols: number): void;

@@ -388,9 +388,11 @@ export class FusedNetwork {
     this.pool.start();
     try {
       runShare(this.engine, this.control, 0, controlBarrier(this.control, T), out);
-    } finally {
-      this.pool.finish(T - 1);
+    } catch (error) {
+      this.pool.abort(T - 1);
+      throw error;
     }
+    this.pool.finish(T - 1);
     return out;
   }
 

@@ -482,11 +482,6 @@ export class ReferenceKernels implements Kernels {
     }
   }
 
-  activateRows(act: number, z: number, y: number, ld: number, rows: number, cols: number): void {
-    const F = this.F;
-    for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) F[y / 4 + r * ld + j] = activate(act, F[z / 4 + r * ld + j]);
-  }
-
   deriveRows(act: number, dy: number, z: number, y: number, dz: number, ld: number, rows: number, cols: number): void {
     const F = this.F;
     for (let r = 0; r < rows; r++) {

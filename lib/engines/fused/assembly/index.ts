@@ -10,7 +10,7 @@
 // AssemblyScript, compiled by asc (npm run build:wasm; editors use ./tsconfig.json), not by tsc.
 
 import { vexp, vexpm1, vlog, vlog1p, vtanh, vsigmoid, vsoftplus, verf } from './math';
-import { activate, derive, sign1, LINEAR, SOFTMAX, LOG_SOFTMAX } from './activations';
+import { activate, derive, sign1, LINEAR } from './activations';
 
 @inline function sp(x: f32): v128 {
   return f32x4.splat(x);
@@ -457,17 +457,6 @@ export function gradBias(dz: usize, ldz: i32, rows: i32, n0: i32, n1: i32, db: u
 
 // ---------------------------------------------------------------------------------------------
 // Elementwise parts of a layer.
-
-/** Y = activation(Z) over rows × cols (cols rounded up to vectors; ld a multiple of 4). */
-export function activateRows(act: i32, z: usize, y: usize, ld: i32, rows: i32, cols: i32): void {
-  for (let r = 0; r < rows; r++) {
-    const o = <usize>r * (<usize>ld << 2);
-    for (let j = 0; j < cols; j += 4) {
-      const p = o + (<usize>j << 2);
-      v128.store(y + p, activate(act, v128.load(z + p)));
-    }
-  }
-}
 
 /** dZ = dY ⊙ f′ (as tf.js differentiates f) over rows × cols, all with stride ld. */
 export function deriveRows(act: i32, dy: usize, z: usize, y: usize, dz: usize, ld: i32, rows: i32, cols: i32): void {

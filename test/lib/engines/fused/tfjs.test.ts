@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { ready, tf } from '../../../../lib/backend';
 import { FusedNetwork } from '../../../../lib/engines/fused/network';
-import { setSeed, unseedMathRandom } from '../../../../lib/random';
+import { getSeed, setSeed, unseedMathRandom } from '../../../../lib/random';
 import type { FusedSpec, LayerSpec } from '../../../../lib/engines/fused/spec';
 import { floats, uniform } from './support';
 
@@ -29,7 +29,9 @@ interface ModelCase {
 
 /** The tf.js model of a case and the fused spec of the same model (the adapter's job, done by hand). */
 function build(test: ModelCase): { model: tf.Sequential; spec: FusedSpec } {
-  // tf.js initialises weights from Math.random, which setSeed seeds: the same model every run.
+  // tf.js initialises weights from Math.random, which setSeed seeds: the same model every run
+  // (the global seed is put back afterwards: other tests rely on its default).
+  const previousSeed = getSeed();
   setSeed(Number(process.env.FUSED_SEED ?? 42));
   const units = test.units ?? [7, 5, 2];
   // SGD unless the case is about an optimizer: Adam-like updates g/(|g| + ε) turn float32-level
@@ -63,6 +65,7 @@ function build(test: ModelCase): { model: tf.Sequential; spec: FusedSpec } {
   });
   const loss = test.loss ?? 'meanSquaredError';
   unseedMathRandom();
+  setSeed(previousSeed, { mathRandom: false });
   // Random biases too (tf.js starts them at 0): a bias's first update would otherwise be all of
   // its value, and its relative error that of its gradient, a sum that may cancel.
   const next = uniform(Number(process.env.FUSED_SEED ?? 42) + 100);
