@@ -3,6 +3,7 @@
  * the value, state in and out bit for bit, data and option checks, dispose.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { FusedNetwork } from '../../../../lib/engines/fused/network';
 import { planNetwork, resolveMetric, type FusedSpec } from '../../../../lib/engines/fused/spec';
 import { throwsWith } from '../../../helpers';
@@ -126,5 +127,25 @@ describe('fused engine: FusedNetwork', () => {
     net.predict(xs);
     assert.equal((net as unknown as { memory: { buffer: ArrayBuffer } }).memory.buffer.byteLength, bytes);
     net.dispose();
+  });
+});
+
+describe('fused engine: worker threads', () => {
+  it('new FusedNetwork({ threads: 2 }) trains on two threads without keeping the process alive, with or without dispose()', function () {
+    this.timeout(60_000);
+    const script = `
+      const { FusedNetwork } = require(${JSON.stringify(require.resolve('../../../../lib/engines/fused/network'))});
+      const net = new FusedNetwork({ inputs: 2, layers: [{ type: 'dense', units: 512, activation: 'relu' }, { type: 'dense', units: 1 }], loss: 'mse', optimizer: { className: 'SGD' }, threads: 2 });
+      net.setData(new Float32Array(2 * 4096).fill(0.5), new Float32Array(4096).fill(1));
+      const logs = net.train({ start: 0, count: 4096, batchSize: 2048 });
+      if (!(net.pool && logs.every(Number.isFinite))) throw new Error('the workers did not run');
+      if (process.argv[1] === 'dispose') net.dispose();
+      console.log('trained');
+    `;
+    for (const mode of ['dispose', 'leave']) {
+      const result = spawnSync(process.execPath, ['-e', script, mode], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(result.status, 0, `${mode}: ${result.stderr}`);
+      assert.equal(result.stdout.trim(), 'trained');
+    }
   });
 });
