@@ -270,7 +270,8 @@ export interface TrainJob {
 /** Per-step loss scale: the gradient of mean-over-batch(mean-over-units(loss)) as tf.js takes it. */
 export function lossScale(plan: NetworkPlan, batch: number): number {
   const inverse = Math.fround(1 / batch);
-  if (plan.loss === 'categoricalCrossentropy' || plan.loss === 'sparseCategoricalCrossentropy') return inverse;
+  // these sum over units rather than average
+  if (plan.loss === 'categoricalCrossentropy' || plan.loss === 'sparseCategoricalCrossentropy' || plan.loss === 'kullbackLeiblerDivergence' || plan.loss === 'categoricalHinge') return inverse;
   if (plan.loss === 'meanAbsolutePercentageError') return Math.fround(Math.fround(inverse * 100) / plan.outputs);
   return Math.fround(inverse / plan.outputs);
 }

@@ -43,10 +43,15 @@ export const LOSSES = [
   'binaryCrossentropy',
   'categoricalCrossentropy',
   'sparseCategoricalCrossentropy',
+  'hinge',
+  'squaredHinge',
+  'poisson',
+  'kullbackLeiblerDivergence',
+  'categoricalHinge',
 ] as const;
 export type LossName = (typeof LOSSES)[number];
 
-/** Metric functions by kernel id: the losses' values (ids 0–8), then the accuracies. */
+/** Metric functions by kernel id: the losses' values (ids 0–13), then the accuracies. */
 export const METRIC_FUNCTIONS = [...LOSSES, 'binaryAccuracy', 'categoricalAccuracy', 'sparseCategoricalAccuracy'] as const;
 export type MetricFunction = (typeof METRIC_FUNCTIONS)[number];
 
@@ -61,6 +66,8 @@ const ALIASES: Readonly<Record<string, LossName>> = {
   msle: 'meanSquaredLogarithmicError',
   MSLE: 'meanSquaredLogarithmicError',
   huberLoss: 'huber',
+  kld: 'kullbackLeiblerDivergence',
+  KLD: 'kullbackLeiblerDivergence',
 };
 
 /** tf.js' optimizer classes, by kernel id. */

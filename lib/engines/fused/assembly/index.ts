@@ -591,8 +591,12 @@ export function loss(kind: i32, p: usize, ldp: i32, t: usize, ldt: i32, rows: i3
     const tr = t + <usize>r * (<usize>ldt << 2);
     const gr = dp + <usize>r * (<usize>ldp << 2);
     let value: f32 = 0;
-    if (kind >= 7) {
+    if (kind == 7 || kind == 8) {
       value = crossentropyRow(kind == 8, pr, tr, cols, dp ? gr : 0, scale);
+    } else if (kind == 12) {
+      value = klDivergenceRow(pr, tr, cols, dp ? gr : 0, scale);
+    } else if (kind == 13) {
+      value = categoricalHingeRow(pr, tr, cols, dp ? gr : 0, scale);
     } else {
       let s: f32 = 0;
       for (let j = 0; j < cols; j++) {
@@ -645,6 +649,28 @@ export function loss(kind: i32, p: usize, ldp: i32, t: usize, ldt: i32, rows: i3
             g = scale + (scale * ssigmoid(m2)) * -2;
             break;
           }
+          case 9: {
+            // hinge: max(0, 1 − t·p); Maximum_grad passes where 0 < u
+            const u: f32 = 1 - tj * pj;
+            v = max(<f32>0, u);
+            g = -(scale * (u > 0 ? <f32>1 : <f32>0)) * tj;
+            break;
+          }
+          case 10: {
+            // squaredHinge: max(0, 1 − t·p)²
+            const u: f32 = 1 - tj * pj;
+            const m = max(<f32>0, u);
+            v = m * m;
+            g = -((scale * (m * 2)) * (u > 0 ? <f32>1 : <f32>0)) * tj;
+            break;
+          }
+          case 11: {
+            // poisson: p − t·log(ε + p)
+            const e: f32 = EPS + pj;
+            v = pj - tj * slog(e);
+            g = scale + (-scale * tj) / e;
+            break;
+          }
           default: {
             // binaryCrossentropy: clip, logit l = log(y/(1 − y)), then tf's sigmoid cross-entropy
             // max(l, 0) − l·t + log1p(exp(−|l|))
@@ -669,6 +695,48 @@ export function loss(kind: i32, p: usize, ldp: i32, t: usize, ldt: i32, rows: i3
     }
     store<f32>(out + (<usize>r << 2), value);
   }
+}
+
+/** kullbackLeiblerDivergence: Σ t·log(clip(t, ε, 1) / clip(p, ε, 1)). */
+function klDivergenceRow(pr: usize, tr: usize, cols: i32, gr: usize, scale: f32): f32 {
+  let s: f32 = 0;
+  for (let j = 0; j < cols; j++) {
+    const pj = load<f32>(pr + (<usize>j << 2));
+    const tj = load<f32>(tr + (<usize>j << 2));
+    const ct = min(max(tj, EPS), <f32>1);
+    const cp = min(max(pj, EPS), <f32>1);
+    const q = ct / cp;
+    s += tj * slog(q);
+    if (gr) {
+      // Log_grad then RealDiv_grad on the denominator: −((g·t/q)·ct)/cp², where the clip passes
+      const dq = (scale * tj) / q;
+      store<f32>(gr + (<usize>j << 2), pj >= EPS && pj <= 1 ? -((dq * ct) / (cp * cp)) : 0);
+    }
+  }
+  return s;
+}
+
+/** categoricalHinge: max(0, 1 + (max((1 − t)·p) − Σ t·p)); Max_grad feeds every element equal to the max. */
+function categoricalHingeRow(pr: usize, tr: usize, cols: i32, gr: usize, scale: f32): f32 {
+  let pos: f32 = 0;
+  let neg: f32 = -Infinity;
+  for (let j = 0; j < cols; j++) {
+    const pj = load<f32>(pr + (<usize>j << 2));
+    const tj = load<f32>(tr + (<usize>j << 2));
+    pos += tj * pj;
+    neg = max(neg, (<f32>1 - tj) * pj);
+  }
+  const w: f32 = 1 + (neg - pos);
+  if (gr) {
+    const gw = scale * (w > 0 ? <f32>1 : <f32>0);
+    for (let j = 0; j < cols; j++) {
+      const pj = load<f32>(pr + (<usize>j << 2));
+      const tj = load<f32>(tr + (<usize>j << 2));
+      const a: f32 = (<f32>1 - tj) * pj;
+      store<f32>(gr + (<usize>j << 2), -gw * tj + (gw * (a == neg ? <f32>1 : <f32>0)) * (<f32>1 - tj));
+    }
+  }
+  return max(<f32>0, w);
 }
 
 /**
@@ -713,11 +781,11 @@ function crossentropyRow(sparse: bool, pr: usize, tr: usize, cols: i32, gr: usiz
 }
 
 /**
- * Metrics per row (tfjs-layers/src/metrics.ts): ids 0–8 are the losses' values, 9 binaryAccuracy,
- * 10 categoricalAccuracy, 11 sparseCategoricalAccuracy.
+ * Metrics per row (tfjs-layers/src/metrics.ts): ids 0–13 are the losses' values, 14 binaryAccuracy,
+ * 15 categoricalAccuracy, 16 sparseCategoricalAccuracy.
  */
 export function metric(kind: i32, p: usize, ldp: i32, t: usize, ldt: i32, rows: i32, cols: i32, out: usize): void {
-  if (kind < 9) {
+  if (kind < 14) {
     loss(kind, p, ldp, t, ldt, rows, cols, out, 0, 0);
     return;
   }
@@ -725,7 +793,7 @@ export function metric(kind: i32, p: usize, ldp: i32, t: usize, ldt: i32, rows: 
     const pr = p + <usize>r * (<usize>ldp << 2);
     const tr = t + <usize>r * (<usize>ldt << 2);
     let v: f32 = 0;
-    if (kind == 9) {
+    if (kind == 14) {
       let s: f32 = 0;
       for (let j = 0; j < cols; j++) {
         const predicted: f32 = load<f32>(pr + (<usize>j << 2)) > 0.5 ? 1 : 0;
@@ -734,7 +802,7 @@ export function metric(kind: i32, p: usize, ldp: i32, t: usize, ldt: i32, rows: 
       v = s / <f32>cols;
     } else {
       const ap = argmax(pr, cols);
-      if (kind == 10) v = argmax(tr, cols) == ap ? 1 : 0;
+      if (kind == 15) v = argmax(tr, cols) == ap ? 1 : 0;
       else v = load<f32>(tr) == <f32>ap ? 1 : 0;
     }
     store<f32>(out + (<usize>r << 2), v);

@@ -33,6 +33,20 @@ function binary(next: () => number, rows: number, width: number): Float32Array {
   return Float32Array.from({ length: rows * width }, () => (next() > 0 ? 1 : 0));
 }
 
+function signs(next: () => number, rows: number, width: number): Float32Array {
+  return Float32Array.from({ length: rows * width }, () => (next() > 0 ? 1 : -1));
+}
+
+function distribution(next: () => number, rows: number, width: number): Float32Array {
+  const ys = Float32Array.from({ length: rows * width }, () => next() + 1.1);
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let j = 0; j < width; j++) sum += ys[r * width + j];
+    for (let j = 0; j < width; j++) ys[r * width + j] /= sum;
+  }
+  return ys;
+}
+
 function positive(next: () => number, rows: number, width: number): Float32Array {
   return Float32Array.from({ length: rows * width }, () => (next() + 1.2) * 2);
 }
@@ -116,6 +130,11 @@ describe('fused engine: SIMD kernels against the scalar reference, bit for bit',
     ['binaryCrossentropy', { targets: binary }, 'sigmoid'],
     ['categoricalCrossentropy', { targets: oneHot }, 'softmax'],
     ['sparseCategoricalCrossentropy', { targets: classes(2) }, 'softmax'],
+    ['hinge', { targets: signs }, 'tanh'],
+    ['squaredHinge', { targets: signs }, 'linear'],
+    ['poisson', { targets: positive }, 'softplus'],
+    ['kullbackLeiblerDivergence', { targets: distribution }, 'softmax'],
+    ['categoricalHinge', { targets: oneHot }, 'linear'],
   ];
   for (const [loss, extra, output] of losses) {
     it(`train(), evaluate(), predict() with loss '${loss}' (${output} output)`, () => {
