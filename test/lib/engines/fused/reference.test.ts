@@ -189,6 +189,19 @@ describe('fused engine: SIMD kernels against the scalar reference, bit for bit',
     assertIdentical({ spec: { ...oddSpec(), layers: [{ type: 'dense', units: 9, activation: 'sigmoid', useBias: false }] } });
   });
 
+  for (const [inputs, units, batchSize] of [[1, [1], 1], [1, [1], 3], [5, [9, 1], 1], [2, [4, 3], 2], [17, [33, 8], 5]] as const) {
+    it(`train({ batchSize: ${batchSize} }) of ${inputs}-${units.join('-')} (narrow layers, batches under one vector of rows)`, () => {
+      const spec: FusedSpec = { ...oddSpec({ metrics: ['mae'] }), inputs, layers: units.map((count) => ({ type: 'dense', units: count, activation: 'tanh' })) };
+      const { nets } = pair({ spec });
+      const order = Uint32Array.from({ length: ROWS }, (_, i) => (i * 3) % ROWS);
+      const logs = nets.map((net) => net.train({ rows: order, batchSize }));
+      assertSameBits(logs[0], logs[1], 'logs');
+      assertSameState(nets[0], nets[1], 'state');
+      assertSameBits(nets[0].evaluate({ rows: order, batchSize }), nets[1].evaluate({ rows: order, batchSize }), 'evaluate');
+      for (const net of nets) net.dispose();
+    });
+  }
+
   it('train({ xs, ys }) streamed equals train({ rows }) resident, and k steps in one call equal k calls', () => {
     const spec = oddSpec({ metrics: ['mae'] });
     const { nets, xs, ys } = pair({ spec });
