@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { ready, tf } from '../../../../lib/backend';
 import { FusedNetwork } from '../../../../lib/engines/fused/network';
+import { Rng } from '../../../../lib/random';
 import { planNetwork, resolveMetric, type FusedSpec } from '../../../../lib/engines/fused/spec';
 import { throwsWith } from '../../../helpers';
 import { floats, oddSpec, uniform } from './support';
@@ -147,5 +149,40 @@ describe('fused engine: worker threads', () => {
       assert.equal(result.status, 0, `${mode}: ${result.stderr}`);
       assert.equal(result.stdout.trim(), 'trained');
     }
+  });
+});
+
+describe('fused engine: the FusedNetwork example (lib/engines/fused/network.ts)', () => {
+  it('runs as written against a tf.js model of the same layers', async () => {
+    await ready();
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 64, activation: 'relu', inputShape: [2] }), tf.layers.dense({ units: 1 })] });
+    const rows = 100;
+    const next = uniform(11);
+    const xs = floats(rows * 2, next);
+    const ys = floats(rows, next);
+    const testXs = xs.subarray(0, 40);
+    const testYs = ys.subarray(0, 20);
+    const gridXs = floats(2 * 1000, next);
+    const rng = new Rng(1);
+    // -- the example --
+    const net = new FusedNetwork({
+      inputs: 2,
+      layers: [{ type: 'dense', units: 64, activation: 'relu' }, { type: 'dense', units: 1 }],
+      loss: 'meanSquaredError',
+      metrics: ['mae'],
+      optimizer: { className: 'Adam', config: { learningRate: 1e-3 } },
+    });
+    net.setWeights(model.getWeights().map((w) => w.dataSync() as Float32Array));
+    net.setData(xs, ys);
+    const order = rng.permutation(rows);
+    const logs = net.train({ rows: order, batchSize: 32 });
+    const [loss, mae] = net.evaluate({ xs: testXs, ys: testYs });
+    const predictions = net.predict(gridXs);
+    net.dispose();
+    // -- end --
+    assert.equal(logs.length, 4 * 2);
+    assert.ok(Number.isFinite(loss) && Number.isFinite(mae));
+    assert.equal(predictions.length, 1000);
+    model.dispose();
   });
 });
