@@ -489,6 +489,9 @@ export class FusedNetwork {
       return new Array<number>(steps).fill(rates);
     }
     if (rates.length !== steps) fail(where, `learningRates must hold one rate per step (${steps}). Received: ${rates.length} rates.`);
+    for (let s = 0; s < steps; s++) {
+      if (typeof rates[s] !== 'number' || !Number.isFinite(rates[s])) fail(where, `learningRates[${s}] must be a finite number. Received: ${formatValue(rates[s])}.`);
+    }
     return rates;
   }
 

@@ -252,8 +252,8 @@ export function planNetwork(spec: FusedSpec): NetworkPlan {
   const lossId = LOSSES.indexOf(lossName as LossName);
   if (lossId < 0) fail(WHERE, `loss is not one the fused engine computes. Received: loss=${formatValue(spec.loss)}. Expected one of ${LOSSES.join(', ')}.`);
   const loss = lossName as LossName;
-  const metrics = (spec.metrics ?? []).map((name, i) => resolveMetric(name, loss, outputs, `metrics[${i}]`));
   if (spec.metrics !== undefined && !Array.isArray(spec.metrics)) fail(WHERE, `metrics must be an array. Received: metrics=${formatValue(spec.metrics)}.`);
+  const metrics = (spec.metrics ?? []).map((name, i) => resolveMetric(name, loss, outputs, `metrics[${i}]`));
   const threads = spec.threads ?? defaultThreads();
   if (!isPositiveInteger(threads)) fail(WHERE, `threads must be a positive integer. Received: threads=${formatValue(threads)}. Expected 1 or more (default: the machine's cores).`);
   return {

@@ -19,6 +19,7 @@ describe('fused engine: FusedNetwork', () => {
     ['inputs: 0', { inputs: 0 }, ['inputs must be a positive integer', 'Received: inputs=0']],
     ["loss: 'cosineProximity'", { loss: 'cosineProximity' }, ['Received: loss="cosineProximity"', 'Expected one of meanSquaredError']],
     ["metrics: ['precision']", { metrics: ['precision'] }, ['Received: metrics[0]="precision"']],
+    ["metrics: 'mae'", { metrics: 'mae' as never }, ['metrics must be an array', 'Received: metrics="mae"']],
     ["optimizer: 'adam'", { optimizer: { className: 'adam' as never } }, ['Received: className="adam"', 'Expected one of SGD, Momentum']],
     ['optimizer.config.beta1: NaN', { optimizer: { className: 'Adam', config: { beta1: NaN } } }, ['Received: beta1=NaN']],
     ['layers: []', { layers: [] }, ['layers must be a non-empty array']],
@@ -101,6 +102,7 @@ describe('fused engine: FusedNetwork', () => {
     throwsWith(() => net.train({ rows: [0, 2], batchSize: 1 }), 'FusedNetwork.train()', 'rows[1] is not a row of the resident data (2 rows', 'Received: 2');
     throwsWith(() => net.train({ rows: [0, 1], batchSize: 0 }), 'Received: batchSize=0');
     throwsWith(() => net.train({ rows: [0, 1], batchSize: 1, learningRates: [0.1] }), 'learningRates must hold one rate per step (2)');
+    throwsWith(() => net.train({ rows: [0, 1], batchSize: 1, learningRates: [0.1, NaN] }), 'learningRates[1] must be a finite number', 'Received: NaN');
     throwsWith(() => net.train({ batchSize: 1 } as never), 'give the rows as { rows }');
     throwsWith(() => net.predict(new Float32Array(4)), 'FusedNetwork.predict()', 'xs must be a Float32Array of rows × 3 values');
     net.dispose();
