@@ -102,7 +102,11 @@ export type EvaluateOptions = Rows & {
 
 const WHERE = 'FusedNetwork';
 
-/** Below this many multiply-adds per step a second thread costs more than it saves (see bench/fused.bench.ts). */
+/**
+ * Below this many multiply-adds in a pass (a training step, an evaluation or prediction chunk), the
+ * barriers cost more than a second thread saves: measured on 2 cores, 2-64-64-1 gains 1.5× at
+ * batch 256 (1.1M) and loses at batch 128 (bench/fused.bench.ts).
+ */
 export const THREAD_MIN_MACS = 1 << 20;
 
 export class FusedNetwork {
