@@ -3,12 +3,12 @@
  * evaluation pass and a prediction pass, run by every participating thread on its share.
  *
  * A step on thread t of T: gather and forward its rows of the batch through every layer, the loss
- * and its gradient for those rows, then backward layer by layer — after a barrier, the kernel
- * gradient of layer l over kernel rows t/T (each a sequential sum over ALL batch rows in row order,
- * so no partial sums exist and the bits never depend on T), the data gradient of its own batch rows,
- * and the optimizer update of layer l+1's rows t/T (nobody reads them any more in this step). Thread
- * 0 (the caller's thread) also sums the per-row losses and metrics and the regularisers' penalties,
- * in order. With T = 1 the same code runs with no-op barriers.
+ * and its gradient for those rows, and the data gradients (dZ) of those rows down every layer — all
+ * row-local. After a barrier, for every layer, the kernel gradient of kernel rows t/T (each element a
+ * sequential sum over ALL batch rows in row order, so no partial sums exist and the bits never
+ * depend on T) and the optimizer update of those rows; a second barrier ends the step. Thread 0 (the
+ * caller's thread) also sums the per-row losses and metrics and the regularisers' penalties, in
+ * order. With T = 1 the same code runs with no-op barriers.
  */
 import type { Kernels } from './kernels';
 import type { DenseLayer, NetworkPlan } from './spec';
@@ -84,6 +84,9 @@ interface Position {
 interface LayerBuffers {
   readonly layer: DenseLayer;
   readonly np: number;
+  /** The layer's input rows in quads of columns, and dZ in panels of 8 (the kernel gradient's operands). */
+  readonly xq: number;
+  readonly dzp: number;
   readonly wp: number;
   readonly wtp: number;
   readonly z: number;
@@ -173,6 +176,8 @@ export function computeLayout(plan: NetworkPlan, params: LayoutParams): Layout {
       layers.push({
         layer,
         np: ld,
+        xq: alloc(cap * roundUp(layer.inputs, 4) * 4),
+        dzp: alloc(cap * roundUp(layer.units, 8) * 4),
         ...packedWeights[p - 1],
         z,
         a,
@@ -265,7 +270,8 @@ export interface TrainJob {
 /** Per-step loss scale: the gradient of mean-over-batch(mean-over-units(loss)) as tf.js takes it. */
 export function lossScale(plan: NetworkPlan, batch: number): number {
   const inverse = Math.fround(1 / batch);
-  if (plan.loss === 'categoricalCrossentropy' || plan.loss === 'sparseCategoricalCrossentropy') return inverse;
+  // these sum over units rather than average
+  if (plan.loss === 'categoricalCrossentropy' || plan.loss === 'sparseCategoricalCrossentropy' || plan.loss === 'kullbackLeiblerDivergence' || plan.loss === 'categoricalHinge') return inverse;
   if (plan.loss === 'meanAbsolutePercentageError') return Math.fround(Math.fround(inverse * 100) / plan.outputs);
   return Math.fround(inverse / plan.outputs);
 }
@@ -304,10 +310,11 @@ export class Engine {
   }
 
   /**
-   * Forward rows r0..r1 (multiples of 4) from input rows at `x` (stride = inputs); with `masks`,
-   * dropout applies. Returns the prediction buffer and its stride.
+   * Forward rows r0..r1 (multiples of 4) from input rows at `x` (stride = inputs). Training keeps
+   * what the backward pass needs; with `masks` (≥ 0), dropout applies. Returns the prediction
+   * buffer and its stride.
    */
-  forward(x: number, r0: number, r1: number, masks: number): { out: number; ld: number } {
+  forward(x: number, r0: number, r1: number, masks: number, training: boolean): { out: number; ld: number } {
     const { kernels: k, layout, plan } = this;
     const rows = r1 - r0;
     let input = x;
@@ -332,10 +339,14 @@ export class Engine {
       if (rows === 0) continue;
       const ap = layout.packed + (r0 / 4) * layout.ldap * 4;
       k.packRows(input + r0 * ld * 4, ld, rows, layer.inputs, ap, layout.ldap);
+      if (training) k.packQuads(input, ld, r0, r1, layout.params.capRows, layer.inputs, buffers.xq);
       const softmax = layer.activation === 'softmax' || layer.activation === 'logSoftmax';
       const z = buffers.z + r0 * buffers.np * 4;
       const a = buffers.a + r0 * buffers.np * 4;
-      k.matmul(ap, layout.ldap, buffers.wp, buffers.b, layer.inputs, rows, layer.units, z, softmax ? z : a, buffers.np, layer.act);
+      // Pre-activations are kept only for the backward pass (and softmax, which reads them next).
+      const keep = training || softmax ? z : 0;
+      if (layer.units < 4) k.matmulNarrow(ap, layout.ldap, buffers.w, buffers.b, layer.inputs, rows, layer.units, keep, softmax ? z : a, buffers.np, layer.act);
+      else k.matmul(ap, layout.ldap, buffers.wp, buffers.b, layer.inputs, rows, layer.units, keep, softmax ? z : a, buffers.np, layer.act);
       if (softmax) k.softmaxRows(layer.activation === 'logSoftmax' ? 1 : 0, z, a, buffers.np, rows, layer.units);
     }
     throw new Error('unreachable');
@@ -362,6 +373,7 @@ export class Engine {
     } else if (layer.activation !== 'linear') {
       k.deriveRows(layer.act, buffers.da + o, buffers.z + o, buffers.a + o, buffers.dz + o, buffers.np, rows, layer.units);
     }
+    if (layer.units >= 4) k.packCols(buffers.dz, buffers.np, r0, r1, layout.params.capRows, layer.units, buffers.dzp);
   }
 
   /** The gradient with respect to layer l's input, rows r0..r1: dZ_l · W_lᵀ. */
@@ -378,22 +390,14 @@ export class Engine {
     k.matmul(ap, layout.ldap, buffers.wtp, 0, layer.units, rows, layer.inputs, target, target, position.ld, 0);
   }
 
-  /** Layer l's input buffer (what its kernel gradient multiplies). */
-  private layerInput(l: number, x: number): { ptr: number; ld: number } {
-    const position = this.layout.positions[l];
-    if (position.dropouts.length > 0) return { ptr: position.buffers[position.buffers.length - 1], ld: position.ld };
-    if (l === 0) return { ptr: x, ld: this.plan.inputs };
-    return { ptr: position.buffers[0], ld: position.ld };
-  }
-
   /** Kernel and bias gradients of layer l over the batch's `batch` rows, kernel rows and bias columns t/T. */
-  private gradients(l: number, x: number, batch: number, t: number, T: number): void {
+  private gradients(l: number, batch: number, t: number, T: number): void {
     const { kernels: k, layout } = this;
     const buffers = layout.layers[l];
     const layer = buffers.layer;
-    const input = this.layerInput(l, x);
     const [k0, k1] = share(layer.inputs, t, T, 8);
-    if (k1 > k0) k.gradKernel(input.ptr, input.ld, buffers.dz, buffers.np, batch, k0, k1, layer.units, buffers.dw);
+    if (k1 > k0 && layer.units < 4) k.gradKernelNarrow(buffers.xq, buffers.dz, buffers.np, layout.params.capRows, batch, k0, k1, layer.units, buffers.dw);
+    else if (k1 > k0) k.gradKernel(buffers.xq, buffers.dzp, layout.params.capRows, batch, k0, k1, layer.units, buffers.dw);
     if (layer.useBias) {
       const [n0, n1] = share(layer.units, t, T, 4);
       if (n1 > n0) k.gradBias(buffers.dz, buffers.np, batch, n0, n1, buffers.db);
@@ -474,7 +478,7 @@ export class Engine {
       const consts = layout.consts + s * CONST_STRIDE * 4;
       const real1 = Math.min(r1, batch);
       const input = this.inputRows(job.source, first, r0, real1, job.start, true, layout.indices);
-      const { out: pred, ld } = this.forward(input.x, r0, r1, masks);
+      const { out: pred, ld } = this.forward(input.x, r0, r1, masks, true);
       // The loss and its gradient for this thread's real rows.
       const output = layout.positions[L];
       const gradient = output.grads[output.grads.length - 1];
@@ -485,27 +489,28 @@ export class Engine {
         });
       }
       // Padded rows' gradients are garbage that never reaches a batch sum (those stop at `batch`).
+      // The data gradients of this thread's rows, all layers down: row-local, no barrier needed.
       this.backPosition(L, r0, r1, masks);
-      // The penalties read the weights before any thread updates them (after the first barrier).
+      for (let l = L - 1; l > 0; l--) {
+        this.backData(l, r0, r1);
+        this.backPosition(l, r0, r1, masks);
+      }
+      // The penalties read the weights before any thread updates them (after the barrier).
       const penalties = t === 0 ? this.penalties() : [];
-      for (let l = L - 1; l >= 0; l--) {
-        barrier.wait();
-        if (t === 0 && l === L - 1) {
-          let loss = Math.fround(k.mean(layout.lossRows, batch));
-          for (const penalty of penalties) loss = Math.fround(loss + penalty);
-          if (out) {
-            out[s * (1 + M)] = loss;
-            for (let m = 0; m < M; m++) out[s * (1 + M) + 1 + m] = k.mean(layout.metricRows + m * layout.params.capRows * 4, batch);
-          }
-        }
-        if (l < L - 1) this.updateLayer(l + 1, t, T, consts);
-        this.gradients(l, input.x, batch, t, T);
-        if (l > 0) {
-          this.backData(l, r0, r1);
-          this.backPosition(l, r0, r1, masks);
+      barrier.wait();
+      if (t === 0) {
+        let loss = Math.fround(k.mean(layout.lossRows, batch));
+        for (const penalty of penalties) loss = Math.fround(loss + penalty);
+        if (out) {
+          out[s * (1 + M)] = loss;
+          for (let m = 0; m < M; m++) out[s * (1 + M) + 1 + m] = k.mean(layout.metricRows + m * layout.params.capRows * 4, batch);
         }
       }
-      this.updateLayer(0, t, T, consts);
+      // Every layer's gradient over all rows, then its update: kernel rows t/T of each layer.
+      for (let l = L - 1; l >= 0; l--) {
+        this.gradients(l, batch, t, T);
+        this.updateLayer(l, t, T, consts);
+      }
       barrier.wait();
     }
   }
@@ -521,7 +526,7 @@ export class Engine {
     const [r0, r1] = share(padded, t, T, 4);
     const real1 = Math.min(r1, count);
     const input = this.inputRows(source, first, r0, real1, start, withTargets, layout.indices);
-    const { out, ld } = this.forward(input.x, r0, r1, -1);
+    const { out, ld } = this.forward(input.x, r0, r1, -1, false);
     if (withTargets && real1 > r0) {
       k.loss(plan.lossId, out + r0 * ld * 4, ld, input.y + r0 * input.ldy * 4, input.ldy, real1 - r0, plan.outputs, layout.lossRows + r0 * 4, 0, 0);
       plan.metrics.forEach((metric, m) => {

@@ -13,9 +13,11 @@ export interface Kernels {
   packCols(b: number, ldb: number, p0: number, p1: number, inner: number, cols: number, bp: number): void;
   packTransposed(w: number, k: number, n: number, k0: number, k1: number, bp: number): void;
   matmul(ap: number, ldap: number, bp: number, bias: number, inner: number, rows: number, cols: number, z: number, y: number, ldc: number, act: number): void;
-  gradKernel(x: number, ldx: number, dz: number, ldz: number, rows: number, k0: number, k1: number, cols: number, dw: number): void;
+  packQuads(src: number, lds: number, r0: number, r1: number, cap: number, cols: number, dst: number): void;
+  matmulNarrow(ap: number, ldap: number, w: number, bias: number, inner: number, rows: number, cols: number, z: number, y: number, ldc: number, act: number): void;
+  gradKernelNarrow(xq: number, dz: number, ldz: number, cap: number, rows: number, k0: number, k1: number, cols: number, dw: number): void;
+  gradKernel(xq: number, dzp: number, cap: number, rows: number, k0: number, k1: number, cols: number, dw: number): void;
   gradBias(dz: number, ldz: number, rows: number, n0: number, n1: number, db: number): void;
-  activateRows(act: number, z: number, y: number, ld: number, rows: number, cols: number): void;
   deriveRows(act: number, dy: number, z: number, y: number, dz: number, ld: number, rows: number, cols: number): void;
   softmaxRows(log: number, z: number, y: number, ld: number, rows: number, cols: number): void;
   softmaxBackRows(log: number, dy: number, y: number, dz: number, ld: number, rows: number, cols: number): void;

@@ -102,7 +102,11 @@ export type EvaluateOptions = Rows & {
 
 const WHERE = 'FusedNetwork';
 
-/** Below this many multiply-adds per step a second thread costs more than it saves (see bench/fused.bench.ts). */
+/**
+ * Below this many multiply-adds in a pass (a training step, an evaluation or prediction chunk), the
+ * barriers cost more than a second thread saves: measured on 2 cores, 2-64-64-1 gains 1.5× at
+ * batch 256 (1.1M) and loses at batch 128 (bench/fused.bench.ts).
+ */
 export const THREAD_MIN_MACS = 1 << 20;
 
 export class FusedNetwork {
@@ -346,7 +350,9 @@ export class FusedNetwork {
       const count = Math.min(cap, source.count - first);
       const { out: pred, ld } = this.passChunk(source, first, count, JobKind.Predict);
       const F = this.f32();
-      for (let r = 0; r < count; r++) result.set(F.subarray(pred / 4 + r * ld, pred / 4 + r * ld + outputs), (first + r) * outputs);
+      let from = pred / 4;
+      let to = first * outputs;
+      for (let r = 0; r < count; r++, from += ld) for (let j = 0; j < outputs; j++) result[to++] = F[from + j];
     }
     return result;
   }
@@ -386,9 +392,11 @@ export class FusedNetwork {
     this.pool.start();
     try {
       runShare(this.engine, this.control, 0, controlBarrier(this.control, T), out);
-    } finally {
-      this.pool.finish(T - 1);
+    } catch (error) {
+      this.pool.abort(T - 1);
+      throw error;
     }
+    this.pool.finish(T - 1);
     return out;
   }
 
@@ -485,6 +493,9 @@ export class FusedNetwork {
       return new Array<number>(steps).fill(rates);
     }
     if (rates.length !== steps) fail(where, `learningRates must hold one rate per step (${steps}). Received: ${rates.length} rates.`);
+    for (let s = 0; s < steps; s++) {
+      if (typeof rates[s] !== 'number' || !Number.isFinite(rates[s])) fail(where, `learningRates[${s}] must be a finite number. Received: ${formatValue(rates[s])}.`);
+    }
     return rates;
   }
 

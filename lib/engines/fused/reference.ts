@@ -296,7 +296,7 @@ const LOG2 = f(0.6931471805599453);
 const clip = (x: number) => Math.min(Math.max(x, EPS), ONE_MINUS_EPS);
 const inClip = (x: number) => x >= EPS && x <= ONE_MINUS_EPS;
 
-/** One element's loss value and gradient (kinds 0–6). */
+/** One element's loss value and gradient (kinds 0–6, 9–11). */
 function elementLoss(kind: number, pj: number, tj: number, scale: number): [number, number] {
   switch (kind) {
     case 0: {
@@ -331,6 +331,19 @@ function elementLoss(kind: number, pj: number, tj: number, scale: number): [numb
       const d = f(pj - tj);
       const m2 = f(-2 * d);
       return [f(f(d + softplus(m2)) - LOG2), f(scale + f(f(scale * sigmoid(m2)) * -2))];
+    }
+    case 9: {
+      const u = f(1 - f(tj * pj));
+      return [Math.max(0, u), f(-f(scale * (u > 0 ? 1 : 0)) * tj)];
+    }
+    case 10: {
+      const u = f(1 - f(tj * pj));
+      const m = Math.max(0, u);
+      return [f(m * m), f(-f(f(scale * f(m * 2)) * (u > 0 ? 1 : 0)) * tj)];
+    }
+    case 11: {
+      const e = f(EPS + pj);
+      return [f(pj - f(tj * log(e))), f(scale + f(f(-scale * tj) / e))];
     }
     default: {
       const y = clip(pj);
@@ -419,20 +432,55 @@ export class ReferenceKernels implements Kernels {
             let c = acc;
             if (bias) c = f(c + F[bias / 4 + j + q]);
             const o = (i + ii) * ldc + j + q;
-            F[z / 4 + o] = c;
-            if (y !== z) F[y / 4 + o] = activate(act, c);
+            if (z) F[z / 4 + o] = c;
+            if (act !== 0 && y !== z) F[y / 4 + o] = activate(act, c);
+            else F[y / 4 + o] = c;
           }
         }
       }
     }
   }
 
-  gradKernel(x: number, ldx: number, dz: number, ldz: number, rows: number, k0: number, k1: number, cols: number, dw: number): void {
+  packQuads(src: number, lds: number, r0: number, r1: number, cap: number, cols: number, dst: number): void {
+    const F = this.F;
+    for (let j = 0; j < cols; j += 4) {
+      for (let r = r0; r < r1; r++) {
+        for (let q = 0; q < 4; q++) F[dst / 4 + ((j / 4) * cap + r) * 4 + q] = j + q < cols ? F[src / 4 + r * lds + j + q] : 0;
+      }
+    }
+  }
+
+  matmulNarrow(ap: number, ldap: number, w: number, bias: number, inner: number, rows: number, cols: number, z: number, y: number, ldc: number, act: number): void {
+    const F = this.F;
+    for (let i = 0; i < rows; i++) {
+      for (let n = 0; n < cols; n++) {
+        let acc = 0;
+        for (let p = 0; p < inner; p++) acc = f(acc + f(F[ap / 4 + Math.floor(i / 4) * ldap + p * 4 + (i % 4)] * F[w / 4 + p * cols + n]));
+        const c = bias ? f(acc + F[bias / 4 + n]) : acc;
+        const o = i * ldc + n;
+        if (z) F[z / 4 + o] = c;
+        F[y / 4 + o] = act !== 0 && y !== z ? activate(act, c) : c;
+      }
+    }
+  }
+
+  gradKernelNarrow(xq: number, dz: number, ldz: number, cap: number, rows: number, k0: number, k1: number, cols: number, dw: number): void {
     const F = this.F;
     for (let k = k0; k < k1; k++) {
       for (let n = 0; n < cols; n++) {
         let acc = 0;
-        for (let r = 0; r < rows; r++) acc = f(acc + f(F[x / 4 + r * ldx + k] * F[dz / 4 + r * ldz + n]));
+        for (let r = 0; r < rows; r++) acc = f(acc + f(F[xq / 4 + (Math.floor(k / 4) * cap + r) * 4 + (k % 4)] * F[dz / 4 + r * ldz + n]));
+        F[dw / 4 + k * cols + n] = acc;
+      }
+    }
+  }
+
+  gradKernel(xq: number, dzp: number, cap: number, rows: number, k0: number, k1: number, cols: number, dw: number): void {
+    const F = this.F;
+    for (let k = k0; k < k1; k++) {
+      for (let n = 0; n < cols; n++) {
+        let acc = 0;
+        for (let r = 0; r < rows; r++) acc = f(acc + f(F[xq / 4 + (Math.floor(k / 4) * cap + r) * 4 + (k % 4)] * F[dzp / 4 + (Math.floor(n / 8) * cap + r) * 8 + (n % 8)]));
         F[dw / 4 + k * cols + n] = acc;
       }
     }
@@ -445,11 +493,6 @@ export class ReferenceKernels implements Kernels {
       for (let r = 0; r < rows; r++) acc = f(acc + F[dz / 4 + r * ldz + n]);
       F[db / 4 + n] = acc;
     }
-  }
-
-  activateRows(act: number, z: number, y: number, ld: number, rows: number, cols: number): void {
-    const F = this.F;
-    for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) F[y / 4 + r * ld + j] = activate(act, F[z / 4 + r * ld + j]);
   }
 
   deriveRows(act: number, dy: number, z: number, y: number, dz: number, ld: number, rows: number, cols: number): void {
@@ -528,8 +571,12 @@ export class ReferenceKernels implements Kernels {
       const tr = t / 4 + r * ldt;
       const gr = dp / 4 + r * ldp;
       let value: number;
-      if (kind >= 7) {
+      if (kind === 7 || kind === 8) {
         value = this.crossentropyRow(kind === 8, pr, tr, cols, dp ? gr : -1, scale);
+      } else if (kind === 12) {
+        value = this.klDivergenceRow(pr, tr, cols, dp ? gr : -1, scale);
+      } else if (kind === 13) {
+        value = this.categoricalHingeRow(pr, tr, cols, dp ? gr : -1, scale);
       } else {
         let s = 0;
         for (let j = 0; j < cols; j++) {
@@ -542,6 +589,44 @@ export class ReferenceKernels implements Kernels {
       }
       F[out / 4 + r] = value;
     }
+  }
+
+  private klDivergenceRow(pr: number, tr: number, cols: number, gr: number, scale: number): number {
+    const F = this.F;
+    let s = 0;
+    for (let j = 0; j < cols; j++) {
+      const pj = F[pr + j];
+      const tj = F[tr + j];
+      const ct = Math.min(Math.max(tj, EPS), 1);
+      const cp = Math.min(Math.max(pj, EPS), 1);
+      const q = f(ct / cp);
+      s = f(s + f(tj * log(q)));
+      if (gr >= 0) {
+        const dq = f(f(scale * tj) / q);
+        F[gr + j] = pj >= EPS && pj <= 1 ? -f(f(dq * ct) / f(cp * cp)) : 0;
+      }
+    }
+    return s;
+  }
+
+  private categoricalHingeRow(pr: number, tr: number, cols: number, gr: number, scale: number): number {
+    const F = this.F;
+    let pos = 0;
+    let neg = -Infinity;
+    for (let j = 0; j < cols; j++) {
+      pos = f(pos + f(F[tr + j] * F[pr + j]));
+      neg = Math.max(neg, f(f(1 - F[tr + j]) * F[pr + j]));
+    }
+    const w = f(1 + f(neg - pos));
+    if (gr >= 0) {
+      const gw = f(scale * (w > 0 ? 1 : 0));
+      for (let j = 0; j < cols; j++) {
+        const tj = F[tr + j];
+        const a = f(f(1 - tj) * F[pr + j]);
+        F[gr + j] = f(f(-gw * tj) + f(f(gw * (a === neg ? 1 : 0)) * f(1 - tj)));
+      }
+    }
+    return Math.max(0, w);
   }
 
   private crossentropyRow(sparse: boolean, pr: number, tr: number, cols: number, gr: number, scale: number): number {
@@ -576,7 +661,7 @@ export class ReferenceKernels implements Kernels {
   }
 
   metric(kind: number, p: number, ldp: number, t: number, ldt: number, rows: number, cols: number, out: number): void {
-    if (kind < 9) {
+    if (kind < 14) {
       this.loss(kind, p, ldp, t, ldt, rows, cols, out, 0, 0);
       return;
     }
@@ -596,11 +681,11 @@ export class ReferenceKernels implements Kernels {
       const pr = p / 4 + r * ldp;
       const tr = t / 4 + r * ldt;
       let v: number;
-      if (kind === 9) {
+      if (kind === 14) {
         let s = 0;
         for (let j = 0; j < cols; j++) s = f(s + (F[tr + j] === (F[pr + j] > 0.5 ? 1 : 0) ? 1 : 0));
         v = f(s / cols);
-      } else if (kind === 10) {
+      } else if (kind === 15) {
         v = argmax(tr) === argmax(pr) ? 1 : 0;
       } else {
         v = F[tr] === argmax(pr) ? 1 : 0;

@@ -43,10 +43,15 @@ export const LOSSES = [
   'binaryCrossentropy',
   'categoricalCrossentropy',
   'sparseCategoricalCrossentropy',
+  'hinge',
+  'squaredHinge',
+  'poisson',
+  'kullbackLeiblerDivergence',
+  'categoricalHinge',
 ] as const;
 export type LossName = (typeof LOSSES)[number];
 
-/** Metric functions by kernel id: the losses' values (ids 0–8), then the accuracies. */
+/** Metric functions by kernel id: the losses' values (ids 0–13), then the accuracies. */
 export const METRIC_FUNCTIONS = [...LOSSES, 'binaryAccuracy', 'categoricalAccuracy', 'sparseCategoricalAccuracy'] as const;
 export type MetricFunction = (typeof METRIC_FUNCTIONS)[number];
 
@@ -61,6 +66,8 @@ const ALIASES: Readonly<Record<string, LossName>> = {
   msle: 'meanSquaredLogarithmicError',
   MSLE: 'meanSquaredLogarithmicError',
   huberLoss: 'huber',
+  kld: 'kullbackLeiblerDivergence',
+  KLD: 'kullbackLeiblerDivergence',
 };
 
 /** tf.js' optimizer classes, by kernel id. */
@@ -245,8 +252,8 @@ export function planNetwork(spec: FusedSpec): NetworkPlan {
   const lossId = LOSSES.indexOf(lossName as LossName);
   if (lossId < 0) fail(WHERE, `loss is not one the fused engine computes. Received: loss=${formatValue(spec.loss)}. Expected one of ${LOSSES.join(', ')}.`);
   const loss = lossName as LossName;
-  const metrics = (spec.metrics ?? []).map((name, i) => resolveMetric(name, loss, outputs, `metrics[${i}]`));
   if (spec.metrics !== undefined && !Array.isArray(spec.metrics)) fail(WHERE, `metrics must be an array. Received: metrics=${formatValue(spec.metrics)}.`);
+  const metrics = (spec.metrics ?? []).map((name, i) => resolveMetric(name, loss, outputs, `metrics[${i}]`));
   const threads = spec.threads ?? defaultThreads();
   if (!isPositiveInteger(threads)) fail(WHERE, `threads must be a positive integer. Received: threads=${formatValue(threads)}. Expected 1 or more (default: the machine's cores).`);
   return {

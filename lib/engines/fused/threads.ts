@@ -74,21 +74,38 @@ export class WorkerPool {
 
   /** Starts the job whose parameters the caller wrote into the control block. */
   start(): void {
+    Atomics.store(this.control, CONTROL.failed, 0);
     Atomics.store(this.control, CONTROL.done, 0);
     Atomics.store(this.control, CONTROL.barrierCount, 0);
     Atomics.add(this.control, CONTROL.job, 1);
     Atomics.notify(this.control, CONTROL.job);
   }
 
-  /** Waits until the `participants` workers of the job are done. */
+  /** Waits until the `participants` workers of the job are done; throws if one failed. */
   finish(participants: number): void {
+    this.waitDone(participants);
+    if (Atomics.load(this.control, CONTROL.failed)) this.fail();
+  }
+
+  private waitDone(participants: number): void {
+    let failedSince = 0;
     for (;;) {
       const done = Atomics.load(this.control, CONTROL.done);
-      if (done >= participants) break;
-      if (Atomics.load(this.control, CONTROL.failed)) this.fail();
+      if (done >= participants) return;
+      // A worker that died never reports: give the others a moment, then stop waiting.
+      if (Atomics.load(this.control, CONTROL.failed)) {
+        failedSince ||= Date.now();
+        if (Date.now() - failedSince > 2000) return;
+      }
       Atomics.wait(this.control, CONTROL.done, done, 50);
     }
-    if (Atomics.load(this.control, CONTROL.failed)) this.fail();
+  }
+
+  /** Tells the workers the caller's share failed (they leave their barriers), and waits for them. */
+  abort(participants: number): void {
+    Atomics.store(this.control, CONTROL.failed, 1);
+    Atomics.notify(this.control, CONTROL.barrierGen);
+    this.waitDone(participants);
   }
 
   private fail(): never {

@@ -27,11 +27,10 @@ for (;;) {
     if (!engine || !sameParams(engine.layout, params)) engine = new Engine(plan, kernels, computeLayout(plan, params));
     runShare(engine, control, init.index, controlBarrier(control, threads));
   } catch (error) {
+    // Leave the others' barriers, report, and stay available: the caller throws for this job.
+    if (!Atomics.load(control, CONTROL.failed)) console.error(error);
     Atomics.store(control, CONTROL.failed, 1);
     Atomics.notify(control, CONTROL.barrierGen);
-    Atomics.add(control, CONTROL.done, 1);
-    Atomics.notify(control, CONTROL.done);
-    throw error;
   }
   Atomics.add(control, CONTROL.done, 1);
   Atomics.notify(control, CONTROL.done);

@@ -50,7 +50,7 @@ const HS_SLOPE: f32 = 0.2;
 }
 
 /** The activation of one vector of pre-activations (softmax rows are done elsewhere). */
-export function activate(act: i32, z: v128): v128 {
+@inline export function activate(act: i32, z: v128): v128 {
   switch (act) {
     case RELU:
       return f32x4.max(z, sp(0.0));
@@ -90,9 +90,9 @@ export function activate(act: i32, z: v128): v128 {
 
 /**
  * dL/dz from dL/dy, the pre-activation z and the activation y, in the order of tf.js' gradient
- * functions.
+ * functions. Inlined where `act` is a constant, so that the switch folds away.
  */
-export function derive(act: i32, dy: v128, z: v128, y: v128): v128 {
+@inline export function derive(act: i32, dy: v128, z: v128, y: v128): v128 {
   switch (act) {
     case RELU:
       // Relu_grad: dy · step(x)

@@ -10,7 +10,7 @@
 // AssemblyScript, compiled by asc (npm run build:wasm; editors use ./tsconfig.json), not by tsc.
 
 import { vexp, vexpm1, vlog, vlog1p, vtanh, vsigmoid, vsoftplus, verf } from './math';
-import { activate, derive, sign1, LINEAR, SOFTMAX, LOG_SOFTMAX } from './activations';
+import { activate, derive, sign1, LINEAR } from './activations';
 
 @inline function sp(x: f32): v128 {
   return f32x4.splat(x);
@@ -138,100 +138,262 @@ export function packCols(b: usize, ldb: i32, p0: i32, p1: i32, inner: i32, cols:
 
 /**
  * The panels of Wᵀ for W [k, n], rows k0..k1 (k0 a multiple of 8): bp[kk/8][nn][kk%8] = w[kk, nn],
- * zero past k.
+ * zero past k. Full 4×4 blocks go through registers.
  */
 export function packTransposed(w: usize, k: i32, n: i32, k0: i32, k1: i32, bp: usize): void {
   const ldw4 = <usize>n << 2;
+  const last = min(k1, k);
   for (let kk = k0; kk < k1; kk += 8) {
-    const left = min(k1, k) - kk;
-    let out = bp + <usize>kk * (<usize>n << 2);
-    const row = w + <usize>kk * ldw4;
-    for (let nn = 0; nn < n; nn++) {
-      const src = row + (<usize>nn << 2);
-      for (let q = 0; q < 8; q++) store<f32>(out + (<usize>q << 2), q < left ? load<f32>(src + <usize>q * ldw4) : 0);
-      out += 32;
+    const panel = bp + <usize>kk * (<usize>n << 2);
+    for (let q = 0; q < 8; q += 4) {
+      const row = kk + q;
+      const src = w + <usize>row * ldw4;
+      let nn = 0;
+      if (row + 4 <= last) {
+        for (; nn + 4 <= n; nn += 4) {
+          const p = src + (<usize>nn << 2);
+          const r0 = v128.load(p);
+          const r1 = v128.load(p + ldw4);
+          const r2 = v128.load(p + 2 * ldw4);
+          const r3 = v128.load(p + 3 * ldw4);
+          const t0 = i32x4.shuffle(r0, r1, 0, 4, 1, 5);
+          const t1 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+          const t2 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+          const t3 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+          const out = panel + (<usize>nn << 5) + (<usize>q << 2);
+          v128.store(out, i64x2.shuffle(t0, t1, 0, 2));
+          v128.store(out, i64x2.shuffle(t0, t1, 1, 3), 32);
+          v128.store(out, i64x2.shuffle(t2, t3, 0, 2), 64);
+          v128.store(out, i64x2.shuffle(t2, t3, 1, 3), 96);
+        }
+      }
+      for (; nn < n; nn++) {
+        const out = panel + (<usize>nn << 5) + (<usize>q << 2);
+        for (let i = 0; i < 4; i++) store<f32>(out + (<usize>i << 2), row + i < last ? load<f32>(src + <usize>i * ldw4 + (<usize>nn << 2)) : 0);
+      }
     }
   }
 }
 
 export function matmul(ap: usize, ldap: i32, bp: usize, bias: usize, inner: i32, rows: i32, cols: i32, z: usize, y: usize, ldc: i32, act: i32): void {
+  // One copy of the loop per activation: `act` is a constant in each, so its switch folds away.
+  if (act == LINEAR || y == z) matmulWith(LINEAR, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 1) matmulWith(1, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 2) matmulWith(2, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 3) matmulWith(3, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 4) matmulWith(4, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 5) matmulWith(5, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 6) matmulWith(6, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 7) matmulWith(7, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 8) matmulWith(8, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 9) matmulWith(9, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 10) matmulWith(10, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 11) matmulWith(11, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 12) matmulWith(12, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 13) matmulWith(13, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+  else matmulWith(LINEAR, ap, ldap, bp, bias, inner, rows, cols, z, y, ldc);
+}
+
+@inline function matmulWith(act: i32, ap: usize, ldap: i32, bp: usize, bias: usize, inner: i32, rows: i32, cols: i32, z: usize, y: usize, ldc: i32): void {
   const ldc4 = <usize>ldc << 2;
   const panel = <usize>inner << 5;
   const block = <usize>ldap << 2;
-  for (let j = 0; j < cols; j += 8) {
-    const pb0 = bp + <usize>(j >> 3) * panel;
-    const wide = cols - j > 4;
+  if (<usize>inner * <usize>(cols + 7) <= 6144) {
+    // All of B fits in L1 (≤ 24 KB): each row block of A stays in L1 while it meets every panel.
     for (let i = 0; i < rows; i += 4) {
-      let pa = ap + <usize>(i >> 2) * block;
-      let pb = pb0;
-      let c00 = sp(0.0), c01 = sp(0.0), c10 = sp(0.0), c11 = sp(0.0);
-      let c20 = sp(0.0), c21 = sp(0.0), c30 = sp(0.0), c31 = sp(0.0);
-      if (wide) {
-        for (let p = 0; p < inner; p++) {
-          const b0 = v128.load(pb);
-          const b1 = v128.load(pb, 16);
-          let s = v128.load32_splat(pa);
-          c00 = f32x4.add(c00, f32x4.mul(s, b0));
-          c01 = f32x4.add(c01, f32x4.mul(s, b1));
-          s = v128.load32_splat(pa, 4);
-          c10 = f32x4.add(c10, f32x4.mul(s, b0));
-          c11 = f32x4.add(c11, f32x4.mul(s, b1));
-          s = v128.load32_splat(pa, 8);
-          c20 = f32x4.add(c20, f32x4.mul(s, b0));
-          c21 = f32x4.add(c21, f32x4.mul(s, b1));
-          s = v128.load32_splat(pa, 12);
-          c30 = f32x4.add(c30, f32x4.mul(s, b0));
-          c31 = f32x4.add(c31, f32x4.mul(s, b1));
-          pa += 16;
-          pb += 32;
-        }
-      } else {
-        for (let p = 0; p < inner; p++) {
-          const b0 = v128.load(pb);
-          c00 = f32x4.add(c00, f32x4.mul(v128.load32_splat(pa), b0));
-          c10 = f32x4.add(c10, f32x4.mul(v128.load32_splat(pa, 4), b0));
-          c20 = f32x4.add(c20, f32x4.mul(v128.load32_splat(pa, 8), b0));
-          c30 = f32x4.add(c30, f32x4.mul(v128.load32_splat(pa, 12), b0));
-          pa += 16;
-          pb += 32;
-        }
+      for (let j = 0; j < cols; j += 8) block8(act, ap + <usize>(i >> 2) * block, bp + <usize>(j >> 3) * panel, bias, inner, cols, i, j, z, y, ldc4);
+    }
+  } else {
+    // A large B: each panel (inner × 8) stays in L1 while every row block of A passes over it.
+    for (let j = 0; j < cols; j += 8) {
+      for (let i = 0; i < rows; i += 4) block8(act, ap + <usize>(i >> 2) * block, bp + <usize>(j >> 3) * panel, bias, inner, cols, i, j, z, y, ldc4);
+    }
+  }
+}
+
+/** One 4-row × 8-column block of C (4 columns when fewer remain), accumulated in registers. */
+@inline function block8(act: i32, pa0: usize, pb0: usize, bias: usize, inner: i32, cols: i32, i: i32, j: i32, z: usize, y: usize, ldc4: usize): void {
+  let pa = pa0;
+  let pb = pb0;
+  let c00 = sp(0.0), c01 = sp(0.0), c10 = sp(0.0), c11 = sp(0.0);
+  let c20 = sp(0.0), c21 = sp(0.0), c30 = sp(0.0), c31 = sp(0.0);
+  const wide = cols - j > 4;
+  if (wide) {
+    for (let p = 0; p < inner; p++) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      let s = v128.load32_splat(pa);
+      c00 = f32x4.add(c00, f32x4.mul(s, b0));
+      c01 = f32x4.add(c01, f32x4.mul(s, b1));
+      s = v128.load32_splat(pa, 4);
+      c10 = f32x4.add(c10, f32x4.mul(s, b0));
+      c11 = f32x4.add(c11, f32x4.mul(s, b1));
+      s = v128.load32_splat(pa, 8);
+      c20 = f32x4.add(c20, f32x4.mul(s, b0));
+      c21 = f32x4.add(c21, f32x4.mul(s, b1));
+      s = v128.load32_splat(pa, 12);
+      c30 = f32x4.add(c30, f32x4.mul(s, b0));
+      c31 = f32x4.add(c31, f32x4.mul(s, b1));
+      pa += 16;
+      pb += 32;
+    }
+  } else {
+    for (let p = 0; p < inner; p++) {
+      const b0 = v128.load(pb);
+      c00 = f32x4.add(c00, f32x4.mul(v128.load32_splat(pa), b0));
+      c10 = f32x4.add(c10, f32x4.mul(v128.load32_splat(pa, 4), b0));
+      c20 = f32x4.add(c20, f32x4.mul(v128.load32_splat(pa, 8), b0));
+      c30 = f32x4.add(c30, f32x4.mul(v128.load32_splat(pa, 12), b0));
+      pa += 16;
+      pb += 32;
+    }
+  }
+  const o = <usize>i * ldc4 + (<usize>j << 2);
+  epilogue(c00, bias, j, o, y, z, act);
+  epilogue(c10, bias, j, o + ldc4, y, z, act);
+  epilogue(c20, bias, j, o + 2 * ldc4, y, z, act);
+  epilogue(c30, bias, j, o + 3 * ldc4, y, z, act);
+  if (wide) {
+    epilogue(c01, bias, j + 4, o + 16, y, z, act);
+    epilogue(c11, bias, j + 4, o + ldc4 + 16, y, z, act);
+    epilogue(c21, bias, j + 4, o + 2 * ldc4 + 16, y, z, act);
+    epilogue(c31, bias, j + 4, o + 3 * ldc4 + 16, y, z, act);
+  }
+}
+
+/** Bias, then the pre-activation to z (unless z is 0: not training) and the activation to y. */
+@inline function epilogue(v: v128, bias: usize, j: i32, out: usize, y: usize, z: usize, act: i32): void {
+  let c = v;
+  if (bias) c = f32x4.add(c, v128.load(bias + (<usize>j << 2)));
+  if (act == LINEAR) {
+    v128.store(y + out, c);
+  } else {
+    if (z) v128.store(z + out, c);
+    v128.store(y + out, activate(act, c));
+  }
+}
+
+/** Quads of columns for the kernel gradient: dst[j/4][r][j%4] = src[r, j] for rows r0..r1, zero past `cols`; quads `cap` rows apart. */
+export function packQuads(src: usize, lds: i32, r0: i32, r1: i32, cap: i32, cols: i32, dst: usize): void {
+  const lds4 = <usize>lds << 2;
+  for (let j = 0; j < cols; j += 4) {
+    let from = src + <usize>r0 * lds4 + (<usize>j << 2);
+    let out = dst + (<usize>(j >> 2) * <usize>cap + <usize>r0) * 16;
+    const left = cols - j;
+    if (left >= 4) {
+      for (let r = r0; r < r1; r++) {
+        v128.store(out, v128.load(from));
+        from += lds4;
+        out += 16;
       }
-      const o = <usize>i * ldc4 + (<usize>j << 2);
-      epilogue(c00, bias, j, o, y, z, act);
-      epilogue(c10, bias, j, o + ldc4, y, z, act);
-      epilogue(c20, bias, j, o + 2 * ldc4, y, z, act);
-      epilogue(c30, bias, j, o + 3 * ldc4, y, z, act);
-      if (wide) {
-        epilogue(c01, bias, j + 4, o + 16, y, z, act);
-        epilogue(c11, bias, j + 4, o + ldc4 + 16, y, z, act);
-        epilogue(c21, bias, j + 4, o + 2 * ldc4 + 16, y, z, act);
-        epilogue(c31, bias, j + 4, o + 3 * ldc4 + 16, y, z, act);
+    } else {
+      for (let r = r0; r < r1; r++) {
+        for (let q = 0; q < 4; q++) store<f32>(out + (<usize>q << 2), q < left ? load<f32>(from + (<usize>q << 2)) : 0);
+        from += lds4;
+        out += 16;
       }
     }
   }
 }
 
-@inline function epilogue(v: v128, bias: usize, j: i32, out: usize, y: usize, z: usize, act: i32): void {
-  let c = v;
-  if (bias) c = f32x4.add(c, v128.load(bias + (<usize>j << 2)));
-  v128.store(z + out, c);
-  if (y != z) v128.store(y + out, activate(act, c));
+/**
+ * A layer of fewer than 4 units: C[rows, cols] = A·W (+ bias) with the lanes over 4 rows of the
+ * packed A (packRows) instead of over units, so no lane is wasted; each output is still the
+ * sequential sum over the inner index from +0, then + bias. W is [inner, cols] as stored.
+ */
+export function matmulNarrow(ap: usize, ldap: i32, w: usize, bias: usize, inner: i32, rows: i32, cols: i32, z: usize, y: usize, ldc: i32, act: i32): void {
+  if (act == LINEAR || y == z) narrowWith(LINEAR, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 1) narrowWith(1, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 2) narrowWith(2, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 3) narrowWith(3, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 4) narrowWith(4, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 5) narrowWith(5, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 6) narrowWith(6, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 7) narrowWith(7, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 8) narrowWith(8, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 9) narrowWith(9, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 10) narrowWith(10, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 11) narrowWith(11, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 12) narrowWith(12, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else if (act == 13) narrowWith(13, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+  else narrowWith(LINEAR, ap, ldap, w, bias, inner, rows, cols, z, y, ldc);
+}
+
+@inline function narrowWith(act: i32, ap: usize, ldap: i32, w: usize, bias: usize, inner: i32, rows: i32, cols: i32, z: usize, y: usize, ldc: i32): void {
+  const ldc4 = <usize>ldc << 2;
+  const cols4 = <usize>cols << 2;
+  for (let i = 0; i < rows; i += 4) {
+    const pa0 = ap + <usize>(i >> 2) * (<usize>ldap << 2);
+    for (let n = 0; n < cols; n++) {
+      let pa = pa0;
+      let pw = w + (<usize>n << 2);
+      let c = sp(0.0);
+      for (let p = 0; p < inner; p++) {
+        c = f32x4.add(c, f32x4.mul(v128.load(pa), v128.load32_splat(pw)));
+        pa += 16;
+        pw += cols4;
+      }
+      if (bias) c = f32x4.add(c, v128.load32_splat(bias + (<usize>n << 2)));
+      const o = <usize>i * ldc4 + (<usize>n << 2);
+      if (act == LINEAR) {
+        scatter(y + o, ldc4, c);
+      } else {
+        if (z) scatter(z + o, ldc4, c);
+        scatter(y + o, ldc4, activate(act, c));
+      }
+    }
+  }
+}
+
+/** Lane i of v to ptr + i·stride. */
+@inline function scatter(ptr: usize, stride: usize, v: v128): void {
+  v128.store32_lane(ptr, v, 0);
+  v128.store32_lane(ptr + stride, v, 1);
+  v128.store32_lane(ptr + 2 * stride, v, 2);
+  v128.store32_lane(ptr + 3 * stride, v, 3);
 }
 
 /**
- * Kernel gradient rows k0..k1: dW[k, n] = Σ_r X[r, k]·dZ[r, n] over r = 0..rows−1 in order,
- * blocks of 4 k × 8 n. dW is [K, cols] without padding, so partial vectors store lane by lane.
+ * The kernel gradient of a layer of fewer than 4 units, lanes over 4 kernel rows k of the quads
+ * (packQuads) instead of over units: dW[k, n] = Σ_r X[r, k]·dZ[r, n] in row order, as gradKernel.
  */
-export function gradKernel(x: usize, ldx: i32, dz: usize, ldz: i32, rows: i32, k0: i32, k1: i32, cols: i32, dw: usize): void {
-  const ldx4 = <usize>ldx << 2;
+export function gradKernelNarrow(xq: usize, dz: usize, ldz: i32, cap: i32, rows: i32, k0: i32, k1: i32, cols: i32, dw: usize): void {
   const ldz4 = <usize>ldz << 2;
+  const ldw4 = <usize>cols << 2;
+  for (let k = k0; k < k1; k += 4) {
+    const px0 = xq + <usize>(k >> 2) * <usize>cap * 16;
+    for (let n = 0; n < cols; n++) {
+      let px = px0;
+      let pz = dz + (<usize>n << 2);
+      let c = sp(0.0);
+      for (let r = 0; r < rows; r++) {
+        c = f32x4.add(c, f32x4.mul(v128.load(px), v128.load32_splat(pz)));
+        px += 16;
+        pz += ldz4;
+      }
+      const o = dw + <usize>k * ldw4 + (<usize>n << 2);
+      v128.store32_lane(o, c, 0);
+      if (k + 1 < k1) v128.store32_lane(o + ldw4, c, 1);
+      if (k + 2 < k1) v128.store32_lane(o + 2 * ldw4, c, 2);
+      if (k + 3 < k1) v128.store32_lane(o + 3 * ldw4, c, 3);
+    }
+  }
+}
+
+/**
+ * Kernel gradient rows k0..k1 (k0 a multiple of 4): dW[k, n] = Σ_r X[r, k]·dZ[r, n] over
+ * r = 0..rows−1 in order, blocks of 4 k × 8 n, from X packed in quads (packQuads) and dZ in panels
+ * of 8 (packCols with inner = cap): two sequential streams. dW is [K, cols] without padding, so
+ * partial vectors and rows past k1 are not stored.
+ */
+export function gradKernel(xq: usize, dzp: usize, cap: i32, rows: i32, k0: i32, k1: i32, cols: i32, dw: usize): void {
   const ldw4 = <usize>cols << 2;
   for (let n = 0; n < cols; n += 8) {
     const wide = cols - n > 4;
-    let k = k0;
-    for (; k + 4 <= k1; k += 4) {
-      let px = x + (<usize>k << 2);
-      let pz = dz + (<usize>n << 2);
+    const pz0 = dzp + <usize>(n >> 3) * <usize>cap * 32;
+    for (let k = k0; k < k1; k += 4) {
+      let px = xq + <usize>(k >> 2) * <usize>cap * 16;
+      let pz = pz0;
       let c00 = sp(0.0), c01 = sp(0.0), c10 = sp(0.0), c11 = sp(0.0);
       let c20 = sp(0.0), c21 = sp(0.0), c30 = sp(0.0), c31 = sp(0.0);
       if (wide) {
@@ -250,8 +412,8 @@ export function gradKernel(x: usize, ldx: i32, dz: usize, ldz: i32, rows: i32, k
           s = v128.load32_splat(px, 12);
           c30 = f32x4.add(c30, f32x4.mul(s, d0));
           c31 = f32x4.add(c31, f32x4.mul(s, d1));
-          px += ldx4;
-          pz += ldz4;
+          px += 16;
+          pz += 32;
         }
       } else {
         for (let r = 0; r < rows; r++) {
@@ -260,28 +422,16 @@ export function gradKernel(x: usize, ldx: i32, dz: usize, ldz: i32, rows: i32, k
           c10 = f32x4.add(c10, f32x4.mul(v128.load32_splat(px, 4), d0));
           c20 = f32x4.add(c20, f32x4.mul(v128.load32_splat(px, 8), d0));
           c30 = f32x4.add(c30, f32x4.mul(v128.load32_splat(px, 12), d0));
-          px += ldx4;
-          pz += ldz4;
+          px += 16;
+          pz += 32;
         }
       }
       const o = dw + <usize>k * ldw4 + (<usize>n << 2);
-      storeRow(o, c00, c01, cols - n);
-      storeRow(o + ldw4, c10, c11, cols - n);
-      storeRow(o + 2 * ldw4, c20, c21, cols - n);
-      storeRow(o + 3 * ldw4, c30, c31, cols - n);
-    }
-    for (; k < k1; k++) {
-      let px = x + (<usize>k << 2);
-      let pz = dz + (<usize>n << 2);
-      let c0 = sp(0.0), c1 = sp(0.0);
-      for (let r = 0; r < rows; r++) {
-        const s = v128.load32_splat(px);
-        c0 = f32x4.add(c0, f32x4.mul(s, v128.load(pz)));
-        c1 = f32x4.add(c1, f32x4.mul(s, v128.load(pz, 16)));
-        px += ldx4;
-        pz += ldz4;
-      }
-      storeRow(dw + <usize>k * ldw4 + (<usize>n << 2), c0, c1, cols - n);
+      const left = cols - n;
+      storeRow(o, c00, c01, left);
+      if (k + 1 < k1) storeRow(o + ldw4, c10, c11, left);
+      if (k + 2 < k1) storeRow(o + 2 * ldw4, c20, c21, left);
+      if (k + 3 < k1) storeRow(o + 3 * ldw4, c30, c31, left);
     }
   }
 }
@@ -308,25 +458,30 @@ export function gradBias(dz: usize, ldz: i32, rows: i32, n0: i32, n1: i32, db: u
 // ---------------------------------------------------------------------------------------------
 // Elementwise parts of a layer.
 
-/** Y = activation(Z) over rows × cols (cols rounded up to vectors; ld a multiple of 4). */
-export function activateRows(act: i32, z: usize, y: usize, ld: i32, rows: i32, cols: i32): void {
-  for (let r = 0; r < rows; r++) {
-    const o = <usize>r * (<usize>ld << 2);
-    for (let j = 0; j < cols; j += 4) {
-      const p = o + (<usize>j << 2);
-      v128.store(y + p, activate(act, v128.load(z + p)));
-    }
-  }
-}
-
 /** dZ = dY ⊙ f′ (as tf.js differentiates f) over rows × cols, all with stride ld. */
 export function deriveRows(act: i32, dy: usize, z: usize, y: usize, dz: usize, ld: i32, rows: i32, cols: i32): void {
-  for (let r = 0; r < rows; r++) {
-    const o = <usize>r * (<usize>ld << 2);
-    for (let j = 0; j < cols; j += 4) {
-      const p = o + (<usize>j << 2);
-      v128.store(dz + p, derive(act, v128.load(dy + p), v128.load(z + p), v128.load(y + p)));
-    }
+  const count = (rows - 1) * ld + cols;
+  if (act == 1) deriveWith(1, dy, z, y, dz, count);
+  else if (act == 2) deriveWith(2, dy, z, y, dz, count);
+  else if (act == 3) deriveWith(3, dy, z, y, dz, count);
+  else if (act == 4) deriveWith(4, dy, z, y, dz, count);
+  else if (act == 5) deriveWith(5, dy, z, y, dz, count);
+  else if (act == 6) deriveWith(6, dy, z, y, dz, count);
+  else if (act == 7) deriveWith(7, dy, z, y, dz, count);
+  else if (act == 8) deriveWith(8, dy, z, y, dz, count);
+  else if (act == 9) deriveWith(9, dy, z, y, dz, count);
+  else if (act == 10) deriveWith(10, dy, z, y, dz, count);
+  else if (act == 11) deriveWith(11, dy, z, y, dz, count);
+  else if (act == 12) deriveWith(12, dy, z, y, dz, count);
+  else if (act == 13) deriveWith(13, dy, z, y, dz, count);
+  else deriveWith(LINEAR, dy, z, y, dz, count);
+}
+
+/** Over `count` floats from each pointer (rows' padding included: its lanes are never read). */
+@inline function deriveWith(act: i32, dy: usize, z: usize, y: usize, dz: usize, count: i32): void {
+  for (let i = 0; i < count; i += 4) {
+    const p = <usize>i << 2;
+    v128.store(dz + p, derive(act, v128.load(dy + p), v128.load(z + p), v128.load(y + p)));
   }
 }
 
@@ -399,9 +554,16 @@ export function dropout(src: usize, lds: i32, mask: usize, ldm: i32, rows: i32, 
 /** Copies rows idx[0..count) of src (rows of `width` floats) to dst (rows of ldd). */
 export function gather(src: usize, width: i32, idx: usize, count: i32, dst: usize, ldd: i32): void {
   const bytes = <usize>width << 2;
+  const ldd4 = <usize>ldd << 2;
+  if (width > 16) {
+    for (let i = 0; i < count; i++) memory.copy(dst + <usize>i * ldd4, src + <usize>load<u32>(idx + (<usize>i << 2)) * bytes, bytes);
+    return;
+  }
+  // narrow rows (the usual inputs): a word loop beats memory.copy's call per row
   for (let i = 0; i < count; i++) {
-    const row = <usize>load<u32>(idx + (<usize>i << 2));
-    memory.copy(dst + <usize>i * (<usize>ldd << 2), src + row * bytes, bytes);
+    const from = src + <usize>load<u32>(idx + (<usize>i << 2)) * bytes;
+    const to = dst + <usize>i * ldd4;
+    for (let j: usize = 0; j < bytes; j += 4) store<u32>(to + j, load<u32>(from + j));
   }
 }
 
@@ -429,8 +591,12 @@ export function loss(kind: i32, p: usize, ldp: i32, t: usize, ldt: i32, rows: i3
     const tr = t + <usize>r * (<usize>ldt << 2);
     const gr = dp + <usize>r * (<usize>ldp << 2);
     let value: f32 = 0;
-    if (kind >= 7) {
+    if (kind == 7 || kind == 8) {
       value = crossentropyRow(kind == 8, pr, tr, cols, dp ? gr : 0, scale);
+    } else if (kind == 12) {
+      value = klDivergenceRow(pr, tr, cols, dp ? gr : 0, scale);
+    } else if (kind == 13) {
+      value = categoricalHingeRow(pr, tr, cols, dp ? gr : 0, scale);
     } else {
       let s: f32 = 0;
       for (let j = 0; j < cols; j++) {
@@ -483,6 +649,28 @@ export function loss(kind: i32, p: usize, ldp: i32, t: usize, ldt: i32, rows: i3
             g = scale + (scale * ssigmoid(m2)) * -2;
             break;
           }
+          case 9: {
+            // hinge: max(0, 1 − t·p); Maximum_grad passes where 0 < u
+            const u: f32 = 1 - tj * pj;
+            v = max(<f32>0, u);
+            g = -(scale * (u > 0 ? <f32>1 : <f32>0)) * tj;
+            break;
+          }
+          case 10: {
+            // squaredHinge: max(0, 1 − t·p)²
+            const u: f32 = 1 - tj * pj;
+            const m = max(<f32>0, u);
+            v = m * m;
+            g = -((scale * (m * 2)) * (u > 0 ? <f32>1 : <f32>0)) * tj;
+            break;
+          }
+          case 11: {
+            // poisson: p − t·log(ε + p)
+            const e: f32 = EPS + pj;
+            v = pj - tj * slog(e);
+            g = scale + (-scale * tj) / e;
+            break;
+          }
           default: {
             // binaryCrossentropy: clip, logit l = log(y/(1 − y)), then tf's sigmoid cross-entropy
             // max(l, 0) − l·t + log1p(exp(−|l|))
@@ -507,6 +695,48 @@ export function loss(kind: i32, p: usize, ldp: i32, t: usize, ldt: i32, rows: i3
     }
     store<f32>(out + (<usize>r << 2), value);
   }
+}
+
+/** kullbackLeiblerDivergence: Σ t·log(clip(t, ε, 1) / clip(p, ε, 1)). */
+function klDivergenceRow(pr: usize, tr: usize, cols: i32, gr: usize, scale: f32): f32 {
+  let s: f32 = 0;
+  for (let j = 0; j < cols; j++) {
+    const pj = load<f32>(pr + (<usize>j << 2));
+    const tj = load<f32>(tr + (<usize>j << 2));
+    const ct = min(max(tj, EPS), <f32>1);
+    const cp = min(max(pj, EPS), <f32>1);
+    const q = ct / cp;
+    s += tj * slog(q);
+    if (gr) {
+      // Log_grad then RealDiv_grad on the denominator: −((g·t/q)·ct)/cp², where the clip passes
+      const dq = (scale * tj) / q;
+      store<f32>(gr + (<usize>j << 2), pj >= EPS && pj <= 1 ? -((dq * ct) / (cp * cp)) : 0);
+    }
+  }
+  return s;
+}
+
+/** categoricalHinge: max(0, 1 + (max((1 − t)·p) − Σ t·p)); Max_grad feeds every element equal to the max. */
+function categoricalHingeRow(pr: usize, tr: usize, cols: i32, gr: usize, scale: f32): f32 {
+  let pos: f32 = 0;
+  let neg: f32 = -Infinity;
+  for (let j = 0; j < cols; j++) {
+    const pj = load<f32>(pr + (<usize>j << 2));
+    const tj = load<f32>(tr + (<usize>j << 2));
+    pos += tj * pj;
+    neg = max(neg, (<f32>1 - tj) * pj);
+  }
+  const w: f32 = 1 + (neg - pos);
+  if (gr) {
+    const gw = scale * (w > 0 ? <f32>1 : <f32>0);
+    for (let j = 0; j < cols; j++) {
+      const pj = load<f32>(pr + (<usize>j << 2));
+      const tj = load<f32>(tr + (<usize>j << 2));
+      const a: f32 = (<f32>1 - tj) * pj;
+      store<f32>(gr + (<usize>j << 2), -gw * tj + (gw * (a == neg ? <f32>1 : <f32>0)) * (<f32>1 - tj));
+    }
+  }
+  return max(<f32>0, w);
 }
 
 /**
@@ -551,11 +781,11 @@ function crossentropyRow(sparse: bool, pr: usize, tr: usize, cols: i32, gr: usiz
 }
 
 /**
- * Metrics per row (tfjs-layers/src/metrics.ts): ids 0–8 are the losses' values, 9 binaryAccuracy,
- * 10 categoricalAccuracy, 11 sparseCategoricalAccuracy.
+ * Metrics per row (tfjs-layers/src/metrics.ts): ids 0–13 are the losses' values, 14 binaryAccuracy,
+ * 15 categoricalAccuracy, 16 sparseCategoricalAccuracy.
  */
 export function metric(kind: i32, p: usize, ldp: i32, t: usize, ldt: i32, rows: i32, cols: i32, out: usize): void {
-  if (kind < 9) {
+  if (kind < 14) {
     loss(kind, p, ldp, t, ldt, rows, cols, out, 0, 0);
     return;
   }
@@ -563,7 +793,7 @@ export function metric(kind: i32, p: usize, ldp: i32, t: usize, ldt: i32, rows: 
     const pr = p + <usize>r * (<usize>ldp << 2);
     const tr = t + <usize>r * (<usize>ldt << 2);
     let v: f32 = 0;
-    if (kind == 9) {
+    if (kind == 14) {
       let s: f32 = 0;
       for (let j = 0; j < cols; j++) {
         const predicted: f32 = load<f32>(pr + (<usize>j << 2)) > 0.5 ? 1 : 0;
@@ -572,7 +802,7 @@ export function metric(kind: i32, p: usize, ldp: i32, t: usize, ldt: i32, rows: 
       v = s / <f32>cols;
     } else {
       const ap = argmax(pr, cols);
-      if (kind == 10) v = argmax(tr, cols) == ap ? 1 : 0;
+      if (kind == 15) v = argmax(tr, cols) == ap ? 1 : 0;
       else v = load<f32>(tr) == <f32>ap ? 1 : 0;
     }
     store<f32>(out + (<usize>r << 2), v);
@@ -640,6 +870,19 @@ export function regularize(w: usize, g: usize, i0: i32, i1: i32, l1: f32, l2: f3
 // [−lr, lr, epsilon, a, b, c, d, e, f] whose a–f each optimizer documents below.
 
 export function update(kind: i32, flags: i32, w: usize, g: usize, s0: usize, s1: usize, s2: usize, i0: i32, i1: i32, c: usize): void {
+  // One loop per optimizer (and flag): constants after inlining, so the switch folds away.
+  if (kind == 0) updateWith(0, 0, w, g, s0, s1, s2, i0, i1, c);
+  else if (kind == 1 && flags & 1) updateWith(1, 1, w, g, s0, s1, s2, i0, i1, c);
+  else if (kind == 1) updateWith(1, 0, w, g, s0, s1, s2, i0, i1, c);
+  else if (kind == 2) updateWith(2, 0, w, g, s0, s1, s2, i0, i1, c);
+  else if (kind == 3) updateWith(3, 0, w, g, s0, s1, s2, i0, i1, c);
+  else if (kind == 4) updateWith(4, 0, w, g, s0, s1, s2, i0, i1, c);
+  else if (kind == 5) updateWith(5, 0, w, g, s0, s1, s2, i0, i1, c);
+  else if (flags & 2) updateWith(6, 2, w, g, s0, s1, s2, i0, i1, c);
+  else updateWith(6, 0, w, g, s0, s1, s2, i0, i1, c);
+}
+
+@inline function updateWith(kind: i32, flags: i32, w: usize, g: usize, s0: usize, s1: usize, s2: usize, i0: i32, i1: i32, c: usize): void {
   const negLr = v128.load32_splat(c);
   const lr = v128.load32_splat(c, 4);
   const eps = v128.load32_splat(c, 8);

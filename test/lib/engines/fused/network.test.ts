@@ -3,7 +3,10 @@
  * the value, state in and out bit for bit, data and option checks, dispose.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { ready, tf } from '../../../../lib/backend';
 import { FusedNetwork } from '../../../../lib/engines/fused/network';
+import { Rng } from '../../../../lib/random';
 import { planNetwork, resolveMetric, type FusedSpec } from '../../../../lib/engines/fused/spec';
 import { throwsWith } from '../../../helpers';
 import { floats, oddSpec, uniform } from './support';
@@ -14,8 +17,9 @@ describe('fused engine: FusedNetwork', () => {
     ['threads: 1.5', { threads: 1.5 }, ['Received: threads=1.5']],
     ["threads: '2'", { threads: '2' as never }, ['Received: threads="2"']],
     ['inputs: 0', { inputs: 0 }, ['inputs must be a positive integer', 'Received: inputs=0']],
-    ["loss: 'poisson'", { loss: 'poisson' }, ['Received: loss="poisson"', 'Expected one of meanSquaredError']],
+    ["loss: 'cosineProximity'", { loss: 'cosineProximity' }, ['Received: loss="cosineProximity"', 'Expected one of meanSquaredError']],
     ["metrics: ['precision']", { metrics: ['precision'] }, ['Received: metrics[0]="precision"']],
+    ["metrics: 'mae'", { metrics: 'mae' as never }, ['metrics must be an array', 'Received: metrics="mae"']],
     ["optimizer: 'adam'", { optimizer: { className: 'adam' as never } }, ['Received: className="adam"', 'Expected one of SGD, Momentum']],
     ['optimizer.config.beta1: NaN', { optimizer: { className: 'Adam', config: { beta1: NaN } } }, ['Received: beta1=NaN']],
     ['layers: []', { layers: [] }, ['layers must be a non-empty array']],
@@ -34,10 +38,10 @@ describe('fused engine: FusedNetwork', () => {
   }
 
   it("resolveMetric('accuracy' | 'acc' | 'crossentropy', loss, outputs) resolves as tf.js compile does, reporting 'acc' / 'ce'", () => {
-    assert.deepEqual(resolveMetric('accuracy', 'meanSquaredError', 1), { name: 'acc', fn: 'binaryAccuracy', id: 9 });
-    assert.deepEqual(resolveMetric('acc', 'binaryCrossentropy', 3), { name: 'acc', fn: 'binaryAccuracy', id: 9 });
-    assert.deepEqual(resolveMetric('accuracy', 'sparseCategoricalCrossentropy', 3), { name: 'acc', fn: 'sparseCategoricalAccuracy', id: 11 });
-    assert.deepEqual(resolveMetric('accuracy', 'categoricalCrossentropy', 3), { name: 'acc', fn: 'categoricalAccuracy', id: 10 });
+    assert.deepEqual(resolveMetric('accuracy', 'meanSquaredError', 1), { name: 'acc', fn: 'binaryAccuracy', id: 14 });
+    assert.deepEqual(resolveMetric('acc', 'binaryCrossentropy', 3), { name: 'acc', fn: 'binaryAccuracy', id: 14 });
+    assert.deepEqual(resolveMetric('accuracy', 'sparseCategoricalCrossentropy', 3), { name: 'acc', fn: 'sparseCategoricalAccuracy', id: 16 });
+    assert.deepEqual(resolveMetric('accuracy', 'categoricalCrossentropy', 3), { name: 'acc', fn: 'categoricalAccuracy', id: 15 });
     assert.deepEqual(resolveMetric('ce', 'categoricalCrossentropy', 3), { name: 'ce', fn: 'categoricalCrossentropy', id: 7 });
     assert.deepEqual(resolveMetric('mae', 'meanSquaredError', 1), { name: 'mae', fn: 'meanAbsoluteError', id: 1 });
   });
@@ -98,6 +102,7 @@ describe('fused engine: FusedNetwork', () => {
     throwsWith(() => net.train({ rows: [0, 2], batchSize: 1 }), 'FusedNetwork.train()', 'rows[1] is not a row of the resident data (2 rows', 'Received: 2');
     throwsWith(() => net.train({ rows: [0, 1], batchSize: 0 }), 'Received: batchSize=0');
     throwsWith(() => net.train({ rows: [0, 1], batchSize: 1, learningRates: [0.1] }), 'learningRates must hold one rate per step (2)');
+    throwsWith(() => net.train({ rows: [0, 1], batchSize: 1, learningRates: [0.1, NaN] }), 'learningRates[1] must be a finite number', 'Received: NaN');
     throwsWith(() => net.train({ batchSize: 1 } as never), 'give the rows as { rows }');
     throwsWith(() => net.predict(new Float32Array(4)), 'FusedNetwork.predict()', 'xs must be a Float32Array of rows × 3 values');
     net.dispose();
@@ -126,5 +131,60 @@ describe('fused engine: FusedNetwork', () => {
     net.predict(xs);
     assert.equal((net as unknown as { memory: { buffer: ArrayBuffer } }).memory.buffer.byteLength, bytes);
     net.dispose();
+  });
+});
+
+describe('fused engine: worker threads', () => {
+  it('new FusedNetwork({ threads: 2 }) trains on two threads without keeping the process alive, with or without dispose()', function () {
+    this.timeout(60_000);
+    const script = `
+      const { FusedNetwork } = require(${JSON.stringify(require.resolve('../../../../lib/engines/fused/network'))});
+      const net = new FusedNetwork({ inputs: 2, layers: [{ type: 'dense', units: 512, activation: 'relu' }, { type: 'dense', units: 1 }], loss: 'mse', optimizer: { className: 'SGD' }, threads: 2 });
+      net.setData(new Float32Array(2 * 4096).fill(0.5), new Float32Array(4096).fill(1));
+      const logs = net.train({ start: 0, count: 4096, batchSize: 2048 });
+      if (!(net.pool && logs.every(Number.isFinite))) throw new Error('the workers did not run');
+      if (process.argv[1] === 'dispose') net.dispose();
+      console.log('trained');
+    `;
+    for (const mode of ['dispose', 'leave']) {
+      const result = spawnSync(process.execPath, ['-e', script, mode], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(result.status, 0, `${mode}: ${result.stderr}`);
+      assert.equal(result.stdout.trim(), 'trained');
+    }
+  });
+});
+
+describe('fused engine: the FusedNetwork example (lib/engines/fused/network.ts)', () => {
+  it('runs as written against a tf.js model of the same layers', async () => {
+    await ready();
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 64, activation: 'relu', inputShape: [2] }), tf.layers.dense({ units: 1 })] });
+    const rows = 100;
+    const next = uniform(11);
+    const xs = floats(rows * 2, next);
+    const ys = floats(rows, next);
+    const testXs = xs.subarray(0, 40);
+    const testYs = ys.subarray(0, 20);
+    const gridXs = floats(2 * 1000, next);
+    const rng = new Rng(1);
+    // -- the example --
+    const net = new FusedNetwork({
+      inputs: 2,
+      layers: [{ type: 'dense', units: 64, activation: 'relu' }, { type: 'dense', units: 1 }],
+      loss: 'meanSquaredError',
+      metrics: ['mae'],
+      optimizer: { className: 'Adam', config: { learningRate: 1e-3 } },
+    });
+    net.setWeights(model.getWeights().map((w) => w.dataSync() as Float32Array));
+    net.setData(xs, ys);
+    const order = rng.permutation(rows);
+    const logs = net.train({ rows: order, batchSize: 32 });
+    const [loss, mae] = net.evaluate({ xs: testXs, ys: testYs });
+    const predictions = net.predict(gridXs);
+    net.dispose();
+    // -- end --
+    assert.equal(logs.length, 4 * 2);
+    assert.ok(Number.isFinite(loss) && Number.isFinite(mae));
+    assert.equal(predictions.length, 1000);
+    model.dispose();
   });
 });

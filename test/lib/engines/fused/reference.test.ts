@@ -33,6 +33,20 @@ function binary(next: () => number, rows: number, width: number): Float32Array {
   return Float32Array.from({ length: rows * width }, () => (next() > 0 ? 1 : 0));
 }
 
+function signs(next: () => number, rows: number, width: number): Float32Array {
+  return Float32Array.from({ length: rows * width }, () => (next() > 0 ? 1 : -1));
+}
+
+function distribution(next: () => number, rows: number, width: number): Float32Array {
+  const ys = Float32Array.from({ length: rows * width }, () => next() + 1.1);
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let j = 0; j < width; j++) sum += ys[r * width + j];
+    for (let j = 0; j < width; j++) ys[r * width + j] /= sum;
+  }
+  return ys;
+}
+
 function positive(next: () => number, rows: number, width: number): Float32Array {
   return Float32Array.from({ length: rows * width }, () => (next() + 1.2) * 2);
 }
@@ -89,20 +103,20 @@ function assertIdentical(test: Case): void {
 
 describe('fused engine: SIMD kernels against the scalar reference, bit for bit', () => {
   for (const activation of ACTIVATIONS.filter((name) => name !== 'softmax' && name !== 'logSoftmax')) {
-    it(`train/evaluate/predict of 3-7-5-2 with ${activation} hidden layers`, () => {
+    it(`train(), evaluate(), predict() of 3-7-5-2 with dense(activation: '${activation}') hidden layers`, () => {
       assertIdentical({ spec: oddSpec({}, [activation, activation, 'linear']) });
     });
   }
 
-  it(`train/evaluate/predict with a ${'softmax'} output and categoricalCrossentropy`, () => {
+  it(`train(), evaluate(), predict() with a dense(activation: 'softmax') output and loss 'categoricalCrossentropy'`, () => {
     assertIdentical({ spec: oddSpec({ loss: 'categoricalCrossentropy', metrics: ['accuracy', 'crossentropy'] }, ['relu', 'elu', 'softmax']), targets: oneHot });
   });
 
-  it('train/evaluate/predict with a logSoftmax output (meanSquaredError)', () => {
+  it("train(), evaluate(), predict() with a dense(activation: 'logSoftmax') output", () => {
     assertIdentical({ spec: oddSpec({}, ['relu', 'tanh', 'logSoftmax']) });
   });
 
-  it('train/evaluate/predict with a softmax hidden layer', () => {
+  it("train(), evaluate(), predict() with a dense(activation: 'softmax') hidden layer", () => {
     assertIdentical({ spec: oddSpec({}, ['softmax', 'tanh', 'linear']) });
   });
 
@@ -116,9 +130,14 @@ describe('fused engine: SIMD kernels against the scalar reference, bit for bit',
     ['binaryCrossentropy', { targets: binary }, 'sigmoid'],
     ['categoricalCrossentropy', { targets: oneHot }, 'softmax'],
     ['sparseCategoricalCrossentropy', { targets: classes(2) }, 'softmax'],
+    ['hinge', { targets: signs }, 'tanh'],
+    ['squaredHinge', { targets: signs }, 'linear'],
+    ['poisson', { targets: positive }, 'softplus'],
+    ['kullbackLeiblerDivergence', { targets: distribution }, 'softmax'],
+    ['categoricalHinge', { targets: oneHot }, 'linear'],
   ];
   for (const [loss, extra, output] of losses) {
-    it(`train/evaluate/predict with loss ${loss} (${output} output)`, () => {
+    it(`train(), evaluate(), predict() with loss '${loss}' (${output} output)`, () => {
       assertIdentical({ spec: oddSpec({ loss }, ['tanh', 'relu', output]), ...extra });
     });
   }
@@ -131,7 +150,7 @@ describe('fused engine: SIMD kernels against the scalar reference, bit for bit',
     ['accuracy, crossentropy', 'sparseCategoricalCrossentropy', 'softmax', { targets: classes(2) }],
   ];
   for (const [list, loss, output, extra] of metrics) {
-    it(`train/evaluate with metrics ${list} (loss ${loss})`, () => {
+    it(`train(), evaluate() with metrics [${list}] (loss '${loss}')`, () => {
       assertIdentical({ spec: oddSpec({ loss, metrics: list.split(', ') }, ['tanh', 'relu', output]), ...extra });
     });
   }
@@ -148,27 +167,40 @@ describe('fused engine: SIMD kernels against the scalar reference, bit for bit',
     ['RMSProp', { learningRate: 0.01, decay: 0.9, momentum: 0.5, centered: true }],
   ];
   for (const [className, config] of optimizers) {
-    it(`train with optimizer ${className} ${JSON.stringify(config)}`, () => {
+    it(`train() with optimizer { className: '${className}', config: ${JSON.stringify(config)} }`, () => {
       assertIdentical({ spec: oddSpec({ optimizer: { className: className as never, config } }) });
     });
   }
 
-  it('train with L1 and L2 regularisers on kernels and biases', () => {
+  it('train() with kernelRegularizer and biasRegularizer { l1, l2 } on every layer', () => {
     const spec = oddSpec();
     const layers = spec.layers.map((layer, i) => ({ ...layer, kernelRegularizer: { l1: 0.01 * (i + 1), l2: 0.02 }, biasRegularizer: i === 1 ? { l1: 0.05 } : { className: 'L1L2', config: { l2: 0.1 } } })) as FusedSpec['layers'];
     assertIdentical({ spec: { ...spec, layers } });
   });
 
-  it('train with dropout on the input, between layers (twice) and on the output', () => {
+  it("train({ masks }) with { type: 'dropout' } on the input, between layers (twice) and on the output", () => {
     const spec = oddSpec();
     const [a, b, c] = spec.layers;
     const layers: FusedSpec['layers'] = [{ type: 'dropout', rate: 0.2 }, a, { type: 'dropout', rate: 0.5 }, b, { type: 'dropout', rate: 0.1 }, { type: 'dropout', rate: 0.3 }, c, { type: 'dropout', rate: 0.25 }];
     assertIdentical({ spec: { ...spec, layers }, masks: true });
   });
 
-  it('train without biases and with one dense layer', () => {
+  it('train() of one dense(useBias: false) layer', () => {
     assertIdentical({ spec: { ...oddSpec(), layers: [{ type: 'dense', units: 9, activation: 'sigmoid', useBias: false }] } });
   });
+
+  for (const [inputs, units, batchSize] of [[1, [1], 1], [1, [1], 3], [5, [9, 1], 1], [2, [4, 3], 2], [17, [33, 8], 5]] as const) {
+    it(`train({ batchSize: ${batchSize} }) of ${inputs}-${units.join('-')} (narrow layers, batches under one vector of rows)`, () => {
+      const spec: FusedSpec = { ...oddSpec({ metrics: ['mae'] }), inputs, layers: units.map((count) => ({ type: 'dense', units: count, activation: 'tanh' })) };
+      const { nets } = pair({ spec });
+      const order = Uint32Array.from({ length: ROWS }, (_, i) => (i * 3) % ROWS);
+      const logs = nets.map((net) => net.train({ rows: order, batchSize }));
+      assertSameBits(logs[0], logs[1], 'logs');
+      assertSameState(nets[0], nets[1], 'state');
+      assertSameBits(nets[0].evaluate({ rows: order, batchSize }), nets[1].evaluate({ rows: order, batchSize }), 'evaluate');
+      for (const net of nets) net.dispose();
+    });
+  }
 
   it('train({ xs, ys }) streamed equals train({ rows }) resident, and k steps in one call equal k calls', () => {
     const spec = oddSpec({ metrics: ['mae'] });
@@ -190,7 +222,7 @@ describe('fused engine: SIMD kernels against the scalar reference, bit for bit',
     for (const net of [...nets, streamed]) net.dispose();
   });
 
-  it('train/evaluate/predict on 1 and 2 threads (3-257-129-3, batch 200) give the reference bits', function () {
+  it('train(), evaluate(), predict() with threads: 1 and threads: 2 (3-257-129-3, batch 200) give the reference bits', function () {
     this.timeout(120_000);
     const spec: FusedSpec = {
       inputs: 3,

@@ -22,14 +22,16 @@ interface ModelCase {
   readonly loss?: string;
   readonly metrics?: readonly string[];
   readonly optimizer?: () => tf.Optimizer;
-  readonly targets?: 'real' | 'positive' | 'binary' | 'onehot' | 'classes';
+  readonly targets?: 'real' | 'positive' | 'binary' | 'onehot' | 'classes' | 'signs' | 'distribution';
   readonly regularize?: boolean;
   readonly useBias?: boolean;
 }
 
 /** The tf.js model of a case and the fused spec of the same model (the adapter's job, done by hand). */
 function build(test: ModelCase): { model: tf.Sequential; spec: FusedSpec } {
-  // tf.js initialises weights from Math.random, which setSeed seeds: the same model every run.
+  // tf.js initialises weights from Math.random, which setSeed seeds: the same model every run
+  // (the global seed is put back afterwards: other tests rely on its default).
+  const previousSeed = getSeed();
   setSeed(Number(process.env.FUSED_SEED ?? 42));
   const units = test.units ?? [7, 5, 2];
   // SGD unless the case is about an optimizer: Adam-like updates g/(|g| + ε) turn float32-level
@@ -63,6 +65,7 @@ function build(test: ModelCase): { model: tf.Sequential; spec: FusedSpec } {
   });
   const loss = test.loss ?? 'meanSquaredError';
   unseedMathRandom();
+  setSeed(previousSeed, { mathRandom: false });
   // Random biases too (tf.js starts them at 0): a bias's first update would otherwise be all of
   // its value, and its relative error that of its gradient, a sum that may cancel.
   const next = uniform(Number(process.env.FUSED_SEED ?? 42) + 100);
@@ -88,7 +91,13 @@ function dataFor(test: ModelCase, outputs: number, seed = 5): { xs: Float32Array
   for (let r = 0; r < ROWS; r++) {
     for (let j = 0; j < outputs; j++) {
       const v = next();
-      ys[r * outputs + j] = kind === 'positive' ? (v + 1.2) * 2 : kind === 'binary' ? (v > 0 ? 1 : 0) : kind === 'onehot' ? (j === r % outputs ? 1 : 0) : v;
+      ys[r * outputs + j] =
+        kind === 'positive' ? (v + 1.2) * 2 : kind === 'binary' ? (v > 0 ? 1 : 0) : kind === 'onehot' ? (j === r % outputs ? 1 : 0) : kind === 'signs' ? (v > 0 ? 1 : -1) : kind === 'distribution' ? v + 1.1 : v;
+    }
+    if (kind === 'distribution') {
+      let sum = 0;
+      for (let j = 0; j < outputs; j++) sum += ys[r * outputs + j];
+      for (let j = 0; j < outputs; j++) ys[r * outputs + j] /= sum;
     }
   }
   return { xs, ys, width: outputs };
@@ -193,6 +202,11 @@ describe('fused engine: the numbers of tf.js', function () {
     ['binaryCrossentropy', 'binary', 'sigmoid', ['accuracy', 'crossentropy']],
     ['categoricalCrossentropy', 'onehot', 'softmax', ['accuracy', 'categoricalAccuracy']],
     ['sparseCategoricalCrossentropy', 'classes', 'softmax', ['accuracy', 'crossentropy']],
+    ['hinge', 'signs', 'tanh', ['accuracy']],
+    ['squaredHinge', 'signs', 'linear', ['mae']],
+    ['poisson', 'positive', 'softplus', ['mse']],
+    ['kullbackLeiblerDivergence', 'distribution', 'softmax', ['categoricalAccuracy']],
+    ['categoricalHinge', 'onehot', 'linear', ['accuracy']],
   ];
   for (const [loss, targets, output, metrics] of losses) {
     it(`compile({ loss: '${loss}', metrics: ${JSON.stringify(metrics)} }) trains as tf.js`, async () => {
