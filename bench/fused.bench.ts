@@ -7,8 +7,8 @@
  * 2-64-64-1 bs 256, ~122k at bs 32, ~31k ≈ 49 GFLOP/s at 2-512-512-1 bs 256).
  */
 import { FusedNetwork } from '../lib/engines/fused/network';
-import { instantiate, sharedMemory } from '../lib/engines/fused/kernels';
 import type { BenchRow, BenchSection } from './report';
+import { range, simdPeak } from './simd';
 
 interface Mlp {
   readonly label: string;
@@ -34,24 +34,6 @@ function macs(mlp: Mlp): number {
   let total = 0;
   for (let i = 1; i < widths.length; i++) total += widths[i - 1] * widths[i];
   return total;
-}
-
-const peakKernels = instantiate(sharedMemory(1));
-
-/** GFLOP/s of the SIMD128 multiply-add peak (6 mul + 6 add chains), per wall second and per CPU-second. */
-function peak(repeats: number): { wall: number[]; cpu: number[] } {
-  const iterations = 3e7;
-  peakKernels.peak(1e6, 1);
-  const rates = { wall: [] as number[], cpu: [] as number[] };
-  for (let r = 0; r < repeats; r++) {
-    const cpu = process.cpuUsage();
-    const start = process.hrtime.bigint();
-    peakKernels.peak(iterations, 1);
-    rates.wall.push((iterations * 48) / seconds(start) / 1e9);
-    const used = process.cpuUsage(cpu);
-    rates.cpu.push((iterations * 48) / ((used.user + used.system) / 1e6) / 1e9);
-  }
-  return rates;
 }
 
 function network(mlp: Mlp, threads: number): FusedNetwork {
@@ -110,8 +92,6 @@ function predictRows(mlp: Mlp, nets: readonly FusedNetwork[]): BenchRow[] {
   }));
 }
 
-const range = (values: readonly number[], scale: number, digits: number) => `${(Math.min(...values) / scale).toFixed(digits)}–${(Math.max(...values) / scale).toFixed(digits)}`;
-
 const section: BenchSection = {
   title: 'fused engine core (FusedNetwork): SIMD128 peak, MLP training on 1 and 2 threads',
   async run(): Promise<BenchRow[]> {
@@ -119,7 +99,7 @@ const section: BenchSection = {
     // The peak is measured between the MLPs too (interleaved), and the best of all repeats kept.
     const peaks = { wall: [] as number[], cpu: [] as number[] };
     const measurePeak = () => {
-      const p = peak(3);
+      const p = simdPeak(3);
       peaks.wall.push(...p.wall);
       peaks.cpu.push(...p.cpu);
     };

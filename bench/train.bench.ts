@@ -1,11 +1,11 @@
 /**
- * train(): throughput against model.fit on the same backend and data (small and large MLP), the
- * cost of checkpointing a 1M-parameter Adam model every epoch, save and restore latency, the time
- * to re-run a finished training call, and a PyTorch CPU reference on the same MLP and batch size.
+ * train() on the tfjs engine: throughput against model.fit on the same backend and data (small and
+ * large MLP; the fused engine and PyTorch are compared in engine.bench.ts), the cost of
+ * checkpointing a 1M-parameter Adam model every epoch, save and restore latency, and the time to
+ * re-run a finished training call.
  * Every comparison is measured side by side in this run (interleaved repeats, medians), so the
  * ratios hold on a busy machine.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -66,14 +66,14 @@ async function throughput(spec: MlpSpec, repeats: number): Promise<{ train: numb
   const samples = spec.rows * spec.epochs;
   const ours = buildMlp(spec);
   const theirs = buildMlp(spec);
-  await train(ours, data, { epochs: 1, batchSize: spec.batchSize, checkpoint: false, plot: false });
+  await train(ours, data, { epochs: 1, batchSize: spec.batchSize, engine: 'tfjs', checkpoint: false, plot: false });
   await theirs.fit(data.xs, data.ys, { epochs: 1, batchSize: spec.batchSize, verbose: 0 });
   const trainTimes: number[] = [];
   const fitTimes: number[] = [];
   for (let r = 0; r < repeats; r++) {
     // Each train() call is a new run (another seed); fit continues: both train `epochs` epochs.
     fitTimes.push(await timed(() => theirs.fit(data.xs, data.ys, { epochs: spec.epochs, batchSize: spec.batchSize, verbose: 0 })));
-    trainTimes.push(await timed(() => train(ours, data, { epochs: spec.epochs, batchSize: spec.batchSize, seed: r + 1, checkpoint: false, plot: false })));
+    trainTimes.push(await timed(() => train(ours, data, { epochs: spec.epochs, batchSize: spec.batchSize, seed: r + 1, engine: 'tfjs', checkpoint: false, plot: false })));
   }
   tf.dispose([data.xs, data.ys]);
   ours.dispose();
@@ -209,55 +209,8 @@ async function checkpointCosts(): Promise<{
   }
 }
 
-const TORCH_SCRIPT = `
-import json, sys, time, torch
-spec = json.loads(sys.argv[1])
-torch.manual_seed(1)
-xs = torch.randn(spec["rows"], spec["inputs"])
-ys = torch.sin(xs).sum(1, keepdim=True)
-layers, width = [], spec["inputs"]
-for units in spec["hidden"]:
-    layers += [torch.nn.Linear(width, units), torch.nn.ReLU()]
-    width = units
-model = torch.nn.Sequential(*layers, torch.nn.Linear(width, 1))
-optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-loss_fn = torch.nn.MSELoss()
-def epoch():
-    order = torch.randperm(spec["rows"])
-    for start in range(0, spec["rows"], spec["batchSize"]):
-        index = order[start:start + spec["batchSize"]]
-        optimizer.zero_grad()
-        loss = loss_fn(model(xs[index]), ys[index])
-        loss.backward()
-        optimizer.step()
-epoch()
-times = []
-for _ in range(3):
-    start = time.perf_counter()
-    for _ in range(spec["epochs"]):
-        epoch()
-    times.append(time.perf_counter() - start)
-times.sort()
-print(json.dumps({"samplesPerSecond": spec["rows"] * spec["epochs"] / times[0], "threads": torch.get_num_threads(), "version": torch.__version__}))
-`;
-
-/** PyTorch CPU on the same MLP and batch size (Debian's python3-torch, installed when missing). */
-function torchThroughput(spec: MlpSpec): { samplesPerSecond: number; threads: number; version: string } | { error: string } {
-  const python = '/usr/bin/python3';
-  const hasTorch = () => spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-  if (!hasTorch()) {
-    console.log('  (installing python3-torch from Debian for the PyTorch reference row)');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-    spawnSync('apt-get', ['install', '-y', '-qq', 'python3-torch'], { stdio: 'inherit', env });
-    if (!hasTorch()) return { error: 'python3-torch could not be installed' };
-  }
-  const output = execFileSync(python, ['-c', TORCH_SCRIPT, JSON.stringify(spec)], { encoding: 'utf8' });
-  return JSON.parse(output.trim().split('\n').pop()!);
-}
-
 const section: BenchSection = {
-  title: 'train(): throughput vs model.fit, checkpoint costs, re-run latency, PyTorch reference',
+  title: 'train(): the tfjs engine vs model.fit, checkpoint costs, re-run latency',
   async run(): Promise<BenchRow[]> {
     await ready();
     const rows: BenchRow[] = [];
@@ -266,10 +219,10 @@ const section: BenchSection = {
     const smallRatio = small.train / small.fit;
     const largeRatio = large.train / large.fit;
     rows.push(
-      { name: `${SMALL.label}, batch ${SMALL.batchSize}: train()`, value: small.train / 1000, unit: 'k samples/s' },
+      { name: `${SMALL.label}, batch ${SMALL.batchSize}: train(), tfjs engine`, value: small.train / 1000, unit: 'k samples/s' },
       { name: `${SMALL.label}, batch ${SMALL.batchSize}: model.fit`, value: small.fit / 1000, unit: 'k samples/s' },
       { name: `${SMALL.label}: train() / model.fit`, value: smallRatio, unit: '×', goal: '≥ 1.25', met: smallRatio >= 1.25 },
-      { name: `${LARGE.label}, batch ${LARGE.batchSize}: train()`, value: large.train / 1000, unit: 'k samples/s' },
+      { name: `${LARGE.label}, batch ${LARGE.batchSize}: train(), tfjs engine`, value: large.train / 1000, unit: 'k samples/s' },
       { name: `${LARGE.label}, batch ${LARGE.batchSize}: model.fit`, value: large.fit / 1000, unit: 'k samples/s' },
       { name: `${LARGE.label}: train() / model.fit`, value: largeRatio, unit: '×', goal: '≥ 1.0', met: largeRatio >= 1.0 },
     );
@@ -290,15 +243,6 @@ const section: BenchSection = {
       { name: '  restore latency (read, verify, load)', value: costs.restoreMs, unit: 'ms' },
       { name: '  re-run of the finished train() call', value: costs.rerunMs / 1000, unit: 's', goal: '≤ 0.5', met: costs.rerunMs <= 500 },
     );
-    const torch = torchThroughput(SMALL);
-    if ('error' in torch) {
-      rows.push({ name: `PyTorch CPU reference: ${torch.error}`, value: NaN, unit: '' });
-    } else {
-      rows.push(
-        { name: `${SMALL.label}, batch ${SMALL.batchSize}: PyTorch ${torch.version} CPU (${torch.threads} threads)`, value: torch.samplesPerSecond / 1000, unit: 'k samples/s' },
-        { name: `${SMALL.label}: train() / PyTorch CPU`, value: small.train / torch.samplesPerSecond, unit: '×' },
-      );
-    }
     return rows;
   },
 };

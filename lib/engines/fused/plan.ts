@@ -63,8 +63,6 @@ export function planLayers(model: tf.LayersModel): LayersResult {
   const dense = layers.filter((layer) => layer.kind === 'dense');
   if (dense.length === 0) return { reason: 'it has no dense layer' };
   if (layers[layers.length - 1].kind !== 'dense') return { reason: 'it ends with a dropout layer (the fused engine needs a dense output layer)' };
-  const softmaxInside = dense.slice(0, -1).find((layer) => layer.kind === 'dense' && (layer.activation === 'softmax' || layer.activation === 'logSoftmax'));
-  if (softmaxInside) return { reason: 'a hidden layer uses softmax (the fused engine supports it on the output layer only)' };
   return { inputs: inputShape[1], layers };
 }
 
