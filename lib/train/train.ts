@@ -75,7 +75,8 @@ export interface TrainOptions {
   /**
    * What runs the steps: 'fused' (the WebAssembly engine, for the dense networks it supports),
    * 'tfjs' (the model's own training function, any model), or 'auto' — fused when it supports the
-   * model, else tfjs, with the reason in `run.engine.reason`. Defaults to 'auto'.
+   * model, else tfjs, with the reason in `run.engine.reason`. Defaults to the CELLFIT_ENGINE
+   * environment variable, else 'auto'.
    */
   readonly engine?: EngineChoice;
   /** Threads the fused engine splits large batches over (results do not depend on it). Defaults to the machine's cores. */
@@ -259,8 +260,12 @@ function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
   if (!['auto', 'fresh', 'require'].includes(resume)) fail(WHERE, `\`resume\` must be 'auto', 'fresh' or 'require'. Received: resume=${formatValue(resume)}.`);
   if (name !== undefined) checkName(name, 'name', WHERE);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) fail(WHERE, `\`signal\` must be an AbortSignal. Received: signal=${formatValue(options.signal)}.`);
-  const engine = options.engine ?? 'auto';
-  if (!ENGINE_CHOICES.includes(engine)) fail(WHERE, `\`engine\` must be ${ENGINE_CHOICES.map((choice) => `'${choice}'`).join(', ')}. Received: engine=${formatValue(engine)}.`);
+  const fromEnvironment = options.engine === undefined && process.env.CELLFIT_ENGINE ? process.env.CELLFIT_ENGINE : undefined;
+  const engine = (options.engine ?? fromEnvironment ?? 'auto') as EngineChoice;
+  if (!ENGINE_CHOICES.includes(engine)) {
+    const source = fromEnvironment !== undefined ? `the CELLFIT_ENGINE environment variable` : '`engine`';
+    fail(WHERE, `${source} must be ${ENGINE_CHOICES.map((choice) => `'${choice}'`).join(', ')}. Received: ${fromEnvironment !== undefined ? 'CELLFIT_ENGINE' : 'engine'}=${formatValue(engine)}.`);
+  }
   const threads = options.threads ?? defaultThreads();
   if (!Number.isInteger(threads) || threads < 1) fail(WHERE, `\`threads\` must be an integer ≥ 1 (threads the fused engine splits large batches over). Received: threads=${formatValue(threads)}.`);
   const evaluationBatchSize = options.evaluationBatchSize ?? Math.max(batchSize, 256);

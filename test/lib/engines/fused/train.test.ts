@@ -151,6 +151,18 @@ describe('fused engine through train()', function () {
     await rejectsWith(() => train(buildModel(), data, { epochs: 1, threads: 0, ...QUIET }), 'train(): `threads` must be an integer ≥ 1 (threads the fused engine splits large batches over). Received: threads=0.');
   });
 
+  it('CELLFIT_ENGINE chooses the engine when the call does not, and a bad value names the variable', async () => {
+    process.env.CELLFIT_ENGINE = 'tfjs';
+    try {
+      assert.equal((await train(buildModel(), data, { epochs: 1, checkpoint: false, ...QUIET })).engine.name, 'tfjs');
+      assert.equal((await train(buildModel(), data, { epochs: 1, checkpoint: false, engine: 'fused', ...QUIET })).engine.name, 'fused');
+      process.env.CELLFIT_ENGINE = 'fast';
+      await rejectsWith(() => train(buildModel(), data, { epochs: 1, ...QUIET }), 'train(): the CELLFIT_ENGINE environment variable must be \'auto\', \'fused\', \'tfjs\'. Received: CELLFIT_ENGINE="fast".');
+    } finally {
+      delete process.env.CELLFIT_ENGINE;
+    }
+  });
+
   for (const [first, second] of [['tfjs', 'fused'], ['fused', 'tfjs']] as const) {
     it(`a run checkpointed by the ${first} engine continues on the ${second} engine from its checkpoint, with a warning`, async () => {
       const dir = tmpDir(`cross-${first}`);
