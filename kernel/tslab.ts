@@ -10,17 +10,17 @@
  * What it adds, by wrapping the TypeScript module tslab loads (before tslab loads it):
  * - source maps through both of tslab's compile steps (TypeScript → ES module → CommonJS), so that
  *   runtime errors point at the cell's own lines;
- * - type resolution of the package a notebook lives in (Node's "self-reference": a notebook in
- *   cellfit's own repo can `import ... from 'cellfit'`, which Node resolves but tslab's
- *   `moduleResolution: node10` does not).
+ * - module resolution for notebooks anywhere: the notebook's project first, then the kernel's own
+ *   installation for the packages it provides (cellfit, its dependencies, tf.js; see
+ *   kernel/modules.ts), and Node's types where no project has them.
  */
-import fs from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import type * as TS from '@tslab/typescript-for-tslab';
 import type * as ConverterModule from 'tslab/dist/converter';
 import type * as ExecutorModule from 'tslab/dist/executor';
 import type * as InspectModule from 'tslab/dist/inspect';
+import { KERNEL_ROOT, kernelTypesOf, noticeResolved, providedPackage } from './modules';
 import { SourceMap } from './sourcemap';
 
 const tslabRoot = path.dirname(require.resolve('tslab/package.json'));
@@ -100,69 +100,59 @@ function transpileWithMaps(input: string, options: TS.TranspileOptions): TS.Tran
   return { ...result, outputText };
 }
 
-function watchHostWithInlineMaps(rootFiles: unknown, options: TS.CompilerOptions, ...rest: unknown[]): unknown {
+/**
+ * tslab's watch host, with inline source maps, the module resolution of kernel/modules.ts (the
+ * notebook's project first, then the kernel's installation) and Node's types wherever the
+ * notebook lives.
+ */
+function watchHost(rootFiles: unknown, options: TS.CompilerOptions, ...rest: unknown[]): unknown {
   const create = ts.createWatchCompilerHost as (...args: unknown[]) => unknown;
   if (!Array.isArray(rootFiles)) return create(rootFiles, options, ...rest);
-  return create(rootFiles, { ...options, inlineSourceMap: true }, ...rest);
+  const host = create(rootFiles, { ...options, inlineSourceMap: true, typeRoots: withNodeTypes(options.typeRoots ?? []) }, ...rest) as TS.WatchCompilerHostOfFilesAndCompilerOptions<TS.BuilderProgram>;
+  const cache = ts.createModuleResolutionCache(host.getCurrentDirectory(), (file) => file, options);
+  host.getModuleResolutionCache = () => cache;
+  host.resolveModuleNameLiterals = (literals, containingFile, redirected, compilerOptions) =>
+    literals.map((literal) => resolveModule(literal.text, containingFile, compilerOptions, host, cache, redirected));
+  return host;
 }
 
 /**
- * Node resolves `require('cellfit')` from inside the cellfit package through the package's
- * `exports` ("self-reference"); TypeScript's node10 resolution, which tslab uses, does not. So
- * paths `…/node_modules/<own name>/…` that do not exist on disk are answered from the package
- * root, for the package that holds the notebook directory.
+ * Resolves `name` as TypeScript's node10 resolution does; when that finds nothing and the kernel
+ * provides the package (cellfit, its dependencies, tf.js), from the kernel's installation — so
+ * that a notebook in any folder type-checks `import … from 'cellfit'` against what it will run.
  */
-function selfReference(cwd: string): { name: string; root: string } | undefined {
-  for (let dir = cwd; ; dir = path.dirname(dir)) {
-    const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest)) {
-      try {
-        const { name } = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: unknown };
-        return typeof name === 'string' && name !== '' ? { name, root: dir } : undefined;
-      } catch {
-        return undefined;
-      }
-    }
-    if (path.dirname(dir) === dir) return undefined;
+function resolveModule(
+  name: string,
+  containingFile: string,
+  options: TS.CompilerOptions,
+  host: TS.ModuleResolutionHost,
+  cache: TS.ModuleResolutionCache,
+  redirected: TS.ResolvedProjectReference | undefined,
+): TS.ResolvedModuleWithFailedLookupLocations {
+  const result = ts.resolveModuleName(name, containingFile, options, host, cache, redirected);
+  if (result.resolvedModule) noticeResolved(result.resolvedModule.resolvedFileName);
+  if (result.resolvedModule || !providedPackage(name)) return result;
+  // cellfit's own entry points come from its package.json `exports`, which node10 does not read.
+  const types = kernelTypesOf(name);
+  if (types) return { resolvedModule: { resolvedFileName: types, extension: ts.Extension.Dts, isExternalLibraryImport: true } };
+  const fromKernel = ts.resolveModuleName(name, path.join(KERNEL_ROOT, 'package.json'), options, host, cache);
+  return fromKernel.resolvedModule ? fromKernel : result;
+}
+
+/** `typeRoots` plus the `@types` that holds Node's types, when none of them has (a notebook outside any project). */
+function withNodeTypes(typeRoots: readonly string[]): string[] {
+  if (typeRoots.some((root) => ts.sys.fileExists(path.join(root, 'node', 'package.json')))) return [...typeRoots];
+  try {
+    const nodeTypes = require.resolve('@types/node/package.json', { paths: [tslabRoot, KERNEL_ROOT] });
+    return [...typeRoots, path.dirname(path.dirname(nodeTypes))];
+  } catch {
+    return [...typeRoots];
   }
 }
 
-let ownPackage: { name: string; root: string } | undefined | null = null;
-
-function forwardSelfReference(file: string): string {
-  if (ownPackage === null) ownPackage = selfReference(ts.sys.getCurrentDirectory());
-  if (!ownPackage) return file;
-  const marker = `/node_modules/${ownPackage.name}`;
-  const normalized = file.replace(/\\/g, '/');
-  const at = normalized.lastIndexOf(marker);
-  if (at < 0) return file;
-  const rest = normalized.slice(at + marker.length);
-  if (rest !== '' && !rest.startsWith('/')) return file;
-  if (fs.existsSync(file)) return file;
-  return path.join(ownPackage.root, rest);
-}
-
-const forwardedSys: Partial<TS.System> = {
-  fileExists: (file) => ts.sys.fileExists(forwardSelfReference(file)),
-  directoryExists: (dir) => ts.sys.directoryExists(forwardSelfReference(dir)),
-  readFile: (file, encoding) => ts.sys.readFile(forwardSelfReference(file), encoding),
-  getDirectories: (dir) => ts.sys.getDirectories(forwardSelfReference(dir)),
-  realpath: (file) => {
-    const forwarded = forwardSelfReference(file);
-    return ts.sys.realpath ? ts.sys.realpath(forwarded) : forwarded;
-  },
-  readDirectory: (dir, ...rest) => ts.sys.readDirectory(forwardSelfReference(dir), ...rest),
-};
-
-const sysProxy = new Proxy(ts.sys, {
-  get: (target, key, receiver) =>
-    Object.prototype.hasOwnProperty.call(forwardedSys, key) ? forwardedSys[key as keyof TS.System] : Reflect.get(target, key, receiver),
-});
-
 const overrides: Record<string, unknown> = {
   transpileModule: transpileWithMaps,
-  createWatchCompilerHost: watchHostWithInlineMaps,
-  sys: sysProxy,
+  createWatchCompilerHost: watchHost,
 };
 
 const typescriptModule = require.cache[typescriptPath];
