@@ -6,6 +6,8 @@
 import * as path from 'node:path';
 import { ready, tf } from '../backend';
 import { callbackList, type Callback } from '../callbacks';
+import type { CompiledMetrics } from '../compile';
+import type { ColumnNamesIn, TrainData, TrainPartOf } from '../data';
 import { checkName } from '../checkpoint/format';
 import { checkSupportedOptimizer, getLearningRate, resetOptimizer, restoreOptimizer, setLearningRate } from '../checkpoint/optimizer';
 import { TrainingCheckpoints } from '../checkpoint/session';
@@ -28,6 +30,7 @@ import { TrainingLoop, type LoopConfig, type LoopState, type TrainFunction } fro
 import { watchTerminalInterrupt } from './interrupt';
 import { optimizerDriver } from './optimizer';
 import { Run } from './run';
+import type { EvaluationPrefix, KnownOptions, TrainOptionsFor } from './types';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -94,7 +97,16 @@ const lastRuns = new WeakMap<tf.LayersModel, { finalWeights: string; initialWeig
  * });
  * run.status;                 // 'early-stopped'
  * await run.evaluate();       // test metrics
+ *
+ * The options follow the data's form: tables and rows need `features` and `label` (their column
+ * names), `{ xs, ys }` and spaces take neither, a split takes no `validation`. With a model from
+ * `compile()`, the run's history and test metrics are typed by the compiled metrics.
  */
+export function train<D extends TrainData, const O extends TrainOptionsFor<D> & KnownOptions<O, TrainOptionsFor<D>> & ColumnNamesIn<O, TrainPartOf<D>>, M extends string = string>(
+  model: tf.LayersModel & CompiledMetrics<M>,
+  data: D,
+  options: O,
+): Promise<Run<M, EvaluationPrefix<D, O>>>;
 export async function train(model: tf.LayersModel, data: unknown, options: TrainOptions): Promise<Run> {
   const settings = checkOptions(model, options);
   await ready();
