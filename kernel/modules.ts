@@ -70,19 +70,55 @@ export function resolveFromKernel(request: string): string {
   return kernelRequire.resolve(request);
 }
 
+/** The directory of package `name` as Node finds it from `from` (walking up the node_modules folders). */
+function findPackageDir(name: string, from: string): string | undefined {
+  const paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(from);
+  for (const dir of paths) {
+    const candidate = path.join(dir, name);
+    if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
+  }
+  return undefined;
+}
+
+const kernelDirs = new Map<string, string | undefined>();
+
+/** Where the kernel's installation holds package `name` (cellfit itself: the kernel's root). */
+function kernelPackageDir(name: string): string | undefined {
+  if (name === PACKAGE_NAME) return KERNEL_ROOT;
+  if (!kernelDirs.has(name)) kernelDirs.set(name, findPackageDir(name, KERNEL_ROOT));
+  return kernelDirs.get(name);
+}
+
+const projectHas = new Map<string, boolean>();
+
+/** True when a node_modules folder at or above `dir` holds package `name`. */
+function projectHasPackage(dir: string, name: string): boolean {
+  const key = `${dir}\0${name}`;
+  if (!projectHas.has(key)) projectHas.set(key, findPackageDir(name, path.join(dir, 'notebook')) !== undefined);
+  return projectHas.get(key)!;
+}
+
 /**
- * The declaration file of `cellfit` or `cellfit/SUBPATH` in the kernel's installation, from its
- * package.json `exports` (TypeScript's node10 resolution, which tslab uses, reads no `exports`).
+ * The type checker's view of the kernel's installation: for a notebook in `dir`, the path
+ * `dir/node_modules/NAME/…` of a package the notebook's project lacks stands for the kernel's copy
+ * of NAME, and this returns the real file (`undefined` for any other path). Seen there — flat,
+ * cellfit's own `node_modules` hidden — the packages resolve as Node's fallback resolves them at
+ * run time, and the declarations of later cells can name their types (`import("arquero").ColumnTable`),
+ * which TypeScript refuses for a node_modules folder outside the notebook's ancestors (TS2742).
+ * tslab fakes `node_modules/tslab` the same way. The packages' own dependencies are in the view
+ * too, so that their declarations resolve; `require` falls back for {@link providedPackage}s only.
  */
-export function kernelTypesOf(request: string): string | undefined {
-  const name = packageName(request);
-  if (name !== PACKAGE_NAME) return undefined;
-  const subpath = request === name ? '.' : `./${request.slice(name.length + 1)}`;
-  const entry = kernelManifest.exports?.[subpath];
-  const types = typeof entry === 'object' && entry !== null ? (entry as { types?: unknown }).types : undefined;
-  if (typeof types !== 'string') return undefined;
-  const file = path.join(KERNEL_ROOT, types);
-  return fs.existsSync(file) ? file : undefined;
+export function providedPath(dir: string, file: string): string | undefined {
+  const modules = path.join(dir, 'node_modules');
+  if (!file.startsWith(modules + path.sep)) return undefined;
+  const rest = file.slice(modules.length + 1).split(path.sep);
+  if (rest[0].startsWith('@') && rest.length < 2) return undefined;
+  const name = rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+  const inner = rest.slice(name.split('/').length);
+  if (name === PACKAGE_NAME && inner[0] === 'node_modules') return undefined;
+  if (projectHasPackage(dir, name)) return undefined;
+  const kernelDir = kernelPackageDir(name);
+  return kernelDir === undefined ? undefined : path.join(kernelDir, ...inner);
 }
 
 // ---------------------------------------------------------------------------------------------

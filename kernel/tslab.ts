@@ -10,9 +10,9 @@
  * What it adds, by wrapping the TypeScript module tslab loads (before tslab loads it):
  * - source maps through both of tslab's compile steps (TypeScript → ES module → CommonJS), so that
  *   runtime errors point at the cell's own lines;
- * - module resolution for notebooks anywhere: the notebook's project first, then the kernel's own
- *   installation for the packages it provides (cellfit, its dependencies, tf.js; see
- *   kernel/modules.ts), and Node's types where no project has them.
+ * - the packages the kernel provides (cellfit, its dependencies, tf.js) for notebooks anywhere,
+ *   seen in the notebook's `node_modules` when its project lacks them (kernel/modules.ts), and
+ *   Node's types where no project has them.
  */
 import Module from 'node:module';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import type * as TS from '@tslab/typescript-for-tslab';
 import type * as ConverterModule from 'tslab/dist/converter';
 import type * as ExecutorModule from 'tslab/dist/executor';
 import type * as InspectModule from 'tslab/dist/inspect';
-import { KERNEL_ROOT, kernelTypesOf, noticeResolved, providedPackage } from './modules';
+import { KERNEL_ROOT, noticeResolved, providedPath } from './modules';
 import { SourceMap } from './sourcemap';
 
 const tslabRoot = path.dirname(require.resolve('tslab/package.json'));
@@ -101,9 +101,8 @@ function transpileWithMaps(input: string, options: TS.TranspileOptions): TS.Tran
 }
 
 /**
- * tslab's watch host, with inline source maps, the module resolution of kernel/modules.ts (the
- * notebook's project first, then the kernel's installation) and Node's types wherever the
- * notebook lives.
+ * tslab's watch host, with inline source maps, Node's types wherever the notebook lives, and a
+ * word to the user when a notebook's tf.js is another version than cellfit's (kernel/modules.ts).
  */
 function watchHost(rootFiles: unknown, options: TS.CompilerOptions, ...rest: unknown[]): unknown {
   const create = ts.createWatchCompilerHost as (...args: unknown[]) => unknown;
@@ -112,31 +111,13 @@ function watchHost(rootFiles: unknown, options: TS.CompilerOptions, ...rest: unk
   const cache = ts.createModuleResolutionCache(host.getCurrentDirectory(), (file) => file, options);
   host.getModuleResolutionCache = () => cache;
   host.resolveModuleNameLiterals = (literals, containingFile, redirected, compilerOptions) =>
-    literals.map((literal) => resolveModule(literal.text, containingFile, compilerOptions, host, cache, redirected));
+    literals.map((literal) => {
+      const result = ts.resolveModuleName(literal.text, containingFile, compilerOptions, host, cache, redirected);
+      const file = result.resolvedModule?.resolvedFileName;
+      if (file !== undefined && providedPath(notebookDir(), file) === undefined) noticeResolved(file);
+      return result;
+    });
   return host;
-}
-
-/**
- * Resolves `name` as TypeScript's node10 resolution does; when that finds nothing and the kernel
- * provides the package (cellfit, its dependencies, tf.js), from the kernel's installation — so
- * that a notebook in any folder type-checks `import … from 'cellfit'` against what it will run.
- */
-function resolveModule(
-  name: string,
-  containingFile: string,
-  options: TS.CompilerOptions,
-  host: TS.ModuleResolutionHost,
-  cache: TS.ModuleResolutionCache,
-  redirected: TS.ResolvedProjectReference | undefined,
-): TS.ResolvedModuleWithFailedLookupLocations {
-  const result = ts.resolveModuleName(name, containingFile, options, host, cache, redirected);
-  if (result.resolvedModule) noticeResolved(result.resolvedModule.resolvedFileName);
-  if (result.resolvedModule || !providedPackage(name)) return result;
-  // cellfit's own entry points come from its package.json `exports`, which node10 does not read.
-  const types = kernelTypesOf(name);
-  if (types) return { resolvedModule: { resolvedFileName: types, extension: ts.Extension.Dts, isExternalLibraryImport: true } };
-  const fromKernel = ts.resolveModuleName(name, path.join(KERNEL_ROOT, 'package.json'), options, host, cache);
-  return fromKernel.resolvedModule ? fromKernel : result;
 }
 
 /** `typeRoots` plus the `@types` that holds Node's types, when none of them has (a notebook outside any project). */
@@ -150,9 +131,38 @@ function withNodeTypes(typeRoots: readonly string[]): string[] {
   }
 }
 
+let cwd: string | undefined;
+
+/** The directory tslab's converter is rooted at: the notebook's. */
+function notebookDir(): string {
+  cwd ??= ts.sys.getCurrentDirectory();
+  return cwd;
+}
+
+/** A path of the type checker's file system, with the kernel's provided packages in place (see providedPath). */
+function onDisk(file: string): string {
+  return providedPath(notebookDir(), file) ?? file;
+}
+
+const forwardedSys: Partial<TS.System> = {
+  fileExists: (file) => ts.sys.fileExists(onDisk(file)),
+  directoryExists: (dir) => ts.sys.directoryExists(onDisk(dir)),
+  readFile: (file, encoding) => ts.sys.readFile(onDisk(file), encoding),
+  getDirectories: (dir) => ts.sys.getDirectories(onDisk(dir)),
+  readDirectory: (dir, ...rest) => ts.sys.readDirectory(onDisk(dir), ...rest),
+  // A provided package keeps its notebook-side path, so that declarations name it as a package.
+  realpath: (file) => (providedPath(notebookDir(), file) !== undefined ? file : ts.sys.realpath ? ts.sys.realpath(file) : file),
+};
+
+const sysProxy = new Proxy(ts.sys, {
+  get: (target, key, receiver) =>
+    Object.prototype.hasOwnProperty.call(forwardedSys, key) ? forwardedSys[key as keyof TS.System] : Reflect.get(target, key, receiver),
+});
+
 const overrides: Record<string, unknown> = {
   transpileModule: transpileWithMaps,
   createWatchCompilerHost: watchHost,
+  sys: sysProxy,
 };
 
 const typescriptModule = require.cache[typescriptPath];
