@@ -26,7 +26,6 @@ interface Manifest {
   readonly version?: string;
   readonly dependencies?: Record<string, string>;
   readonly optionalDependencies?: Record<string, string>;
-  readonly exports?: Record<string, unknown>;
 }
 
 function readManifest(dir: string): Manifest | undefined {
