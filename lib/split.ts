@@ -61,7 +61,7 @@ export interface SplitSummary {
 }
 
 /** Part `K` when the options `O` give its fraction (optional when `O` may lack it). */
-export type PartIn<P, O, K extends 'validation' | 'test'> = K extends keyof O ? (undefined extends O[K] ? { [_ in K]?: P } : { [_ in K]: P }) : unknown;
+export type PartIn<P, O, K extends 'validation' | 'test'> = K extends keyof O ? (Record<never, never> extends Pick<O, K> ? { [_ in K]?: P } : { [_ in K]: P }) : unknown;
 
 /** The parts present in `O`, each of type `P`. */
 export type SplitResult<P, O> = { train: P } & PartIn<P, O, 'validation'> &

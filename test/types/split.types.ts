@@ -18,6 +18,10 @@ expectTypeOf(three.validation).toEqualTypeOf<Flight[]>();
 expectTypeOf(three.test).toEqualTypeOf<Flight[]>();
 expectTypeOf(three.summary).toEqualTypeOf<SplitSummary>();
 
+// A three-way split is a { train, validation, test } of its rows (with or without strictNullChecks).
+const everyPart = (parts: { train: Flight[]; validation: Flight[]; test: Flight[] }) => parts.train.length;
+everyPart(three);
+
 // The parts present are those the options give.
 const two = split(flights, { train: 0.8, test: 0.2 });
 expectTypeOf(two.test).toEqualTypeOf<Flight[]>();
