@@ -87,7 +87,7 @@ export type ColumnOptionsFor<P> = P extends InputSpace<any>
 export type ColumnNameOrString<P> = ColumnName<P> | (string & Record<never, never>);
 
 /** Names `V` checked against the columns `C`: literal names must be columns; names typed `string` are left to the run-time check. */
-type CheckedNames<V, C extends string> = string extends (V extends readonly (infer F)[] ? F : V) ? unknown : V extends readonly unknown[] ? readonly C[] : C | readonly C[];
+export type CheckedNames<V, C extends string> = string extends (V extends readonly (infer F)[] ? F : V) ? unknown : V extends readonly unknown[] ? readonly C[] : C | readonly C[];
 
 /**
  * The columns that the `features` and `label` of options `O` may name for data of part type `P`:

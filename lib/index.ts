@@ -9,7 +9,7 @@ export type { SetSeedOptions } from './random';
 export type { Seed, RngState } from './random';
 export { CellfitError, setWarningHandler, captureWarnings } from './errors';
 export type { WarningHandler } from './errors';
-export type { Tabular, Row, Column, Columns, ColumnValue, RowOf, ColumnName, FeaturesAndLabels, TrainPart, TrainData, SplitParts, IsSplit, TrainPartOf, ColumnOptionsFor, ColumnNamesIn, ColumnNameOrString, SameForm, ValidationFor } from './data';
+export type { Tabular, Row, Column, Columns, ColumnValue, RowOf, ColumnName, FeaturesAndLabels, TrainPart, TrainData, SplitParts, IsSplit, TrainPartOf, ColumnOptionsFor, ColumnNamesIn, ColumnNameOrString, CheckedNames, SameForm, ValidationFor } from './data';
 export { currentSession, setSessionProvider, JUPYTER_DISPLAY } from './session';
 export type { MimeBundle, DisplayHandle, NotebookSession, SessionProvider } from './session';
 export { split } from './split';
