@@ -71,6 +71,14 @@ async function main(argv: readonly string[]): Promise<number> {
       const { options, positional } = parseArgs(args, { values: ['--connection-file', '-f'] }, 'kernel');
       const file = (options.get('--connection-file') ?? options.get('-f') ?? positional[0]) as string | undefined;
       if (file === undefined) throw new CellfitError('cellfit kernel', `expected --connection-file FILE.\n\n${USAGE}`);
+      // A notebook whose project installed its own cellfit runs with it, kernel included.
+      const { projectCli } = await import('./modules');
+      const own = projectCli(process.cwd());
+      if (own) {
+        console.error(`cellfit: this notebook's project has its own cellfit; running its kernel (${own}).`);
+        (require(own) as { runCli(argv: readonly string[]): void }).runCli(argv);
+        return -1;
+      }
       const { startKernel } = await import('./main');
       await startKernel(file);
       return -1; // keeps running until shutdown_request

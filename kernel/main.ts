@@ -15,6 +15,7 @@ import { Kernel, type KernelInfo } from './kernel';
 import { builtinMagics } from './magics/builtin';
 import { MagicRegistry } from './magics/registry';
 import { kernelLog, redirectProcessOutput } from './output';
+import { installModuleResolution } from './modules';
 import { messageFor, PROTOCOL_VERSION } from './protocol/messages';
 import { parseConnectionInfo, startSockets, type Sockets } from './protocol/sockets';
 import { currentScope, notebookSession } from './scope';
@@ -73,6 +74,15 @@ function envNumber(name: string): number | undefined {
 export async function startKernel(connectionFile: string, options: StartOptions = {}): Promise<void> {
   const connection = parseConnectionInfo(fs.readFileSync(connectionFile, 'utf8'), connectionFile);
   redirectProcessOutput();
+  // Notebooks anywhere get cellfit and tf.js from this installation when their project has none,
+  // and one tf.js engine (kernel/modules.ts). The warning goes to the cell that loaded the copy.
+  installModuleResolution({
+    onForeignTfjs: (message) => {
+      const sink = currentScope()?.sink;
+      if (sink) sink.stream('stderr', message);
+      else kernelLog(message.trimEnd());
+    },
+  });
   // Before the first cell: tensors made in cells then live on the chosen backend from the start.
   const backend = await ready().catch((error: unknown) => {
     kernelLog(`backend: ${error instanceof Error ? error.message : String(error)}`);

@@ -10,17 +10,17 @@
  * What it adds, by wrapping the TypeScript module tslab loads (before tslab loads it):
  * - source maps through both of tslab's compile steps (TypeScript → ES module → CommonJS), so that
  *   runtime errors point at the cell's own lines;
- * - type resolution of the package a notebook lives in (Node's "self-reference": a notebook in
- *   cellfit's own repo can `import ... from 'cellfit'`, which Node resolves but tslab's
- *   `moduleResolution: node10` does not).
+ * - the packages the kernel provides (cellfit, its dependencies, tf.js) for notebooks anywhere,
+ *   seen in the notebook's `node_modules` when its project lacks them (kernel/modules.ts), and
+ *   Node's types where no project has them.
  */
-import fs from 'node:fs';
 import Module from 'node:module';
 import path from 'node:path';
 import type * as TS from '@tslab/typescript-for-tslab';
 import type * as ConverterModule from 'tslab/dist/converter';
 import type * as ExecutorModule from 'tslab/dist/executor';
 import type * as InspectModule from 'tslab/dist/inspect';
+import { KERNEL_ROOT, noticeResolved, providedPath } from './modules';
 import { SourceMap } from './sourcemap';
 
 const tslabRoot = path.dirname(require.resolve('tslab/package.json'));
@@ -100,58 +100,58 @@ function transpileWithMaps(input: string, options: TS.TranspileOptions): TS.Tran
   return { ...result, outputText };
 }
 
-function watchHostWithInlineMaps(rootFiles: unknown, options: TS.CompilerOptions, ...rest: unknown[]): unknown {
+/**
+ * tslab's watch host, with inline source maps, Node's types wherever the notebook lives, and a
+ * word to the user when a notebook's tf.js is another version than cellfit's (kernel/modules.ts).
+ */
+function watchHost(rootFiles: unknown, options: TS.CompilerOptions, ...rest: unknown[]): unknown {
   const create = ts.createWatchCompilerHost as (...args: unknown[]) => unknown;
   if (!Array.isArray(rootFiles)) return create(rootFiles, options, ...rest);
-  return create(rootFiles, { ...options, inlineSourceMap: true }, ...rest);
+  const host = create(rootFiles, { ...options, inlineSourceMap: true, typeRoots: withNodeTypes(options.typeRoots ?? []) }, ...rest) as TS.WatchCompilerHostOfFilesAndCompilerOptions<TS.BuilderProgram>;
+  const cache = ts.createModuleResolutionCache(host.getCurrentDirectory(), (file) => file, options);
+  host.getModuleResolutionCache = () => cache;
+  host.resolveModuleNameLiterals = (literals, containingFile, redirected, compilerOptions) =>
+    literals.map((literal) => {
+      const result = ts.resolveModuleName(literal.text, containingFile, compilerOptions, host, cache, redirected);
+      const file = result.resolvedModule?.resolvedFileName;
+      if (file !== undefined && providedPath(notebookDir(), file) === undefined) noticeResolved(file);
+      return result;
+    });
+  return host;
 }
 
-/**
- * Node resolves `require('cellfit')` from inside the cellfit package through the package's
- * `exports` ("self-reference"); TypeScript's node10 resolution, which tslab uses, does not. So
- * paths `…/node_modules/<own name>/…` that do not exist on disk are answered from the package
- * root, for the package that holds the notebook directory.
- */
-function selfReference(cwd: string): { name: string; root: string } | undefined {
-  for (let dir = cwd; ; dir = path.dirname(dir)) {
-    const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest)) {
-      try {
-        const { name } = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name?: unknown };
-        return typeof name === 'string' && name !== '' ? { name, root: dir } : undefined;
-      } catch {
-        return undefined;
-      }
-    }
-    if (path.dirname(dir) === dir) return undefined;
+/** `typeRoots` plus the `@types` that holds Node's types, when none of them has (a notebook outside any project). */
+function withNodeTypes(typeRoots: readonly string[]): string[] {
+  if (typeRoots.some((root) => ts.sys.fileExists(path.join(root, 'node', 'package.json')))) return [...typeRoots];
+  try {
+    const nodeTypes = require.resolve('@types/node/package.json', { paths: [tslabRoot, KERNEL_ROOT] });
+    return [...typeRoots, path.dirname(path.dirname(nodeTypes))];
+  } catch {
+    return [...typeRoots];
   }
 }
 
-let ownPackage: { name: string; root: string } | undefined | null = null;
+let cwd: string | undefined;
 
-function forwardSelfReference(file: string): string {
-  if (ownPackage === null) ownPackage = selfReference(ts.sys.getCurrentDirectory());
-  if (!ownPackage) return file;
-  const marker = `/node_modules/${ownPackage.name}`;
-  const normalized = file.replace(/\\/g, '/');
-  const at = normalized.lastIndexOf(marker);
-  if (at < 0) return file;
-  const rest = normalized.slice(at + marker.length);
-  if (rest !== '' && !rest.startsWith('/')) return file;
-  if (fs.existsSync(file)) return file;
-  return path.join(ownPackage.root, rest);
+/** The directory tslab's converter is rooted at: the notebook's. */
+function notebookDir(): string {
+  cwd ??= ts.sys.getCurrentDirectory();
+  return cwd;
+}
+
+/** A path of the type checker's file system, with the kernel's provided packages in place (see providedPath). */
+function onDisk(file: string): string {
+  return providedPath(notebookDir(), file) ?? file;
 }
 
 const forwardedSys: Partial<TS.System> = {
-  fileExists: (file) => ts.sys.fileExists(forwardSelfReference(file)),
-  directoryExists: (dir) => ts.sys.directoryExists(forwardSelfReference(dir)),
-  readFile: (file, encoding) => ts.sys.readFile(forwardSelfReference(file), encoding),
-  getDirectories: (dir) => ts.sys.getDirectories(forwardSelfReference(dir)),
-  realpath: (file) => {
-    const forwarded = forwardSelfReference(file);
-    return ts.sys.realpath ? ts.sys.realpath(forwarded) : forwarded;
-  },
-  readDirectory: (dir, ...rest) => ts.sys.readDirectory(forwardSelfReference(dir), ...rest),
+  fileExists: (file) => ts.sys.fileExists(onDisk(file)),
+  directoryExists: (dir) => ts.sys.directoryExists(onDisk(dir)),
+  readFile: (file, encoding) => ts.sys.readFile(onDisk(file), encoding),
+  getDirectories: (dir) => ts.sys.getDirectories(onDisk(dir)),
+  readDirectory: (dir, ...rest) => ts.sys.readDirectory(onDisk(dir), ...rest),
+  // A provided package keeps its notebook-side path, so that declarations name it as a package.
+  realpath: (file) => (providedPath(notebookDir(), file) !== undefined ? file : ts.sys.realpath ? ts.sys.realpath(file) : file),
 };
 
 const sysProxy = new Proxy(ts.sys, {
@@ -161,7 +161,7 @@ const sysProxy = new Proxy(ts.sys, {
 
 const overrides: Record<string, unknown> = {
   transpileModule: transpileWithMaps,
-  createWatchCompilerHost: watchHostWithInlineMaps,
+  createWatchCompilerHost: watchHost,
   sys: sysProxy,
 };
 

@@ -7,6 +7,7 @@
 import type { ColumnTable } from 'arquero';
 import { tf } from './backend';
 import { fail, formatValue } from './errors';
+import type { InputSpace } from './tabulate';
 
 /** One row of an array of rows. */
 export type Row = Record<string, unknown>;
@@ -17,8 +18,106 @@ export type Column = ArrayLike<unknown> | tf.Tensor;
 /** An object of aligned columns, e.g. `{ xs, ys }`. */
 export type Columns = Record<string, Column>;
 
-/** Data in any of the forms cellfit accepts. */
-export type Tabular = ColumnTable | Row[] | Columns;
+/** Data in any of the forms cellfit accepts: a table, rows (objects of any type), or columns. */
+export type Tabular = ColumnTable | readonly object[] | Columns;
+
+/**
+ * The value one row holds in column `C`: a number for a rank-1 tensor, an array of numbers for a
+ * rank-2 one, the element type of an array.
+ */
+export type ColumnValue<C> = C extends tf.Tensor1D ? number : C extends tf.Tensor2D ? number[] : C extends tf.Tensor ? unknown : C extends ArrayLike<infer V> ? V : unknown;
+
+/**
+ * The type of one row of data `T`, as `split()`'s `stratify` and `key` functions receive it: the
+ * element type of an array of rows, each column's {@link ColumnValue} for columns, {@link Row}
+ * for a table.
+ */
+export type RowOf<T> = T extends ColumnTable ? Row : T extends readonly (infer R)[] ? R : T extends Columns ? { [K in keyof T]: ColumnValue<T[K]> } : Row;
+
+/** The column names of data `T` (any string for an arquero table, whose columns are not typed). */
+export type ColumnName<T> = T extends ColumnTable ? string : keyof RowOf<T> & string;
+
+/** Features and labels as two aligned columns, what `model.fit(xs, ys)` takes: tensors or (nested) arrays of numbers. */
+export interface FeaturesAndLabels {
+  readonly xs: Column;
+  readonly ys: Column;
+}
+
+/** One part of what `train()` and `run.evaluate()` accept: `{ xs, ys }`, a table, rows or columns (with `features` and `label`), or a tabulated space. */
+export type TrainPart = FeaturesAndLabels | Tabular | InputSpace<any>;
+
+/** A `split()` result as `train()` reads it: the part to train on, and what to validate or test on. */
+export interface SplitParts<P = TrainPart> {
+  readonly train: P;
+  readonly validation?: P;
+  readonly test?: P;
+}
+
+/** Everything `train()` accepts as data. */
+export type TrainData = TrainPart | SplitParts;
+
+/** True for the type of a `split()` result: train (validation, test) parts and nothing else but its summary. */
+export type IsSplit<D> = D extends { readonly train: infer P }
+  ? [Exclude<keyof D, 'train' | 'validation' | 'test' | 'summary'>] extends [never]
+    ? P extends tf.Tensor
+      ? false
+      : true
+    : false
+  : false;
+
+/** The form each part of `D` has: its `train` part for a split, else `D` itself. */
+export type TrainPartOf<D> = IsSplit<D> extends true ? (D extends { readonly train: infer P } ? P : never) : D;
+
+/**
+ * What `train()` needs to know about columns for data of part type `P`: tables, rows and columns
+ * name their `features` and `label`; `{ xs, ys }` and spaces name none. (Which names: see
+ * {@link ColumnNamesIn}.)
+ */
+export type ColumnOptionsFor<P> = P extends InputSpace<any>
+  ? { readonly features?: never; readonly label?: never }
+  : P extends FeaturesAndLabels
+    ? { readonly features?: never; readonly label?: never }
+    : { readonly features: readonly ColumnNameOrString<P>[]; readonly label: ColumnNameOrString<P> | readonly ColumnNameOrString<P>[] };
+
+/**
+ * A column name of `P`, or any string: editors suggest the columns, literal names are kept as
+ * literals for {@link ColumnNamesIn} to check, and names held as `string` are accepted
+ * (type-fest's LiteralUnion).
+ */
+export type ColumnNameOrString<P> = ColumnName<P> | (string & Record<never, never>);
+
+/** Names `V` checked against the columns `C`: literal names must be columns; names typed `string` are left to the run-time check. */
+export type CheckedNames<V, C extends string> = string extends (V extends readonly (infer F)[] ? F : V) ? unknown : V extends readonly unknown[] ? readonly C[] : C | readonly C[];
+
+/**
+ * The columns that the `features` and `label` of options `O` may name for data of part type `P`:
+ * when the names are known to the type checker (written in the call, or `as const`) they must be
+ * columns of `P`, so a misspelt column is a type error; names held as `string` pass here and are
+ * checked when `train()` runs.
+ */
+export type ColumnNamesIn<O, P> = P extends InputSpace<any> | FeaturesAndLabels
+  ? unknown
+  : {
+      readonly features?: O extends { readonly features: infer V } ? CheckedNames<V, ColumnName<P>> : unknown;
+      readonly label?: O extends { readonly label: infer V } ? CheckedNames<V, ColumnName<P>> : unknown;
+    };
+
+/** Data of the same form as `D` (its validation data): `{ xs, ys }`, a table, rows of the same type, columns of the same names. */
+export type SameForm<D> = D extends InputSpace<any>
+  ? InputSpace<any> | FeaturesAndLabels
+  : D extends FeaturesAndLabels
+    ? FeaturesAndLabels
+    : D extends ColumnTable
+      ? ColumnTable
+      : D extends readonly (infer R)[]
+        ? readonly R[]
+        : { readonly [K in keyof D]: Column };
+
+/**
+ * The `validation` option `train()` takes for data `D`: none with a split (the split says what to
+ * validate on), else a fraction to hold out or data of the same form.
+ */
+export type ValidationFor<D> = IsSplit<D> extends true ? never : number | SameForm<D>;
 
 /** A uniform, read-only view of {@link Tabular} data. */
 export interface DataView<T extends Tabular = Tabular> {

@@ -43,7 +43,8 @@ export const JUPYTER_DISPLAY: unique symbol = Symbol.for('Jupyter.display');
 
 const PROVIDER = Symbol.for('cellfit.session');
 
-type SessionProvider = () => NotebookSession | undefined;
+/** What the kernel installs to tell the toolkit the running cell's session (`undefined` between cells). */
+export type SessionProvider = () => NotebookSession | undefined;
 
 /** The session of the running cell, or `undefined` outside a notebook. */
 export function currentSession(): NotebookSession | undefined {

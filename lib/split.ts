@@ -3,25 +3,29 @@
  * a key), for every data form cellfit accepts, returned in the form they came in.
  */
 import type { ColumnTable } from 'arquero';
-import { viewData, type DataView, type Row, type Tabular } from './data';
+import { viewData, type DataView, type Row, type RowOf, type Tabular } from './data';
 import { fail, formatValue, warn } from './errors';
 import { checkSeed, getSeed, Rng, type Seed } from './random';
 import { JUPYTER_DISPLAY, type MimeBundle } from './session';
 import { escapeHtml } from './util/html';
 import { InputSpace } from './tabulate';
 import { murmur3 } from './util/murmur3';
+import type { KnownOptions } from './util/types';
 
-/** The parts a split can have, in the order they are returned. */
-export const PART_NAMES = ['train', 'validation', 'test'] as const;
+/** A row of `T` as `stratify` and `key` see it: a space's rows are its table's (axes and labels). */
+export type SplitRow<T> = T extends InputSpace<any> ? Row : RowOf<T>;
 
 /** A part of a split. */
-export type PartName = (typeof PART_NAMES)[number];
+export type PartName = 'train' | 'validation' | 'test';
 
-/** Chooses the label (for `stratify`) or key (for `key`) of a row. */
-export type RowFunction<T> = (row: Row, index: number) => T;
+/** The parts a split can have, in the order they are returned. */
+export const PART_NAMES: readonly PartName[] = ['train', 'validation', 'test'];
 
-/** Options of {@link split}. */
-export interface SplitOptions {
+/** Chooses the label (for `stratify`) or key (for `key`) of a row `R`. */
+export type RowFunction<T, R = Row> = (row: R, index: number) => T;
+
+/** Options of {@link split}; `R` is the type of a row of the data (see {@link RowOf}). */
+export interface SplitOptions<R = Row> {
   /** Fraction of the rows for training, in [0, 1]. The fractions given must sum to 1. */
   readonly train: number;
   /** Fraction for validation (evaluated inside the training loop). Omit it for a two-way split. */
@@ -36,14 +40,14 @@ export interface SplitOptions {
    * A column name, or a function of the row, giving a label whose share is kept equal in every
    * part (within one row). Defaults to none.
    */
-  readonly stratify?: string | RowFunction<unknown>;
+  readonly stratify?: (keyof R & string) | RowFunction<unknown, R>;
   /**
    * A column name, or a function of the row, giving a string or number key: rows go to parts by a
    * stable hash of their key, so adding rows never moves an existing row and rows sharing a key
    * stay together ("repeatable splitting"). Part sizes then follow the fractions only on average.
    * Defaults to none.
    */
-  readonly key?: string | RowFunction<string | number>;
+  readonly key?: (keyof R & string) | RowFunction<string | number | Date, R>;
 }
 
 /** How the rows were assigned, kept on the result for display and reports. */
@@ -56,15 +60,18 @@ export interface SplitSummary {
   readonly labels?: ReadonlyMap<unknown, Readonly<Partial<Record<PartName, number>>>>;
 }
 
+/** Part `K` when the options `O` give its fraction (optional when `O` may lack it). */
+export type PartIn<P, O, K extends 'validation' | 'test'> = K extends keyof O ? (Record<never, never> extends Pick<O, K> ? { [_ in K]?: P } : { [_ in K]: P }) : unknown;
+
 /** The parts present in `O`, each of type `P`. */
-export type SplitResult<P, O extends SplitOptions> = { train: P } & ('validation' extends keyof O ? { validation: P } : unknown) &
-  ('test' extends keyof O ? { test: P } : unknown) & {
+export type SplitResult<P, O> = { train: P } & PartIn<P, O, 'validation'> &
+  PartIn<P, O, 'test'> & {
     /** How the rows were assigned (not enumerable, so `Object.keys` lists only the parts). */
     readonly summary: SplitSummary;
   };
 
 /** The form each part takes: that of the input (an InputSpace splits into arquero tables). */
-export type PartOf<T> = T extends InputSpace ? ColumnTable : T;
+export type SplitPart<T> = T extends InputSpace<any> ? ColumnTable : T;
 
 const OPTION_NAMES = [...PART_NAMES, 'seed', 'shuffle', 'stratify', 'key'];
 const WHERE = 'split()';
@@ -75,12 +82,16 @@ const WHERE = 'split()';
  * same data and seed give the same split in every process. Rows keep their original relative
  * order within each part.
  *
+ * Each part has the type of the data (rows of `Flight` give `Flight[]` parts, `{ xs, ys }` of
+ * tensors gives tensors), the parts present are those whose fractions `options` gives, and
+ * `stratify` and `key` name the data's columns or receive its rows.
+ *
  * @example
  * const { train, validation, test } = split(rows, { train: 0.8, validation: 0.1, test: 0.1, seed: 42 });
  * const { train, test } = split({ xs, ys }, { train: 0.8, test: 0.2, stratify: 'ys' });
  * const { train, test } = split(flights, { train: 0.8, test: 0.2, key: 'date' }); // repeatable
  */
-export function split<T extends Tabular | InputSpace, const O extends SplitOptions>(data: T, options: O): SplitResult<PartOf<T>, O> {
+export function split<T extends Tabular | InputSpace<any>, const O extends SplitOptions<SplitRow<T>> & KnownOptions<O, SplitOptions>>(data: T, options: O): SplitResult<SplitPart<T>, O> {
   const parts = checkOptions(options);
   let rowsData: Tabular;
   if (data instanceof InputSpace) {
@@ -95,12 +106,13 @@ export function split<T extends Tabular | InputSpace, const O extends SplitOptio
     rowsData = data;
   }
   const view = viewData(rowsData, WHERE);
-  const assignment = assign(view, parts, options);
+  // The row functions were typed for the data's rows; the view hands them exactly those rows.
+  const assignment = assign(view, parts, options as unknown as SplitOptions);
   const result: Record<string, unknown> = {};
   for (const [p, name] of parts.names.entries()) result[name] = view.take(assignment.indices[p]);
   Object.defineProperty(result, 'summary', { value: assignment.summary, enumerable: false });
   Object.defineProperty(result, JUPYTER_DISPLAY, { value: () => summaryBundle(assignment.summary), enumerable: false });
-  return result as SplitResult<PartOf<T>, O>;
+  return result as SplitResult<SplitPart<T>, O>;
 }
 
 interface Parts {
@@ -108,7 +120,7 @@ interface Parts {
   readonly fractions: number[];
 }
 
-function checkOptions(options: SplitOptions): Parts {
+function checkOptions(options: SplitOptions<any>): Parts {
   if (typeof options !== 'object' || options === null) {
     fail(WHERE, `options must be an object such as { train: 0.8, test: 0.2 }. Received: ${formatValue(options)}.`);
   }
@@ -190,7 +202,7 @@ function assign(view: DataView, parts: Parts, options: SplitOptions): Assignment
   return { indices, summary };
 }
 
-function assignByKey(view: DataView, parts: Parts, key: string | RowFunction<string | number>, seed: Seed | undefined): Assignment {
+function assignByKey(view: DataView, parts: Parts, key: string | RowFunction<string | number | Date>, seed: Seed | undefined): Assignment {
   const keys = typeof key === 'string' ? view.column(key, 'key') : Array.from({ length: view.size }, (_, i) => key(view.row(i), i));
   const salt = seed === undefined ? 0 : murmur3(String(seed));
   const bounds: number[] = [];

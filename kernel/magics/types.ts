@@ -86,6 +86,7 @@ export interface CapturedOutput {
   show(): void;
 }
 
+/** What {@link MagicContext.capture} captures: each kind of output. Each defaults to true. */
 export interface CaptureOptions {
   readonly stdout?: boolean;
   readonly stderr?: boolean;

@@ -185,6 +185,7 @@ export class TrainingPlot extends Chart {
   }
 }
 
+/** The training chart of `history` (what `run.plot()` returns): shown when it is a cell's result, `.write(file)` for a page. */
 export function trainingPlot(history: readonly HistoryEntry[], options: TrainingPlotOptions = {}): TrainingPlot {
   return new TrainingPlot(history, options);
 }

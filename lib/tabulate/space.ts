@@ -16,16 +16,33 @@ import { Axis, ListAxis, RangeAxis, type AxisSpec, type CategoricalEncoding, typ
 /** A point of the space: one value per axis, by axis name. */
 export type Point = Record<string, number | string>;
 
+/**
+ * The type of an axis's values: `number` for a range or a list of numbers; for a list of strings,
+ * the union of its strings (`['water', 'glycol']` → `'water' | 'glycol'`).
+ */
+export type AxisValue<S> = S extends readonly string[] ? S[number] : number;
+
+/**
+ * The point type of axes `A`, as {@link tabulateInputSpace} infers it:
+ * `{ temperature: { min: 60, max: 80, step: 0.01 }, fluid: ['water', 'glycol'] }` gives
+ * `{ temperature: number; fluid: 'water' | 'glycol' }`. Axes given as a Map give {@link Point}.
+ */
+export type PointOf<A> = A extends ReadonlyMap<string, AxisSpec>
+  ? Point
+  : A extends readonly (readonly [string, AxisSpec])[]
+    ? { -readonly [E in A[number] as E[0]]: AxisValue<E[1]> }
+    : { -readonly [K in keyof A & string]: AxisValue<A[K]> };
+
 /** The exact label of a point: one number, or several for a multi-output model. */
 export type Label = number | readonly number[];
 
 /** The axes of a space, in order (the last varies fastest): an object, a Map or `[name, spec]` pairs. */
 export type Axes = Readonly<Record<string, AxisSpec>> | ReadonlyMap<string, AxisSpec> | readonly (readonly [string, AxisSpec])[];
 
-/** Options of {@link tabulateInputSpace}. */
-export interface TabulateOptions {
+/** Options of {@link tabulateInputSpace}; `P` is the point type its axes give (see {@link PointOf}). */
+export interface TabulateOptions<P extends Point = Point> {
   /** The exact label of a point, e.g. a physical model (sync or async). Defaults to none. */
-  readonly label?: (point: Point) => Label | Promise<Label>;
+  label?(point: P): Label | Promise<Label>;
   /**
    * A fast, vectorised labeller: receives `count` points as a row-major Float32Array with one
    * column per axis (numbers as they are, string axes as the index of their value) and returns the
@@ -79,9 +96,9 @@ export interface BatchOptions {
 }
 
 /** A point where the model is furthest from the label. */
-export interface WorstPoint {
+export interface WorstPoint<P extends Point = Point> {
   readonly index: number;
-  readonly point: Point;
+  readonly point: P;
   readonly label: number[];
   readonly prediction: number[];
   /** The largest absolute error over the label's outputs. */
@@ -89,13 +106,13 @@ export interface WorstPoint {
 }
 
 /** The error of a model over the whole space. */
-export interface SpaceEvaluation {
+export interface SpaceEvaluation<P extends Point = Point> {
   readonly points: number;
   readonly maxAbsError: number;
   readonly meanAbsError: number;
   readonly rmse: number;
   /** The points with the largest errors, worst first. */
-  readonly worst: readonly WorstPoint[];
+  readonly worst: readonly WorstPoint<P>[];
 }
 
 /** Anything that predicts from a feature tensor, e.g. a tfjs LayersModel. */
@@ -110,6 +127,10 @@ const WHERE = 'tabulateInputSpace()';
  * fastest), each numeric axis exact (`60..80` by `0.01` is exactly 2001 values, 60.01 not
  * 60.010000000000005), optionally labelled by an exact model.
  *
+ * The type of a point follows from the axes ({@link PointOf}): ranges and lists of numbers give
+ * `number` fields, lists of strings the union of their strings — in `label`, `at()`, `indexOf()`,
+ * `encode()` and the worst points of `evaluate()`.
+ *
  * @example
  * const space = tabulateInputSpace(
  *   { temperature: { min: 60, max: 80, step: 0.01 }, fluid: ['water', 'glycol'] },
@@ -119,12 +140,15 @@ const WHERE = 'tabulateInputSpace()';
  * space.at(1);           // { temperature: 60, fluid: 'glycol' }
  * await space.evaluate(model);   // { maxAbsError, meanAbsError, rmse, worst }
  */
-export function tabulateInputSpace(axes: Axes, options: TabulateOptions = {}): InputSpace {
+export function tabulateInputSpace<const A extends Axes>(axes: A, options: TabulateOptions<PointOf<A>> = {}): InputSpace<PointOf<A>> {
   return new InputSpace(axes, options);
 }
 
-/** Every input of a system, streamed in batches; see {@link tabulateInputSpace}. */
-export class InputSpace {
+/**
+ * Every input of a system, streamed in batches; see {@link tabulateInputSpace}. `P` is the type
+ * of its points.
+ */
+export class InputSpace<P extends Point = Point> {
   /** Exact number of points. */
   readonly size: number;
   /** Axis names, in order. */
@@ -134,10 +158,10 @@ export class InputSpace {
   private readonly axisList: readonly Axis[];
   /** Points that share one value of axis j: the product of the later axes' lengths. */
   private readonly strides: readonly number[];
-  private readonly options: TabulateOptions;
+  private readonly options: TabulateOptions<P>;
   private labelWidth?: number;
 
-  constructor(axes: Axes, options: TabulateOptions = {}) {
+  constructor(axes: Axes, options: TabulateOptions<P> = {}) {
     checkOptions(options);
     const entries = axisEntries(axes);
     if (entries.length === 0) fail(WHERE, 'axes is empty. Give at least one axis, e.g. { temperature: { min: 60, max: 80, step: 0.01 } }.');
@@ -231,7 +255,7 @@ export class InputSpace {
    * @example
    * space.at(0);   // { temperature: 60, fluid: 'water' }
    */
-  at(i: number): Point {
+  at(i: number): P {
     this.checkIndex(i, 'at()');
     const point: Point = {};
     let rest = i;
@@ -247,7 +271,7 @@ export class InputSpace {
    * The index of `point` in the space, or -1 when one of its values is off the grid. Every axis
    * must be given; extra keys are an error.
    */
-  indexOf(point: Record<string, unknown>): number {
+  indexOf(point: P): number {
     if (typeof point !== 'object' || point === null) fail('InputSpace.indexOf()', `point must be an object such as ${formatValue(this.at(0))}. Received: ${formatValue(point)}.`);
     for (const key of Object.keys(point)) {
       if (!this.axes.includes(key)) fail('InputSpace.indexOf()', `point has key \`${key}\`, which is not an axis. Axes: ${this.axes.join(', ')}.`);
@@ -330,12 +354,12 @@ export class InputSpace {
    * @example
    * model.predict(space.encode([{ temperature: 61.234, fluid: 'water' }]));
    */
-  encode(points: readonly Record<string, unknown>[]): tf.Tensor2D {
+  encode(points: readonly P[]): tf.Tensor2D {
     const out = new Float32Array(points.length * this.featureCount);
     points.forEach((point, i) => {
       let offset = i * this.featureCount;
       for (const axis of this.axisList) {
-        const value = point?.[axis.name];
+        const value: unknown = point?.[axis.name];
         if (value === undefined) fail('InputSpace.encode()', `point ${i} lacks axis \`${axis.name}\`. Received: ${formatValue(point)}.`);
         if (axis instanceof RangeAxis) {
           if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -395,7 +419,7 @@ export class InputSpace {
    * @example
    * const { maxAbsError, worst } = await space.evaluate(model);
    */
-  async evaluate(model: Predictor, { batchSize = 8192, worst = 5 }: { batchSize?: number; worst?: number } = {}): Promise<SpaceEvaluation> {
+  async evaluate(model: Predictor, { batchSize = 8192, worst = 5 }: { batchSize?: number; worst?: number } = {}): Promise<SpaceEvaluation<P>> {
     if (!model || typeof model.predict !== 'function') {
       fail('InputSpace.evaluate()', `model must have a predict(xs) method, like a tfjs LayersModel. Received: ${formatValue(model)}.`);
     }
@@ -497,10 +521,10 @@ export class InputSpace {
     return { 'text/plain': this.toString(), 'text/html': html };
   }
 
-  private ordered(point: Point): Point {
+  private ordered(point: Point): P {
     const ordered: Point = {};
     for (const name of this.axes) ordered[name] = point[name];
-    return ordered;
+    return ordered as P;
   }
 
   private checkIndex(i: number, method: string): void {
@@ -578,9 +602,9 @@ export class InputSpace {
     return labels;
   }
 
-  private labelPoints(points: Point[]): Promise<Float32Array>;
-  private labelPoints(points: Point[], precision: LabelArray): Promise<Float32Array | Float64Array>;
-  private async labelPoints(points: Point[], precision: LabelArray = Float32Array): Promise<Float32Array | Float64Array> {
+  private labelPoints(points: P[]): Promise<Float32Array>;
+  private labelPoints(points: P[], precision: LabelArray): Promise<Float32Array | Float64Array>;
+  private async labelPoints(points: P[], precision: LabelArray = Float32Array): Promise<Float32Array | Float64Array> {
     const values = points.map((point) => this.options.label!(point));
     const resolved = values.some(isPromise) ? await Promise.all(values) : (values as Label[]);
     return this.flattenLabels(resolved, points, precision);
@@ -630,7 +654,7 @@ export class InputSpace {
     return columns;
   }
 
-  private async describeWorst(model: Predictor, worst: { index: number; error: number }[]): Promise<WorstPoint[]> {
+  private async describeWorst(model: Predictor, worst: { index: number; error: number }[]): Promise<WorstPoint<P>[]> {
     if (worst.length === 0) return [];
     const { xs, ys } = await this.gather(worst.map(({ index }) => index));
     const prediction = model.predict(xs) as tf.Tensor;

@@ -6,6 +6,7 @@
 import type { tf } from '../backend';
 import { parseCheckpointId } from '../checkpoint/format';
 import type { CheckpointStore } from '../checkpoint/store';
+import type { TrainPart } from '../data';
 import type { StopDecision } from '../earlystop';
 import type { EngineInfo } from '../engines/engine';
 import { formatMetric } from '../monitor';
@@ -20,6 +21,12 @@ export interface ResumePoint {
   readonly epoch: number;
   readonly batch: number;
 }
+
+/**
+ * The keys of a run's history entries besides `epoch` and `lr`: the loss and the metrics `M`, and
+ * both again with the evaluation prefix `P` (`val_`, or `test_` for a train/test split).
+ */
+export type HistoryKey<M extends string, P extends string> = 'loss' | M | `${P}loss` | `${P}${M}`;
 
 /** Everything a {@link Run} is made of. */
 export interface RunFields {
@@ -48,8 +55,12 @@ export interface RunFields {
   readonly evaluator: (data: unknown) => Promise<Record<string, number>>;
 }
 
-/** A training run; see the module comment. */
-export class Run implements RunFields {
+/**
+ * A training run; see the module comment. `M` names the metrics the model was compiled with and
+ * `P` the prefix of the evaluation metrics (both `string`, any name, unless `compile()` and the
+ * data's form tell them): they type {@link Run.history} and {@link Run.evaluate}.
+ */
+export class Run<M extends string = string, P extends string = string> implements RunFields {
   readonly id!: string;
   readonly name?: string;
   readonly dir?: string;
@@ -57,7 +68,7 @@ export class Run implements RunFields {
   readonly stop!: StopDecision;
   readonly epoch!: number;
   readonly epochs!: number;
-  readonly history!: readonly HistoryEntry[];
+  readonly history!: readonly HistoryEntry<HistoryKey<M, P>>[];
   readonly best?: BestEpoch;
   readonly resumedFrom?: ResumePoint;
   readonly parent?: ParentRef;
@@ -83,8 +94,8 @@ export class Run implements RunFields {
    * const { test } = split(rows, { train: 0.8, validation: 0.1, test: 0.1 });
    * await run.evaluate(test);   // { loss: 0.031, mae: 0.12 }
    */
-  evaluate(data?: unknown): Promise<Record<string, number>> {
-    return this.evaluator(data);
+  evaluate(data?: TrainPart): Promise<Readonly<Record<'loss' | M, number>>> {
+    return this.evaluator(data) as Promise<Readonly<Record<'loss' | M, number>>>;
   }
 
   /**
@@ -116,7 +127,7 @@ export class Run implements RunFields {
 
   /** Shown in a notebook: a summary table and the training chart. */
   [JUPYTER_DISPLAY](): MimeBundle {
-    const last = this.history[this.history.length - 1];
+    const last: HistoryEntry | undefined = this.history[this.history.length - 1];
     const rows: [string, string][] = [
       ['run', this.name ? `${this.name} (${this.id})` : this.id],
       ['status', this.status],

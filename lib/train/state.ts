@@ -16,12 +16,11 @@ import type { LearningRateSchedule } from '../schedules';
 /** Where a run stands. `running` on disk with no live lock holder means it crashed. */
 export type RunStatus = 'running' | 'completed' | 'early-stopped' | 'interrupted' | 'diverged';
 
-/** One epoch of history: its metrics (`loss`, `val_loss`, ...) and the learning rate used. */
-export interface HistoryEntry {
-  /** 1-based epoch number. */
-  readonly epoch: number;
-  readonly [metric: string]: number;
-}
+/**
+ * One epoch of history: its 1-based `epoch`, its metrics (`loss`, `val_loss`, ...) and the
+ * learning rate used (`lr`). `K` names the metrics when they are known (see `compile()`).
+ */
+export type HistoryEntry<K extends string = string> = { readonly epoch: number } & { readonly [M in K | 'lr']: number };
 
 /** The best epoch by the run's monitor. */
 export interface BestEpoch {

@@ -8,6 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ready, tf } from '../backend';
 import { callbackList, type Callback } from '../callbacks';
+import type { CompiledMetrics } from '../compile';
+import type { ColumnNamesIn, TrainData, TrainPartOf } from '../data';
 import { checkName } from '../checkpoint/format';
 import { TrainingCheckpoints } from '../checkpoint/session';
 import type { WeightsSnapshot } from '../checkpoint/snapshot';
@@ -33,6 +35,7 @@ import { watchTerminalInterrupt } from './interrupt';
 import { TrainingLoop, type LoopConfig, type LoopResult } from './loop';
 import { Run } from './run';
 import { freshState, resumedState, savedOutcome, type CheckpointState, type ParentRef, type RunHeader, type RunRecord, type TrainingState } from './state';
+import type { EvaluationPrefix, KnownOptions, TrainOptionsFor } from './types';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -110,7 +113,16 @@ const lastRuns = new WeakMap<tf.LayersModel, { finalWeights: string; initialWeig
  * run.status;                 // 'early-stopped'
  * run.engine;                 // { name: 'fused', threads: 2 }
  * await run.evaluate();       // test metrics
+ *
+ * The options follow the data's form: tables and rows need `features` and `label` (their column
+ * names), `{ xs, ys }` and spaces take neither, a split takes no `validation`. With a model from
+ * `compile()`, the run's history and test metrics are typed by the compiled metrics.
  */
+export function train<D extends TrainData, const O extends TrainOptionsFor<D> & KnownOptions<O, TrainOptionsFor<D>> & ColumnNamesIn<O, TrainPartOf<D>>, M extends string = string>(
+  model: tf.LayersModel & CompiledMetrics<M>,
+  data: D,
+  options: O,
+): Promise<Run<M, EvaluationPrefix<D, O>>>;
 export async function train(model: tf.LayersModel, data: unknown, options: TrainOptions): Promise<Run> {
   const settings = checkOptions(model, options);
   await ready();

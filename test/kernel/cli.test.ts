@@ -41,7 +41,7 @@ describe('cli', function () {
     // A miniature package laid out like this one: the shim, a tsconfig, a cli.ts to compile.
     const root = temporaryDir('fresh');
     fs.mkdirSync(path.join(root, 'kernel', 'bin'), { recursive: true });
-    fs.copyFileSync(path.join(REPO, 'kernel', 'bin', 'cellfit.js'), path.join(root, 'kernel', 'bin', 'cellfit.js'));
+    for (const file of ['cellfit.js', 'build.js']) fs.copyFileSync(path.join(REPO, 'kernel', 'bin', file), path.join(root, 'kernel', 'bin', file));
     fs.writeFileSync(path.join(root, 'kernel', 'cli.ts'), 'export function runCli(argv: string[]): void {\n  console.log(`ran ${argv.join(" ")}`);\n}\n');
     fs.writeFileSync(path.join(root, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'commonjs', rootDir: '.', outDir: 'dist', types: [] }, include: ['kernel'] }));
     fs.symlinkSync(path.join(REPO, 'node_modules'), path.join(root, 'node_modules'));

@@ -225,7 +225,9 @@ describe('split()', () => {
       ['an empty table', () => split(aq.table({ x: [] }), { train: 0.8, test: 0.2 }), 'split(): data is empty (an arquero table with 0 rows).'],
       ['empty columns', () => split({ xs: [], ys: [] }, { train: 0.8, test: 0.2 }), 'split(): data is empty (columns xs, ys have 0 rows).'],
       ['columns of different lengths', () => split({ xs: [1, 2, 3], ys: [1, 2] }, { train: 0.5, test: 0.5 }), 'split(): columns must have the same length along their first axis. Received: xs has 3, ys has 2 rows.'],
+      // @ts-expect-error the types know the columns too
       ['an unknown stratify column', () => split(rows, { train: 0.5, test: 0.5, stratify: 'class' }), 'split(): `stratify` names column "class", which is not in the data. Available columns: id, label, day.'],
+      // @ts-expect-error the types know the columns too
       ['an unknown key column', () => split({ xs: [1, 2], ys: [3, 4] }, { train: 0.5, test: 0.5, key: 'id' }), 'split(): `key` names column "id", which is not in the data. Available columns: xs, ys.'],
       ['a key that is not a string or number', () => split([{ k: 'a' }, { k: null }], { train: 0.5, test: 0.5, key: 'k' }), 'split(): key column "k" must give a string, a finite number or a date for every row. Received: null for row 1.'],
       ['stratify and key together', () => split(rows, { train: 0.5, test: 0.5, stratify: 'label', key: 'day' }), 'split(): options `stratify` and `key` cannot be combined'],

@@ -7,7 +7,7 @@ import { tabulateInputSpace, type InputSpace, type Point } from '../../../lib/ta
 import { rejectsWith, throwsWith } from '../../helpers';
 
 /** Every point of a small space, in index order, through `at`. */
-const allPoints = (space: InputSpace) => Array.from({ length: space.size }, (_, i) => space.at(i));
+const allPoints = <P extends Point>(space: InputSpace<P>): P[] => Array.from({ length: space.size }, (_, i) => space.at(i));
 
 /** Collects the streamed batches as plain arrays. */
 async function stream(space: InputSpace, batchSize: number, options = {}) {
@@ -25,7 +25,7 @@ describe('tabulateInputSpace()', () => {
     it('tabulateInputSpace({t: {min: 60, max: 80, step: 0.01}}) is exactly 2001 clean values, 60 to 80', () => {
       const space = tabulateInputSpace({ t: { min: 60, max: 80, step: 0.01 } });
       assert.equal(space.size, 2001);
-      const values = allPoints(space).map((point) => point.t as number);
+      const values = allPoints(space).map((point) => point.t);
       assert.equal(values[0], 60);
       assert.equal(values[1], 60.01);
       assert.equal(values[2000], 80);
@@ -75,8 +75,10 @@ describe('tabulateInputSpace()', () => {
     it('space.indexOf(point) is -1 off the grid', () => {
       assert.equal(space.indexOf({ a: 0.5, b: 'x', c: 10 }), -1);
       assert.equal(space.indexOf({ a: 3, b: 'x', c: 10 }), -1);
+      // @ts-expect-error 'z' is not a value of b (the type says so too)
       assert.equal(space.indexOf({ a: 1, b: 'z', c: 10 }), -1);
       assert.equal(space.indexOf({ a: 1, b: 'x', c: 15 }), -1);
+      // @ts-expect-error a is numeric
       assert.equal(space.indexOf({ a: '1', b: 'x', c: 10 }), -1);
     });
 
@@ -350,7 +352,9 @@ describe('tabulateInputSpace()', () => {
       const space = tabulateInputSpace({ t: [1, 2], u: ['a'] });
       throwsWith(() => space.at(2), 'InputSpace.at(): index must be an integer in [0, 2). Received: 2.');
       throwsWith(() => space.at(0.5), 'Received: 0.5.');
+      // @ts-expect-error u is missing (the type says so too)
       throwsWith(() => space.indexOf({ t: 1 }), 'InputSpace.indexOf(): point lacks axis `u`. Received: { t: 1 }.');
+      // @ts-expect-error v is no axis
       throwsWith(() => space.indexOf({ t: 1, u: 'a', v: 2 }), 'InputSpace.indexOf(): point has key `v`, which is not an axis. Axes: t, u.');
     });
   });

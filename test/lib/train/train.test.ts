@@ -153,8 +153,10 @@ describe('train()', function () {
     const fromRows = await train(buildModel(), rows, { epochs: 2, features: ['a', 'b', 'c'], label: 'y', checkpoint: false, ...QUIET });
     const fromTable = await train(buildModel(), aq.from(rows), { epochs: 2, features: ['a', 'b', 'c'], label: 'y', checkpoint: false, ...QUIET });
     assert.deepEqual(metricsOf(fromRows.history), metricsOf(fromTable.history));
+    // @ts-expect-error rows need features and label (the types say so too)
     await rejectsWith(() => train(buildModel(), rows, { epochs: 1, ...QUIET }), 'train(): name the columns to train on: `features` (a list of column names) and `label` (a column name or list).');
     await rejectsWith(
+      // @ts-expect-error there is no column d
       () => train(buildModel(), rows, { epochs: 1, features: ['a', 'b', 'd'], label: 'y', ...QUIET }),
       '`features` names column "d", which is not in the data. Available columns: a, b, c, y.',
     );
@@ -181,6 +183,7 @@ describe('train()', function () {
     assert.deepEqual(run.metricNames, ['loss', 'mae', 'val_loss', 'val_mae']);
     assert.equal(run.best?.monitor, 'val_loss');
     assert.deepEqual(Object.keys(await run.evaluate()), ['loss', 'mae']);
+    // @ts-expect-error a split says what to validate on
     await rejectsWith(() => train(buildModel(), parts, { epochs: 1, validation: 0.1, ...QUIET }), '`validation` cannot be combined with a split() result');
   });
 
