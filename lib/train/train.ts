@@ -15,7 +15,7 @@ import { applyWeights, modelWeights, snapshotWeights, type WeightsSnapshot } fro
 import { EarlyStopper, evaluateStopping, type EarlyStopOptions, type EarlyStopState } from '../earlystop';
 import { fail, formatValue, warn } from '../errors';
 import { Monitor } from '../monitor';
-import { liveTrainingChart } from '../plots/training';
+import { liveTrainingChart, showFinishedRun } from '../plots/training';
 import { notebookProgress, silentProgress, terminalProgress } from '../progress';
 import { checkSeed, getSeed, Rng, type Seed } from '../random';
 import { findRunDir, freeRunDir, readRunRecord, unfinishedLooseMatches } from '../runs';
@@ -321,7 +321,7 @@ function finishedRun(context: RunContext, store: CheckpointStore, latest: Loaded
   applyWeights(modelWeights(model), weights, WHERE, `checkpoint ${latest.info.id}`);
   if (optimizer.getClassName() === latest.optimizer.meta.className) restoreOptimizer(optimizer, latest.optimizer, trainableVariables(model), WHERE);
   const stop = state.stop ?? { reason: 'completed' as const, message: `trained ${state.position.epoch} epochs.`, epoch: state.position.epoch };
-  return makeRun(context, {
+  const run = makeRun(context, {
     id: path.basename(store.dir),
     dir: store.dir,
     store,
@@ -335,6 +335,9 @@ function finishedRun(context: RunContext, store: CheckpointStore, latest: Loaded
     reused: true,
     parent: state.run.parent,
   });
+  // Front ends (issue 11): the re-executed cell shows what it showed when the run ended.
+  if (context.session && context.settings.show.plot) showFinishedRun(run);
+  return run;
 }
 
 /** Trains in `store`'s run directory, resuming from `latest` when given. */
