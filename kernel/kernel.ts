@@ -210,7 +210,9 @@ export class Kernel {
     // JupyterLab (and cellfit run) name the cell being run: a re-run replaces that cell's outputs.
     const cellId = typeof request.metadata?.cellId === 'string' ? request.metadata.cellId : undefined;
     if (cellId) recordExecution(cellId, request.header.msg_id);
-    const scope: CellScope = { id: request.header.msg_id, sink, controller: new AbortController(), runs: [], ...(cellId ? { cellId } : {}) };
+    // cellfit's kernel.js (classic Notebook) embeds plotly.js into the notebook file when it saves.
+    const savesPlotly = (request.metadata?.cellfit as { savesPlotly?: unknown } | undefined)?.savesPlotly === true;
+    const scope: CellScope = { id: request.header.msg_id, sink, controller: new AbortController(), runs: [], ...(cellId ? { cellId } : {}), ...(savesPlotly ? { savesPlotly } : {}) };
     this.running = { request, scope };
     let outcome: Outcome;
     let result: Record<string, unknown> | undefined;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import vm from 'node:vm';
 import { installKernelSpec, kernelSpec, userDataDir, type RunCommand } from '../../kernel/install';
 import { plotlyFile, plotlyResourceName } from '../../lib/plots/library';
 import { throwsWith } from '../helpers';
@@ -67,9 +68,12 @@ describe('install', () => {
     assert.deepEqual(files, ['kernel.js', 'kernel.json', plotlyResourceName()]);
     assert.deepEqual(spec!.env, { CELLFIT_KERNEL_NAME: 'ts-2' });
     assert.match(kernelJs, /^\/\/ cellfit's kernel\.js/);
-    assert.match(kernelJs, /define\(\['notebook\/js\/codecell', 'services\/kernels\/kernel'\]/);
+    assert.match(kernelJs, /define\(\['base\/js\/namespace', 'base\/js\/events', 'notebook\/js\/codecell', 'services\/kernels\/kernel'\]/);
     assert.ok(kernelJs.includes('"kernel":"ts-2"'), 'it loads plotly.js from its own kernelspec');
     assert.match(kernelJs, /cellId: running\.id \|\| running\.cell_id/);
+    let module: { onload?: unknown } | undefined;
+    new vm.Script(kernelJs).runInNewContext({ define: (_deps: unknown, factory: (...args: unknown[]) => typeof module) => (module = factory({}, {}, {}, {})) });
+    assert.equal(typeof module?.onload, 'function', 'an AMD module with onload()');
   });
 
   it('userDataDir(env, platform, home) is where jupyter_core keeps per-user kernelspecs', () => {
