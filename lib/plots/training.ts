@@ -197,10 +197,12 @@ export interface LiveChart {
 
 /**
  * Shows the chart in the running notebook cell and redraws it in place, at most once per `interval`
- * ms — and never more often than keeps redrawing under 1 % of the time: after a redraw that took
- * c ms, the next waits at least 100·c ms (long histories make big figures). The first showing is
- * not timed: it may include sending plotly.js, which says nothing about the next redraws. The last
- * state is always drawn when `force` is set, as at the end of training. `now` is injectable for tests.
+ * ms — and never more often than keeps redrawing under 1 % of the time: after redraws that took
+ * c ms (the least of the last three: one redraw slowed down by a busy machine or a garbage
+ * collection must not hold the chart for seconds), the next waits at least 100·c ms (long histories
+ * make big figures). The first showing is not timed: it may include sending plotly.js, which says
+ * nothing about the next redraws. The last state is always drawn when `force` is set, as at the end
+ * of training. `now` is injectable for tests.
  *
  * The chart is for browsers only (no `text/plain`): terminals get the progress trail instead
  * (lib/progress.ts).
@@ -208,6 +210,7 @@ export interface LiveChart {
 export function liveTrainingChart(options: TrainingPlotOptions, { interval = 500, now = () => performance.now() } = {}): LiveChart {
   let handle: ChartHandle | undefined;
   let next = -Infinity;
+  const costs: number[] = [];
   return {
     update(history, marks, force = false) {
       const started = now();
@@ -219,7 +222,9 @@ export function liveTrainingChart(options: TrainingPlotOptions, { interval = 500
         return;
       }
       handle.update(figure, undefined);
-      next = started + Math.max(interval, 100 * (now() - started));
+      costs.push(now() - started);
+      if (costs.length > 3) costs.shift();
+      next = started + Math.max(interval, 100 * Math.min(...costs));
     },
   };
 }

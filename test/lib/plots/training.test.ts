@@ -119,18 +119,18 @@ describe('plots/training (metrics, scale, cost)', () => {
     assert.equal(layout([{ epoch: 1, loss: -1, val_loss: 1e-5 }, { epoch: 2, loss: 100, val_loss: 1 }]).yaxis.type, 'linear', 'a loss ≤ 0 has no log');
   });
 
-  it('liveTrainingChart() waits 100× the cost of its last redraw (not of its first showing, which may send plotly.js), so charts cost < 1 % of training', () => {
+  it('liveTrainingChart() waits 100× the cost of its redraws (the least of the last three; not its first showing, which may send plotly.js), so charts cost < 1 % of training', () => {
     const session = recordingSession();
-    setSessionProvider(() => session);
     try {
       let time = 0;
-      // Every output sent "takes" 20 ms: the clock moves while the chart is built and sent.
+      let cost = 20;
+      // Every output sent "takes" `cost` ms: the clock moves while the chart is built and sent.
       const slowSession = {
         ...session,
         display: (bundle: Record<string, unknown>) => {
-          time += 20;
+          time += 40;
           const handle = session.display(bundle);
-          return { update: (next: Record<string, unknown>) => ((time += 20), handle.update(next)) };
+          return { update: (next: Record<string, unknown>) => ((time += cost), handle.update(next)) };
         },
       };
       setSessionProvider(() => slowSession);
@@ -142,10 +142,18 @@ describe('plots/training (metrics, scale, cost)', () => {
         chart.update(history, {});
         assert.equal(updates(), expected, `at ${at} ms`);
       }
+      cost = 300; // one slow redraw (a busy machine)…
+      time = 4700;
+      chart.update(history, {});
+      assert.equal(updates(), 3);
+      time = 6800; // …does not hold the chart for 30 s: the least of the last three costs counts
+      chart.update(history, {});
+      assert.equal(updates(), 4);
     } finally {
       setSessionProvider(undefined);
     }
   });
+
 
   it('trainingPlot(history).write(file) saves a standalone page with the chart', () => {
     const fs = require('node:fs') as typeof import('node:fs');
