@@ -80,15 +80,20 @@ export function prepareCompressedPlotly(): Promise<string> {
 /**
  * The output carrying the embedded copy: the copy itself, inert, and a script that loads it when
  * charts of this page are waiting for plotly.js (a page without a server, whose copy comes after
- * its charts). No `text/plain`: terminals print nothing for it.
+ * its charts). No `text/plain`: terminals print nothing for it; browsers collapse it.
  */
 export function libraryBundle(): MimeBundle {
-  return { 'text/html': `${embeddedCopyHtml()}\n<script type="text/javascript">\n(${loaderSource()})(function () {}, function () {}, true);\n</script>${hiddenOutputHtml()}` };
+  return { 'text/html': libraryHtml(compressedPlotly()) };
+}
+
+/** The HTML of {@link libraryBundle} around `base64` (gzipped plotly.js), for the kernelspec `kernel`. */
+export function libraryHtml(base64: string, kernel = kernelName()): string {
+  return `${embeddedCopyHtml(base64)}\n<script type="text/javascript">\n(${loaderSource(kernel)})(function () {}, function () {}, true);\n</script>${hiddenOutputHtml()}`;
 }
 
 /** The inert `<script>` holding plotly.js, gzipped and base64-encoded. */
-export function embeddedCopyHtml(): string {
-  return `<script type="${COPY_TYPE}" data-plotly-version="${plotlyVersion()}">${compressedPlotly()}</script>`;
+export function embeddedCopyHtml(base64 = compressedPlotly()): string {
+  return `<script type="${COPY_TYPE}" data-plotly-version="${plotlyVersion()}">${base64}</script>`;
 }
 
 /** The type of the inert script that holds the embedded copy. */
@@ -97,8 +102,13 @@ export const COPY_TYPE = 'text/x-cellfit-plotly';
 /** Where plotly.js was last sent: the session, and the execution whose outputs hold it. */
 let sent: { readonly session: NotebookSession; readonly execution?: { readonly id: string; readonly cell?: string } } | undefined;
 
-/** Sends the embedded copy into the running cell unless this session's notebook still holds one. */
+/**
+ * Sends the embedded copy into the running cell unless this session's notebook still holds one, or
+ * the front end puts one into the file itself when it saves (cellfit's kernel.js in the classic
+ * Notebook does: it knows which outputs the file has, cleared ones included).
+ */
 export function ensureEmbeddedCopy(session: NotebookSession): void {
+  if (session.execution?.savesPlotly) return;
   // A new kernel (or a new session provider) starts a new page history, so send the copy again.
   if (sent?.session === session && !holderReplaced(session, sent.execution)) return;
   session.display(libraryBundle());
