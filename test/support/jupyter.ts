@@ -39,6 +39,8 @@ export function jupyterHome(prefix: string): JupyterHome {
   fs.mkdirSync(path.join(notebooks, 'node_modules'), { recursive: true });
   // As a project that installed cellfit would have it.
   fs.symlinkSync(REPO, path.join(notebooks, 'node_modules', 'cellfit'), 'dir');
+  // As a user's would be: the notebook signatures database goes into the data directory.
+  for (const sub of ['config', 'data', 'runtime']) fs.mkdirSync(path.join(dir, sub));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     JUPYTER_PATH: path.join(kernels, 'share', 'jupyter'),
