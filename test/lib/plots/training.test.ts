@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { PLOTLY_MIME } from '../../../lib/plots/plotly';
-import { liveTrainingChart, trainingFigure, trainingPlot, trainingSummary } from '../../../lib/plots/training';
+import { liveTrainingChart, showFinishedRun, trainingFigure, trainingPlot, trainingSummary } from '../../../lib/plots/training';
 import { JUPYTER_DISPLAY, setSessionProvider } from '../../../lib/session';
 import { recordingSession } from '../../helpers';
 
@@ -74,6 +74,36 @@ describe('plots/training', () => {
     } finally {
       setSessionProvider(undefined);
     }
+  });
+});
+
+describe('plots/training (front ends)', () => {
+  afterEach(() => setSessionProvider(undefined));
+
+  it('liveTrainingChart() is for browsers only: no text/plain, so jupyter console prints nothing for it', () => {
+    const session = recordingSession();
+    setSessionProvider(() => session);
+    const chart = liveTrainingChart({ title: 'run' });
+    chart.update(history.slice(0, 1), {});
+    chart.update(history, {}, true);
+    const index = session.shown.findIndex((bundle) => PLOTLY_MIME in bundle);
+    assert.ok(!('text/plain' in session.shown[index]));
+    assert.ok(!('text/plain' in session.updates[index][0]));
+  });
+
+  it('showFinishedRun(run) shows the summary line, then the chart in its final state (browser-only)', () => {
+    const session = recordingSession();
+    setSessionProvider(() => session);
+    showFinishedRun({ toString: () => 'Run demo: completed after 3/3 epochs.', plot: () => trainingPlot(history, { title: 'demo' }) });
+    const [summary, ...rest] = session.shown.filter((bundle) => !String(bundle['text/html'] ?? '').includes('<script type="text/x-cellfit-plotly"'));
+    assert.deepEqual(summary, { 'text/plain': 'Run demo: completed after 3/3 epochs. (Finished earlier: returned without training.)' });
+    assert.equal(rest.length, 1);
+    assert.equal((rest[0][PLOTLY_MIME] as { data: { x: unknown[] }[] }).data[0].x.length, 3);
+    assert.ok(!('text/plain' in rest[0]));
+  });
+
+  it('showFinishedRun(run) outside a notebook shows nothing', () => {
+    showFinishedRun({ toString: () => 'x', plot: () => assert.fail('not drawn') });
   });
 });
 
