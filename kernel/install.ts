@@ -3,6 +3,9 @@
  * installation (absolute paths to the Node.js binary and to dist/kernel/cli.js), so Jupyter started
  * from any directory or environment finds it.
  *
+ * Beside kernel.json go plotly.js, which the Jupyter server then serves to the charts, and a
+ * kernel.js for the classic Notebook (kernel/display/frontend.ts).
+ *
  * The spec is written to a temporary directory and handed to `jupyter kernelspec install`, which
  * knows where every Jupyter (Debian's, pip's, conda's) looks. Without a `jupyter` command, `--user`
  * and `--prefix` write the directory themselves, to the paths jupyter_core uses.
@@ -12,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fail } from '../lib/errors';
+import { writeFrontendFiles } from './display/frontend';
 
 /** The kernel.json of the cellfit kernel. */
 export interface KernelSpec {
@@ -19,11 +23,12 @@ export interface KernelSpec {
   readonly display_name: string;
   readonly language: string;
   readonly interrupt_mode: 'message' | 'signal';
+  readonly env: Record<string, string>;
   readonly metadata: Record<string, unknown>;
 }
 
-/** The spec for the kernel in this installation. */
-export function kernelSpec(displayName = 'TypeScript (cellfit)'): KernelSpec {
+/** The spec for the kernel in this installation, registered as `name`. */
+export function kernelSpec(displayName = 'TypeScript (cellfit)', name = 'cellfit'): KernelSpec {
   return {
     argv: [process.execPath, path.join(__dirname, 'cli.js'), 'kernel', '--connection-file', '{connection_file}'],
     display_name: displayName,
@@ -31,6 +36,8 @@ export function kernelSpec(displayName = 'TypeScript (cellfit)'): KernelSpec {
     // The kernel hears interrupt_request on its control socket even while a cell blocks the main
     // thread (kernel/protocol/socket-thread.ts); SIGINT works too.
     interrupt_mode: 'message',
+    // Charts load plotly.js from <base>kernelspecs/<name>/ (lib/plots/library.ts).
+    env: { CELLFIT_KERNEL_NAME: name },
     metadata: { debugger: false },
   };
 }
@@ -80,7 +87,8 @@ export function installKernelSpec(options: InstallOptions = {}, run: RunCommand 
   const specDir = path.join(staging, name);
   try {
     fs.mkdirSync(specDir);
-    fs.writeFileSync(path.join(specDir, 'kernel.json'), `${JSON.stringify(kernelSpec(), null, 2)}\n`);
+    fs.writeFileSync(path.join(specDir, 'kernel.json'), `${JSON.stringify(kernelSpec(undefined, name), null, 2)}\n`);
+    writeFrontendFiles(specDir, name);
     const jupyter = options.jupyter ?? process.env.JUPYTER ?? 'jupyter';
     const scope = options.sysPrefix ? ['--sys-prefix'] : options.prefix !== undefined ? ['--prefix', path.resolve(options.prefix)] : ['--user'];
     const result = run(jupyter, ['kernelspec', 'install', specDir, '--name', name, '--replace', ...scope]);
@@ -94,7 +102,7 @@ export function installKernelSpec(options: InstallOptions = {}, run: RunCommand 
     const base = options.prefix !== undefined ? path.join(path.resolve(options.prefix), 'share', 'jupyter') : userDataDir();
     const target = path.join(base, 'kernels', name);
     fs.mkdirSync(target, { recursive: true });
-    fs.copyFileSync(path.join(specDir, 'kernel.json'), path.join(target, 'kernel.json'));
+    for (const file of fs.readdirSync(specDir)) fs.copyFileSync(path.join(specDir, file), path.join(target, file));
     return target;
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });

@@ -20,7 +20,7 @@ import { messageFor, type Channel, type ChannelMessage, type Message } from './p
 import { recordExecution, runInScope, type CellScope } from './scope';
 import { completeness } from './tslab';
 import { magicAt, parseCell } from './magics/parse';
-import { runtimeError, type CellError } from './traceback';
+import { interruptedError, runtimeError, type CellError } from './traceback';
 
 /** The content of kernel_info_reply. */
 export interface KernelInfo {
@@ -210,7 +210,9 @@ export class Kernel {
     // JupyterLab (and cellfit run) name the cell being run: a re-run replaces that cell's outputs.
     const cellId = typeof request.metadata?.cellId === 'string' ? request.metadata.cellId : undefined;
     if (cellId) recordExecution(cellId, request.header.msg_id);
-    const scope: CellScope = { id: request.header.msg_id, sink, controller: new AbortController(), runs: [], ...(cellId ? { cellId } : {}) };
+    // cellfit's kernel.js (classic Notebook) embeds plotly.js into the notebook file when it saves.
+    const savesPlotly = (request.metadata?.cellfit as { savesPlotly?: unknown } | undefined)?.savesPlotly === true;
+    const scope: CellScope = { id: request.header.msg_id, sink, controller: new AbortController(), runs: [], ...(cellId ? { cellId } : {}), ...(savesPlotly ? { savesPlotly } : {}) };
     this.running = { request, scope };
     let outcome: Outcome;
     let result: Record<string, unknown> | undefined;
@@ -226,7 +228,14 @@ export class Kernel {
     } finally {
       this.running = undefined;
     }
-    if (outcome.status === 'error' && outcome.interrupted) scope.controller.abort(new Error('interrupted'));
+    if (outcome.status === 'error' && outcome.interrupted) {
+      scope.controller.abort(new Error('interrupted'));
+      // The error is the cell's last output in every client: it names what the interrupt left, such
+      // as the checkpoint an interrupted train() saved (its progress line may be invisible, e.g. in
+      // jupyter console, which does not show updated outputs).
+      const left = interruptedRuns(scope.runs);
+      if (left) outcome = { ...outcome, error: interruptedError(left) };
+    }
 
     if (result) this.publish(request, 'execute_result', { execution_count: count, data: result, metadata: {} });
     if (storeHistory) {
@@ -374,6 +383,20 @@ export class Kernel {
     this.publish(request, 'status', { execution_state: 'idle' });
     this.onShutdown(restart);
   }
+}
+
+/**
+ * What the runs an interrupted cell reported say about their interrupt: `demo: interrupted at epoch
+ * 3, batch 20 of 100. Checkpoint … holds this point: re-run to resume from it.`
+ */
+function interruptedRuns(runs: readonly unknown[]): string | undefined {
+  const lines = runs
+    .filter((run): run is { id: string; name?: string; status: string; stop: { message: string } } => {
+      const candidate = run as { status?: unknown; stop?: { message?: unknown }; id?: unknown };
+      return candidate.status === 'interrupted' && typeof candidate.id === 'string' && typeof candidate.stop?.message === 'string';
+    })
+    .map((run) => `${run.name ?? run.id}: ${run.stop.message}`);
+  return lines.length > 0 ? lines.join(' ') : undefined;
 }
 
 /** The code of a cell without its magic lines (blanked, so offsets stay), for TypeScript services. */

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ready } from '../lib/backend';
+import { prepareCompressedPlotly } from '../lib/plots/library';
 import { setSessionProvider } from '../lib/session';
 import { setKernelHandle } from './api';
 import { CellRunner } from './cell';
@@ -83,6 +84,8 @@ export async function startKernel(connectionFile: string, options: StartOptions 
       else kernelLog(message.trimEnd());
     },
   });
+  // The embedded copy of plotly.js is compressed meanwhile, on the thread pool, not by the first chart.
+  prepareCompressedPlotly().catch((error: unknown) => kernelLog(`plotly.js: ${error instanceof Error ? error.message : String(error)}`));
   // Before the first cell: tensors made in cells then live on the chosen backend from the start.
   const backend = await ready().catch((error: unknown) => {
     kernelLog(`backend: ${error instanceof Error ? error.message : String(error)}`);

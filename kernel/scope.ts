@@ -36,6 +36,8 @@ export interface CellScope {
   readonly runs: unknown[];
   /** The frontend's id of the cell being executed (execute_request metadata `cellId`), if sent. */
   readonly cellId?: string;
+  /** The front end embeds plotly.js into the notebook when it saves (execute_request metadata `cellfit.savesPlotly`). */
+  readonly savesPlotly?: boolean;
 }
 
 const storage = new AsyncLocalStorage<CellScope>();
@@ -101,7 +103,7 @@ export const notebookSession: NotebookSession = {
   },
   get execution() {
     const scope = currentScope();
-    return scope ? { id: scope.id, ...(scope.cellId ? { cell: scope.cellId } : {}) } : undefined;
+    return scope ? { id: scope.id, ...(scope.cellId ? { cell: scope.cellId } : {}), ...(scope.savesPlotly ? { savesPlotly: true } : {}) } : undefined;
   },
   latestExecution(cellId: string) {
     return latestExecutions.get(cellId);

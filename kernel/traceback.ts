@@ -71,9 +71,12 @@ export function diagnosticsError(diagnostics: readonly Diagnostic[], chunk: Chun
   };
 }
 
-/** The error of a cell stopped by an interrupt (interrupt_request or SIGINT). */
-export function interruptedError(): CellError {
-  const evalue = 'the cell was interrupted';
+/**
+ * The error of a cell stopped by an interrupt (interrupt_request or SIGINT). `detail` says what
+ * the interrupt left behind, e.g. the checkpoint of an interrupted training run.
+ */
+export function interruptedError(detail?: string): CellError {
+  const evalue = detail ? `the cell was interrupted. ${detail}` : 'the cell was interrupted';
   return { ename: INTERRUPTED, evalue, traceback: [`${BOLD_RED}${INTERRUPTED}${RESET}: ${evalue}`] };
 }
 

@@ -2,10 +2,18 @@
  * Training progress for people: a progress bar on stderr in a terminal (epoch, batch, loss, ETA),
  * one line per epoch when stderr is a log file, and a progress line updated in place in a notebook.
  * The loss is read from the device only when a line is drawn (throttled), never every batch.
+ *
+ * In a notebook, what lasts is said in outputs of its own: a resumed run's first line (which
+ * checkpoint it resumed from) is never overwritten. Clients that do not update outputs in place
+ * (`jupyter console` ignores update_display_data) see the live line only as it was first shown, so
+ * the sink also writes a short trail of terminal-only lines — every ~1/8 of the epochs, at most one
+ * a second, at least one every 30 s — and the final summary; browsers collapse those.
  */
+import { checkpointId } from './checkpoint/format';
 import type { HistoryEntry } from './train/state';
 import { formatMetric } from './monitor';
 import type { DisplayHandle, NotebookSession } from './session';
+import { terminalOnlyBundle } from './util/html';
 
 /** Where training progress goes. */
 export interface ProgressSink {
@@ -49,7 +57,7 @@ export function terminalProgress(stream: ProgressStream = process.stderr, { inte
   return {
     start(info) {
       tracker.start(info);
-      if (info.epoch > 0 || info.batch > 0) stream.write(`${info.title}: resuming at epoch ${info.epoch + 1}${info.batch > 0 ? `, batch ${info.batch}` : ''} of ${info.epochs}\n`);
+      if (info.epoch > 0 || info.batch > 0) stream.write(`${resumeLine(info)}\n`);
     },
     batch(epoch, batch, loss) {
       tracker.batch();
@@ -74,38 +82,80 @@ export function terminalProgress(stream: ProgressStream = process.stderr, { inte
   };
 }
 
-/** Progress as one text line in the notebook cell, updated in place. */
-export function notebookProgress(session: NotebookSession, { interval = 250, now = () => performance.now() }: ProgressOptions = {}): ProgressSink {
+/** Options of {@link notebookProgress}. */
+export interface NotebookProgressOptions extends ProgressOptions {
+  /** Milliseconds between two trail lines at least. Defaults to 1000. */
+  readonly trailGap?: number;
+  /** Milliseconds after which a trail line is written even mid-epoch. Defaults to 30000. */
+  readonly trailEvery?: number;
+}
+
+/**
+ * Progress in a notebook cell: one text line updated in place, a lasting line when a run resumes,
+ * and a trail of terminal-only lines plus the final summary for clients that show only what an
+ * output first held (see the module comment).
+ */
+export function notebookProgress(session: NotebookSession, { interval = 250, now = () => performance.now(), trailGap = 1000, trailEvery = 30000 }: NotebookProgressOptions = {}): ProgressSink {
   const tracker = new Tracker(now);
   let handle: DisplayHandle | undefined;
   let last = -Infinity;
   let title = '';
+  let trailTime = -Infinity;
+  let trailEpoch = 0;
+  let trailStep = 1;
+  let lastEntry: HistoryEntry | undefined;
   const show = (text: string) => {
     const bundle = { 'text/plain': text };
     if (handle) handle.update(bundle);
     else handle = session.display(bundle);
   };
+  const trail = (text: string) => {
+    session.display(terminalOnlyBundle(text));
+    trailTime = now();
+  };
   return {
     start(info) {
       tracker.start(info);
       title = info.title;
-      show(`${title}: ${info.epoch > 0 || info.batch > 0 ? 'resuming at' : 'starting'} epoch ${info.epoch + 1}/${info.epochs}`);
+      trailStep = Math.max(1, Math.ceil(info.epochs / 8));
+      trailEpoch = info.epoch;
+      trailTime = now();
+      // A resumed run says so in a line of its own, which nothing overwrites; its live line appears
+      // with the first batch (a terminal would otherwise print a second "resuming" line).
+      if (info.epoch > 0 || info.batch > 0) session.display({ 'text/plain': resumeLine(info) });
+      else show(`${title}: starting epoch 1/${info.epochs}`);
     },
     batch(epoch, batch, loss) {
       tracker.batch();
       const time = now();
-      if (time - last < interval) return;
+      if (time - last < interval && handle) return;
       last = time;
-      show(`${title}: epoch ${epoch + 1}/${tracker.epochs}, batch ${batch}/${tracker.batchesPerEpoch}, loss ${formatMetric(loss())}, ETA ${tracker.eta(epoch, batch)}`);
+      const text = `${title}: epoch ${epoch + 1}/${tracker.epochs}, batch ${batch}/${tracker.batchesPerEpoch}, loss ${formatMetric(loss())}, ETA ${tracker.eta(epoch, batch)}`;
+      show(text);
+      if (time - trailTime >= trailEvery) trail(text);
     },
     epoch(entry) {
       last = now();
-      show(`${title}: epoch ${entry.epoch}/${tracker.epochs}: ${formatEntry(entry)}, ETA ${tracker.eta(entry.epoch, 0)}`);
+      lastEntry = entry;
+      const text = `${title}: epoch ${entry.epoch}/${tracker.epochs}: ${formatEntry(entry)}, ETA ${tracker.eta(entry.epoch, 0)}`;
+      show(text);
+      const due = entry.epoch - trailEpoch >= trailStep || last - trailTime >= trailEvery;
+      if (due && last - trailTime >= trailGap && entry.epoch < tracker.epochs) {
+        trail(text);
+        trailEpoch = entry.epoch;
+      }
     },
     end(message) {
       show(`${title}: ${message}`);
+      trail(`${title}: ${message}${lastEntry ? ` Last epoch ${lastEntry.epoch}: ${formatEntry(lastEntry)}.` : ''}`);
     },
   };
+}
+
+/** `demo: resumed from checkpoint epoch-0007 (epoch 8 of 40)`: where a resumed run picks up. */
+function resumeLine(info: { readonly title: string; readonly epochs: number; readonly epoch: number; readonly batch: number }): string {
+  const where = info.batch > 0 ? `epoch ${info.epoch + 1}, batch ${info.batch}` : `epoch ${info.epoch + 1}`;
+  return `${info.title}: resumed from checkpoint ${checkpointId(info.epoch, info.batch)} (${where} of ${info.epochs})`;
 }
 
 /** Counts batches to estimate the time left. */

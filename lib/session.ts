@@ -31,9 +31,11 @@ export interface NotebookSession {
   /**
    * The running execution: `id` names it, `cell` is the frontend's id of the cell (JupyterLab and
    * `cellfit run` send one). With {@link NotebookSession.latestExecution}, this tells the toolkit
-   * when outputs it sent earlier were replaced because their cell ran again.
+   * when outputs it sent earlier were replaced because their cell ran again. `savesPlotly`: the
+   * front end puts plotly.js into the notebook file itself when it saves (cellfit's kernel.js in the
+   * classic Notebook), so charts need not send a copy (lib/plots/library.ts).
    */
-  readonly execution?: { readonly id: string; readonly cell?: string };
+  readonly execution?: { readonly id: string; readonly cell?: string; readonly savesPlotly?: boolean };
   /** The id of the latest execution of cell `cell`, if the kernel has run it. */
   latestExecution?(cell: string): string | undefined;
 }

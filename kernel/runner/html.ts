@@ -1,8 +1,11 @@
 /**
  * A notebook as one self-contained HTML page (`cellfit run --html`): code with its outputs,
- * Markdown rendered, images inlined. Rich outputs are embedded as their `text/html` (which for
- * cellfit's plotly charts includes what draws them, offline), so the page needs no network.
+ * Markdown rendered, images inlined. Rich outputs are embedded as their `text/html`, so the page
+ * needs no network: when it holds cellfit charts, its head holds one copy of plotly.js (the embedded
+ * copy, lib/plots/library.ts), whatever copies the notebook's outputs carry.
  */
+import { COPY_TYPE, embeddedCopyHtml } from '../../lib/plots/library';
+import { HIDDEN_OUTPUT_CLASS } from '../../lib/util/html';
 import { escapeHtml } from '../display/table';
 import { ansiToHtml } from './ansi';
 import { markdownToHtml } from './markdown';
@@ -56,11 +59,20 @@ function renderOutput(output: Output): string {
  * fs.writeFileSync('report.html', notebookToHtml(notebook, 'report'));
  */
 export function notebookToHtml(notebook: Notebook, title: string): string {
+  let charts = false;
   const cells = notebook.cells.map((cell) => {
     const source = sourceText(cell);
     if (cell.cell_type === 'markdown') return `<div class="cell markdown">${markdownToHtml(source)}</div>`;
     if (cell.cell_type === 'raw') return '';
-    const outputs = (cell.outputs ?? []).map((output) => `<div class="output">${renderOutput(output)}</div>`).join('\n');
+    const outputs = (cell.outputs ?? [])
+      .map(renderOutput)
+      // The copy goes into the head once; terminal-only lines are not for this page.
+      .filter((html) => !html.includes(`type="${COPY_TYPE}"`) && !html.includes(HIDDEN_OUTPUT_CLASS))
+      .map((html) => {
+        charts ||= html.includes('class="cellfit-chart"');
+        return `<div class="output">${html}</div>`;
+      })
+      .join('\n');
     return `<div class="cell code"><div class="prompt">In [${cell.execution_count ?? ' '}]:</div><pre class="input"><code>${escapeHtml(source)}</code></pre>\n${outputs}</div>`;
   });
   return `<!DOCTYPE html>
@@ -69,6 +81,7 @@ export function notebookToHtml(notebook: Notebook, title: string): string {
 <meta charset="utf-8">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
+${charts ? embeddedCopyHtml() : ''}
 </head>
 <body>
 ${cells.join('\n')}

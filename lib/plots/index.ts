@@ -1,4 +1,5 @@
-export { showFigure, figureBundle, standalonePage, libraryBundle, PLOTLY_MIME } from './plotly';
+export { showFigure, figureBundle, standalonePage, PLOTLY_MIME } from './plotly';
+export { libraryBundle } from './library';
 export type { PlotlyFigure, ChartHandle } from './plotly';
 export { spaceFigure, plotSpace, SpacePlot } from './space';
 export type { SpacePlotOptions, SpaceFigure } from './space';

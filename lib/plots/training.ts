@@ -7,7 +7,7 @@
 import type { BestEpoch, HistoryEntry } from '../train/state';
 import type { StopDecision } from '../earlystop';
 import { formatMetric } from '../monitor';
-import type { MimeBundle } from '../session';
+import { currentSession, type MimeBundle } from '../session';
 import { Chart } from './chart';
 import { figureBundle, showFigure, type ChartHandle, type PlotlyFigure } from './plotly';
 import { STOP_LABELS } from './style';
@@ -198,26 +198,56 @@ export interface LiveChart {
 
 /**
  * Shows the chart in the running notebook cell and redraws it in place, at most once per `interval`
- * ms — and never more often than keeps redrawing under 1 % of the time: after a redraw that took
- * c ms, the next waits at least 100·c ms (long histories make big figures). The last state is
- * always drawn when `force` is set, as at the end of training. `now` is injectable for tests.
+ * ms — and never more often than keeps redrawing under 1 % of the time: after redraws that took
+ * c ms (the least of the last three: one redraw slowed down by a busy machine or a garbage
+ * collection must not hold the chart for seconds), the next waits at least 100·c ms (long histories
+ * make big figures). The first showing is not timed: it may include sending plotly.js, which says
+ * nothing about the next redraws. The last state is always drawn when `force` is set, as at the end
+ * of training. `now` is injectable for tests.
+ *
+ * The chart is for browsers only (no `text/plain`): terminals get the progress trail instead
+ * (lib/progress.ts).
  */
 export function liveTrainingChart(options: TrainingPlotOptions, { interval = 500, now = () => performance.now() } = {}): LiveChart {
   let handle: ChartHandle | undefined;
   let next = -Infinity;
+  const costs: number[] = [];
   return {
     update(history, marks, force = false) {
       const started = now();
       if (!force && handle && started < next) return;
-      const shown = { ...options, ...marks };
-      const figure = trainingFigure(history, shown);
-      const text = trainingSummary(history, shown);
-      if (handle) handle.update(figure, text);
-      else handle = showFigure(figure, text);
-      const cost = now() - started;
-      next = started + Math.max(interval, 100 * cost);
+      const figure = trainingFigure(history, { ...options, ...marks });
+      if (!handle) {
+        handle = showFigure(figure, undefined);
+        next = started + interval;
+        return;
+      }
+      handle.update(figure, undefined);
+      costs.push(now() - started);
+      if (costs.length > 3) costs.shift();
+      next = started + Math.max(interval, 100 * Math.min(...costs));
     },
   };
+}
+
+/** What {@link showFinishedRun} needs of a run. */
+export interface FinishedRun {
+  /** The run's summary line (`Run.toString()`). */
+  toString(): string;
+  /** Its chart in its final state. */
+  plot(): { readonly figure: PlotlyFigure };
+}
+
+/**
+ * Shows a run that had finished before this call (`train()` returned it at once) the way its
+ * training cell ended: a summary line and the chart in its final state — so that re-executing a
+ * finished training cell keeps what the cell showed.
+ */
+export function showFinishedRun(run: FinishedRun): void {
+  const session = currentSession();
+  if (!session) return;
+  session.display({ 'text/plain': `${run.toString()} (Finished earlier: returned without training.)` });
+  showFigure(run.plot().figure, undefined);
 }
 
 function curveLabel(name: string): string {

@@ -22,7 +22,7 @@ import { getLearningRate, resetOptimizer, restoreOptimizer, setLearningRate } fr
 import { applyWeights, compiledOptimizer, modelWeights, snapshotWeights, trainableVariables } from '../engines/tfjs/weights';
 import { fail, formatValue, warn } from '../errors';
 import { Monitor } from '../monitor';
-import { liveTrainingChart } from '../plots/training';
+import { liveTrainingChart, showFinishedRun } from '../plots/training';
 import { notebookProgress, silentProgress, terminalProgress } from '../progress';
 import { checkSeed, getSeed, type Seed } from '../random';
 import { findRunDir, freeRunDir, readRunRecord, unfinishedLooseMatches } from '../runs';
@@ -369,7 +369,10 @@ function finishedRun(context: RunContext, store: CheckpointStore, latest: Loaded
   const outcome = savedOutcome(state);
   const record = readRunRecord(store.dir, WHERE);
   const header = runHeader(context, path.basename(store.dir), record?.created ?? state.time, { epochs: state.status === 'completed' ? state.position.epoch : state.epochs, engine: record?.engine ?? { name: state.engine ?? 'tfjs' } });
-  return makeRun(context, header, { ...outcome, history: state.history, elapsed: state.elapsed }, { store, reused: true, parent: state.run.parent });
+  const run = makeRun(context, header, { ...outcome, history: state.history, elapsed: state.elapsed }, { store, reused: true, parent: state.run.parent });
+  // The re-executed cell shows what it showed when the run ended: its summary and final chart.
+  if (context.session && context.settings.show.plot) showFinishedRun(run);
+  return run;
 }
 
 /** Trains in `store`'s run directory, resuming from `latest` when given. */

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import vm from 'node:vm';
 import { installKernelSpec, kernelSpec, userDataDir, type RunCommand } from '../../kernel/install';
+import { plotlyFile, plotlyResourceName } from '../../lib/plots/library';
 import { throwsWith } from '../helpers';
 
 describe('install', () => {
@@ -41,6 +43,7 @@ describe('install', () => {
       const dir = installKernelSpec({ prefix }, missing);
       assert.equal(dir, path.join(prefix, 'share', 'jupyter', 'kernels', 'cellfit'));
       assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'kernel.json'), 'utf8')), kernelSpec());
+      assert.deepEqual(fs.readdirSync(dir).sort(), ['kernel.js', 'kernel.json', plotlyResourceName()]);
     } finally {
       fs.rmSync(prefix, { recursive: true, force: true });
     }
@@ -48,6 +51,29 @@ describe('install', () => {
     throwsWith(() => installKernelSpec({ user: true, prefix: 'x' }, missing), 'choose one of --user, --sys-prefix and --prefix DIR. Received: --user --prefix.');
     const failing: RunCommand = () => ({ status: 1, stdout: '', stderr: 'Permission denied', missing: false });
     throwsWith(() => installKernelSpec({}, failing), '`jupyter kernelspec install` failed (exit 1): Permission denied');
+  });
+
+  it('installKernelSpec({ name }) puts plotly.js and a kernel.js for the classic Notebook beside kernel.json, and names itself in CELLFIT_KERNEL_NAME', () => {
+    let files: string[] = [];
+    let spec: { env: Record<string, string> } | undefined;
+    let kernelJs = '';
+    const run: RunCommand = (_command, args) => {
+      files = fs.readdirSync(args[2]).sort();
+      spec = JSON.parse(fs.readFileSync(path.join(args[2], 'kernel.json'), 'utf8'));
+      kernelJs = fs.readFileSync(path.join(args[2], 'kernel.js'), 'utf8');
+      assert.ok(fs.readFileSync(path.join(args[2], plotlyResourceName())).equals(fs.readFileSync(plotlyFile())));
+      return { status: 0, stdout: '', stderr: '', missing: false };
+    };
+    installKernelSpec({ name: 'ts-2' }, run);
+    assert.deepEqual(files, ['kernel.js', 'kernel.json', plotlyResourceName()]);
+    assert.deepEqual(spec!.env, { CELLFIT_KERNEL_NAME: 'ts-2' });
+    assert.match(kernelJs, /^\/\/ cellfit's kernel\.js/);
+    assert.match(kernelJs, /define\(\['base\/js\/namespace', 'base\/js\/events', 'notebook\/js\/codecell', 'services\/kernels\/kernel'\]/);
+    assert.ok(kernelJs.includes('"kernel":"ts-2"'), 'it loads plotly.js from its own kernelspec');
+    assert.match(kernelJs, /cellId: running\.id \|\| running\.cell_id/);
+    let module: { onload?: unknown } | undefined;
+    new vm.Script(kernelJs).runInNewContext({ define: (_deps: unknown, factory: (...args: unknown[]) => typeof module) => (module = factory({}, {}, {}, {})) });
+    assert.equal(typeof module?.onload, 'function', 'an AMD module with onload()');
   });
 
   it('userDataDir(env, platform, home) is where jupyter_core keeps per-user kernelspecs', () => {

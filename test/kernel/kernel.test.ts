@@ -141,7 +141,7 @@ describe('Kernel (over the Jupyter protocol)', function () {
     it('plotly.js goes out before the first chart, and again once the cell holding it (metadata.cellId) runs again', async () => {
       const chart = "require('cellfit').showFigure({ data: [{ y: [1, 2] }] }, 'a chart');";
       const libraries = (exchange: { outputs: { header: { msg_type: string }; content: Record<string, any> }[] }) =>
-        exchange.outputs.filter((m) => m.header.msg_type === 'display_data' && String(m.content.data['text/plain']).startsWith('(plotly.js')).length;
+        exchange.outputs.filter((m) => m.header.msg_type === 'display_data' && String(m.content.data['text/html']).includes('<script type="text/x-cellfit-plotly"')).length;
       const first = await kernel.execute(chart, { cellId: 'cell-a' });
       const second = await kernel.execute(chart, { cellId: 'cell-b' });
       assert.equal(libraries(first) + libraries(second), 1, 'once per kernel while its cell keeps it');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { formatDuration, notebookProgress, terminalProgress } from '../../lib/progress';
+import { hiddenOutputHtml } from '../../lib/util/html';
 import { recordingSession } from '../helpers';
 
 /** A stream that records what is written, and a clock the test moves. */
@@ -31,17 +32,17 @@ describe('progress', () => {
     assert.equal(written[written.length - 1], 'trained 2 epochs.\n');
   });
 
-  it('terminalProgress(log file) writes only epoch lines, and says where a resumed run picks up', () => {
+  it('terminalProgress(log file) writes only epoch lines, and says which checkpoint a resumed run picks up from', () => {
     const { stream, written, now, advance } = fakes(false);
     const progress = terminalProgress(stream, { now });
     progress.start({ title: 'flights', epochs: 5, batchesPerEpoch: 4, epoch: 2, batch: 3 });
     advance(1000);
     progress.batch(2, 4, () => assert.fail('the loss must not be read when nothing is drawn'));
     progress.epoch({ epoch: 3, loss: 0.25 }, 1);
-    assert.deepEqual(written, ['flights: resuming at epoch 3, batch 3 of 5\n', 'epoch 3/5  loss 0.25  (1.0s)\n']);
+    assert.deepEqual(written, ['flights: resumed from checkpoint epoch-0002-batch-000003 (epoch 3, batch 3 of 5)\n', 'epoch 3/5  loss 0.25  (1.0s)\n']);
   });
 
-  it('notebookProgress(session) shows one line and updates it in place', () => {
+  it('notebookProgress(session) shows one line and updates it in place; terminals get the final summary in a terminal-only output', () => {
     const session = recordingSession();
     let time = 0;
     const progress = notebookProgress(session, { interval: 250, now: () => time });
@@ -50,12 +51,56 @@ describe('progress', () => {
     progress.batch(0, 1, () => 0.75);
     progress.epoch({ epoch: 1, loss: 0.7 }, 0.6);
     progress.end('trained 3 epochs.');
-    assert.equal(session.shown.length, 1);
+    assert.equal(session.shown.length, 2);
     assert.deepEqual(session.shown[0], { 'text/plain': 'run-1: starting epoch 1/3' });
     assert.deepEqual(
       session.updates[0].map((bundle) => bundle['text/plain']),
       ['run-1: epoch 1/3, batch 1/2, loss 0.75, ETA 0:02', 'run-1: epoch 1/3: loss 0.7, ETA 0:01', 'run-1: trained 3 epochs.'],
     );
+    assert.equal(session.shown[1]['text/plain'], 'run-1: trained 3 epochs. Last epoch 1: loss 0.7.');
+    assert.equal(session.shown[1]['text/html'], hiddenOutputHtml(), 'browsers collapse it');
+  });
+
+  it('notebookProgress(session) leaves a trail of terminal-only lines: every ~1/8 of the epochs, at most one a second, one every 30 s', () => {
+    const session = recordingSession();
+    let time = 0;
+    const progress = notebookProgress(session, { now: () => time });
+    progress.start({ title: 'long', epochs: 40, batchesPerEpoch: 10, epoch: 0, batch: 0 });
+    for (let epoch = 1; epoch <= 40; epoch++) {
+      time += epoch <= 20 ? 100 : 600; // 20 fast epochs (2 s), then 20 slow ones (12 s)
+      progress.epoch({ epoch, loss: 1 / epoch }, 0.1);
+    }
+    progress.end('trained 40 epochs.');
+    const trail = session.shown.slice(1).map((bundle) => /^long: epoch (\d+)\/40/.exec(String(bundle['text/plain']))?.[1] ?? 'end');
+    // Every 5 epochs, but not within a second of the last line: 10 at 1 s, 20 at 2 s, then every 5.
+    assert.deepEqual(trail, ['10', '20', '25', '30', '35', 'end']);
+    assert.ok(session.shown.slice(1).every((bundle) => bundle['text/html'] === hiddenOutputHtml()));
+
+    const slow = recordingSession();
+    time = 0;
+    const epochLong = notebookProgress(slow, { now: () => time, interval: 250 });
+    epochLong.start({ title: 'big', epochs: 2, batchesPerEpoch: 1000, epoch: 0, batch: 0 });
+    for (let batch = 1; batch <= 1000; batch++) {
+      time += 100;
+      epochLong.batch(0, batch, () => 0.5);
+    }
+    assert.deepEqual(slow.shown.slice(1).map((bundle) => String(bundle['text/plain']).replace(/, ETA .*/, '')), [
+      'big: epoch 1/2, batch 301/1000, loss 0.5',
+      'big: epoch 1/2, batch 601/1000, loss 0.5',
+      'big: epoch 1/2, batch 901/1000, loss 0.5',
+    ]);
+  });
+
+  it('notebookProgress(session) says which checkpoint a resumed run picks up from, in a line nothing overwrites', () => {
+    const session = recordingSession();
+    let time = 0;
+    const progress = notebookProgress(session, { now: () => time });
+    progress.start({ title: 'demo', epochs: 2000, batchesPerEpoch: 10, epoch: 295, batch: 0 });
+    time = 10;
+    progress.batch(295, 1, () => 0.25);
+    assert.deepEqual(session.shown[0], { 'text/plain': 'demo: resumed from checkpoint epoch-0295 (epoch 296 of 2000)' });
+    assert.deepEqual(session.updates[0], [], 'never updated');
+    assert.match(String(session.shown[1]['text/plain']), /^demo: epoch 296\/2000, batch 1\/10, loss 0\.25, ETA /);
   });
 
   it('formatDuration(seconds) gives m:ss or h:mm:ss', () => {

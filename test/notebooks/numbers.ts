@@ -10,10 +10,12 @@
  * Left out, because they differ between two correct executions: ISO-8601 timestamps (checkpoint
  * times, "updated" columns) and the directory the notebook ran in (absolute checkpoint paths).
  * `text/html` is left out as a rendering of the same data (chart ids and the inlined plotly.js
- * library are not results). Durations are not masked: the tutorials print none, so a timing that
+ * library are not results), and so are terminal-only outputs (training's progress trail for
+ * jupyter console, lib/progress.ts): time paces them and they carry ETAs. Durations are not masked: the tutorials print none, so a timing that
  * slipped into an output would show up here as a difference — which is what we want to hear about.
  */
 import type { Notebook, Output } from '../../kernel/runner/notebook';
+import { HIDDEN_OUTPUT_CLASS } from '../../lib/util/html';
 
 const TIMESTAMP = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z/g;
 const NUMBER = /-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?/gi;
@@ -35,6 +37,7 @@ function outputText(output: Output): string {
       return `${output.ename}: ${output.evalue}`;
     case 'display_data':
     case 'execute_result': {
+      if (text(output.data['text/html'] ?? '').includes(HIDDEN_OUTPUT_CLASS)) return '';
       const plotly = output.data['application/vnd.plotly.v1+json'] as { data?: unknown } | undefined;
       return [text(output.data['text/plain'] ?? ''), plotly ? JSON.stringify(plotly.data) : ''].join('\n');
     }

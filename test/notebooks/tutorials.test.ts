@@ -98,7 +98,7 @@ describe('tutorials: executed headless, twice', function () {
       const page = fs.readFileSync(html, 'utf8');
       assert.doesNotMatch(page, /<script[^>]+src="https?:/, `${name}.html loads a script from the network`);
       const charts = renderCharts(html);
-      const expected = (page.match(/<div id="cellfit-chart-\d+" class="cellfit-chart/g) ?? []).length;
+      const expected = (page.match(/<div id="cellfit-chart-[\w-]+" class="cellfit-chart/g) ?? []).length;
       assert.ok(expected > 0, `${name}.html has no chart`);
       assert.equal(charts.length, expected, `${name}.html: ${charts.length} of ${expected} charts in the DOM`);
       for (const chart of charts) assert.ok(chart.drawn && chart.traces > 0, `${name}.html: chart ${chart.id} did not draw`);

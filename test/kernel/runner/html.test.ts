@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { ansiToHtml } from '../../../kernel/runner/ansi';
 import { notebookToHtml } from '../../../kernel/runner/html';
+import type { Notebook, Output } from '../../../kernel/runner/notebook';
+import { COPY_TYPE, libraryBundle } from '../../../lib/plots/library';
+import { figureBundle } from '../../../lib/plots/plotly';
+import { terminalOnlyBundle } from '../../../lib/util/html';
 import { markdownToHtml } from '../../../kernel/runner/markdown';
 
 describe('runner/html', () => {
@@ -54,5 +58,18 @@ describe('runner/html', () => {
     assert.match(html, /<img src="data:image\/png;base64,AAAA">/);
     assert.match(html, /Out\[1\]:<\/div><pre>42<\/pre>/);
     assert.match(html, /<pre class="error"><span style="color: red">E<\/span>: v<\/pre>/);
+  });
+
+  it('notebookToHtml() holds one copy of plotly.js, in the head, when charts are shown, whatever copies the outputs carry; no terminal-only outputs', () => {
+    const chart = figureBundle({ data: [{ y: [1, 2] }] }, 'chart');
+    const notebook = (outputs: Output[]): Notebook => ({ nbformat: 4, nbformat_minor: 5, metadata: {}, cells: [{ cell_type: 'code', source: 'x', metadata: {}, execution_count: 1, outputs }] });
+    const display = (data: Record<string, unknown>): Output => ({ output_type: 'display_data', data, metadata: {} });
+    const copies = (html: string) => html.split(`<script type="${COPY_TYPE}"`).length - 1;
+    const page = notebookToHtml(notebook([display(libraryBundle()), display(chart), display(libraryBundle()), display(terminalOnlyBundle('epoch 3/9: trail'))]), 'charts');
+    assert.equal(copies(page), 1);
+    assert.ok(copies(page.slice(0, page.indexOf('</head>'))) === 1, 'in the head');
+    assert.equal((page.match(/class="cellfit-chart"/g) ?? []).length, 1);
+    assert.doesNotMatch(page, /trail/);
+    assert.equal(copies(notebookToHtml(notebook([display({ 'text/plain': '42' })]), 'no charts')), 0);
   });
 });

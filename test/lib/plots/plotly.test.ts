@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
-import { PLOTLY_MIME, figureBundle, libraryBundle, showFigure, standalonePage } from '../../../lib/plots/plotly';
+import { COPY_TYPE, libraryBundle, loaderSource, plotlyFile, plotlyResourceName, plotlyVersion } from '../../../lib/plots/library';
+import { PLOTLY_MIME, figureBundle, showFigure, standalonePage } from '../../../lib/plots/plotly';
 import { setSessionProvider } from '../../../lib/session';
 import { recordingSession } from '../../helpers';
 
@@ -16,18 +17,43 @@ describe('plots/plotly', () => {
     assert.equal(figure.config.displaylogo, false);
     const html = bundle['text/html'] as string;
     assert.match(html, /^<div id="chart-1" class="cellfit-chart"/);
-    assert.match(html, /window\.Plotly\.react\(element, figure\.data, figure\.layout, figure\.config\)/);
+    assert.match(html, /Plotly\.react\(plot, figure\.data, figure\.layout, figure\.config\)/);
+    assert.ok(html.includes(loaderSource()), 'each chart carries the loader: no other output can be relied on');
+    assert.match(html, /class="cellfit-chart-note"[^>]*>A cellfit chart: it draws where its script runs/);
     assert.ok(!html.includes('</script> title'), 'a figure string must not close the script early');
     assert.equal(bundle['text/plain'], 'summary');
   });
 
-  it('libraryBundle() carries plotly.js from plotly.js-dist, gzipped, with no network address', () => {
-    const html = libraryBundle()['text/html'] as string;
-    const encoded = /atob\("([A-Za-z0-9+/=]+)"\)/.exec(html)![1];
-    const source = gunzipSync(Buffer.from(encoded, 'base64'));
-    assert.ok(source.equals(readFileSync(require.resolve('plotly.js-dist/plotly.js'))));
+  it('figureBundle(figure, undefined) is for browsers only: no text/plain, so terminals print nothing', () => {
+    assert.deepEqual(Object.keys(figureBundle({ data: [] }, undefined)).sort(), [PLOTLY_MIME, 'text/html'].sort());
+  });
+
+  it('figureBundle() ids are random, so charts of earlier kernel sessions in a saved notebook never share one', () => {
+    const id = (bundle: Record<string, unknown>) => /id="([^"]+)"/.exec(bundle['text/html'] as string)![1];
+    const ids = new Set(Array.from({ length: 50 }, () => id(figureBundle({ data: [] }, 'x'))));
+    assert.equal(ids.size, 50);
+    for (const one of ids) assert.match(one, /^cellfit-chart-[0-9a-f]{12}$/);
+  });
+
+  it('the loader loads plotly.js from <base>kernelspecs/<kernel>/ on a Jupyter server, else from a copy in the page; no network address', () => {
+    const loader = loaderSource('my-kernel');
+    assert.ok(loader.includes(`"file":"${plotlyResourceName()}"`));
+    assert.ok(loader.includes('"kernel":"my-kernel"'));
+    assert.match(loader, /'kernelspecs\/' \+ encodeURIComponent\(c\.kernel\)/);
+    assert.match(loader, /getElementById\('jupyter-config-data'\)/, 'JupyterLab and Notebook 7 name their base URL there');
+    assert.match(loader, /data-base-url/, 'the classic Notebook names it on <body>');
+    assert.doesNotMatch(loader, /https?:\/\//);
+    assert.equal(plotlyResourceName(), `plotly-${plotlyVersion()}.min.js`);
+  });
+
+  it('libraryBundle() carries plotly.js (plotly.js-dist-min) gzipped in an inert script, with no text/plain and no network address', () => {
+    const bundle = libraryBundle();
+    assert.deepEqual(Object.keys(bundle), ['text/html']);
+    const html = bundle['text/html'] as string;
+    const encoded = new RegExp(`<script type="${COPY_TYPE}" data-plotly-version="[^"]+">([A-Za-z0-9+/=]+)</script>`).exec(html)![1];
+    assert.ok(gunzipSync(Buffer.from(encoded, 'base64')).equals(readFileSync(plotlyFile())));
     assert.doesNotMatch(html.replace(encoded, ''), /https?:\/\//);
-    assert.ok(html.length < 3_000_000, `library output is ${html.length} bytes`);
+    assert.ok(html.length < 2_100_000, `library output is ${html.length} bytes`);
   });
 
   it('showFigure() outside a notebook shows nothing and returns undefined', () => {
@@ -40,7 +66,7 @@ describe('plots/plotly', () => {
     const first = showFigure({ data: [{ y: [1] }] }, 'first')!;
     showFigure({ data: [{ y: [2] }] }, 'second');
     assert.equal(session.shown.length, 3);
-    assert.match(session.shown[0]['text/html'] as string, /data-cellfit="plotly\.js /);
+    assert.ok((session.shown[0]['text/html'] as string).includes(`<script type="${COPY_TYPE}"`));
     assert.equal(session.shown[1]['text/plain'], 'first');
     first.update({ data: [{ y: [1, 5] }] }, 'first, updated');
     assert.equal(session.updates[1].length, 1);
@@ -69,7 +95,7 @@ describe('plots/plotly', () => {
       execution = { id, cell };
       executions.set(cell, id);
     };
-    const libraries = () => base.shown.filter((bundle) => String(bundle['text/plain']).startsWith('(plotly.js')).length;
+    const libraries = () => base.shown.filter((bundle) => String(bundle['text/html']).includes(`<script type="${COPY_TYPE}"`)).length;
     setSessionProvider(() => session);
     run('e1', 'A');
     showFigure({ data: [] }, 'chart in A');
@@ -80,10 +106,9 @@ describe('plots/plotly', () => {
     run('e4', 'B');
     showFigure({ data: [] }, 'chart in B again');
     assert.equal(libraries(), 2);
-    assert.equal(base.shown[base.shown.length - 2]['text/plain'], `(plotly.js ${require('plotly.js-dist/package.json').version} for cellfit charts)`);
   });
 
-  it('standalonePage(title, figures) is one HTML page with plotly.js inline and every chart', () => {
+  it('standalonePage(title, figures) is one HTML page with plotly.js (the embedded copy) and every chart', () => {
     const page = standalonePage('Run <1>', [
       { figure: { data: [{ y: [1] }] }, text: 'a' },
       { figure: { data: [{ y: [2] }] }, text: 'b' },
@@ -91,6 +116,6 @@ describe('plots/plotly', () => {
     assert.match(page, /^<!DOCTYPE html>/);
     assert.match(page, /<title>Run &#60;1&#62;<\/title>/);
     assert.equal((page.match(/class="cellfit-chart"/g) ?? []).length, 2);
-    assert.ok(page.includes('window.Plotly = Plotly'));
+    assert.equal(page.split(`<script type="${COPY_TYPE}"`).length, 2, 'one copy, in the head');
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { PLOTLY_MIME } from '../../../lib/plots/plotly';
-import { liveTrainingChart, trainingFigure, trainingPlot, trainingSummary } from '../../../lib/plots/training';
+import { liveTrainingChart, showFinishedRun, trainingFigure, trainingPlot, trainingSummary } from '../../../lib/plots/training';
 import { JUPYTER_DISPLAY, setSessionProvider } from '../../../lib/session';
 import { recordingSession } from '../../helpers';
 
@@ -77,6 +77,36 @@ describe('plots/training', () => {
   });
 });
 
+describe('plots/training (front ends)', () => {
+  afterEach(() => setSessionProvider(undefined));
+
+  it('liveTrainingChart() is for browsers only: no text/plain, so jupyter console prints nothing for it', () => {
+    const session = recordingSession();
+    setSessionProvider(() => session);
+    const chart = liveTrainingChart({ title: 'run' });
+    chart.update(history.slice(0, 1), {});
+    chart.update(history, {}, true);
+    const index = session.shown.findIndex((bundle) => PLOTLY_MIME in bundle);
+    assert.ok(!('text/plain' in session.shown[index]));
+    assert.ok(!('text/plain' in session.updates[index][0]));
+  });
+
+  it('showFinishedRun(run) shows the summary line, then the chart in its final state (browser-only)', () => {
+    const session = recordingSession();
+    setSessionProvider(() => session);
+    showFinishedRun({ toString: () => 'Run demo: completed after 3/3 epochs.', plot: () => trainingPlot(history, { title: 'demo' }) });
+    const [summary, ...rest] = session.shown.filter((bundle) => !String(bundle['text/html'] ?? '').includes('<script type="text/x-cellfit-plotly"'));
+    assert.deepEqual(summary, { 'text/plain': 'Run demo: completed after 3/3 epochs. (Finished earlier: returned without training.)' });
+    assert.equal(rest.length, 1);
+    assert.equal((rest[0][PLOTLY_MIME] as { data: { x: unknown[] }[] }).data[0].x.length, 3);
+    assert.ok(!('text/plain' in rest[0]));
+  });
+
+  it('showFinishedRun(run) outside a notebook shows nothing', () => {
+    showFinishedRun({ toString: () => 'x', plot: () => assert.fail('not drawn') });
+  });
+});
+
 describe('plots/training (metrics, scale, cost)', () => {
   const withMetrics = [
     { epoch: 1, loss: 1, mae: 0.9, val_loss: 1.2, val_mae: 1, lr: 0.01 },
@@ -119,33 +149,41 @@ describe('plots/training (metrics, scale, cost)', () => {
     assert.equal(layout([{ epoch: 1, loss: -1, val_loss: 1e-5 }, { epoch: 2, loss: 100, val_loss: 1 }]).yaxis.type, 'linear', 'a loss ≤ 0 has no log');
   });
 
-  it('liveTrainingChart() waits 100× the cost of its last redraw, so charts cost < 1 % of training', () => {
+  it('liveTrainingChart() waits 100× the cost of its redraws (the least of the last three; not its first showing, which may send plotly.js), so charts cost < 1 % of training', () => {
     const session = recordingSession();
-    setSessionProvider(() => session);
     try {
       let time = 0;
-      // Every output sent "takes" 20 ms: the clock moves while the chart is built and sent.
+      let cost = 20;
+      // Every output sent "takes" `cost` ms: the clock moves while the chart is built and sent.
       const slowSession = {
         ...session,
         display: (bundle: Record<string, unknown>) => {
-          time += 20;
+          time += 40;
           const handle = session.display(bundle);
-          return { update: (next: Record<string, unknown>) => ((time += 20), handle.update(next)) };
+          return { update: (next: Record<string, unknown>) => ((time += cost), handle.update(next)) };
         },
       };
       setSessionProvider(() => slowSession);
       const chart = liveTrainingChart({ title: 'run' }, { interval: 500, now: () => time });
       const updates = () => session.updates.reduce((sum, list) => sum + (list?.length ?? 0), 0);
-      chart.update(history, {}); // plotly.js + the chart: 40 ms, so nothing before 4 s
-      for (const [at, expected] of [[3900, 0], [4000, 1], [5900, 1], [6020, 2]] as const) {
+      chart.update(history, {}); // plotly.js + the chart: 40 ms, untimed: the next redraw is due at 500 ms
+      for (const [at, expected] of [[400, 0], [600, 1], [2500, 1], [2620, 2]] as const) {
         time = at;
         chart.update(history, {});
         assert.equal(updates(), expected, `at ${at} ms`);
       }
+      cost = 300; // one slow redraw (a busy machine)…
+      time = 4700;
+      chart.update(history, {});
+      assert.equal(updates(), 3);
+      time = 6800; // …does not hold the chart for 30 s: the least of the last three costs counts
+      chart.update(history, {});
+      assert.equal(updates(), 4);
     } finally {
       setSessionProvider(undefined);
     }
   });
+
 
   it('trainingPlot(history).write(file) saves a standalone page with the chart', () => {
     const fs = require('node:fs') as typeof import('node:fs');

@@ -59,7 +59,7 @@ describe('fused engine through train()', function () {
   const data = regression(96);
 
   /** Trains the same model on both engines with the same options. */
-  async function both(build: () => tf.LayersModel, trainData: unknown, options: Record<string, unknown>) {
+  async function both(build: () => tf.LayersModel, trainData: { xs: tf.Tensor2D; ys: tf.Tensor2D }, options: { batchSize: number; epochs?: number; seed?: number; validation?: number; learningRate?: (epoch: number) => number }) {
     const result = {} as Record<EngineName, { model: tf.LayersModel; run: Awaited<ReturnType<typeof train>> }>;
     for (const engine of ['fused', 'tfjs'] as const) {
       const model = build();

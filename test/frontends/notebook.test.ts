@@ -1,0 +1,207 @@
+/**
+ * The classic Notebook (Debian's jupyter-notebook 6.4) in headless Chromium, driven as a person
+ * would: New → TypeScript (cellfit), Run All, re-run, interrupt, save, reload, trust — reading what
+ * the page shows (charts and the points plotly holds for them, output text), not protocol messages.
+ * Then the saved notebook exported by nbconvert, drawn in the same browser. Screenshots go to
+ * test-artifacts/.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'puppeteer-core';
+import { COPY_TYPE } from '../../lib/plots/library';
+import { launchBrowser } from '../support/browser';
+import { ARTIFACTS } from '../support/chromium';
+import { JUPYTER, jupyterHome, startNotebookServer, type JupyterHome, type NotebookServer } from '../support/jupyter';
+import { busy, menu, newNotebook, reload, runCell, save, setCells, shownCells, trust, waitForCharts, waitIdle, type ShownCell } from './classic';
+
+declare const window: any;
+declare const document: any;
+declare const PerformanceObserver: any;
+
+const run = promisify(execFile);
+
+const EPOCHS = 30;
+const SETUP = `const { tf, train, split, setSeed } = require('cellfit');
+setSeed(1);
+const xs = tf.randomUniform([2000, 4], -1, 1, 'float32', 1);
+const ys = xs.sum(1, true).sin();
+const parts = split({ xs, ys }, { train: 0.8, validation: 0.2, seed: 1 });
+function build() {
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 32, activation: 'tanh', inputShape: [4] }), tf.layers.dense({ units: 1 })] });
+  model.compile({ optimizer: tf.train.adam(0.01), loss: 'meanSquaredError' });
+  return model;
+}`;
+const TRAIN = `const run = await train(build(), parts, { epochs: ${EPOCHS}, batchSize: 16, name: 'live' });`;
+const PLOT = 'run.plot()';
+const SLOW = "const slow = await train(build(), parts, { epochs: 8, batchSize: 4, name: 'slow' });";
+
+const log = (text: string) => console.log(`      (${text})`);
+
+describe('the classic Notebook in a browser (jupyter-notebook 6.4, headless Chromium)', function () {
+  this.timeout(600_000);
+  let home: JupyterHome;
+  let server: NotebookServer;
+  let browser: Browser;
+  let page: Page;
+  let file: string;
+
+  before(async () => {
+    home = jupyterHome('classic');
+    server = await startNotebookServer(home);
+    browser = await launchBrowser();
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    home?.remove();
+  });
+
+  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `classic-${name}.png`), fullPage: true });
+
+  it('New → TypeScript (cellfit), Run All: the live chart gains points while training runs, and the page never freezes', async () => {
+    page = await newNotebook(browser, server.url);
+    file = path.join(home.notebooks, await page.evaluate(() => window.Jupyter.notebook.notebook_path as string));
+    // kernel.js loads plotly.js as the notebook opens, before any chart.
+    await page.waitForFunction(() => !!window.Plotly, { timeout: 60_000 });
+    await setCells(page, [SETUP, TRAIN, PLOT]);
+    await page.evaluate(() => {
+      window.__longTasks = [];
+      new PerformanceObserver((list: any) => list.getEntries().forEach((entry: any) => window.__longTasks.push(Math.round(entry.duration)))).observe({ entryTypes: ['longtask'] });
+    });
+    const started = Date.now();
+    await menu(page, 'Cell', 'run_all_cells');
+    const samples: { at: number; points: number; running: boolean }[] = [];
+    let firstLine: number | undefined;
+    for (let idle = 0; idle < 2; idle = (await busy(page)) ? 0 : idle + 1) {
+      const cells = await shownCells(page);
+      const at = (Date.now() - started) / 1000;
+      if (firstLine === undefined && cells[1].outputs.some((text) => text.startsWith('live: '))) firstLine = at;
+      samples.push({ at, points: cells[1].charts[0]?.points ?? 0, running: cells[1].prompt.includes('*') });
+      assert.ok(at < 300, 'Run All ends within 5 minutes');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const during = samples.filter((sample) => sample.running && sample.points > 0 && sample.points < EPOCHS);
+    const counts = [...new Set(during.map((sample) => sample.points))];
+    const firstChart = samples.find((sample) => sample.points > 0)!;
+    const longest = Math.max(0, ...((await page.evaluate(() => window.__longTasks)) as number[]));
+    log(`first progress line ${firstLine?.toFixed(1)} s after Run All, first drawn point ${firstChart.at.toFixed(1)} s; points while training: ${during.map((s) => `${s.points}@${s.at.toFixed(1)}s`).join(' ')}; longest main-thread task ${longest} ms`);
+    assert.ok(counts.length >= 3, `the chart grew during training: ${JSON.stringify(samples)}`);
+    assert.deepEqual(counts, [...counts].sort((a, b) => a - b), 'points only grow');
+    assert.ok(longest < 1500, `no main-thread task over 1.5 s (the inline plotly.js took 2.3 s); longest ${longest} ms`);
+
+    const cells = await shownCells(page);
+    await shot('run-all');
+    assert.deepEqual(cells[1].outputs, ['live: trained 30 epochs.', '[chart]'], 'the trail and the embedded copy take no room');
+    assert.deepEqual(cells[1].charts.map((chart) => chart.points), [EPOCHS]);
+    assert.deepEqual(cells[2].charts.map((chart) => [chart.drawn, chart.points]), [[true, EPOCHS]]);
+  });
+
+  it('re-executing the finished training cell shows its summary and its chart again, at once', async () => {
+    const started = Date.now();
+    await runCell(page, 1);
+    await waitIdle(page);
+    const [cell] = (await waitForCharts(page)).slice(1, 2);
+    log(`re-executed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await shot('rerun-finished');
+    assert.equal(cell.outputs.length, 2, JSON.stringify(cell.outputs));
+    assert.match(cell.outputs[0], /^Run live: completed after 30\/30 epochs, best val_loss [\d.e-]+ at epoch \d+\. trained 30 epochs\. \(Finished earlier: returned without training\.\)$/);
+    assert.deepEqual(cell.charts.map((chart) => [chart.drawn, chart.points]), [[true, EPOCHS]]);
+  });
+
+  it('interrupting a training cell ends it with the message naming the checkpoint; running it again says which checkpoint it resumed from', async () => {
+    await page.evaluate((source) => window.Jupyter.notebook.insert_cell_at_bottom('code').set_text(source), SLOW);
+    await runCell(page, 3);
+    await page.waitForFunction(() => {
+      const text = window.Jupyter.notebook.get_cell(3).element[0].innerText as string;
+      return /slow: epoch [2-7]\/8/.test(text);
+    }, { timeout: 120_000, polling: 100 });
+    await page.click('#run_int button[data-jupyter-action="jupyter-notebook:interrupt-kernel"]');
+    await waitIdle(page);
+    let cell = (await shownCells(page))[3];
+    await shot('interrupted');
+    const last = cell.outputs[cell.outputs.length - 1];
+    assert.match(last, /^Interrupted: the cell was interrupted\. slow: interrupted at epoch \d, batch \d+ of 400\. Checkpoint (epoch-\d{4}-batch-\d{6}) holds this point: re-run to resume from it\.$/);
+    const checkpoint = /Checkpoint (\S+) holds/.exec(last)![1];
+
+    await runCell(page, 3);
+    await waitIdle(page);
+    cell = (await waitForCharts(page))[3];
+    await shot('resumed');
+    assert.equal(cell.outputs[0], `slow: resumed from checkpoint ${checkpoint} (epoch ${Number(checkpoint.slice(6, 10)) + 1}, batch ${Number(checkpoint.slice(-6))} of 8)`);
+    assert.equal(cell.outputs[1], 'slow: trained 8 epochs.');
+    assert.deepEqual(cell.charts.map((chart) => [chart.drawn, chart.points]), [[true, 8]]);
+  });
+
+  /**
+   * Saves, reloads and trusts, then checks every chart draws — in the Notebook and in nbconvert's
+   * HTML. `expected` lists each code cell's charts (the last cell is the empty one that Run, pressed
+   * in the last cell, adds).
+   */
+  async function reopen(name: string, expected: number[][]): Promise<ShownCell[]> {
+    await save(page);
+    await reload(page);
+    const trusted = await page.evaluate(() => window.Jupyter.notebook.trusted as boolean);
+    await trust(page);
+    const cells = await waitForCharts(page);
+    await shot(`reopened-${name}`);
+    assert.deepEqual(cells.map((cell) => cell.charts.map((chart) => (chart.drawn ? chart.points : `not drawn: ${chart.note}`))), expected, 'every chart draws after reopening');
+    const saved = fs.readFileSync(file, 'utf8');
+    assert.equal(saved.split(`<script type=\\"${COPY_TYPE}\\"`).length - 1, expected.flat().length > 0 ? 1 : 0, 'the file holds one copy of plotly.js');
+    // Debian's Notebook 6.4.12 reopens a notebook it saved untrusted until it was trusted once, with
+    // any kernel (README, Front ends): hence "trust".
+    log(`${name}: notebook ${(saved.length / 1e6).toFixed(2)} MB, ${trusted ? 'trusted' : 'not trusted'} when reopened`);
+    const html = path.join(path.dirname(file), `${name}.html`);
+    await run(JUPYTER, ['nbconvert', '--to', 'html', file, '--output', html], { env: home.env });
+    const exported = await browser.newPage();
+    try {
+      // Offline, as the copy is meant for: nbconvert's page asks a CDN for require.js, which would
+      // hold the page until the request times out.
+      await exported.setRequestInterception(true);
+      exported.on('request', (request) => (request.url().startsWith('file:') || request.url().startsWith('blob:') ? request.continue() : request.abort()));
+      await exported.goto(pathToFileURL(html).href);
+      const count = expected.flat().length;
+      const drawn = () => exported.evaluate(() => [...document.querySelectorAll('.cellfit-chart')].map((chart: any) => (chart.querySelector('.main-svg') ? 'drawn' : chart.textContent)));
+      await exported
+        .waitForFunction((count: number) => [...document.querySelectorAll('.cellfit-chart')].filter((chart: any) => chart.querySelector('.main-svg')).length === count, { timeout: 60_000, polling: 250 }, count)
+        .catch(() => undefined);
+      assert.deepEqual(await drawn(), Array(count).fill('drawn'), 'nbconvert: every chart draws');
+      await exported.screenshot({ path: path.join(ARTIFACTS, `classic-nbconvert-${name}.png`), fullPage: true });
+    } finally {
+      await exported.close();
+    }
+    return cells;
+  }
+
+  it('save, reload, trust after Run All: every chart draws, also in nbconvert HTML', async () => {
+    await reopen('run-all', [[], [EPOCHS], [EPOCHS], [8], []]);
+  });
+
+  it('… after re-running the training cell (which held the first chart)', async () => {
+    await runCell(page, 1);
+    await waitIdle(page);
+    await reopen('rerun-training', [[], [EPOCHS], [EPOCHS], [8], []]);
+  });
+
+  it('… after also re-running the plot cell', async () => {
+    await runCell(page, 2);
+    await waitIdle(page);
+    await reopen('rerun-plot', [[], [EPOCHS], [EPOCHS], [8], []]);
+  });
+
+  it('… after clearing the training cell and moving the plot cell first', async () => {
+    await page.evaluate(() => window.Jupyter.notebook.select(1));
+    await menu(page, 'Cell', 'clear_current_output', 'current_outputs');
+    await page.evaluate(() => {
+      window.Jupyter.notebook.select(2);
+      window.Jupyter.notebook.move_selection_up();
+      window.Jupyter.notebook.move_selection_up();
+    });
+    await reopen('cleared-moved', [[EPOCHS], [], [], [8], []]);
+  });
+});
