@@ -23,8 +23,10 @@ const SETUP =
   "const { tf, train, split, setSeed } = require('cellfit'); setSeed(1); const xs = tf.randomUniform([2000, 4], -1, 1, 'float32', 1); " +
   "const ys = xs.sum(1, true).sin(); const parts = split({ xs, ys }, { train: 0.8, validation: 0.2, seed: 1 }); " +
   "function build() { const m = tf.sequential({ layers: [tf.layers.dense({ units: 32, activation: 'tanh', inputShape: [4] }), tf.layers.dense({ units: 1 })] }); m.compile({ optimizer: tf.train.adam(0.01), loss: 'meanSquaredError' }); return m; }";
-const TRAIN = "const run = await train(build(), parts, { epochs: 24, batchSize: 16, name: 'console' });";
-const SLOW = "const slow = await train(build(), parts, { epochs: 8, batchSize: 4, name: 'slow' });";
+// These runs train on the tfjs engine, slow enough for a person (and the test) to watch them
+// progress; the fused engine finishes them before the first redraw.
+const TRAIN = "const run = await train(build(), parts, { epochs: 24, batchSize: 4, name: 'console', engine: 'tfjs' });";
+const SLOW = "const slow = await train(build(), parts, { epochs: 8, batchSize: 4, name: 'slow', engine: 'tfjs' });";
 
 /**
  * Sends a request (interrupt_request, shutdown_request) on the control channel of the kernel whose

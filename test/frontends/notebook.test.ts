@@ -35,9 +35,11 @@ function build() {
   model.compile({ optimizer: tf.train.adam(0.01), loss: 'meanSquaredError' });
   return model;
 }`;
-const TRAIN = `const run = await train(build(), parts, { epochs: ${EPOCHS}, batchSize: 16, name: 'live' });`;
+// These runs train on the tfjs engine, slow enough for a person (and the test) to watch them
+// progress; the fused engine finishes them before the first redraw.
+const TRAIN = `const run = await train(build(), parts, { epochs: ${EPOCHS}, batchSize: 16, name: 'live', engine: 'tfjs' });`;
 const PLOT = 'run.plot()';
-const SLOW = "const slow = await train(build(), parts, { epochs: 8, batchSize: 4, name: 'slow' });";
+const SLOW = "const slow = await train(build(), parts, { epochs: 8, batchSize: 4, name: 'slow', engine: 'tfjs' });";
 
 const log = (text: string) => console.log(`      (${text})`);
 
