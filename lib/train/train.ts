@@ -82,7 +82,7 @@ export interface TrainOptions {
    * environment variable, else 'auto'.
    */
   readonly engine?: EngineChoice;
-  /** Threads the fused engine splits large batches over (results do not depend on it). Defaults to the machine's cores. */
+  /** Threads the fused engine splits large batches over (results do not depend on it). Defaults to the CELLFIT_THREADS environment variable, else the machine's cores. */
   readonly threads?: number;
 }
 
@@ -278,8 +278,12 @@ function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
     const source = fromEnvironment !== undefined ? `the CELLFIT_ENGINE environment variable` : '`engine`';
     fail(WHERE, `${source} must be ${ENGINE_CHOICES.map((choice) => `'${choice}'`).join(', ')}. Received: ${fromEnvironment !== undefined ? 'CELLFIT_ENGINE' : 'engine'}=${formatValue(engine)}.`);
   }
-  const threads = options.threads ?? defaultThreads();
-  if (!Number.isInteger(threads) || threads < 1) fail(WHERE, `\`threads\` must be an integer ≥ 1 (threads the fused engine splits large batches over). Received: threads=${formatValue(threads)}.`);
+  const threadsFromEnvironment = options.threads === undefined && process.env.CELLFIT_THREADS ? process.env.CELLFIT_THREADS : undefined;
+  const threads = options.threads ?? (threadsFromEnvironment !== undefined ? Number(threadsFromEnvironment) : defaultThreads());
+  if (!Number.isInteger(threads) || threads < 1) {
+    const [source, name, value] = threadsFromEnvironment !== undefined ? ['the CELLFIT_THREADS environment variable', 'CELLFIT_THREADS', threadsFromEnvironment] : ['`threads`', 'threads', threads];
+    fail(WHERE, `${source} must be an integer ≥ 1 (threads the fused engine splits large batches over). Received: ${name}=${formatValue(value)}.`);
+  }
   const evaluationBatchSize = options.evaluationBatchSize ?? Math.max(batchSize, 256);
   if (!Number.isInteger(evaluationBatchSize) || evaluationBatchSize < 1) fail(WHERE, `\`evaluationBatchSize\` must be an integer ≥ 1. Received: evaluationBatchSize=${formatValue(evaluationBatchSize)}.`);
   if (options.features !== undefined && (!Array.isArray(options.features) || options.features.some((feature) => typeof feature !== 'string'))) {

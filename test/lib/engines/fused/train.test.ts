@@ -151,6 +151,18 @@ describe('fused engine through train()', function () {
     await rejectsWith(() => train(buildModel(), data, { epochs: 1, threads: 0, ...QUIET }), 'train(): `threads` must be an integer ≥ 1 (threads the fused engine splits large batches over). Received: threads=0.');
   });
 
+  it('CELLFIT_THREADS sets the threads when the call does not, and a bad value names the variable', async () => {
+    process.env.CELLFIT_THREADS = '1';
+    try {
+      assert.equal((await train(buildModel(), data, { epochs: 1, checkpoint: false, ...QUIET })).engine.threads, 1);
+      assert.equal((await train(buildModel(), data, { epochs: 1, checkpoint: false, threads: 2, ...QUIET })).engine.threads, 2);
+      process.env.CELLFIT_THREADS = 'many';
+      await rejectsWith(() => train(buildModel(), data, { epochs: 1, ...QUIET }), 'train(): the CELLFIT_THREADS environment variable must be an integer ≥ 1 (threads the fused engine splits large batches over). Received: CELLFIT_THREADS="many".');
+    } finally {
+      delete process.env.CELLFIT_THREADS;
+    }
+  });
+
   it('CELLFIT_ENGINE chooses the engine when the call does not, and a bad value names the variable', async () => {
     process.env.CELLFIT_ENGINE = 'tfjs';
     try {
