@@ -23,7 +23,7 @@ export type { TrainOptions, TrainOptionsFor, EvaluationPrefix, KnownOptions, His
 export { compile } from './compile';
 export type { CompileArgs, Compiled, CompiledMetrics, Metric, MetricName } from './compile';
 export { checkpoint, CheckpointStore, fileHandler } from './checkpoint';
-export type { CheckpointOptions, CheckpointInfo, CheckpointEvery, CheckpointChoice, CheckpointFs } from './checkpoint';
+export type { CheckpointOptions, CheckpointInfo, CheckpointEvery, CheckpointChoice, CheckpointFs, StateHeader, WeightSpec, WeightsSnapshot, SlotSpec, OptimizerMeta, OptimizerSnapshot } from './checkpoint';
 export type { EngineChoice, EngineInfo, EngineName } from './engines';
 export { earlyStop, EarlyStopper, evaluateStopping } from './earlystop';
 export type { EarlyStopOptions, EarlyStopState, StopDecision, StopReason, StoppingStep } from './earlystop';

@@ -366,9 +366,10 @@ function elementLoss(kind: number, pj: number, tj: number, scale: number): [numb
 /** The reference kernels over a memory laid out as the wasm engine's. */
 export class ReferenceKernels implements Kernels {
   private buffer?: ArrayBufferLike;
-  private f32v = new Float32Array(0);
-  private u32v = new Uint32Array(0);
-  private u8v = new Uint8Array(0);
+  // Views of a memory that may be shared: the annotations keep them any-buffer typed.
+  private f32v: Float32Array = new Float32Array(0);
+  private u32v: Uint32Array = new Uint32Array(0);
+  private u8v: Uint8Array = new Uint8Array(0);
 
   constructor(private readonly memory: { readonly buffer: ArrayBufferLike }) {}
 
