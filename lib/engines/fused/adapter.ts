@@ -11,7 +11,7 @@
  */
 import seedrandom from 'seedrandom';
 import type { tf } from '../../backend';
-import { concatArrays, type OptimizerSnapshot, type SlotSpec, type WeightsSnapshot } from '../../checkpoint/snapshot';
+import { type OptimizerSnapshot, type SlotSpec, type WeightsSnapshot } from '../../checkpoint/snapshot';
 import { fail } from '../../errors';
 import type { Rng } from '../../random';
 import type { Dataset, Rows } from '../../train/data';
@@ -152,7 +152,8 @@ export class FusedEngine implements Engine {
 
   weights(): WeightsSnapshot {
     const specs = modelWeights(this.model).map((weight) => ({ name: weight.originalName, shape: [...weight.shape], dtype: 'float32' as const }));
-    return { specs, data: concatArrays(this.net.getWeights()) };
+    const flat = this.net.getFlatWeights();
+    return { specs, data: new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength) };
   }
 
   setWeights(snapshot: WeightsSnapshot, source: string): void {
@@ -173,22 +174,22 @@ export class FusedEngine implements Engine {
   }
 
   optimizerState(): OptimizerSnapshot {
-    const state = this.net.getOptimizerState();
+    const { iterations, scalars } = this.net.getOptimizerCounters();
+    // One copy of the slot vectors; their specs follow its layout, field after field.
+    const flat = this.net.getFlatSlots();
     const variables = trainableVariables(this.model);
     const suffixes = SLOT_SUFFIXES[this.className] ?? {};
     const slots: SlotSpec[] = [];
-    const arrays: Float32Array[] = [];
     let offset = 0;
-    for (const [field, values] of Object.entries(state.slots)) {
-      values.forEach((array, index) => {
-        slots.push({ field, index, name: `${variables[index].name}/${suffixes[field]}`, shape: variables[index].shape, offset, length: array.length });
-        arrays.push(array);
-        offset += array.byteLength;
+    for (const field of this.net.slotFieldNames) {
+      this.net.weights.forEach((weight, index) => {
+        slots.push({ field, index, name: `${variables[index].name}/${suffixes[field]}`, shape: weight.shape, offset, length: weight.size });
+        offset += weight.size * 4;
       });
     }
     return {
-      meta: { className: this.className, config: this.optimizer.getConfig() as Record<string, unknown>, iterations: state.iterations, learningRate: this.rate, scalars: state.scalars, slots },
-      data: concatArrays(arrays),
+      meta: { className: this.className, config: this.optimizer.getConfig() as Record<string, unknown>, iterations, learningRate: this.rate, scalars, slots },
+      data: new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength),
     };
   }
 

@@ -190,6 +190,29 @@ export class FusedNetwork {
     this.engine.packAll();
   }
 
+  /**
+   * Every trainable weight back to back, in {@link weights} order (the parameter vector as the
+   * engine holds it): one copy, for snapshots.
+   */
+  getFlatWeights(): Float32Array {
+    const base = this.engine.layout.weights / 4;
+    return this.f32().slice(base, base + this.plan.paramCount);
+  }
+
+  /**
+   * The optimizer's slot vectors back to back, field after field (tf.js' order of the fields, each
+   * in {@link weights} order): one copy, for snapshots. Scalars and iterations are in
+   * {@link getOptimizerState}.
+   */
+  getFlatSlots(): Float32Array {
+    const P = this.plan.paramCount;
+    const F = this.f32();
+    const fields = this.slotFields();
+    const out = new Float32Array(fields.length * P);
+    fields.forEach((_, s) => out.set(F.subarray(this.engine.layout.slots[s] / 4, this.engine.layout.slots[s] / 4 + P), s * P));
+    return out;
+  }
+
   /** The optimizer's complete state, to save (tf.js field names; bit-exact values). */
   getOptimizerState(): OptimizerState {
     const F = this.f32();
@@ -237,6 +260,16 @@ export class FusedNetwork {
     this.scalars = {};
     if (className === 'Adam') this.scalars = { accBeta1: Math.fround(config.beta1 as number), accBeta2: Math.fround(config.beta2 as number) };
     if (className === 'Adamax') this.scalars = { iteration: 0, accBeta1: Math.fround(config.beta1 as number) };
+  }
+
+  /** The optimizer's slot fields (tf.js' names), in order; RMSProp has its third only when centered. */
+  get slotFieldNames(): readonly string[] {
+    return this.slotFields();
+  }
+
+  /** The optimizer's step count and hidden scalars (its slots are in {@link getFlatSlots}). */
+  getOptimizerCounters(): Pick<OptimizerState, 'iterations' | 'scalars'> {
+    return { iterations: this.iterations, scalars: { ...this.scalars } };
   }
 
   private slotFields(): string[] {
