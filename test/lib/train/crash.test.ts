@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Rng } from '../../../lib/random';
 import { listRuns } from '../../../lib/runs';
 import { train } from '../../../lib/train';
 import { rejectsWith } from '../../helpers';
@@ -11,8 +12,8 @@ import { buildModel, regression, tmpDir, weightBytes } from './support';
 const CHILD = path.join(__dirname, '..', '..', 'fixtures', 'train-child.js');
 
 /** Starts the training child; `lines` collects its stdout lines as they come. */
-function startChild(dir: string, mode: 'train' | 'hold', engine = 'auto'): { child: ChildProcess; lines: string[]; exited: Promise<number | null>; waitFor: (test: (line: string) => boolean) => Promise<string> } {
-  const child = spawn(process.execPath, [CHILD, dir, mode, engine], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startChild(dir: string, mode: 'train' | 'hold', engine = 'auto', every = 'batch'): { child: ChildProcess; lines: string[]; exited: Promise<number | null>; waitFor: (test: (line: string) => boolean) => Promise<string> } {
+  const child = spawn(process.execPath, [CHILD, dir, mode, engine, every], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
   let pending = '';
@@ -75,6 +76,26 @@ describe('train() crash safety', function () {
       assert.equal(last.lines.filter((line) => line.startsWith('step ')).length, 48 - resumedStep);
     });
   }
+
+  it("train({ engine: 'fused', checkpoint every epoch }) SIGKILLed at random steps, mid-epoch and on epoch ends, resumes to the weights of an uninterrupted run", async () => {
+    const reference = startChild(tmpDir('crash-epoch-ref'), 'train', 'fused', 'epoch');
+    const expected = (await reference.waitFor((line) => line.startsWith('done '))).split(' ')[1];
+    // Three distinct steps of the 48 (4 epochs of 12), drawn from a seeded generator: kills land
+    // anywhere in an epoch, and each process resumes from the newest epoch checkpoint.
+    const rng = new Rng('crash-epoch-kills');
+    const kills = [...new Set(Array.from({ length: 3 }, () => 5 + Math.floor(rng.random() * 40)))].sort((a, b) => a - b);
+    const dir = tmpDir('crash-epoch');
+    for (const step of kills) {
+      const child = startChild(dir, 'train', 'fused', 'epoch');
+      await child.waitFor((line) => line === `step ${step}`);
+      child.child.kill('SIGKILL');
+      await child.exited;
+    }
+    const last = startChild(dir, 'train', 'fused', 'epoch');
+    const [, hash, from] = (await last.waitFor((line) => line.startsWith('done '))).split(' ');
+    assert.equal(hash, expected, `killed at steps ${kills.join(', ')}, resumed from ${from}`);
+    assert.match(from, /^epoch-000[1-3]$/, `killed at steps ${kills.join(', ')}`);
+  });
 
   it('train() in a terminal stops at Ctrl-C with a checkpoint of the last step, exits as interrupted, and the re-run resumes from it', async () => {
     const reference = startChild(tmpDir('sigint-ref'), 'train');
