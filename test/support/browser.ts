@@ -6,19 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import puppeteer, { type Browser } from 'puppeteer-core';
-import { CHROMIUM } from './chromium';
-
-/** Flags for a root session on a machine whose network is closed. */
-export const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--hide-scrollbars',
-];
+import { CHROMIUM, CHROMIUM_FLAGS } from './chromium';
 
 /** A launched browser whose `close()` also removes its profile. */
 export async function launchBrowser({ width = 1200, height = 1400 }: { width?: number; height?: number } = {}): Promise<Browser> {

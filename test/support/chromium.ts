@@ -10,9 +10,8 @@ import { pathToFileURL } from 'node:url';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-/** Flags for a sandboxed root session on a machine whose network is closed (see the env notes). */
-const FLAGS = [
-  '--headless',
+/** Flags for a root session on a machine whose network is closed (see the env notes). */
+export const CHROMIUM_FLAGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -22,6 +21,9 @@ const FLAGS = [
   '--disable-sync',
   '--hide-scrollbars',
 ];
+
+/** The command line's flags: the same, headless. */
+const FLAGS = ['--headless', ...CHROMIUM_FLAGS];
 
 export interface RenderedPage {
   /** The serialised DOM once the page's scripts (and timers, within the time budget) ran. */

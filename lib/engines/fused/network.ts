@@ -23,6 +23,7 @@
  * net.dispose();
  */
 import { fail, formatValue } from '../../errors';
+import { SLOT_FIELDS } from '../optimizers';
 import {
   CONST_STRIDE,
   CONTROL,
@@ -42,17 +43,6 @@ import { instantiate, sharedMemory, wasmModule, type Kernels, type WasmMemory } 
 import { ReferenceKernels } from './reference';
 import { planNetwork, type FusedSpec, type NetworkPlan } from './spec';
 import { WorkerPool, controlBarrier } from './threads';
-
-/** Optimizer slot fields per class, in the order of lib/checkpoint/optimizer.ts' SLOT_FIELDS (s0, s1, s2). */
-const SLOTS: Readonly<Record<string, readonly string[]>> = {
-  SGD: [],
-  Momentum: ['accumulations'],
-  Adagrad: ['accumulatedGrads'],
-  Adadelta: ['accumulatedGrads', 'accumulatedUpdates'],
-  Adam: ['accumulatedFirstMoment', 'accumulatedSecondMoment'],
-  Adamax: ['accumulatedFirstMoment', 'accumulatedWeightedInfNorm'],
-  RMSProp: ['accumulatedMeanSquares', 'accumulatedMoments', 'accumulatedMeanGrads'],
-};
 
 /** The optimizer's complete state: tf.js' field names, one array per trainable weight. */
 export interface OptimizerState {
@@ -273,7 +263,7 @@ export class FusedNetwork {
   }
 
   private slotFields(): string[] {
-    const fields = [...SLOTS[this.plan.optimizer.className]];
+    const fields = [...SLOT_FIELDS[this.plan.optimizer.className]];
     if (this.plan.optimizer.className === 'RMSProp' && !this.plan.optimizer.config.centered) fields.pop();
     return fields;
   }

@@ -6,7 +6,7 @@
  */
 import { tf } from '../../backend';
 import { SLOT_FIELDS } from '../optimizers';
-import { ACTIVATIONS, LOSSES, METRIC_FUNCTIONS, type ActivationName, type LossName, type MetricFunction } from './spec';
+import { ACTIVATIONS, LOSSES, METRIC_FUNCTIONS, resolveMetric, type ActivationName, type LossName, type MetricFunction } from './spec';
 
 /** The metrics the fused engine computes, as compile() resolves them (tfjs-layers/src/engine/training.ts). */
 export type MetricName = MetricFunction;
@@ -153,20 +153,6 @@ const LOSS_FUNCTIONS: Record<string, unknown> = {
   categoricalCrossentropy: tf.metrics.categoricalCrossentropy,
 };
 
-/** The names compile() accepts for metrics (tfjs-layers' metricsMap), by the engine's names. */
-const METRIC_NAMES: Readonly<Record<string, MetricName>> = {
-  binaryAccuracy: 'binaryAccuracy',
-  categoricalAccuracy: 'categoricalAccuracy',
-  categoricalCrossentropy: 'categoricalCrossentropy',
-  sparseCategoricalCrossentropy: 'sparseCategoricalCrossentropy',
-  mse: 'meanSquaredError',
-  MSE: 'meanSquaredError',
-  mae: 'meanAbsoluteError',
-  MAE: 'meanAbsoluteError',
-  mape: 'meanAbsolutePercentageError',
-  MAPE: 'meanAbsolutePercentageError',
-};
-
 /** tf.js' metric functions that tf.metrics exports, by the engine's names. */
 const EXPORTED_METRICS: readonly (readonly [MetricName, unknown])[] = [
   ['binaryAccuracy', tf.metrics.binaryAccuracy],
@@ -180,21 +166,26 @@ const EXPORTED_METRICS: readonly (readonly [MetricName, unknown])[] = [
 ];
 
 /**
- * The compiled metrics as the engine names them, resolved as compile() resolves them: 'accuracy'
- * and 'crossentropy' by the output width and the loss (tfjs-layers/src/engine/training.ts).
+ * The compiled metrics as the engine names them, resolved as compile() resolves them ('accuracy'
+ * and 'crossentropy' by the output width and the loss: the spec's resolveMetric), functions by
+ * identity with tf.metrics' exports.
  */
 function metricsOf(model: tf.LayersModel, loss: LossName): MetricName[] | string {
   const given = (model as unknown as { metrics?: unknown }).metrics;
   const list: unknown[] = given == null ? [] : Array.isArray(given) ? given : [given];
-  const outputWidth = model.outputs[0].shape[model.outputs[0].shape.length - 1];
-  const family = outputWidth === 1 || loss === 'binaryCrossentropy' ? 'binary' : loss === 'sparseCategoricalCrossentropy' ? 'sparseCategorical' : 'categorical';
+  const outputWidth = model.outputs[0].shape[model.outputs[0].shape.length - 1] ?? 1;
   const names: MetricName[] = [];
   for (const metric of list) {
     let name: MetricName | undefined;
-    if (metric === 'accuracy' || metric === 'acc') name = `${family}Accuracy`;
-    else if (metric === 'crossentropy' || metric === 'ce') name = `${family}Crossentropy`;
-    else if (typeof metric === 'string') name = METRIC_NAMES[metric];
-    else name = EXPORTED_METRICS.find(([, fn]) => fn === metric)?.[0];
+    if (typeof metric === 'string') {
+      try {
+        name = resolveMetric(metric, loss, outputWidth).fn;
+      } catch {
+        name = undefined;
+      }
+    } else {
+      name = EXPORTED_METRICS.find(([, fn]) => fn === metric)?.[0];
+    }
     if (!name) return `its metric ${typeof metric === 'string' ? JSON.stringify(metric) : 'function'} is not one the fused engine computes (${METRIC_FUNCTIONS.join(', ')})`;
     names.push(name);
   }
