@@ -131,8 +131,29 @@ export function reportEpoch(record: SweepRecord, engines: Engines, number: numbe
 /** Marks paused trials that became promotable; returns them (queued sweeps enqueue a job for each). */
 export function queuePromotions(record: SweepRecord, engines: Engines): TrialRecord[] {
   const promotable = engines.pruner.promotable(record);
+  const leader = promotable.length === 0 ? endGame(record, engines) : undefined;
+  if (leader) promotable.push(leader);
   for (const trial of promotable) trial.promote = true;
   return promotable;
+}
+
+/**
+ * ASHA with a finite budget: a rung with fewer than η trials never promotes, so when nothing else
+ * can run and no trial has finished, the best trial of the highest rung is promoted — the sweep
+ * always ends with at least one trial trained to its full epochs.
+ */
+function endGame(record: SweepRecord, engines: Engines): TrialRecord | undefined {
+  const paused = record.trials.filter((trial) => trial.status === 'paused' && trial.prunedAt !== undefined);
+  if (paused.length === 0 || record.trials.some((trial) => trial.status === 'finished')) return undefined;
+  const open = record.trials.some((trial) => ['running', 'pending', 'interrupted'].includes(trial.status) || trial.promote);
+  if (open || canPropose(record, engines)) return undefined;
+  const top = Math.max(...paused.map((trial) => trial.prunedAt!));
+  return paused
+    .filter((trial) => trial.prunedAt === top)
+    .reduce((best, trial) => {
+      const [a, b] = [trial.values[top - 1] ?? NaN, best.values[top - 1] ?? NaN];
+      return Number.isFinite(a) && (!Number.isFinite(b) || (record.mode === 'max' ? a > b : a < b)) ? trial : best;
+    });
 }
 
 /** Settles trial `number` after its call returned. */
