@@ -24,6 +24,7 @@ export type FromChild =
   | { readonly type: 'ready' }
   | { readonly type: 'fatal'; readonly message: string }
   | { readonly type: 'epoch'; readonly id: number; readonly epoch: number; readonly value: number; readonly monitor: string; readonly epochs?: number }
+  | { readonly type: 'began'; readonly run: import('./state').TrialRunInfo }
   | { readonly type: 'end'; readonly outcome: import('./scheduler').TrialOutcome };
 
 function main(): void {
@@ -54,6 +55,7 @@ function main(): void {
         const signal = controller.signal;
         running = runTrial(trial!, message.task, {
           signal,
+          began: (run) => send({ type: 'began', run }),
           report: (epoch, value, monitor, epochs) =>
             new Promise((resolve) => {
               const id = nextId++;

@@ -82,6 +82,8 @@ class Worker implements Slot {
               if (child.connected) child.send({ type: 'decision', id: message.id, decision: 'interrupt' } satisfies ToChild);
             },
           );
+        } else if (message.type === 'began') {
+          hooks.began?.(message.run);
         } else if (message.type === 'end') {
           finish(message.outcome);
         }

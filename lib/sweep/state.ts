@@ -25,6 +25,8 @@ export interface TrialRunInfo {
   readonly epoch: number;
   readonly epochs: number;
   readonly best?: { readonly epoch: number; readonly monitor: string; readonly value: number };
+  /** The checkpoint the trial's last call resumed from (a promotion, or a takeover after a lost worker). */
+  readonly resumedFrom?: string;
 }
 
 /** One trial. Epochs are the epochs of the trial's run (1-based). */

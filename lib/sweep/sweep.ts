@@ -28,7 +28,7 @@ import { samplerConfig, type SamplerOption } from './samplers';
 import { claimNext, enginesOf, isDone, reopen, reportEpoch, settleTrial, type Engines } from './scheduler';
 import { SearchSpace, describeParams, type Params, type SpaceSpec } from './space';
 import { SWEEP_PROTOCOL, type PrunerConfig, type SamplerConfig, type SweepRecord, type TrialCode, type TrialRecord } from './state';
-import type { TrialFunction, TrialTask } from './trial';
+import type { TrialFunction, TrialHooks, TrialTask } from './trial';
 import { cellfitVersion } from './version';
 
 /** Options of {@link sweep}. */
@@ -327,8 +327,12 @@ async function runTrials(record: SweepRecord, engines: Engines, slots: readonly 
         view.update(record, live());
         const trial = record.trials[claim.number - 1];
         const task = taskFor(record, trial);
-        const hooks = {
+        const hooks: TrialHooks = {
           signal: halt.signal,
+          began: (run) => {
+            trial.run = run;
+            save();
+          },
           report: async (epoch: number, value: number, monitor: string, epochs: number | undefined) => {
             const decision = reportEpoch(record, engines, claim.number, epoch, value, epochs, monitor);
             save();

@@ -53,6 +53,8 @@ export interface TrialHooks {
   report(epoch: number, value: number, monitor: string, epochs: number | undefined): Promise<Decision | 'interrupt'>;
   /** Aborted when the whole sweep stops (an interrupt): the trial stops at a checkpoint. */
   readonly signal: AbortSignal;
+  /** A train() call of the trial began (or resumed) its run. */
+  began?(run: TrialRunInfo): void;
 }
 
 /** Runs `fn` as trial `task`; never throws (a failure is an outcome). */
@@ -86,6 +88,7 @@ export async function runTrial(fn: TrialFunction, task: TrialTask, hooks: TrialH
     begin(runId, runDir, requested) {
       run = { id: runId, ...(runDir ? { dir: runDir } : {}) };
       epochs = requested;
+      hooks.began?.({ ...run, status: 'running', epoch: 0, epochs: requested });
     },
     async epoch(epoch, logs) {
       monitor ??= 'val_loss' in logs ? 'val_loss' : 'loss';
@@ -135,7 +138,7 @@ export async function runTrial(fn: TrialFunction, task: TrialTask, hooks: TrialH
 
 /** The run info of a returned Run (anything with an id, a status and a history). */
 function runOf(value: unknown): TrialRunInfo | undefined {
-  const run = value as { id?: unknown; dir?: unknown; status?: unknown; epoch?: unknown; epochs?: unknown; best?: TrialRunInfo['best']; history?: unknown } | null;
+  const run = value as { id?: unknown; dir?: unknown; status?: unknown; epoch?: unknown; epochs?: unknown; best?: TrialRunInfo['best']; history?: unknown; resumedFrom?: { checkpoint?: unknown } } | null;
   if (typeof run !== 'object' || run === null || typeof run.id !== 'string' || typeof run.status !== 'string' || !Array.isArray(run.history)) return undefined;
   return {
     id: run.id,
@@ -144,6 +147,7 @@ function runOf(value: unknown): TrialRunInfo | undefined {
     epoch: Number(run.epoch),
     epochs: Number(run.epochs),
     ...(run.best ? { best: { epoch: run.best.epoch, monitor: run.best.monitor, value: run.best.value } } : {}),
+    ...(typeof run.resumedFrom?.checkpoint === 'string' ? { resumedFrom: run.resumedFrom.checkpoint } : {}),
   };
 }
 
