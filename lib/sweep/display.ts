@@ -46,11 +46,16 @@ export interface ViewOptions {
   readonly chartInterval?: number;
 }
 
-/** The live table and charts in a notebook cell. */
+/**
+ * The live table and charts in a notebook cell. They are all shown at the first update — the charts
+ * as empty placeholders until there is data — so that the cell's outputs come in the same order
+ * however fast the trials run (outputs the trials print come after them); the importance chart
+ * joins at the end.
+ */
 export function notebookView(session: NotebookSession, { now = () => performance.now(), tableInterval = 500, chartInterval = 2000 }: ViewOptions = {}): SweepView {
   const eta = new EtaTracker(now);
   let table: DisplayHandle | undefined;
-  const charts = new Map<string, ChartHandle>();
+  const charts = new Map<string, ChartHandle | undefined>();
   let lastTable = -Infinity;
   let lastCharts = -Infinity;
   const drawTable = (record: SweepRecord, live?: LiveInfo) => {
@@ -59,24 +64,24 @@ export function notebookView(session: NotebookSession, { now = () => performance
     else table = session.display(bundle);
   };
   const drawCharts = (record: SweepRecord, final: boolean) => {
-    for (const [key, chart] of sweepCharts(record, final)) {
+    const drawn = new Map(sweepCharts(record, final));
+    for (const key of [...LIVE_CHARTS, ...drawn.keys()]) {
+      const chart = drawn.get(key) ?? placeholder(key, record);
       const handle = charts.get(key);
       if (handle) handle.update(chart.figure, chart.text);
-      else {
-        const shown = showFigure(chart.figure, chart.text);
-        if (shown) charts.set(key, shown);
-      }
+      else if (!charts.has(key)) charts.set(key, showFigure(chart.figure, chart.text));
     }
   };
   return {
     update(record, live) {
       eta.observe(record);
       const time = now();
-      if (time - lastTable >= tableInterval) {
+      const first = table === undefined;
+      if (first || time - lastTable >= tableInterval) {
         lastTable = time;
         drawTable(record, live);
       }
-      if (time - lastCharts >= chartInterval) {
+      if (first || time - lastCharts >= chartInterval) {
         lastCharts = time;
         drawCharts(record, false);
       }
@@ -86,6 +91,18 @@ export function notebookView(session: NotebookSession, { now = () => performance
       drawTable(record);
       drawCharts(record, true);
     },
+  };
+}
+
+/** The charts shown while the sweep runs, in the order the cell shows them. */
+const LIVE_CHARTS = ['history', 'intermediate', 'parallel'];
+
+/** An empty chart standing in for one that has no data yet. */
+function placeholder(key: string, record: SweepRecord): { figure: PlotlyFigure; text: string } {
+  const title = { history: 'optimisation history', intermediate: 'intermediate values', parallel: 'parameters and values', importance: 'parameter importance' }[key] ?? key;
+  return {
+    figure: { data: [], layout: { title: { text: `${title}: no trial has reported yet` }, height: 240, xaxis: { visible: false }, yaxis: { visible: false } } },
+    text: `sweep ${record.name}: ${title} (no trial has reported yet)`,
   };
 }
 
