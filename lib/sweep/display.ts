@@ -12,6 +12,7 @@ import { showFigure, type ChartHandle, type PlotlyFigure } from '../plots/plotly
 import { formatDuration } from '../progress';
 import type { DisplayHandle, NotebookSession } from '../session';
 import { parameterImportance } from './importance';
+import { rankedObservations } from './tpe';
 import { describeParams, formatNumber, SearchSpace } from './space';
 import { bestTrial, publicStatus, type SweepRecord, type TrialRecord } from './state';
 import { tableBundle } from './table';
@@ -239,12 +240,15 @@ export function sweepCharts(record: SweepRecord, final: boolean): [string, { fig
   return charts;
 }
 
-/** Parameter importance over the finished trials (all scored trials when fewer than 3 finished). */
+/**
+ * Parameter importance over every scored trial, ranked as TPE ranks them — finished trials by value,
+ * then paused and pruned ones by how far they got — so that a pruned sweep, whose finished trials
+ * are all good ones, still says which parameters made the difference.
+ */
 export function importanceOf(record: SweepRecord): Record<string, number> {
   const space = new SearchSpace(record.space as never);
-  const scored = (trials: TrialRecord[]) => trials.filter((trial) => trial.value !== undefined).map((trial) => ({ params: trial.params, value: trial.value! }));
-  const finished = scored(record.trials.filter((trial) => trial.status === 'finished'));
-  return parameterImportance(space, finished.length >= 3 ? finished : scored(record.trials));
+  const ranked = rankedObservations(space, record);
+  return parameterImportance(space, ranked.map((trial, rank) => ({ params: trial.params, value: rank })));
 }
 
 /** Estimates each running trial's time left from its pace since it was first seen running. */

@@ -63,7 +63,7 @@ export class Sweep {
     Object.defineProperty(this, 'record', { value: record, enumerable: false });
   }
 
-  /** Parameter importance: η² of each parameter over the finished trials (see lib/sweep/importance.ts). */
+  /** Parameter importance: η² of each parameter over the trials' ranks (see lib/sweep/importance.ts). */
   importance(): Record<string, number> {
     return importanceOf(this.record);
   }
