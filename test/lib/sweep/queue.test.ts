@@ -7,7 +7,7 @@ import { sweep, type Sweep } from '../../../lib/sweep';
 import { openQueue } from '../../../lib/sweep/queue/jobs';
 import { parseQueueUrl } from '../../../lib/sweep/queue/redis';
 import { rejectsWith, throwsWith } from '../../helpers';
-import { freePort, startRedis, type RedisServer } from '../../support/redis';
+import { freePort, REDIS_SERVER, startRedis, type RedisServer } from '../../support/redis';
 import { tmpDir } from '../train/support';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'kernel', 'cli.js');
@@ -68,8 +68,8 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
   this.timeout(240_000);
   let redis: RedisServer;
 
-  before(async function () {
-    if (!fs.existsSync('/usr/bin/redis-server')) this.skip();
+  before(async () => {
+    assert.ok(fs.existsSync(REDIS_SERVER), `${REDIS_SERVER} is missing: apt-get install redis-server (.ci/run does)`);
     redis = await startRedis();
   });
   after(async () => redis?.stop());
