@@ -104,7 +104,7 @@ class Worker implements Slot {
 
   private start(): Promise<void> {
     if (this.child && this.exited === undefined) return this.ready!;
-    const child = fork(CHILD, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [], env: { ...process.env, CELLFIT_SWEEP_WORKER: this.label } });
+    const child = fork(CHILD, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [] });
     this.child = child;
     this.exited = undefined;
     for (const stream of [child.stdout!, child.stderr!]) {

@@ -4,6 +4,7 @@ export type { SweepOptions, SweepTrialSpec } from './sweep';
 export { Sweep, SweepPlot } from './result';
 export type { SweepTrial, SweepChartKind } from './result';
 export { listSweeps } from './record';
+export { listQueuedSweeps } from './queue/list';
 export type { SweepInfo } from './record';
 export { SearchSpace } from './space';
 export type { SpaceSpec, ParamSpec, RangeParam, ChoiceParam, ParamValue, Params } from './space';

@@ -24,6 +24,8 @@ const WHERE = 'sweep()';
 const POLL_MS = 250;
 /** How long a stopping sweep waits for its workers to checkpoint their trials. */
 const STOP_WAIT_MS = 60_000;
+/** Milliseconds between checks for trials whose job is gone. */
+const ORPHAN_CHECK_MS = 10_000;
 
 /** Runs a queued sweep: see the module comment. */
 export async function runQueued(plan: SweepPlan): Promise<Sweep> {
@@ -56,7 +58,7 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
     const final = await follow(plan, records, client, target.prefix, target.url, stop.signal, view, (next) => {
       mirror.current = next;
       writer.schedule();
-    });
+    }, () => recoverOrphans(plan.name, records, queue!));
     mirror.current = final;
     await writer.flush();
     view.end(final);
@@ -81,10 +83,16 @@ async function follow(
   stop: AbortSignal,
   view: ReturnType<typeof viewFor>,
   changed: (record: SweepRecord) => void,
+  recover: () => Promise<void>,
 ): Promise<SweepRecord> {
   const seen = new Map<number, string>();
   let stopping: number | undefined;
+  let checked = Date.now();
   for (;;) {
+    if (Date.now() - checked > ORPHAN_CHECK_MS) {
+      checked = Date.now();
+      await recover();
+    }
     if (stop.aborted && stopping === undefined) {
       stopping = Date.now();
       await records.update(plan.name, (record) => {
@@ -115,6 +123,26 @@ async function follow(
     if (['finished', 'interrupted', 'failed'].includes(record.status)) return record;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
+}
+
+/**
+ * Trials marked running whose job is gone from the queue (a worker lost its job and the job was
+ * finished anyway): interrupted and queued again, so that the sweep never waits on them forever.
+ */
+async function recoverOrphans(name: string, records: RedisRecords, queue: TrialQueue): Promise<void> {
+  const record = await records.read(name);
+  if (!record || record.status !== 'running' || !record.trials.some((trial) => trial.status === 'running')) return;
+  const active = await activeJobIds(queue);
+  const { record: updated } = await records.update(name, (latest) => {
+    const orphans = latest?.trials.filter((trial) => trial.status === 'running' && (!trial.job || !active.has(trial.job))) ?? [];
+    if (!latest || orphans.length === 0) return { value: undefined };
+    for (const trial of orphans) {
+      trial.status = 'interrupted';
+      delete trial.job;
+    }
+    return { record: latest, value: undefined };
+  });
+  if (updated) await enqueue(queue, pendingJobs(updated, enginesOf(updated, WHERE)));
 }
 
 /** Ids of the jobs still in the queue (waiting, prioritised, active, delayed). */

@@ -14,7 +14,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { readLockHolder } from '../../checkpoint/lock';
+import { ready } from '../../backend';
+import { isRunLocked, readLockHolder } from '../../checkpoint/lock';
 import { LOCK_FILE } from '../../checkpoint/format';
 import { trialLine } from '../display';
 import { loadTrialFunction } from '../module';
@@ -69,6 +70,10 @@ export async function liveWorkers(client: Redis, prefix: string): Promise<Worker
 export async function runWorker(options: WorkerOptions): Promise<number> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const target = parseQueueUrl(options.queue, WHERE, '--queue');
+  // Load TensorFlow.js and the training loop before taking a job: loading blocks the event loop,
+  // and a job whose lock is not renewed in time is handed to another worker.
+  await ready();
+  require('../../train');
   const lockDuration = options.lockDuration ?? 30_000;
   const client = await connectRedis(target, WHERE);
   const records = new RedisRecords(client, target.prefix);
@@ -108,11 +113,11 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     if (!claim || !claimed.record) return 'skipped';
     const record = options.dir ? { ...claimed.record, dir: path.resolve(options.dir) } : claimed.record;
     const trial = record.trials[claim.number - 1];
-    if (claim.resume && previous && previous !== me) breakStaleLock(trial.run?.dir, previous, log);
+    if (claim.resume && previous && previous !== me) await takeOver(trial.run?.dir, previous, lockDuration, log);
     log(`sweep ${record.name} · trial ${claim.number} ${claim.resume ? `resumed (attempt ${claim.attempt})` : 'started'}`);
     const outcome = await runClaim(job, record, claim);
     const settled = await records.update(data.sweep, (latest) => {
-      if (!latest || !ours(latest, claim.number, job.id!)) return { value: false };
+      if (!latest || !ours(latest, claim.number, job.id!, me)) return { value: false };
       const engines = enginesOf(latest, WHERE);
       settleTrial(latest, engines, claim.number, outcome);
       if (outcome.kind === 'failed' && latest.stopOnFailure && latest.status === 'running') latest.status = 'stopping';
@@ -152,13 +157,13 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
         signal: controller.signal,
         began: (run) =>
           void records.update(record.name, (latest) => {
-            if (!latest || !ours(latest, claim.number, job.id!)) return { value: undefined };
+            if (!latest || !ours(latest, claim.number, job.id!, me)) return { value: undefined };
             latest.trials[claim.number - 1].run = run;
             return { record: latest, value: undefined };
           }),
         report: async (epoch, value, monitor, epochs) => {
           const { value: decision, record: latest } = await records.update(record.name, (latest) => {
-            if (!latest || !ours(latest, claim.number, job.id!)) return { value: 'interrupt' as const };
+            if (!latest || !ours(latest, claim.number, job.id!, me)) return { value: 'interrupt' as const };
             return { record: latest, value: reportEpoch(latest, enginesOf(latest, WHERE), claim.number, epoch, value, epochs, monitor) };
           });
           if (latest) await enqueue(queue, promotionJobs(latest));
@@ -203,22 +208,30 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   return exitCode;
 }
 
-/** True while trial `number` is held by job `job` (on this worker): a stalled-job takeover ends that. */
-function ours(record: SweepRecord, number: number, job: string): boolean {
+/** True while trial `number` is held by job `job` on worker `me`: a stalled-job takeover ends that. */
+function ours(record: SweepRecord, number: number, job: string, me: string): boolean {
   const trial = record.trials[number - 1];
-  return trial?.status === 'running' && trial.job === job;
+  return trial?.status === 'running' && trial.job === job && trial.worker === me;
 }
 
 /**
- * A trial taken over from a worker on another machine: its run's lock names that worker, which
- * BullMQ has given up on (its job lock expired), and which this machine cannot check for life. Such
- * a lock is removed; a holder on this machine is checked by train() itself.
+ * Before resuming a trial taken over from worker `previous` (BullMQ gave up on it: its job lock
+ * expired). A previous worker that is alive but was too slow to renew its lock stops the trial at
+ * its next epoch (its report finds the trial no longer its own) and frees the run: wait for that.
+ * A previous worker on another machine cannot be checked for life: its run lock is removed once it
+ * had time to notice.
  */
-function breakStaleLock(runDir: string | undefined, previous: string, log: (line: string) => void): void {
+async function takeOver(runDir: string | undefined, previous: string, lockDuration: number, log: (line: string) => void): Promise<void> {
   if (!runDir) return;
   const file = path.join(runDir, LOCK_FILE);
-  const holder = readLockHolder(file);
-  if (!holder || holder.host === os.hostname() || `${holder.host}:${holder.pid}` !== previous) return;
+  const deadline = Date.now() + lockDuration + 30_000;
+  for (;;) {
+    const holder = readLockHolder(file);
+    if (!holder || `${holder.host}:${holder.pid}` !== previous) return;
+    if (holder.host === os.hostname() ? !isRunLocked(runDir) : Date.now() > deadline - 30_000) break;
+    if (Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   try {
     fs.unlinkSync(file);
     log(`${WHERE}: took over the run in ${runDir} from ${previous}, whose job lock expired.`);

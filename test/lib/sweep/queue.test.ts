@@ -14,14 +14,21 @@ const CLI = path.join(__dirname, '..', '..', '..', 'kernel', 'cli.js');
 const FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'sweep-trial.js');
 const QUIET = { plot: false, progress: false } as const;
 
+/** Every worker process a test started (killed after each test, whatever happened to it). */
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 /** Starts `cellfit worker` processes on `url`, their output collected. */
 function startWorkers(count: number, url: string, env: NodeJS.ProcessEnv): { children: ChildProcess[]; output: string[] } {
   const output: string[] = [];
   const children = Array.from({ length: count }, (_, i) => {
-    const child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--lock-duration', '2000'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--lock-duration', '4000'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     output[i] = '';
     child.stdout!.on('data', (chunk) => (output[i] += chunk));
     child.stderr!.on('data', (chunk) => (output[i] += chunk));
+    started.push(child);
     return child;
   });
   return { children, output };
@@ -74,7 +81,7 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
   });
   after(async () => redis?.stop());
 
-  it('3 workers, one SIGKILLed mid-trial: every trial finishes, none runs twice, the results are a serial sweep’s bit for bit', async () => {
+  it('3 workers, one SIGKILLed mid-trial: every trial completes exactly once, the killed one resumed from its checkpoint, the results a serial sweep’s bit for bit', async () => {
     const dir = tmpDir('sweep-queue');
     const log = path.join(dir, 'calls.log');
     const space = { units: [4, 8, 16], lr: [0.05, 0.01], epochs: 24 };
@@ -94,24 +101,56 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
 
       assert.equal(queued.status, 'finished');
       assert.deepEqual(resultsOf(queued), resultsOf(serial));
-      const calls = fs.readFileSync(log, 'utf8').trim().split('\n').map((line) => line.split(' ').map(Number));
-      const perTrial = new Map<number, number[][]>();
-      for (const call of calls) perTrial.set(call[0], [...(perTrial.get(call[0]) ?? []), call]);
-      assert.deepEqual([...perTrial.keys()].sort(), [1, 2, 3, 4, 5, 6]);
-      for (const [number, list] of perTrial) {
-        if (number !== 2) assert.equal(list.length, 1, `trial ${number} ran once`);
+      // Each call of the trial logs a line when it starts and one when its run completes.
+      const lines = fs.readFileSync(log, 'utf8').trim().split('\n').map((line) => line.split(' '));
+      const starts = lines.filter((line) => line.length === 3).map((line) => line.map(Number));
+      const done = lines.filter((line) => line[3] === 'done').map((line) => line.slice(0, 3).map(Number));
+      assert.deepEqual(done.map(([number]) => number).sort(), [1, 2, 3, 4, 5, 6], 'every trial completed exactly once');
+      for (const trial of queued.trials) {
+        assert.equal(starts.filter(([number]) => number === trial.number).length, trial.attempts, `trial ${trial.number}: every call is an attempt on record`);
       }
-      const [first, second] = perTrial.get(2)!;
-      assert.deepEqual([perTrial.get(2)!.length, first[1], first[2], second[1]], [2, 1, killed, 2], 'trial 2: attempt 1 on the killed worker, attempt 2 elsewhere');
-      assert.notEqual(second[2], killed);
+      const [first] = starts.filter(([number]) => number === 2);
+      assert.deepEqual([first[1], first[2]], [1, killed], 'trial 2 started on the worker that was killed');
+      assert.notEqual(done.find(([number]) => number === 2)![2], killed);
       const resumed = queued.trials[1];
-      assert.equal(resumed.attempts, 2);
-      assert.match(resumed.run!.resumedFrom ?? '', /^epoch-000[45]$/, 'resumed from its last checkpoint, not from scratch');
+      assert.ok(resumed.attempts >= 2);
+      assert.match(resumed.run!.resumedFrom ?? 'nothing', /^epoch-000[1-5]$/, `trial 2 resumed from a checkpoint of its first attempt, not from scratch: ${JSON.stringify(resumed)}`);
     } finally {
       await stopAll(children);
     }
     const running = output.filter((text) => /serves redis:\/\/127\.0\.0\.1/.test(text)).length;
     assert.equal(running, 3);
+  });
+
+  it('sweep(space, module, { queue, signal }) interrupted stops the workers’ trials at a checkpoint; executed again, it resumes them and finishes', async () => {
+    const dir = tmpDir('sweep-queue-stop');
+    const space = { units: [4, 8], epochs: 80 };
+    const { children } = startWorkers(2, redis.url, {});
+    try {
+      const controller = new AbortController();
+      const mirror = path.join(dir, 'sweeps', 'stopped.json');
+      const watcher = (async () => {
+        for (;;) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          try {
+            const record = JSON.parse(fs.readFileSync(mirror, 'utf8')) as { trials: { status: string; values: unknown[] }[] };
+            if (record.trials.filter((t) => t.status === 'running' && t.values.length >= 3).length === 2) break;
+          } catch {
+            // Not written yet.
+          }
+        }
+        controller.abort();
+      })();
+      const first = await sweep(space, { module: FIXTURE }, { dir, name: 'stopped', queue: redis.url, signal: controller.signal, ...QUIET });
+      await watcher;
+      assert.equal(first.status, 'interrupted');
+      assert.deepEqual(first.trials.map((trial) => trial.status), ['unfinished', 'unfinished']);
+      const again = await sweep(space, { module: FIXTURE }, { dir, name: 'stopped', queue: redis.url, ...QUIET });
+      assert.equal(again.status, 'finished');
+      assert.deepEqual(again.trials.map((trial) => [trial.status, trial.attempts, trial.values.length]), [['finished', 2, 80], ['finished', 2, 80]]);
+    } finally {
+      await stopAll(children);
+    }
   });
 
   it('cellfit worker refuses a job queued by an incompatible cellfit, naming both versions, and leaves the job queued', async () => {

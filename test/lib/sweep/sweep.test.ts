@@ -194,3 +194,47 @@ describe('sweep() on local worker processes', function () {
     await rejectsWith(() => sweep({ k: [1, 2] }, { module: file }, { dir, workers: 2, ...QUIET }), `the trial module ${file} failed to load in worker process local-`, 'cannot load me');
   });
 });
+
+describe('sweep() interrupted on local worker processes, and .ts trial modules', function () {
+  this.timeout(180_000);
+
+  it('sweep(space, module, { workers: 2, signal }) aborted stops both running trials at a checkpoint; executed again, they resume', async () => {
+    const dir = tmpDir('sweep-pool-interrupt');
+    const space = { units: [4, 8, 16], epochs: 80 };
+    const controller = new AbortController();
+    const file = path.join(dir, 'sweeps', 'pool.json');
+    const watcher = (async () => {
+      // Once both workers have trained a few epochs of their trials, press "interrupt".
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        try {
+          const record = JSON.parse(fs.readFileSync(file, 'utf8')) as { trials: { status: string; values: unknown[] }[] };
+          if (record.trials.filter((t) => t.status === 'running' && t.values.length >= 3).length === 2) break;
+        } catch {
+          // Not written yet.
+        }
+      }
+      controller.abort();
+    })();
+    const first = await sweep(space, { module: FIXTURE }, { dir, name: 'pool', workers: 2, signal: controller.signal, ...QUIET });
+    await watcher;
+    assert.equal(first.status, 'interrupted');
+    assert.deepEqual(first.trials.map((trial) => trial.status), ['unfinished', 'unfinished']);
+    for (const trial of first.trials) assert.equal(checkpoint(trial.run!.dir!).latest()!.epoch, trial.values.length, 'stopped at a checkpoint');
+
+    const second = await sweep(space, { module: FIXTURE }, { dir, name: 'pool', workers: 2, ...QUIET });
+    assert.equal(second.status, 'finished');
+    assert.deepEqual(second.trials.map((trial) => [trial.status, trial.attempts, trial.values.length]), [['finished', 2, 80], ['finished', 2, 80], ['finished', 1, 80]]);
+    assert.ok(second.trials.slice(0, 2).every((trial) => /^epoch-\d{4}(-batch-\d+)?$/.test(trial.run!.resumedFrom ?? '')), JSON.stringify(second.trials.map((trial) => trial.run)));
+  });
+
+  it('sweep(space, "trial.ts#trial") transpiles a TypeScript trial module on load', async () => {
+    const dir = path.join(__dirname, '..', '..', '..', '..', 'test-artifacts', 'sweep-ts');
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, 'quadratic.ts');
+    fs.writeFileSync(file, "import type { TrialContext } from 'cellfit';\nexport function trial(params: { x: number }, context: TrialContext): number {\n  const y: number = (params.x - 2) ** 2 + context.number * 0;\n  return y;\n}\n");
+    const result = await sweep({ x: [0, 1, 2, 3] }, `${file}#trial`, { dir: tmpDir('sweep-ts'), workers: 1, ...QUIET });
+    assert.deepEqual(result.trials.map((trial) => trial.value), [4, 1, 0, 1]);
+    assert.equal(result.best!.params.x, 2);
+  });
+});
