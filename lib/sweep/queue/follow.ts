@@ -10,6 +10,7 @@
  * `listSweeps()` and `%sweeps`.
  */
 import type { Redis } from 'ioredis';
+import { fail } from '../../errors';
 import { Sweep } from '../result';
 import { readRecord, recordFile, RecordWriter } from '../record';
 import { enginesOf, isDone, running } from '../scheduler';
@@ -39,7 +40,7 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
     const file = recordFile(plan.dir, plan.name);
     const active = await activeJobIds(queue);
     const { record } = await records.update(plan.name, (existing) => {
-      const record = prepareRecord(existing ?? readLegacy(file), plan, target.url, target.url);
+      const record = prepareRecord(existing ?? readLegacy(file, plan.name), plan, target.url, target.url);
       record.status = 'running';
       for (const trial of record.trials) {
         // Failed trials run again; a trial whose job is gone (not waiting, active or delayed) resumes.
@@ -151,12 +152,17 @@ async function activeJobIds(queue: TrialQueue): Promise<Set<string>> {
   return new Set(jobs.filter((job) => job?.id).map((job) => job.id!));
 }
 
-/** A local record of the same name, when it is an old %%sweep record (its trials carry over). */
-function readLegacy(file: string): ReturnType<typeof readRecord> {
+/**
+ * A local record of the same name: an old %%sweep record (its trials carry over), or the mirror of
+ * this queued sweep. A local sweep of that name is not overwritten by a mirror: that is an error.
+ */
+function readLegacy(file: string, name: string): ReturnType<typeof readRecord> {
+  let local: ReturnType<typeof readRecord>;
   try {
-    const local = readRecord(file, WHERE);
-    return local && 'legacy' in local ? local : undefined;
+    local = readRecord(file, WHERE);
   } catch {
     return undefined;
   }
+  if (local && !('legacy' in local) && !local.queue) fail(WHERE, `sweep ${JSON.stringify(name)} ran locally (${file}); choose another name for a queued sweep.`);
+  return local && 'legacy' in local ? local : undefined;
 }

@@ -238,3 +238,23 @@ describe('sweep() interrupted on local worker processes, and .ts trial modules',
     assert.equal(result.best!.params.x, 2);
   });
 });
+
+describe('sweep() and the records of cellfit 0.1’s %%sweep', () => {
+  it('sweep() continues a version-1 %%sweep record: its finished trials are kept and not run again', async () => {
+    const dir = tmpDir('sweep-legacy');
+    fs.mkdirSync(path.join(dir, 'sweeps'), { recursive: true });
+    const legacy = {
+      format: 'cellfit-sweep',
+      body: 'old body',
+      trials: {
+        '[["k",1]]': { params: { k: 1 }, status: 'finished', runs: [{ id: 'run-1', status: 'completed', epoch: 3, epochs: 3, best: { epoch: 2, monitor: 'loss', value: 0.5 } }], updated: '2026-01-01T00:00:00.000Z' },
+        '[["k",2]]': { params: { k: 2 }, status: 'unfinished', runs: [], updated: '2026-01-01T00:00:00.000Z' },
+      },
+    };
+    fs.writeFileSync(path.join(dir, 'sweeps', 'old.json'), JSON.stringify(legacy));
+    const called: number[] = [];
+    const result = await sweep({ k: [1, 2, 3] }, ({ k }) => (called.push(k as number), (k as number) / 10), { dir, name: 'old', ...QUIET });
+    assert.deepEqual(called, [2, 3]);
+    assert.deepEqual(result.trials.map((trial) => [trial.params.k, trial.status, trial.value]), [[1, 'finished', 0.5], [2, 'finished', 0.2], [3, 'finished', 0.3]]);
+  });
+});
