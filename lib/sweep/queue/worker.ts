@@ -156,11 +156,13 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
       return await runTrial(fn, taskFor(record, record.trials[claim.number - 1]), {
         signal: controller.signal,
         began: (run) =>
-          void records.update(record.name, (latest) => {
-            if (!latest || !ours(latest, claim.number, job.id!, me)) return { value: undefined };
-            latest.trials[claim.number - 1].run = run;
-            return { record: latest, value: undefined };
-          }),
+          void records
+            .update(record.name, (latest) => {
+              if (!latest || !ours(latest, claim.number, job.id!, me)) return { value: undefined };
+              latest.trials[claim.number - 1].run = run;
+              return { record: latest, value: undefined };
+            })
+            .catch((error: Error) => log(`${WHERE}: could not record the run of trial ${claim.number}: ${error.message}`)),
         report: async (epoch, value, monitor, epochs) => {
           const { value: decision, record: latest } = await records.update(record.name, (latest) => {
             if (!latest || !ours(latest, claim.number, job.id!, me)) return { value: 'interrupt' as const };
