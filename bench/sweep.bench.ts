@@ -5,10 +5,11 @@
  * grid's epochs (what a grid spends to know its best), over several orders of the trials. Ranges are
  * printed beside the medians: this machine is shared, and one run proves little.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Rng, sweep } from '../lib';
+import { Rng, sweep, type Sweep } from '../lib';
 import type { BenchRow, BenchSection } from './report';
 import { SINE, WAVES, type Problem } from './sweep-problems';
 
@@ -29,14 +30,43 @@ async function timed(body: () => Promise<unknown>): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
+/** Mean seconds per trial of a sweep, each worker's first trial (with its process start-up) left out. */
+function steadySeconds(result: Sweep): number {
+  const seen = new Set<string>();
+  const later = result.trials.filter((trial) => {
+    const first = !seen.has(trial.worker ?? '');
+    seen.add(trial.worker ?? '');
+    return !first;
+  });
+  return later.reduce((sum, trial) => sum + trial.seconds, 0) / later.length;
+}
+
+/** Seconds of the ceiling workload in `count` processes side by side (the slowest). */
+async function sideBySide(count: number): Promise<number> {
+  const seconds = await Promise.all(
+    Array.from({ length: count }, () =>
+      new Promise<number>((resolve, reject) => {
+        const child = spawn(process.execPath, [path.join(__dirname, 'sweep-ceiling.js')], { stdio: ['ignore', 'pipe', 'ignore'] });
+        let output = '';
+        child.stdout!.on('data', (chunk) => (output += chunk));
+        child.on('exit', (code) => (code === 0 ? resolve(Number(output.trim())) : reject(new Error(`sweep-ceiling.js exited with ${code}`))));
+      }),
+    ),
+  );
+  return Math.max(...seconds);
+}
+
 /** Seconds for the same 10-trial sweep on 1 worker (this process) and on 2 worker processes, interleaved. */
-async function throughput(root: string, repeats: number, trials: number): Promise<{ one: number[]; two: number[] }> {
+async function throughput(root: string, repeats: number, trials: number): Promise<{ one: number[]; two: number[]; steady: number[] }> {
   const one: number[] = [];
   const two: number[] = [];
+  const steady: number[] = [];
   for (let r = 0; r < repeats; r++) {
     // A fresh set of trials each time (another seed per trial), alternating which goes first.
     const space = (offset: number) => ({ k: Array.from({ length: trials }, (_, i) => offset + i + 1) });
-    const run = (workers: number, offset: number) => timed(() => sweep(space(offset), { module: MODULE, export: 'throughputTrial' }, { dir: root, name: `tp-${workers}-${r}`, workers, ...QUIET }));
+    const results = new Map<number, Sweep>();
+    const run = (workers: number, offset: number) =>
+      timed(async () => results.set(workers, await sweep(space(offset), { module: MODULE, export: 'throughputTrial' }, { dir: root, name: `tp-${workers}-${r}`, workers, ...QUIET })));
     if (r % 2 === 0) {
       one.push(await run(1, 1000 * r));
       two.push(await run(2, 1000 * r + 500));
@@ -44,8 +74,9 @@ async function throughput(root: string, repeats: number, trials: number): Promis
       two.push(await run(2, 1000 * r + 500));
       one.push(await run(1, 1000 * r));
     }
+    steady.push((2 * steadySeconds(results.get(1)!)) / steadySeconds(results.get(2)!));
   }
-  return { one, two };
+  return { one, two, steady };
 }
 
 /** ASHA against the full grid of `problem`, the trials in `orders` different orders. */
@@ -55,8 +86,9 @@ async function gridOf(root: string, problem: Problem): Promise<{ gridEpochs: num
 }
 
 /** ASHA (`minEpochs`, η) on `problem`'s grid, the trials in `orders` orders: epochs until within 2 % of `gridBest`, and in all. */
-async function ashaRuns(root: string, problem: Problem, asha: { minEpochs: number; reduction: number }, gridBest: number, orders: number): Promise<{ reached: (number | undefined)[]; spent: number[] }> {
+async function ashaRuns(root: string, problem: Problem, asha: { minEpochs: number; reduction: number }, gridBest: number, orders: number): Promise<{ reached: (number | undefined)[]; spent: number[]; found: number[] }> {
   const reached: (number | undefined)[] = [];
+  const found: number[] = [];
   const spent: number[] = [];
   for (let order = 0; order < orders; order++) {
     // The same configurations, enumerated in another order (each axis shuffled).
@@ -70,7 +102,7 @@ async function ashaRuns(root: string, problem: Problem, asha: { minEpochs: numbe
         if (within === undefined && logs.val_loss <= gridBest * 1.02) within = epochs;
       },
     };
-    await sweep(shuffled, (params) => problem.trial(params as Record<string, number | string>, [counter]), {
+    const result = await sweep(shuffled, (params) => problem.trial(params as Record<string, number | string>, [counter]), {
       dir: root,
       name: `asha-${problem.epochs}-${asha.minEpochs}-${asha.reduction}-${order}`,
       pruner: { kind: 'asha', ...asha },
@@ -78,8 +110,9 @@ async function ashaRuns(root: string, problem: Problem, asha: { minEpochs: numbe
     });
     reached.push(within);
     spent.push(epochs);
+    found.push(result.best!.value! / gridBest);
   }
-  return { reached, spent };
+  return { reached, spent, found };
 }
 
 const section: BenchSection = {
@@ -90,19 +123,23 @@ const section: BenchSection = {
     try {
       const repeats = 3;
       const trials = 10;
-      const { one, two } = await throughput(root, repeats, trials);
+      const { one, two, steady } = await throughput(root, repeats, trials);
       const perHour = (seconds: number) => (trials / seconds) * 3600;
       const ratios = one.map((seconds, i) => seconds / two[i]);
+      const ceilings: number[] = [];
+      for (let r = 0; r < repeats; r++) ceilings.push((2 * (await sideBySide(1))) / (await sideBySide(2)));
       rows.push(
         { name: `${trials} trials (MLP 8-64-64-1, 2048 rows, 16 epochs), 1 worker (this process): trials/hour, median of ${repeats} (range ${range(one.map(perHour), 0)})`, value: median(one.map(perHour)), unit: 'trials/h' },
         { name: `  2 worker processes (start-up included): trials/hour (range ${range(two.map(perHour), 0)})`, value: median(two.map(perHour)), unit: 'trials/h' },
         { name: `  speed-up 2 workers / 1 (range ${range(ratios)})`, value: median(ratios), unit: '×', goal: '≥ 1.8', met: median(ratios) >= 1.8 },
+        { name: `  speed-up once running: each worker's first trial (process start-up) left out (range ${range(steady)})`, value: median(steady), unit: '×' },
+        { name: `  this machine's ceiling: the same training in 2 processes side by side vs 1, no sweep (range ${range(ceilings)})`, value: median(ceilings), unit: '×' },
       );
       for (const problem of [SINE, WAVES]) {
         const { gridEpochs, gridBest } = await gridOf(root, problem);
         rows.push({ name: `${problem.label}: the grid trains (best val_loss ${gridBest.toPrecision(3)})`, value: gridEpochs, unit: 'epochs' });
         for (const asha of [{ minEpochs: 1, reduction: 3 }, { minEpochs: 2, reduction: 2 }]) {
-          const { reached, spent } = await ashaRuns(root, problem, asha, gridBest, 3);
+          const { reached, spent, found } = await ashaRuns(root, problem, asha, gridBest, 3);
           const shares = reached.map((epochs) => (epochs === undefined ? Infinity : epochs / gridEpochs));
           const missed = shares.filter((share) => !Number.isFinite(share)).length;
           const rungs = [asha.minEpochs, asha.minEpochs * asha.reduction, asha.minEpochs * asha.reduction ** 2].join('-');
@@ -115,6 +152,7 @@ const section: BenchSection = {
               met: median(shares) <= 1 / 3,
             },
             { name: `    epochs in all, share of the grid's (range ${range(spent.map((epochs) => epochs / gridEpochs))})`, value: median(spent.map((epochs) => epochs / gridEpochs)), unit: '× grid' },
+            { name: `    best val_loss found / the grid's best (range ${range(found)})`, value: median(found), unit: '×' },
           );
         }
       }
