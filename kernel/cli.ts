@@ -4,6 +4,7 @@
  *
  *   cellfit install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--jupyter CMD]
  *   cellfit run NOTEBOOK.ipynb [-p NAME=VALUE …] [--output OUT.ipynb] [--html OUT.html]
+ *   cellfit worker --queue redis://HOST:PORT [--dir DIR] [--lock-duration MS]
  *   cellfit kernel --connection-file FILE      (how Jupyter starts the kernel)
  */
 import { CellfitError } from '../lib/errors';
@@ -15,6 +16,12 @@ const USAGE = `Usage:
   cellfit run NOTEBOOK.ipynb [-p NAME=VALUE ...] [--output OUT.ipynb] [--html OUT.html] [--timeout SECONDS]
       Executes a notebook headless with the cellfit kernel, like papermill: parameters go after
       the cell tagged "parameters"; outputs are saved to OUT.ipynb (default: the notebook itself).
+  cellfit worker --queue redis://HOST:PORT[/DB] [--dir DIR] [--lock-duration MS]
+      Serves sweeps queued with sweep(..., { queue }): pulls their trials from Redis and trains
+      them one at a time (start one per core, on any machine that shares the checkpoint
+      directory; --dir says where it is mounted here). Ctrl-C stops it: its trial is checkpointed
+      and queued again. A worker silent for --lock-duration ms (default 30000) loses its trial to
+      another worker, which resumes it from its last checkpoint.
   cellfit kernel --connection-file FILE
       Runs the kernel (Jupyter does this).
   cellfit --version`;
@@ -87,6 +94,8 @@ async function main(argv: readonly string[]): Promise<number> {
       const { runCommand } = await import('./runner/command');
       return runCommand(args, USAGE);
     }
+    case 'worker':
+      return workerCommand(args);
     case '--version':
     case '-V': {
       const { cellfitVersion } = await import('./main');
@@ -102,6 +111,32 @@ async function main(argv: readonly string[]): Promise<number> {
     default:
       throw new CellfitError('cellfit', `unknown command ${JSON.stringify(command)}.\n\n${USAGE}`);
   }
+}
+
+/** `cellfit worker`: serves queued sweeps until Ctrl-C or SIGTERM (a second one quits at once). */
+async function workerCommand(args: readonly string[]): Promise<number> {
+  const { options, positional } = parseArgs(args, { values: ['--queue', '--dir', '--lock-duration'] }, 'worker');
+  if (positional.length > 0) throw new CellfitError('cellfit worker', `unexpected argument ${JSON.stringify(positional[0])}.\n\n${USAGE}`);
+  const queue = options.get('--queue') as string | undefined;
+  if (queue === undefined) throw new CellfitError('cellfit worker', `expected --queue redis://HOST:PORT, the URL the sweeps were queued on.\n\n${USAGE}`);
+  const lockText = options.get('--lock-duration') as string | undefined;
+  const lockDuration = lockText === undefined ? undefined : Number(lockText);
+  if (lockDuration !== undefined && (!Number.isInteger(lockDuration) || lockDuration < 1000)) {
+    throw new CellfitError('cellfit worker', `--lock-duration must be a whole number of milliseconds ≥ 1000. Received: ${JSON.stringify(lockText)}.`);
+  }
+  const { runWorker } = await import('../lib/sweep/queue/worker');
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals > 1) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const dir = options.get('--dir') as string | undefined;
+  const code = await runWorker({ queue, ...(dir ? { dir } : {}), ...(lockDuration ? { lockDuration } : {}), signal: controller.signal });
+  // BullMQ and ioredis may leave timers behind: the worker's work is done.
+  process.exit(code);
 }
 
 /**

@@ -34,5 +34,9 @@ export type { LearningRateSchedule, LearningRateOption, SchedulePosition, Reduce
 export type { Callback, TrainingContext, Logs } from './callbacks';
 export { listRuns } from './runs';
 export type { RunInfo } from './runs';
+export { sweep, Sweep, SweepPlot, listSweeps, listQueuedSweeps, parameterImportance } from './sweep';
+export type { SweepOptions, SweepTrialSpec, SweepTrial, SweepChartKind, SweepInfo, SpaceSpec, ParamSpec, RangeParam, ChoiceParam, ParamValue, Params, TrialContext, TrialFunction, TrialModule, SamplerOption, PrunerOption, MedianOptions, AshaOptions, TpeOptions, TrialRunInfo, PublicStatus } from './sweep';
+export { sweepHistoryFigure, intermediateValuesFigure, importanceFigure } from './plots/sweep';
+export type { SweepTrialPoint, SweepMetric } from './plots/sweep';
 export { trainingFigure, trainingPlot, TrainingPlot } from './plots/training';
 export type { TrainingPlotOptions } from './plots/training';

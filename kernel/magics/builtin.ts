@@ -6,7 +6,8 @@ import type { Engine } from './engine';
 import { lsmagic } from './lsmagic';
 import { runsMagic } from './runs';
 import { seed } from './seed';
-import { sweepMagic, type SweepChart } from './sweep';
+import { sweepMagic, type Sweeper } from './sweep';
+import { sweepsMagic, type SweepLister } from './sweeps';
 import { time } from './time';
 import { timeit } from './timeit';
 import type { Magic } from './types';
@@ -16,14 +17,16 @@ import { who } from './who';
 export interface BuiltinOptions {
   /** The training engine for %runs and %checkpoints. Defaults to the toolkit's. */
   readonly engine?: () => Engine;
-  /** The chart %%sweep ends with. Defaults to a bar chart of each trial's best metric. */
-  readonly sweepChart?: SweepChart;
+  /** What %%sweep runs its sweeps with. Defaults to the toolkit's sweep(). */
+  readonly sweeper?: Sweeper;
+  /** Where %sweeps finds sweeps. Defaults to the toolkit's listSweeps(). */
+  readonly sweepLister?: SweepLister;
 }
 
 /**
  * @example
  * const registry = new MagicRegistry(builtinMagics());
  */
-export function builtinMagics({ engine, sweepChart }: BuiltinOptions = {}): Magic[] {
-  return [lsmagic, time, timeit, who, capture, seed, backend, runsMagic(engine), checkpointsMagic(engine), sweepMagic(sweepChart)];
+export function builtinMagics({ engine, sweeper, sweepLister }: BuiltinOptions = {}): Magic[] {
+  return [lsmagic, time, timeit, who, capture, seed, backend, runsMagic(engine), checkpointsMagic(engine), sweepMagic(sweeper), sweepsMagic(sweepLister)];
 }

@@ -7,5 +7,6 @@ export type { ParsedCell, Segment } from './parse';
 export { builtinMagics } from './builtin';
 export { TimeitResult } from './timeit';
 export { parseAxes, combinations } from './sweep';
-export type { SweepAxis, SweepChart, Trial, TrialRun } from './sweep';
+export type { SweepAxis, Sweeper } from './sweep';
+export type { SweepLister } from './sweeps';
 export type { Engine } from './engine';

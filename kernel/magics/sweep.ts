@@ -1,6 +1,6 @@
 /**
- * `%%sweep [--dir DIR] name=[v1, v2] other=[…]`: runs the cell once per combination of the axes'
- * values (the last axis varies fastest), with `params` bound to the combination — e.g.
+ * `%%sweep [options] name=[v1, v2] other={ min, max, log } …`: sugar over `sweep()` — the cell body is
+ * the trial, run with `params` bound to the trial's parameters:
  *
  * ```
  * %%sweep lr=[0.1, 0.01] units=[8, 32]
@@ -8,20 +8,19 @@
  * await train(model, data, { epochs: 20 });
  * ```
  *
- * Each trial trains its own run (train() gives every configuration its own resumable run). The
- * sweep keeps a record per cell body in `DIR/sweeps/`: re-executing the cell skips the trials whose
- * runs finished and runs the others again — which resumes their runs from their checkpoints. It
- * ends with a table and a chart of the trials.
+ * Lists are grid axes (the last varying fastest); ranges (`{ min: 1e-4, max: 0.1, log: true }`) need
+ * `--sampler random` or `tpe`. Options: `--dir DIR` (default checkpoints), `--name NAME` (default
+ * `sweep-` and a hash of the cell body, so re-executing the cell continues its sweep), `--sampler`,
+ * `--trials N`, `--seed S`, `--pruner none|median|asha`, `--monitor METRIC`. The body runs in the
+ * kernel, one trial at a time; a trial's value is the monitored value of the runs train() trains in
+ * it (or the body's value, when it ends with a number). Re-executing the cell skips finished trials,
+ * resumes unfinished ones from their checkpoints, and runs new ones; the sweep shows a live table and
+ * charts of its trials.
  */
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { formatValue } from '../../lib/errors';
-import { showFigure } from '../../lib/plots/plotly';
-import { sweepFigure } from '../../lib/plots/sweep';
-import type { MimeBundle } from '../../lib/session';
-import { describeBest } from '../display/cellfit';
-import { tableBundle } from '../display/table';
+import type { Sweep, SweepOptions } from '../../lib/sweep';
+import type { ParamSpec, SpaceSpec } from '../../lib/sweep/space';
 import { takeOptions } from './args';
 import { usageError } from './registry';
 import type { Magic, MagicContext } from './types';
@@ -29,35 +28,20 @@ import type { Magic, MagicContext } from './types';
 /** A value an axis can take. */
 export type SweepValue = number | string | boolean;
 
-export interface SweepAxis {
-  readonly name: string;
-  readonly values: readonly SweepValue[];
-}
+/** A parameter of the magic's line: a list of values (a grid axis) or a range. */
+export type SweepAxis =
+  | { readonly name: string; readonly values: readonly SweepValue[] }
+  | { readonly name: string; readonly range: Readonly<Record<string, number | boolean>> };
 
-/** A run a trial trained, as the sweep records it. */
-export interface TrialRun {
-  readonly id: string;
-  readonly status: string;
-  readonly epoch?: number;
-  readonly epochs?: number;
-  readonly best?: { readonly epoch?: number; readonly monitor?: string; readonly value?: number };
-}
+/** Runs a sweep (tests pass a fake). */
+export type Sweeper = (space: SpaceSpec, trial: (params: Record<string, SweepValue>) => Promise<unknown>, options: SweepOptions) => Promise<Sweep>;
 
-/** One combination of the axes, and how it went. */
-export interface Trial {
-  readonly params: Readonly<Record<string, SweepValue>>;
-  readonly status: 'finished' | 'unfinished' | 'skipped';
-  readonly runs: readonly TrialRun[];
-}
-
-/** Shows the sweep's chart of its trials in the running cell. */
-export type SweepChart = (trials: readonly Trial[], axes: readonly SweepAxis[]) => void;
-
-const FINISHED_RUN = new Set(['completed', 'early-stopped', 'diverged']);
-const USAGE = '%%sweep [--dir DIR] name=[v1, v2, …] [other=[…] …]   (the cell body sees `params`)';
+const USAGE = '%%sweep [--dir DIR] [--name NAME] [--sampler grid|random|tpe] [--trials N] [--seed S] [--pruner none|median|asha] [--monitor METRIC] name=[v1, v2, …] [other={ min, max, log? } …]   (the cell body sees `params`)';
+const OPTIONS = ['--dir', '--name', '--sampler', '--trials', '--seed', '--pruner', '--monitor'];
+const RANGE_KEYS = ['min', 'max', 'step', 'log', 'int'];
 
 /**
- * Parses the axes of a %%sweep line: `lr=[0.1, 1e-2] act=['relu', "tanh"] bias=[true, false]`.
+ * Parses the parameters of a %%sweep line: `lr=[0.1, 1e-2] act=['relu', "tanh"] wd={ min: 1e-5, max: 1e-2, log: true }`.
  *
  * @example
  * parseAxes(magic, 'lr=[0.1, 0.01] units=[8, 32]');
@@ -67,27 +51,41 @@ export function parseAxes(magic: Pick<Magic, 'name' | 'usage'>, text: string): S
   const axes: SweepAxis[] = [];
   let rest = text.trim();
   while (rest !== '') {
-    const head = /^([A-Za-z_$][\w$]*)\s*=\s*\[/.exec(rest);
-    if (!head) usageError(magic, `expected name=[values] at ${formatValue(rest.slice(0, 30))}`, text, '%%');
+    const head = /^([A-Za-z_$][\w$]*)\s*=\s*([[{])/.exec(rest);
+    if (!head) usageError(magic, `expected name=[values] or name={ min, max } at ${formatValue(rest.slice(0, 30))}`, text, '%%');
     const name = head[1];
     if (axes.some((axis) => axis.name === name)) usageError(magic, `axis ${name} is given twice`, text, '%%');
-    const close = closingBracket(rest, head[0].length);
-    if (close < 0) usageError(magic, `axis ${name}: the list has no closing ]`, text, '%%');
+    const open = head[2];
+    const close = closingBracket(rest, head[0].length, open === '[' ? ']' : '}');
+    if (close < 0) usageError(magic, `axis ${name}: the ${open === '[' ? 'list' : 'range'} has no closing ${open === '[' ? ']' : '}'}`, text, '%%');
     const items = splitItems(rest.slice(head[0].length, close));
-    if (items.length === 0) usageError(magic, `axis ${name}: the list is empty`, text, '%%');
-    const values = items.map((item) => {
-      const value = parseLiteral(item);
-      if (value === undefined) usageError(magic, `axis ${name}: ${formatValue(item)} is not a number, a quoted string, true or false`, text, '%%');
-      return value;
-    });
-    axes.push({ name, values });
+    if (open === '[') {
+      if (items.length === 0) usageError(magic, `axis ${name}: the list is empty`, text, '%%');
+      const values = items.map((item) => {
+        const value = parseLiteral(item);
+        if (value === undefined) usageError(magic, `axis ${name}: ${formatValue(item)} is not a number, a quoted string, true or false`, text, '%%');
+        return value;
+      });
+      axes.push({ name, values });
+    } else {
+      const range: Record<string, number | boolean> = {};
+      for (const item of items) {
+        const pair = /^([A-Za-z]+)\s*:\s*(.+)$/s.exec(item);
+        const value = pair ? parseLiteral(pair[2].trim()) : undefined;
+        if (!pair || !RANGE_KEYS.includes(pair[1]) || (typeof value !== 'number' && typeof value !== 'boolean')) {
+          usageError(magic, `axis ${name}: ${formatValue(item)} is not one of ${RANGE_KEYS.map((key) => `${key}: …`).join(', ')}`, text, '%%');
+        }
+        range[pair[1]] = value;
+      }
+      axes.push({ name, range });
+    }
     rest = rest.slice(close + 1).trim();
   }
   if (axes.length === 0) usageError(magic, 'expected at least one axis, e.g. lr=[0.1, 0.01]', text, '%%');
   return axes;
 }
 
-function closingBracket(text: string, from: number): number {
+function closingBracket(text: string, from: number, closer: string): number {
   let quote: string | undefined;
   for (let i = from; i < text.length; i++) {
     const char = text[i];
@@ -96,7 +94,7 @@ function closingBracket(text: string, from: number): number {
       else if (char === quote) quote = undefined;
     } else if (char === '"' || char === "'") {
       quote = char;
-    } else if (char === ']') {
+    } else if (char === closer) {
       return i;
     }
   }
@@ -136,140 +134,81 @@ function parseLiteral(item: string): SweepValue | undefined {
   return undefined;
 }
 
-/** Every combination of the axes' values, the last axis varying fastest. */
+/** Every combination of list axes' values, the last axis varying fastest. */
 export function combinations(axes: readonly SweepAxis[]): Record<string, SweepValue>[] {
   let result: Record<string, SweepValue>[] = [{}];
-  for (const axis of axes) result = result.flatMap((partial) => axis.values.map((value) => ({ ...partial, [axis.name]: value })));
+  for (const axis of axes) {
+    if (!('values' in axis)) throw new Error(`combinations(): axis ${axis.name} is a range, not a list.`);
+    result = result.flatMap((partial) => axis.values.map((value) => ({ ...partial, [axis.name]: value })));
+  }
   return result;
 }
 
 /** The TypeScript type of `params`: `{ readonly lr: number; readonly act: string }`. */
 export function paramsType(axes: readonly SweepAxis[]): string {
-  const fields = axes.map((axis) => `readonly ${axis.name}: ${[...new Set(axis.values.map((v) => typeof v))].join(' | ')}`);
+  const fields = axes.map((axis) => `readonly ${axis.name}: ${'values' in axis ? [...new Set(axis.values.map((v) => typeof v))].join(' | ') : 'number'}`);
   return `{ ${fields.join('; ')} }`;
 }
 
-function trialKey(axes: readonly SweepAxis[], params: Record<string, SweepValue>): string {
-  return JSON.stringify(axes.map((axis) => [axis.name, params[axis.name]]));
+/** The search space of the axes. */
+export function spaceOf(axes: readonly SweepAxis[]): SpaceSpec {
+  return Object.fromEntries(axes.map((axis) => [axis.name, ('values' in axis ? axis.values : axis.range) as ParamSpec]));
 }
 
-function describeParams(params: Record<string, SweepValue>): string {
-  return Object.entries(params).map(([name, value]) => `${name}=${typeof value === 'string' ? JSON.stringify(value) : String(value)}`).join(', ');
-}
-
-/** What a run object reported by train() tells the sweep. */
-function summarizeRun(run: unknown): TrialRun | undefined {
-  const r = run as Partial<TrialRun> | null;
-  if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || typeof r.status !== 'string') return undefined;
-  const best = r.best && typeof r.best === 'object' ? { epoch: r.best.epoch, monitor: r.best.monitor, value: r.best.value } : undefined;
-  return { id: r.id, status: r.status, epoch: r.epoch, epochs: r.epochs, ...(best ? { best } : {}) };
-}
-
-interface SweepRecord {
-  readonly format: 'cellfit-sweep';
-  readonly body: string;
-  trials: Record<string, { params: Record<string, SweepValue>; status: 'finished' | 'unfinished'; runs: TrialRun[]; updated: string }>;
-}
-
-function readRecord(file: string, body: string): SweepRecord {
-  try {
-    const record = JSON.parse(fs.readFileSync(file, 'utf8')) as SweepRecord;
-    if (record.format === 'cellfit-sweep' && typeof record.trials === 'object') return record;
-  } catch {
-    // No record yet (or an unreadable one): start a new one.
-  }
-  return { format: 'cellfit-sweep', body, trials: {} };
-}
-
-function writeRecord(file: string, record: SweepRecord): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temporary, JSON.stringify(record, null, 2));
-  fs.renameSync(temporary, file);
-}
-
-/** The table of a sweep: one row per trial, params first. */
-export function trialsTable(trials: readonly Trial[], axes: readonly SweepAxis[]): MimeBundle {
-  return tableBundle({
-    columns: [...axes.map((axis) => axis.name), 'trial', 'run', 'epochs', 'best'],
-    rows: trials.map((trial) => {
-      const run = trial.runs[trial.runs.length - 1];
-      return {
-        ...trial.params,
-        trial: trial.status,
-        run: run ? `${run.id} (${run.status})` : '',
-        epochs: run?.epoch === undefined ? '' : `${run.epoch}/${run.epochs ?? '?'}`,
-        best: describeBest(run?.best),
-      };
-    }),
-    caption: `sweep of ${trials.length} trial${trials.length === 1 ? '' : 's'} over ${axes.map((axis) => axis.name).join(' × ')}`,
-  });
-}
+/** The library's sweep(), loaded when first needed. */
+const librarySweep: Sweeper = (space, trial, options) => (require('../../lib/sweep') as typeof import('../../lib/sweep')).sweep(space, trial, options);
 
 /**
- * The default chart: each trial's best monitored value against its parameters — a scatter for one
- * axis, parallel coordinates for more — drawn with cellfit's plotly figures (nothing when no trial
- * trained).
+ * @param sweeper Runs the sweep. Defaults to the toolkit's `sweep()`.
  */
-export const bestValueChart: SweepChart = (trials, axes) => {
-  const chart = sweepFigure(
-    trials.map((trial) => ({ params: trial.params, best: trial.runs[trial.runs.length - 1]?.best })),
-    axes.map((axis) => axis.name),
-  );
-  if (chart) showFigure(chart.figure, chart.text);
-};
-
-/**
- * @param chart Draws the summary chart. Defaults to {@link bestValueChart}.
- */
-export function sweepMagic(chart: SweepChart = bestValueChart): Magic {
+export function sweepMagic(sweeper: Sweeper = librarySweep): Magic {
   const magic: Magic = {
     name: 'sweep',
     kind: 'cell',
     usage: USAGE,
-    summary: 'Runs the cell once per combination of parameter values (params), as resumable trials; ends with a table and a chart.',
-    run: (context) => runSweep(magic, context, chart),
+    summary: 'Runs the cell once per trial of a sweep (grid, random or TPE; optional pruning), with `params` bound; resumable, with a live table and charts.',
+    run: (context) => runSweep(magic, context, sweeper),
   };
   return magic;
 }
 
-async function runSweep(magic: Magic, context: MagicContext, chart: SweepChart): Promise<undefined> {
-  const { options, rest } = takeOptions(magic, context.args, { values: ['--dir'] });
+async function runSweep(magic: Magic, context: MagicContext, sweeper: Sweeper): Promise<undefined> {
+  const { options, rest } = takeOptions(magic, context.args, { values: OPTIONS });
   const axes = parseAxes(magic, rest);
   if (context.body.trim() === '') usageError(magic, 'expected the code of a trial below the %%sweep line', context.args, '%%');
-  const dir = (options.get('--dir') as string | undefined) ?? 'checkpoints';
-  const digest = createHash('sha256').update(context.body).digest('hex').slice(0, 12);
-  const file = path.join(dir, 'sweeps', `sweep-${digest}.json`);
-  const record = readRecord(file, context.body);
-  const all = combinations(axes);
-  const trials: Trial[] = [];
-
-  for (const [index, params] of all.entries()) {
-    const key = trialKey(axes, params);
-    const label = `trial ${index + 1}/${all.length}: ${describeParams(params)}`;
-    const previous = record.trials[key];
-    if (previous?.status === 'finished') {
-      context.print(`${label} — finished before${previous.runs.length ? ` (run ${previous.runs.map((r) => r.id).join(', ')})` : ''}, skipped`);
-      trials.push({ params, status: 'skipped', runs: previous.runs });
-      continue;
-    }
-    context.print(label);
-    await context.bind('params', params, paramsType(axes));
-    let runs: TrialRun[] = [];
-    let finished = false;
+  const option = (name: string) => options.get(name) as string | undefined;
+  const trials = option('--trials');
+  if (trials !== undefined && !/^\d+$/.test(trials)) usageError(magic, '--trials must be a positive integer', context.args, '%%');
+  const seed = option('--seed');
+  const type = paramsType(axes);
+  let failed: unknown;
+  const trial = async (params: Record<string, SweepValue>) => {
     try {
-      const collected = await context.collectRuns(() => context.run(context.body, { lineOffset: context.line }));
-      runs = collected.runs.map(summarizeRun).filter((run): run is TrialRun => run !== undefined);
-      finished = !context.signal.aborted && runs.every((run) => FINISHED_RUN.has(run.status));
-    } finally {
-      record.trials[key] = { params, status: finished ? 'finished' : 'unfinished', runs, updated: new Date().toISOString() };
-      writeRecord(file, record);
+      await context.bind('params', params, type);
+      const { result, runs } = await context.collectRuns(() => context.run(context.body, { lineOffset: context.line }));
+      return typeof result === 'number' ? result : runs[runs.length - 1];
+    } catch (error) {
+      failed = error;
+      throw error;
     }
-    trials.push({ params, status: finished ? 'finished' : 'unfinished', runs });
-    if (context.signal.aborted) return undefined;
+  };
+  const running = sweeper(spaceOf(axes), trial, {
+    dir: option('--dir') ?? 'checkpoints',
+    // The same cell body continues the same sweep (and finds the records of cellfit 0.1's %%sweep).
+    name: option('--name') ?? `sweep-${createHash('sha256').update(context.body).digest('hex').slice(0, 12)}`,
+    ...(option('--sampler') ? { sampler: option('--sampler') as SweepOptions['sampler'] } : {}),
+    ...(trials !== undefined ? { trials: Number(trials) } : {}),
+    ...(seed !== undefined ? { seed: /^-?\d+$/.test(seed) ? Number(seed) : seed } : {}),
+    ...(option('--pruner') ? { pruner: option('--pruner') as SweepOptions['pruner'] } : {}),
+    ...(option('--monitor') ? { monitor: option('--monitor') } : {}),
+    workers: 1,
+  });
+  try {
+    await running;
+  } catch (error) {
+    // A trial's own error fails the cell with the trial code's traceback, as any cell's error does.
+    if (failed !== undefined && /^sweep\(\): trial \d+ .* failed, so the sweep stopped/.test((error as Error).message)) throw failed;
+    throw error;
   }
-
-  context.display({ [Symbol.for('Jupyter.display')]: () => trialsTable(trials, axes) });
-  chart(trials, axes);
   return undefined;
 }

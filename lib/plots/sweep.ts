@@ -108,3 +108,141 @@ function logSpaced(values: readonly number[]): boolean {
   const positive = values.filter((value) => value > 0);
   return positive.length === values.length && Math.max(...positive) / Math.min(...positive) >= 100;
 }
+
+/** What the history and intermediate-values charts need of a trial. */
+export interface SweepTrialPoint {
+  readonly number: number;
+  readonly params: Readonly<Record<string, SweepParam>>;
+  /** `finished`, `pruned`, `failed`, `unfinished` — or, live, `running` / `paused`. */
+  readonly status: string;
+  /** Monitored value per epoch (null where none). */
+  readonly values: readonly (number | null)[];
+  readonly value?: number;
+  readonly prunedAt?: number;
+}
+
+/** The metric the charts plot and its direction. */
+export interface SweepMetric {
+  readonly monitor: string;
+  readonly mode: 'min' | 'max';
+}
+
+const STATUS_COLORS: Readonly<Record<string, string>> = { finished: '#1f77b4', running: '#2ca02c', pruned: '#9a9a9a', paused: '#bdbdbd', unfinished: '#ff7f0e', failed: '#d62728' };
+
+const describePoint = (params: SweepTrialPoint['params']) =>
+  Object.entries(params).map(([name, value]) => `${name}=${typeof value === 'number' ? formatMetric(value) : JSON.stringify(value)}`).join(', ');
+
+/**
+ * Optimisation history: each trial's value against its number (coloured by status), and the best
+ * value so far as a step line — how fast the search found good trials. Undefined before any value.
+ *
+ * @example
+ * sweepHistoryFigure(trials, { monitor: 'val_loss', mode: 'min' });
+ */
+export function sweepHistoryFigure(trials: readonly SweepTrialPoint[], { monitor, mode }: SweepMetric): PlotlyFigure | undefined {
+  const scored = trials.filter((trial) => typeof trial.value === 'number' && Number.isFinite(trial.value));
+  if (scored.length === 0) return undefined;
+  const statuses = [...new Set(scored.map((trial) => trial.status))];
+  const data: Record<string, unknown>[] = statuses.map((status) => {
+    const group = scored.filter((trial) => trial.status === status);
+    return {
+      type: 'scatter',
+      mode: 'markers',
+      name: status,
+      x: group.map((trial) => trial.number),
+      y: group.map((trial) => trial.value),
+      text: group.map((trial) => describePoint(trial.params)),
+      hovertemplate: `trial %{x}: ${monitor} %{y}<br>%{text}<extra>${status}</extra>`,
+      marker: { size: 8, color: STATUS_COLORS[status] ?? '#636efa' },
+    };
+  });
+  const finished = scored.filter((trial) => trial.status === 'finished');
+  if (finished.length > 0) {
+    let best: number | undefined;
+    const x: number[] = [];
+    const y: number[] = [];
+    for (const trial of [...finished].sort((a, b) => a.number - b.number)) {
+      if (best === undefined || (mode === 'min' ? trial.value! < best : trial.value! > best)) best = trial.value!;
+      x.push(trial.number);
+      y.push(best);
+    }
+    data.push({ type: 'scatter', mode: 'lines', name: 'best so far', x, y, line: { shape: 'hv', color: '#d62728' } });
+  }
+  return {
+    data,
+    layout: {
+      title: { text: `optimisation history: ${monitor} per trial` },
+      xaxis: { title: { text: 'trial' } },
+      yaxis: { title: { text: monitor }, type: spansDecades(scored.map((trial) => trial.value!)) ? 'log' : 'linear' },
+      height: 360,
+      margin: { t: 50, r: 20, b: 50, l: 60 },
+    },
+  };
+}
+
+/**
+ * Intermediate values: each trial's monitored value per epoch, one line per trial — finished ones in
+ * colour, pruned and paused ones grey and dashed, ending where they were stopped. Undefined before
+ * any epoch.
+ */
+export function intermediateValuesFigure(trials: readonly SweepTrialPoint[], { monitor }: SweepMetric): PlotlyFigure | undefined {
+  const reported = trials.filter((trial) => trial.values.some((value) => value !== null));
+  if (reported.length === 0) return undefined;
+  const data = reported.map((trial) => {
+    const stopped = trial.status === 'pruned' || trial.status === 'paused';
+    return {
+      type: 'scatter',
+      mode: trial.values.length > 30 ? 'lines' : 'lines+markers',
+      name: `trial ${trial.number} (${trial.status}${stopped && trial.prunedAt ? ` @ ${trial.prunedAt}` : ''})`,
+      x: trial.values.map((_, i) => i + 1),
+      y: trial.values,
+      text: trial.values.map(() => describePoint(trial.params)),
+      hovertemplate: `trial ${trial.number}, epoch %{x}: ${monitor} %{y}<br>%{text}<extra></extra>`,
+      line: { width: stopped ? 1 : 1.5, dash: stopped ? 'dot' : 'solid', ...(stopped ? { color: STATUS_COLORS.pruned } : {}) },
+      marker: { size: 4 },
+      opacity: stopped ? 0.7 : 1,
+    };
+  });
+  const values = reported.flatMap((trial) => trial.values.filter((value): value is number => value !== null));
+  return {
+    data,
+    layout: {
+      title: { text: `intermediate values: ${monitor} per epoch (pruned trials dotted)` },
+      xaxis: { title: { text: 'epoch' } },
+      yaxis: { title: { text: monitor }, type: spansDecades(values) ? 'log' : 'linear' },
+      showlegend: reported.length <= 20,
+      height: 380,
+      margin: { t: 50, r: 20, b: 50, l: 60 },
+    },
+  };
+}
+
+/** Parameter importance as horizontal bars (largest on top); undefined when there is none. */
+export function importanceFigure(importance: Readonly<Record<string, number>>, { monitor }: SweepMetric): PlotlyFigure | undefined {
+  const entries = Object.entries(importance);
+  if (entries.length === 0) return undefined;
+  const ordered = [...entries].reverse();
+  return {
+    data: [
+      {
+        type: 'bar',
+        orientation: 'h',
+        x: ordered.map(([, share]) => Number(share.toFixed(4))),
+        y: ordered.map(([name]) => name),
+        marker: { color: '#636efa' },
+        hovertemplate: '%{y}: η² %{x}<extra></extra>',
+      },
+    ],
+    layout: {
+      title: { text: `parameter importance: share of the variance of ${monitor} (ranks) each explains alone` },
+      xaxis: { title: { text: 'η²' }, range: [0, 1] },
+      height: Math.max(200, 60 + 40 * entries.length),
+      margin: { t: 50, r: 20, b: 50, l: 120 },
+    },
+  };
+}
+
+function spansDecades(values: readonly number[]): boolean {
+  const finite = values.filter((value) => Number.isFinite(value));
+  return finite.length > 1 && finite.every((value) => value > 0) && Math.max(...finite) / Math.min(...finite) >= 100;
+}

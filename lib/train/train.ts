@@ -28,6 +28,7 @@ import { checkSeed, getSeed, type Seed } from '../random';
 import { findRunDir, freeRunDir, readRunRecord, unfinishedLooseMatches } from '../runs';
 import { toSchedule, type LearningRateOption, type LearningRateSchedule } from '../schedules';
 import { currentSession } from '../session';
+import { withSweepTrial } from '../sweep/hook';
 import { InputSpace } from '../tabulate';
 import { prepareData, toDataset, type ColumnChoice, type PreparedData } from './data';
 import { canonicalTopology, compileSettings, derivedRunId, runIdentity, weightsHash, type RunIdentity } from './identity';
@@ -124,6 +125,8 @@ export function train<D extends TrainData, const O extends TrainOptionsFor<D> & 
   options: O,
 ): Promise<Run<M, EvaluationPrefix<D, O>>>;
 export async function train(model: tf.LayersModel, data: unknown, options: TrainOptions): Promise<Run> {
+  // Sweep hook (lib/sweep/hook.ts): inside a sweep() trial, report each epoch to the sweep and stop when it says so.
+  options = withSweepTrial(options);
   const settings = checkOptions(model, options);
   await ready();
   const optimizer = compiledOptimizer(model);

@@ -4,9 +4,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { listRuns } from '../../../lib';
 import type { KernelClient } from '../../../kernel/runner/client';
-import { failure, plain, REPO, result, sharedKernel, streamText, temporaryDir, until } from '../harness';
+import { failure, plain, REPO, result, sharedKernel, streamText, temporaryDir } from '../harness';
 
 describe('magics (in the kernel)', function () {
   this.timeout(120_000);
@@ -17,7 +16,7 @@ describe('magics (in the kernel)', function () {
 
   it('%lsmagic lists every magic with its usage', async () => {
     const text = plain(await kernel.execute('%lsmagic'));
-    for (const name of ['%backend', '%%capture', '%checkpoints', '%lsmagic', '%runs', '%seed', '%%sweep', '%time, %%time', '%timeit, %%timeit', '%who']) {
+    for (const name of ['%backend', '%%capture', '%checkpoints', '%lsmagic', '%runs', '%seed', '%%sweep', '%sweeps', '%time, %%time', '%timeit, %%timeit', '%who']) {
       assert.ok(text.includes(name), `${name} listed`);
     }
     assert.equal(failure(await kernel.execute('%lsmagic extra')).evalue, '%lsmagic: takes no arguments. Received: args="extra". Usage: %lsmagic');
@@ -107,62 +106,6 @@ await train(rm, { xs: rx, ys: ry }, { name: 'listed', epochs: 3, batchSize: 2, c
       failure(await kernel.execute(`%checkpoints nope --dir ${dir}`)).evalue,
       `%checkpoints: no run "nope" in ${dir}/; runs there: listed. Received: args="nope --dir ${dir}". Usage: %checkpoints RUN [--dir DIR]   (RUN: a run id, name or id prefix, as %runs lists them)`,
     );
-  });
-
-  it('%%sweep runs the cell per combination with params bound, ends with a table and a chart, and skips finished trials when run again', async () => {
-    const dir = temporaryDir('magic-sweep');
-    await kernel.execute(`const sx = tf.tensor2d([[0], [1], [2], [3]]);
-const sy = sx.mul(3);
-function sweepModel(units: number) {
-  const m = tf.sequential({ layers: [tf.layers.dense({ units, inputShape: [1], kernelInitializer: 'ones' }), tf.layers.dense({ units: 1, kernelInitializer: 'ones' })] });
-  m.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
-  return m;
-}`);
-    const cell = `%%sweep --dir ${dir} lr=[0.01, 0.001] units=[2]
-const trial = sweepModel(params.units);
-trial.optimizer = tf.train.sgd(params.lr);
-await train(trial, { xs: sx, ys: sy }, { epochs: 2, batchSize: 2, checkpoint: ${JSON.stringify(dir)}, plot: false });`;
-    const first = await kernel.execute(cell);
-    assert.equal(first.reply.content.status, 'ok');
-    assert.equal(streamText(first), 'trial 1/2: lr=0.01, units=2\ntrial 2/2: lr=0.001, units=2\n');
-    const displays = first.outputs.filter((m) => m.header.msg_type === 'display_data').map((m) => m.content.data as Record<string, unknown>);
-    const table = String(displays.find((d) => String(d['text/plain']).startsWith('sweep of'))?.['text/plain']);
-    assert.match(table, /^sweep of 2 trials over lr × units\n +lr +units +trial +run +epochs +best/);
-    assert.match(table, /0\.01 +2 +finished +\S+ \(completed\) +2\/2 +loss/);
-    assert.ok(displays.some((d) => 'application/vnd.plotly.v1+json' in d && 'text/html' in d), 'a plotly chart with its HTML fallback');
-    assert.equal(plain(await kernel.execute('params.lr')), '0.001');
-
-    const again = await kernel.execute(cell);
-    assert.match(streamText(again), /^trial 1\/2: lr=0\.01, units=2 — finished before \(run \S+\), skipped\ntrial 2\/2: lr=0\.001, units=2 — finished before \(run \S+\), skipped\n$/);
-    assert.equal(failure(await kernel.execute('%%sweep lr=[0.1, relu]\n1')).evalue, '%%sweep: axis lr: "relu" is not a number, a quoted string, true or false. Received: args="lr=[0.1, relu]". Usage: %%sweep [--dir DIR] name=[v1, v2, …] [other=[…] …]   (the cell body sees `params`)');
-  });
-
-  it('%%sweep interrupted mid-trial resumes that trial\'s run when the cell runs again, then runs the rest', async () => {
-    const dir = temporaryDir('magic-sweep-resume');
-    await kernel.execute(`const qx = tf.randomUniform([256, 2], 0, 1, 'float32', 5);
-const qy = qx.sum(1, true);
-function resumableModel(lr: number) {
-  const m = tf.sequential({ layers: [tf.layers.dense({ units: 8, inputShape: [2], kernelInitializer: 'ones' }), tf.layers.dense({ units: 1, kernelInitializer: 'ones' })] });
-  m.compile({ optimizer: tf.train.sgd(lr), loss: 'meanSquaredError' });
-  return m;
-}`);
-    const cell = `%%sweep --dir ${dir} lr=[0.001, 0.0005]
-const swept = await train(resumableModel(params.lr), { xs: qx, ys: qy }, { epochs: 30, batchSize: 4, seed: 3, checkpoint: ${JSON.stringify(dir)}, plot: false });
-console.log(\`lr=\${params.lr}: \${swept.status} at \${swept.epoch}, resumed from \${swept.resumedFrom?.epoch ?? 'nothing'}\`);`;
-    const running = kernel.send('shell', 'execute_request', { code: cell, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
-    await until(() => listRuns(dir).some((run) => run.epoch >= 1), 'the first trial saved a checkpoint');
-    await kernel.interrupt();
-    assert.equal(failure(await running.done).ename, 'Interrupted');
-    const [interrupted] = listRuns(dir);
-    assert.equal(interrupted.status, 'interrupted');
-
-    const again = await kernel.execute(cell);
-    assert.equal(again.reply.content.status, 'ok');
-    const lines = streamText(again).trim().split('\n');
-    assert.equal(lines[0], 'trial 1/2: lr=0.001');
-    assert.match(lines[1], /^lr=0\.001: completed at 30, resumed from (\d+)$/);
-    assert.ok(Number(/resumed from (\d+)/.exec(lines[1])![1]) >= interrupted.epoch);
-    assert.deepEqual(lines.slice(2), ['trial 2/2: lr=0.0005', 'lr=0.0005: completed at 30, resumed from nothing']);
   });
 
   it('registerMagic() from a cell defines a magic the next cells can use; unknown magics are named', async () => {

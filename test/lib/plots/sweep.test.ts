@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { sweepFigure } from '../../../lib/plots/sweep';
+import { importanceFigure, intermediateValuesFigure, sweepFigure, sweepHistoryFigure } from '../../../lib/plots/sweep';
 
 const trial = (params: Record<string, number | string>, value?: number) => ({ params, ...(value === undefined ? {} : { best: { monitor: 'val_loss', value, epoch: 3 } }) });
 
@@ -43,5 +43,36 @@ describe('plots/sweep', () => {
 
   it('sweepFigure() is undefined while no trial has a best value', () => {
     assert.equal(sweepFigure([trial({ lr: 1 })], ['lr']), undefined);
+  });
+
+  const points = [
+    { number: 1, params: { lr: 0.1 }, status: 'finished', values: [0.5, 0.4], value: 0.4 },
+    { number: 2, params: { lr: 0.01 }, status: 'pruned', values: [0.9], value: 0.9, prunedAt: 1 },
+    { number: 3, params: { lr: 0.001 }, status: 'finished', values: [0.3, 0.2], value: 0.2 },
+  ];
+  const metric = { monitor: 'val_loss', mode: 'min' as const };
+
+  it("sweepHistoryFigure(trials, metric) plots each trial's value by status and the best so far as a step line", () => {
+    const figure = sweepHistoryFigure(points, metric)!;
+    const byName = Object.fromEntries(figure.data.map((trace) => [trace.name, trace]));
+    assert.deepEqual([byName.finished.x, byName.finished.y], [[1, 3], [0.4, 0.2]]);
+    assert.deepEqual([byName.pruned.x, byName.pruned.y], [[2], [0.9]]);
+    assert.deepEqual([byName['best so far'].x, byName['best so far'].y], [[1, 3], [0.4, 0.2]]);
+    assert.equal(sweepHistoryFigure([{ ...points[0], value: undefined }], metric), undefined);
+  });
+
+  it('intermediateValuesFigure(trials, metric) draws a curve per trial, pruned ones dotted and ending at their epoch', () => {
+    const figure = intermediateValuesFigure(points, metric)!;
+    assert.deepEqual(figure.data.map((trace) => [trace.name, (trace.line as { dash: string }).dash, (trace.y as number[]).length]), [
+      ['trial 1 (finished)', 'solid', 2],
+      ['trial 2 (pruned @ 1)', 'dot', 1],
+      ['trial 3 (finished)', 'solid', 2],
+    ]);
+  });
+
+  it('importanceFigure(importance, metric) draws horizontal bars, the largest on top', () => {
+    const figure = importanceFigure({ lr: 0.8, units: 0.1 }, metric)!;
+    assert.deepEqual([figure.data[0].y, figure.data[0].x], [['units', 'lr'], [0.1, 0.8]]);
+    assert.equal(importanceFigure({}, metric), undefined);
   });
 });

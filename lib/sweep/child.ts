@@ -1,0 +1,88 @@
+/**
+ * A local worker process (started by ./pool.ts): loads the trial module once, then runs the trials
+ * the parent sends, one at a time, with its own TensorFlow.js engine. Each epoch goes to the parent,
+ * which answers with the sweep's decision; the trial's outcome goes back when its call returns.
+ *
+ * SIGINT is ignored: Ctrl-C in a terminal reaches the whole process group, and the parent stops the
+ * trials itself, at a checkpoint. When the parent goes away (the IPC channel closes), the running
+ * trial stops at a checkpoint and the process exits.
+ */
+import { loadTrialFunction, type ResolvedModule } from './module';
+import type { Decision } from './pruners';
+import { runTrial, type TrialFunction, type TrialTask } from './trial';
+
+/** Parent → child. */
+export type ToChild =
+  | { readonly type: 'load'; readonly module: ResolvedModule }
+  | { readonly type: 'run'; readonly task: TrialTask }
+  | { readonly type: 'decision'; readonly id: number; readonly decision: Decision | 'interrupt' }
+  | { readonly type: 'stop' }
+  | { readonly type: 'exit' };
+
+/** Child → parent. */
+export type FromChild =
+  | { readonly type: 'ready' }
+  | { readonly type: 'fatal'; readonly message: string }
+  | { readonly type: 'epoch'; readonly id: number; readonly epoch: number; readonly value: number; readonly monitor: string; readonly epochs?: number }
+  | { readonly type: 'began'; readonly run: import('./state').TrialRunInfo }
+  | { readonly type: 'end'; readonly outcome: import('./scheduler').TrialOutcome };
+
+function main(): void {
+  const send = (message: FromChild) => process.send?.(message);
+  let trial: TrialFunction | undefined;
+  let controller: AbortController | undefined;
+  let nextId = 0;
+  const pending = new Map<number, (decision: Decision | 'interrupt') => void>();
+  let running: Promise<void> | undefined;
+
+  process.on('SIGINT', () => undefined);
+  process.on('disconnect', () => {
+    controller?.abort();
+    void (running ?? Promise.resolve()).finally(() => process.exit(0));
+  });
+  process.on('message', (message: ToChild) => {
+    switch (message.type) {
+      case 'load':
+        try {
+          trial = loadTrialFunction(message.module, 'sweep() worker');
+          send({ type: 'ready' });
+        } catch (error) {
+          send({ type: 'fatal', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+        }
+        return;
+      case 'run': {
+        controller = new AbortController();
+        const signal = controller.signal;
+        running = runTrial(trial!, message.task, {
+          signal,
+          began: (run) => send({ type: 'began', run }),
+          report: (epoch, value, monitor, epochs) =>
+            new Promise((resolve) => {
+              const id = nextId++;
+              pending.set(id, resolve);
+              send({ type: 'epoch', id, epoch, value, monitor, ...(epochs !== undefined ? { epochs } : {}) });
+            }),
+        }).then((outcome) => {
+          running = undefined;
+          send({ type: 'end', outcome });
+        });
+        return;
+      }
+      case 'decision':
+        pending.get(message.id)?.(message.decision);
+        pending.delete(message.id);
+        return;
+      case 'stop':
+        controller?.abort();
+        for (const [id, resolve] of pending) {
+          resolve('interrupt');
+          pending.delete(id);
+        }
+        return;
+      case 'exit':
+        process.exit(0);
+    }
+  });
+}
+
+if (require.main === module) main();

@@ -1,0 +1,72 @@
+/**
+ * Trial modules: the form a trial takes to run in other processes. A notebook's closure cannot
+ * travel to a worker process or another machine, so — as an Optuna or W&B agent script — the trial
+ * is an exported function of a file every worker loads: `{ module: './trial.ts', export: 'trial' }`
+ * or the string `'./trial.ts#trial'`. `.js`/`.cjs` files load with `require`; `.ts` files are
+ * transpiled on load with the `typescript` package (types are not checked, as with ts-node's
+ * transpile-only mode).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fail, formatValue } from '../errors';
+import type { TrialFunction } from './trial';
+
+/** A trial given as a module: its file and the exported function (default: `trial`, else the default export). */
+export interface TrialModule {
+  readonly module: string;
+  readonly export?: string;
+}
+
+/** The trial option, resolved: an absolute path and an export name. */
+export interface ResolvedModule {
+  readonly path: string;
+  readonly export: string;
+}
+
+/** Resolves a module trial (`'./trial.ts#trial'` or `{ module, export }`) against `cwd`. */
+export function resolveTrialModule(trial: string | TrialModule, where: string, cwd = process.cwd()): ResolvedModule {
+  const spec = typeof trial === 'string' ? { module: trial.split('#')[0], export: trial.includes('#') ? trial.slice(trial.indexOf('#') + 1) : undefined } : trial;
+  if (typeof spec.module !== 'string' || spec.module === '') fail(where, `a trial module needs a file: { module: './trial.ts', export: 'trial' }. Received: ${formatValue(trial)}.`);
+  if (spec.export !== undefined && (typeof spec.export !== 'string' || spec.export === '')) fail(where, `\`export\` must name an exported function. Received: export=${formatValue(spec.export)}.`);
+  const file = path.resolve(cwd, spec.module);
+  if (!fs.existsSync(file)) fail(where, `the trial module ${file} does not exist.`);
+  return { path: file, export: spec.export ?? 'trial' };
+}
+
+/** Loads the trial function of a resolved module in this process. */
+export function loadTrialFunction({ path: file, export: name }: ResolvedModule, where: string): TrialFunction {
+  if (/\.[cm]?tsx?$/.test(file)) registerTypeScript(where);
+  let exports: Record<string, unknown>;
+  try {
+    exports = require(file) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_REQUIRE_ESM') fail(where, `the trial module ${file} is an ES module; cellfit loads CommonJS modules and .ts files. Use a .cjs or .ts file.`);
+    throw error;
+  }
+  const fn = name === 'trial' && typeof exports.trial !== 'function' ? (typeof exports.default === 'function' ? exports.default : exports) : exports[name];
+  if (typeof fn !== 'function') {
+    const functions = Object.keys(exports).filter((key) => typeof exports[key] === 'function');
+    fail(where, `the trial module ${file} exports no function \`${name}\`. Its exported functions: ${functions.length ? functions.join(', ') : 'none'}.`);
+  }
+  return fn as TrialFunction;
+}
+
+/** Makes `require` load .ts files by transpiling them (once per process; an existing loader wins). */
+function registerTypeScript(where: string): void {
+  const extensions = require.extensions as Record<string, (module: NodeModule, filename: string) => void>;
+  if (extensions['.ts']) return;
+  let ts: typeof import('typescript');
+  try {
+    ts = require('typescript') as typeof import('typescript');
+  } catch {
+    fail(where, 'loading a .ts trial module needs the `typescript` package: npm install typescript, or compile the module to .js.');
+  }
+  const load = (module: NodeModule, filename: string) => {
+    const { outputText } = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
+      fileName: filename,
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, inlineSourceMap: true, inlineSources: true },
+    });
+    (module as unknown as { _compile(code: string, file: string): void })._compile(outputText, filename);
+  };
+  for (const extension of ['.ts', '.cts', '.mts']) extensions[extension] ??= load;
+}

@@ -1,0 +1,81 @@
+/**
+ * The trial jobs of queued sweeps. A job names a sweep and, for resumes and promotions, a trial; a
+ * "next" job asks for a new proposal, made when a worker takes it (TPE then learns from every trial
+ * finished by then). Job ids are deterministic, so enqueuing twice is harmless (BullMQ keeps one job
+ * per id), and the scheduler's claim refuses a job whose trial is finished or held by another job —
+ * no trial runs twice at once, and none is lost: a job whose worker dies is handed to another worker
+ * by BullMQ's stalled-job check, and its claim gives it the same trial, resumed from its checkpoint.
+ */
+import type { ConnectionOptions, Queue } from 'bullmq';
+import { budgetLeft, type Engines } from '../scheduler';
+import { SWEEP_PROTOCOL, type SweepRecord } from '../state';
+import { cellfitVersion } from '../version';
+import { QUEUE_NAME, redisOptions, type QueueTarget } from './redis';
+
+/** What a job carries. */
+export interface TrialJobData {
+  readonly protocol: number;
+  readonly cellfit: string;
+  readonly sweep: string;
+  /** The trial to resume or promote; none for a new trial. */
+  readonly number?: number;
+  readonly kind: 'next' | 'resume' | 'promote';
+}
+
+/** A job to add. */
+export interface TrialJob {
+  readonly id: string;
+  readonly data: TrialJobData;
+  /** BullMQ priority: promotions and resumes (1) before new trials (2), as ASHA's get_job. */
+  readonly priority: number;
+}
+
+/** The trials queue. */
+export type TrialQueue = Queue;
+
+/** BullMQ's connection options for a target. */
+export function bullConnection(target: QueueTarget): ConnectionOptions {
+  return redisOptions(target) as ConnectionOptions;
+}
+
+/** Opens the trials queue. */
+export async function openQueue(target: QueueTarget): Promise<TrialQueue> {
+  const { Queue } = await import('bullmq');
+  return new Queue(QUEUE_NAME, { connection: bullConnection(target), prefix: target.prefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000 } });
+}
+
+const job = (record: SweepRecord, id: string, kind: TrialJobData['kind'], number?: number): TrialJob => ({
+  id: `${record.name}.${id}`,
+  data: { protocol: SWEEP_PROTOCOL, cellfit: cellfitVersion, sweep: record.name, kind, ...(number !== undefined ? { number } : {}) },
+  priority: kind === 'next' ? 2 : 1,
+});
+
+/** Jobs for the trials that wait for a worker: promotions, resumes, and new trials up to the budget. */
+export function pendingJobs(record: SweepRecord, engines: Engines): TrialJob[] {
+  const jobs: TrialJob[] = [];
+  for (const trial of record.trials) {
+    if (trial.status === 'paused' && trial.promote) jobs.push(job(record, `t${trial.number}.p${trial.prunedAt}`, 'promote', trial.number));
+    else if ((trial.status === 'interrupted' || trial.status === 'pending') && !trial.job) jobs.push(job(record, `t${trial.number}.r${trial.attempts}`, 'resume', trial.number));
+  }
+  if (budgetLeft(record, engines)) {
+    const left = record.budget - engines.sampler.used(record);
+    for (let k = 1; k <= left; k++) jobs.push(job(record, `n${record.trials.length + k}`, 'next'));
+  }
+  return jobs;
+}
+
+/** Promotion jobs only (what a worker adds after a report or a settle). */
+export function promotionJobs(record: SweepRecord): TrialJob[] {
+  return record.trials.filter((trial) => trial.status === 'paused' && trial.promote).map((trial) => job(record, `t${trial.number}.p${trial.prunedAt}`, 'promote', trial.number));
+}
+
+/** A job that resumes trial `number` (a worker that shuts down hands its trial back). */
+export function resumeJob(record: SweepRecord, number: number): TrialJob {
+  return job(record, `t${number}.r${record.trials[number - 1].attempts}`, 'resume', number);
+}
+
+/** Adds jobs (ids already present are kept as they are). */
+export async function enqueue(queue: TrialQueue, jobs: readonly TrialJob[]): Promise<void> {
+  if (jobs.length === 0) return;
+  await queue.addBulk(jobs.map(({ id, data, priority }) => ({ name: 'trial', data, opts: { jobId: id, priority } })));
+}

@@ -1,0 +1,229 @@
+/**
+ * The scheduler: every decision a sweep makes, as functions that change a {@link SweepRecord} in
+ * place — which trial runs next (a promotion first, then a trial to resume, then a new proposal),
+ * what a reported epoch means (go on, pause, prune), how a trial that returned is settled, and when
+ * the sweep is done. A local sweep applies them to its in-memory record under the sweep's lock; a
+ * queued sweep applies them inside Redis transactions. The same code decides in both.
+ */
+import { Monitor } from '../monitor';
+import { makePruner, type Decision, type Pruner } from './pruners';
+import { makeSampler, type Sampler } from './samplers';
+import { SearchSpace, type Params } from './space';
+import { bestReported, newTrial, type SweepRecord, type TrialRecord, type TrialRunInfo } from './state';
+
+/** The record's space, sampler and pruner, built once per record. */
+export interface Engines {
+  readonly space: SearchSpace;
+  readonly sampler: Sampler;
+  readonly pruner: Pruner;
+}
+
+/** Builds the engines a record describes. */
+export function enginesOf(record: SweepRecord, where = 'sweep()'): Engines {
+  const space = new SearchSpace(record.space as never, where);
+  return { space, sampler: makeSampler(record.sampler, space, where), pruner: makePruner(record.pruner) };
+}
+
+/** A trial handed to a worker: resume it when it has run before (its run continues from its checkpoint). */
+export interface Claim {
+  readonly number: number;
+  readonly params: Params;
+  readonly resume: boolean;
+  readonly attempt: number;
+}
+
+/** How a trial's call ended. */
+export interface TrialOutcome {
+  readonly kind: 'completed' | 'paused' | 'pruned' | 'interrupted' | 'failed';
+  /** What the trial returned as its value (a number, or its run's best monitored value). */
+  readonly value?: number;
+  readonly bestEpoch?: number;
+  readonly run?: TrialRunInfo;
+  readonly error?: string;
+  readonly seconds: number;
+}
+
+/** True while the budget allows another new trial. */
+export function budgetLeft(record: SweepRecord, engines: Engines): boolean {
+  return engines.sampler.used(record) < record.budget;
+}
+
+/**
+ * The next trial to run in a local sweep, marked running on `worker`: a promoted trial (the highest
+ * rung first), then an interrupted or pending one, then a new proposal while the budget allows.
+ */
+export function claimNext(record: SweepRecord, engines: Engines, worker: string, now = new Date()): Claim | undefined {
+  if (record.status !== 'running') return undefined;
+  const promoted = record.trials.filter((trial) => trial.status === 'paused' && trial.promote).sort((a, b) => (b.prunedAt ?? 0) - (a.prunedAt ?? 0) || a.number - b.number);
+  const waiting = record.trials.filter((trial) => trial.status === 'interrupted' || trial.status === 'pending');
+  const trial = promoted[0] ?? waiting[0] ?? proposeTrial(record, engines);
+  return trial ? start(trial, worker, now) : undefined;
+}
+
+/**
+ * Queued sweeps: the trial job `job` is for. `number` names it for resume and promotion jobs; a
+ * "next" job (no number) proposes a new trial. A job handed back by BullMQ after its worker died
+ * gets its trial again; a duplicate job gets nothing.
+ */
+export function claimForJob(record: SweepRecord, engines: Engines, job: { readonly id: string; readonly number?: number }, worker: string, now = new Date()): Claim | undefined {
+  if (record.status !== 'running') return undefined;
+  const held = record.trials.find((trial) => trial.job === job.id && trial.status === 'running');
+  if (held) return start(held, worker, now, job.id);
+  if (job.number === undefined) {
+    const trial = proposeTrial(record, engines);
+    return trial ? start(trial, worker, now, job.id) : undefined;
+  }
+  const trial = record.trials[job.number - 1];
+  if (!trial) return undefined;
+  const ready = trial.status === 'interrupted' || trial.status === 'pending' || (trial.status === 'paused' && trial.promote);
+  return ready ? start(trial, worker, now, job.id) : undefined;
+}
+
+function proposeTrial(record: SweepRecord, engines: Engines): TrialRecord | undefined {
+  if (!budgetLeft(record, engines)) return undefined;
+  const number = record.trials.length + 1;
+  const params = engines.sampler.propose(number, record);
+  if (!params) return undefined;
+  const trial = newTrial(number, params);
+  record.trials.push(trial);
+  return trial;
+}
+
+function start(trial: TrialRecord, worker: string, now: Date, job?: string): Claim {
+  const resume = trial.attempts > 0;
+  if (trial.status === 'paused' && trial.prunedAt !== undefined && !trial.promoted.includes(trial.prunedAt)) trial.promoted.push(trial.prunedAt);
+  trial.status = 'running';
+  trial.promote = undefined;
+  trial.prunedAt = undefined;
+  trial.worker = worker;
+  trial.attempts++;
+  trial.started ??= now.toISOString();
+  trial.ended = undefined;
+  if (job) trial.job = job;
+  else delete trial.job;
+  return { number: trial.number, params: trial.params, resume, attempt: trial.attempts };
+}
+
+/**
+ * Records the monitored `value` of `epoch` of trial `number` (whose run was asked for `epochs`
+ * epochs) and decides whether it goes on. A stopping sweep answers `interrupt`.
+ */
+export function reportEpoch(record: SweepRecord, engines: Engines, number: number, epoch: number, value: number, epochs?: number, monitor?: string): Decision | 'interrupt' {
+  const trial = record.trials[number - 1];
+  if (monitor !== undefined && record.monitor === undefined) record.monitor = monitor;
+  record.mode ??= defaultMode(record.monitor);
+  while (trial.values.length < epoch - 1) trial.values.push(null);
+  trial.values[epoch - 1] = Number.isFinite(value) ? value : null;
+  if (epochs !== undefined) trial.epochs = epochs;
+  const best = bestReported(record, trial.values);
+  if (best) {
+    trial.value = best.value;
+    trial.bestEpoch = best.epoch;
+  }
+  if (record.status === 'stopping') return 'interrupt';
+  if (!Number.isFinite(value)) return 'continue';
+  const decision = engines.pruner.decide(record, trial, epoch);
+  if (decision !== 'continue') trial.prunedAt = epoch;
+  queuePromotions(record, engines);
+  return decision;
+}
+
+/** Marks paused trials that became promotable; returns them (queued sweeps enqueue a job for each). */
+export function queuePromotions(record: SweepRecord, engines: Engines): TrialRecord[] {
+  const promotable = engines.pruner.promotable(record);
+  const leader = promotable.length === 0 ? endGame(record, engines) : undefined;
+  if (leader) promotable.push(leader);
+  for (const trial of promotable) trial.promote = true;
+  return promotable;
+}
+
+/**
+ * ASHA with a finite budget: a rung with fewer than η trials never promotes, so when nothing else
+ * can run and no trial has finished, the best trial of the highest rung is promoted — the sweep
+ * always ends with at least one trial trained to its full epochs.
+ */
+function endGame(record: SweepRecord, engines: Engines): TrialRecord | undefined {
+  const paused = record.trials.filter((trial) => trial.status === 'paused' && trial.prunedAt !== undefined);
+  if (paused.length === 0 || record.trials.some((trial) => trial.status === 'finished')) return undefined;
+  const open = record.trials.some((trial) => ['running', 'pending', 'interrupted'].includes(trial.status) || trial.promote);
+  if (open || canPropose(record, engines)) return undefined;
+  const top = Math.max(...paused.map((trial) => trial.prunedAt!));
+  return paused
+    .filter((trial) => trial.prunedAt === top)
+    .reduce((best, trial) => {
+      const [a, b] = [trial.values[top - 1] ?? NaN, best.values[top - 1] ?? NaN];
+      return Number.isFinite(a) && (!Number.isFinite(b) || (record.mode === 'max' ? a > b : a < b)) ? trial : best;
+    });
+}
+
+/** Settles trial `number` after its call returned. */
+export function settleTrial(record: SweepRecord, engines: Engines, number: number, outcome: TrialOutcome, now = new Date()): void {
+  const trial = record.trials[number - 1];
+  record.mode ??= defaultMode(record.monitor);
+  trial.seconds += outcome.seconds;
+  trial.ended = now.toISOString();
+  delete trial.job;
+  if (outcome.run) trial.run = outcome.run;
+  if (outcome.value !== undefined && Number.isFinite(outcome.value)) {
+    trial.value = outcome.value;
+    if (outcome.bestEpoch !== undefined) trial.bestEpoch = outcome.bestEpoch;
+    else delete trial.bestEpoch;
+  }
+  switch (outcome.kind) {
+    case 'completed':
+      trial.status = 'finished';
+      delete trial.prunedAt;
+      delete trial.error;
+      break;
+    case 'paused':
+    case 'pruned':
+      trial.status = outcome.kind;
+      trial.prunedAt ??= trial.values.length;
+      break;
+    case 'interrupted':
+      trial.status = 'interrupted';
+      delete trial.prunedAt;
+      break;
+    case 'failed':
+      trial.status = 'failed';
+      trial.error = outcome.error ?? 'failed';
+      break;
+  }
+  queuePromotions(record, engines);
+}
+
+/** True when no trial runs, waits, or can be proposed: the sweep is done. */
+export function isDone(record: SweepRecord, engines: Engines): boolean {
+  const open = record.trials.some((trial) => ['running', 'pending', 'interrupted'].includes(trial.status) || (trial.status === 'paused' && trial.promote));
+  return !open && !canPropose(record, engines);
+}
+
+/** True when a new trial can be proposed: budget left, and (grid) a combination without a trial. */
+export function canPropose(record: SweepRecord, engines: Engines): boolean {
+  if (!budgetLeft(record, engines)) return false;
+  return engines.sampler.config.kind !== 'grid' || engines.sampler.propose(record.trials.length + 1, record) !== undefined;
+}
+
+/** A metric's direction: max for accuracy-like names, else min (a returned number is minimised). */
+export function defaultMode(monitor: string | undefined): 'min' | 'max' {
+  return monitor === undefined || monitor === 'value' ? 'min' : new Monitor('sweep()', { monitor }).mode;
+}
+
+/** Trials still running. */
+export function running(record: SweepRecord): TrialRecord[] {
+  return record.trials.filter((trial) => trial.status === 'running');
+}
+
+/**
+ * Opens a record for another execution of a local sweep: trials left running by a process that is
+ * gone are interrupted (they resume), failed trials are tried again.
+ */
+export function reopen(record: SweepRecord): void {
+  record.status = 'running';
+  for (const trial of record.trials) {
+    if (trial.status === 'running' || trial.status === 'failed') {
+      trial.status = 'interrupted';
+      delete trial.job;
+    }
+  }
+}

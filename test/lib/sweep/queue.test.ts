@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { sweep, type Sweep } from '../../../lib/sweep';
+import { openQueue } from '../../../lib/sweep/queue/jobs';
+import { parseQueueUrl } from '../../../lib/sweep/queue/redis';
+import { rejectsWith, throwsWith } from '../../helpers';
+import { freePort, REDIS_SERVER, startRedis, type RedisServer } from '../../support/redis';
+import { tmpDir } from '../train/support';
+
+const CLI = path.join(__dirname, '..', '..', '..', 'kernel', 'cli.js');
+const FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'sweep-trial.js');
+const QUIET = { plot: false, progress: false } as const;
+
+/** Every worker process a test started (killed after each test, whatever happened to it). */
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** Starts `cellfit worker` processes on `url`, their output collected. */
+function startWorkers(count: number, url: string, env: NodeJS.ProcessEnv): { children: ChildProcess[]; output: string[] } {
+  const output: string[] = [];
+  const children = Array.from({ length: count }, (_, i) => {
+    const child = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--lock-duration', '4000'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    output[i] = '';
+    child.stdout!.on('data', (chunk) => (output[i] += chunk));
+    child.stderr!.on('data', (chunk) => (output[i] += chunk));
+    started.push(child);
+    return child;
+  });
+  return { children, output };
+}
+
+async function stopAll(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map((child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return undefined;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      return exited;
+    }),
+  );
+}
+
+const resultsOf = (result: Sweep) => result.trials.map((trial) => ({ params: trial.params, status: trial.status, values: trial.values, value: trial.value }));
+
+describe('sweep() on a queue: parsing and errors', function () {
+  this.timeout(30_000);
+
+  it('parseQueueUrl(url) reads host, port, db and prefix, and masks the password', () => {
+    const target = parseQueueUrl('redis://me:secret@example.org:6380/3?prefix=lab', 'sweep()');
+    assert.deepEqual([target.host, target.port, target.db, target.username, target.password, target.prefix, target.url], ['example.org', 6380, 3, 'me', 'secret', 'lab', 'redis://me:***@example.org:6380/3?prefix=lab']);
+    assert.deepEqual([parseQueueUrl('redis://localhost', 'x').port, parseQueueUrl('redis://localhost', 'x').db], [6379, 0]);
+  });
+
+  it('parseQueueUrl(bad) names the option and the URL', () => {
+    throwsWith(() => parseQueueUrl('http://localhost:6379', 'sweep()'), 'sweep(): `queue` must be a Redis URL such as redis://localhost:6379 or redis://host:6379/2 (the scheme is redis: or rediss:). Received: queue="http://localhost:6379".');
+    throwsWith(() => parseQueueUrl('localhost:6379', 'sweep()'), 'Received: queue="localhost:6379"');
+    throwsWith(() => parseQueueUrl('redis://localhost/x', 'cellfit worker', '--queue'), 'cellfit worker: `--queue` must be a Redis URL', 'the database after the / must be a number');
+  });
+
+  it('sweep(space, module, { queue }) with no Redis there names host:port and how to start one', async () => {
+    const port = await freePort();
+    await rejectsWith(
+      () => sweep({ units: [4] }, { module: FIXTURE }, { queue: `redis://127.0.0.1:${port}`, dir: tmpDir('sweep-noredis'), ...QUIET }),
+      `sweep(): cannot reach Redis at 127.0.0.1:${port} (connection refused (ECONNREFUSED): nothing listens there). Start one — redis-server --port ${port}`,
+    );
+  });
+});
+
+describe('sweep() on a queue served by cellfit workers (a real redis-server)', function () {
+  this.timeout(240_000);
+  let redis: RedisServer;
+
+  before(async () => {
+    assert.ok(fs.existsSync(REDIS_SERVER), `${REDIS_SERVER} is missing: apt-get install redis-server (.ci/run does)`);
+    redis = await startRedis();
+  });
+  after(async () => redis?.stop());
+
+  it('3 workers, one SIGKILLed mid-trial: every trial completes exactly once, the killed one resumed from its checkpoint, the results a serial sweep’s bit for bit', async () => {
+    const dir = tmpDir('sweep-queue');
+    const log = path.join(dir, 'calls.log');
+    const space = { units: [4, 8, 16], lr: [0.05, 0.01], epochs: 24 };
+    const serial = await sweep(space, { module: FIXTURE }, { dir, name: 'serial', workers: 1, ...QUIET });
+
+    const { children, output } = startWorkers(3, redis.url, { SWEEP_TRIAL_LOG: log, SWEEP_TRIAL_HANG: '2:5' });
+    try {
+      // Kill the worker that hangs in trial 2 (after its epoch 5 checkpoint) — as a pre-empted machine would die.
+      const killer = (async () => {
+        while (!fs.existsSync(`${log}.hang`)) await new Promise((resolve) => setTimeout(resolve, 50));
+        const pid = Number(fs.readFileSync(`${log}.hang`, 'utf8'));
+        children.find((child) => child.pid === pid)!.kill('SIGKILL');
+        return pid;
+      })();
+      const queued = await sweep(space, { module: FIXTURE }, { dir, name: 'queued', queue: redis.url, ...QUIET });
+      const killed = await killer;
+
+      assert.equal(queued.status, 'finished');
+      assert.deepEqual(resultsOf(queued), resultsOf(serial));
+      // Each call of the trial logs a line when it starts and one when its run completes.
+      const lines = fs.readFileSync(log, 'utf8').trim().split('\n').map((line) => line.split(' '));
+      const starts = lines.filter((line) => line.length === 3).map((line) => line.map(Number));
+      const done = lines.filter((line) => line[3] === 'done').map((line) => line.slice(0, 3).map(Number));
+      assert.deepEqual(done.map(([number]) => number).sort(), [1, 2, 3, 4, 5, 6], 'every trial completed exactly once');
+      for (const trial of queued.trials) {
+        assert.equal(starts.filter(([number]) => number === trial.number).length, trial.attempts, `trial ${trial.number}: every call is an attempt on record`);
+      }
+      const [first] = starts.filter(([number]) => number === 2);
+      assert.deepEqual([first[1], first[2]], [1, killed], 'trial 2 started on the worker that was killed');
+      assert.notEqual(done.find(([number]) => number === 2)![2], killed);
+      const resumed = queued.trials[1];
+      assert.ok(resumed.attempts >= 2);
+      assert.match(resumed.run!.resumedFrom ?? 'nothing', /^epoch-000[1-5]$/, `trial 2 resumed from a checkpoint of its first attempt, not from scratch: ${JSON.stringify(resumed)}`);
+    } finally {
+      await stopAll(children);
+    }
+    const running = output.filter((text) => /serves redis:\/\/127\.0\.0\.1/.test(text)).length;
+    assert.equal(running, 3);
+  });
+
+  it('sweep(space, module, { queue, signal }) interrupted stops the workers’ trials at a checkpoint; executed again, it resumes them and finishes', async () => {
+    const dir = tmpDir('sweep-queue-stop');
+    const space = { units: [4, 8], epochs: 80 };
+    const { children } = startWorkers(2, redis.url, {});
+    try {
+      const controller = new AbortController();
+      const mirror = path.join(dir, 'sweeps', 'stopped.json');
+      const watcher = (async () => {
+        for (;;) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          try {
+            const record = JSON.parse(fs.readFileSync(mirror, 'utf8')) as { trials: { status: string; values: unknown[] }[] };
+            if (record.trials.filter((t) => t.status === 'running' && t.values.length >= 3).length === 2) break;
+          } catch {
+            // Not written yet.
+          }
+        }
+        controller.abort();
+      })();
+      const first = await sweep(space, { module: FIXTURE }, { dir, name: 'stopped', queue: redis.url, signal: controller.signal, ...QUIET });
+      await watcher;
+      assert.equal(first.status, 'interrupted');
+      assert.deepEqual(first.trials.map((trial) => trial.status), ['unfinished', 'unfinished']);
+      const again = await sweep(space, { module: FIXTURE }, { dir, name: 'stopped', queue: redis.url, ...QUIET });
+      assert.equal(again.status, 'finished');
+      assert.deepEqual(again.trials.map((trial) => [trial.status, trial.attempts, trial.values.length]), [['finished', 2, 80], ['finished', 2, 80]]);
+    } finally {
+      await stopAll(children);
+    }
+  });
+
+  it('cellfit worker refuses a job queued by an incompatible cellfit, naming both versions, and leaves the job queued', async () => {
+    const target = parseQueueUrl(redis.url, 'test');
+    const queue = await openQueue(target);
+    try {
+      await queue.add('trial', { protocol: 999, cellfit: '9.9.9', sweep: 'future', kind: 'next' }, { jobId: 'future.n1' });
+      const { children, output } = startWorkers(1, redis.url, {});
+      const code = await new Promise<number | null>((resolve) => children[0].once('exit', resolve));
+      assert.equal(code, 2);
+      assert.match(output[0], new RegExp(`cellfit worker: worker ${os.hostname()}:\\d+ runs cellfit \\S+ \\(sweep protocol 1\\), but sweep future was queued by cellfit 9\\.9\\.9 \\(protocol 999\\): install cellfit 9\\.9\\.9 on ${os.hostname()}\\.`));
+      assert.equal(await (await queue.getJob('future.n1'))?.getState(), 'delayed');
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+});
