@@ -56,7 +56,9 @@ describe('sweep/display', () => {
     const [table, library, ...charts] = session.shown;
     assert.match(String(table['text/plain']), /^sweep demo: grid sampler, asha pruner, 4 trials — 1 running on 2 workers; 2 finished, 1 pruned, 1 unfinished; best val_loss 0\.1 \(trial 1\)\ntrial +lr +act +status +epochs +val_loss +best epoch +now +worker\n/);
     assert.match(String(table['text/plain']), /\n +3 +0\.001 +tanh +running +2\/4 +0\.6 +2 +epoch 3\/4 +local-2\n/);
-    assert.match(String(library['text/plain']), /plotly\.js/);
+    // The embedded copy of plotly.js, for pages that leave the server: browser-only, no text for terminals.
+    assert.match(String(library['text/html']), /type="text\/x-cellfit-plotly"/);
+    assert.equal(library['text/plain'], undefined);
     assert.deepEqual(charts.map((chart) => /^(optimisation history|intermediate values|best val_loss)/.exec(String(chart['text/plain']))?.[1]), ['optimisation history', 'intermediate values', 'best val_loss']);
     time = 100;
     view.update(record, { workers: 2 });
