@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Rng, sweep, type Sweep } from '../lib';
 import type { BenchRow, BenchSection } from './report';
-import { SINE, WAVES, type Problem } from './sweep-problems';
+import { SINE, THROUGHPUT, WAVES, type Problem } from './sweep-problems';
 
 const QUIET = { plot: false, progress: false } as const;
 const MODULE = path.join(__dirname, 'sweep-problems.js');
@@ -129,7 +129,7 @@ const section: BenchSection = {
       const ceilings: number[] = [];
       for (let r = 0; r < repeats; r++) ceilings.push((2 * (await sideBySide(1))) / (await sideBySide(2)));
       rows.push(
-        { name: `${trials} trials (MLP 8-64-64-1, 2048 rows, 16 epochs), 1 worker (this process): trials/hour, median of ${repeats} (range ${range(one.map(perHour), 0)})`, value: median(one.map(perHour)), unit: 'trials/h' },
+        { name: `${trials} trials (MLP 8-64-64-1, ${THROUGHPUT.rows} rows, ${THROUGHPUT.epochs} epochs), 1 worker (this process): trials/hour, median of ${repeats} (range ${range(one.map(perHour), 0)})`, value: median(one.map(perHour)), unit: 'trials/h' },
         { name: `  2 worker processes (start-up included): trials/hour (range ${range(two.map(perHour), 0)})`, value: median(two.map(perHour)), unit: 'trials/h' },
         { name: `  speed-up 2 workers / 1 (range ${range(ratios)})`, value: median(ratios), unit: '×', goal: '≥ 1.8', met: median(ratios) >= 1.8 },
         { name: `  speed-up once running: each worker's first trial (process start-up) left out (range ${range(steady)})`, value: median(steady), unit: '×' },
