@@ -34,8 +34,8 @@ export type { LearningRateSchedule, LearningRateOption, SchedulePosition, Reduce
 export type { Callback, TrainingContext, Logs } from './callbacks';
 export { listRuns } from './runs';
 export type { RunInfo } from './runs';
-export { sweep, Sweep, SweepPlot, listSweeps, listQueuedSweeps, parameterImportance } from './sweep';
-export type { SweepOptions, SweepTrialSpec, SweepTrial, SweepChartKind, SweepInfo, SpaceSpec, ParamSpec, RangeParam, ChoiceParam, ParamValue, Params, TrialContext, TrialFunction, TrialModule, SamplerOption, PrunerOption, MedianOptions, AshaOptions, TpeOptions, TrialRunInfo, PublicStatus } from './sweep';
+export { sweep, Sweep, SweepPlot, SearchSpace, listSweeps, listQueuedSweeps, parameterImportance } from './sweep';
+export type { SweepOptions, SweepTrialSpec, SweepTrial, SweepChartKind, SweepInfo, SpaceSpec, ParamSpec, RangeParam, ChoiceParam, ParamValue, Params, TrialContext, TrialFunction, TrialModule, SamplerOption, PrunerOption, MedianOptions, AshaOptions, TpeOptions, TrialRunInfo, PublicStatus, SweepRecord, SweepStatus, TrialRecord, TrialStatus, TrialCode, SamplerConfig, PrunerConfig, Param, Scored } from './sweep';
 export { sweepHistoryFigure, intermediateValuesFigure, importanceFigure } from './plots/sweep';
 export type { SweepTrialPoint, SweepMetric } from './plots/sweep';
 export { trainingFigure, trainingPlot, TrainingPlot } from './plots/training';
