@@ -3,12 +3,13 @@
  * 'dist/bench/sweep-problems.js', export: 'throughputTrial' }`):
  *
  * - `throughputTrial`: a fixed, CPU-bound trial (an 8-64-64-1 MLP on 16384 rows, 40 epochs) for
- *   trials per hour with 1 and 2 workers (about 2 s per trial on a free core, on the fused engine);
+ *   trials per hour with 1 and 2 workers (about 1 s per trial on a free core, on the fused engine),
+ *   and `sparseCheckpointTrial`, the same checkpointing every 10th epoch;
  * - the two tutorial-sized problems ASHA is compared with a grid on: tutorial 6's (y = sin 3x, a
  *   2-hidden-layer tanh network, 30 epochs) and tutorial 7's (waves in two inputs, 27 epochs).
  */
 import { setSeed, tf, train, Rng, type Run } from '../lib';
-import type { Callback } from '../lib';
+import type { Callback, TrialContext } from '../lib';
 
 /** A tutorial-sized problem: its grid and its trial. */
 export interface Problem {
@@ -77,4 +78,16 @@ export const THROUGHPUT = { rows: 16384, epochs: 40 } as const;
 export async function throughputTrial(params: { k: number }): Promise<Run> {
   const data = dataset('throughput', 8, [THROUGHPUT.rows, 256], (x) => x.reduce((sum, v) => sum + Math.sin(v), 0));
   return train(mlp(8, [64, 64], 'relu', 0.001), data.train, { epochs: THROUGHPUT.epochs, batchSize: 32, validation: data.validation, seed: params.k });
+}
+
+/** The throughput trial checkpointing every 10th epoch (in the sweep's directory) instead of every epoch. */
+export async function sparseCheckpointTrial(params: { k: number }, context: TrialContext): Promise<Run> {
+  const data = dataset('throughput', 8, [THROUGHPUT.rows, 256], (x) => x.reduce((sum, v) => sum + Math.sin(v), 0));
+  return train(mlp(8, [64, 64], 'relu', 0.001), data.train, {
+    epochs: THROUGHPUT.epochs,
+    batchSize: 32,
+    validation: data.validation,
+    seed: params.k,
+    checkpoint: { dir: context.dir, every: { epochs: 10 } },
+  });
 }

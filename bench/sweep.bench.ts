@@ -42,11 +42,11 @@ function steadySeconds(result: Sweep): number {
 }
 
 /** Seconds of the ceiling workload in `count` processes side by side (the slowest). */
-async function sideBySide(count: number): Promise<number> {
+async function sideBySide(count: number, checkpoints: boolean): Promise<number> {
   const seconds = await Promise.all(
     Array.from({ length: count }, () =>
       new Promise<number>((resolve, reject) => {
-        const child = spawn(process.execPath, [path.join(__dirname, 'sweep-ceiling.js')], { stdio: ['ignore', 'pipe', 'ignore'] });
+        const child = spawn(process.execPath, [path.join(__dirname, 'sweep-ceiling.js'), ...(checkpoints ? ['--checkpoints'] : [])], { stdio: ['ignore', 'pipe', 'ignore'] });
         let output = '';
         child.stdout!.on('data', (chunk) => (output += chunk));
         child.on('exit', (code) => (code === 0 ? resolve(Number(output.trim())) : reject(new Error(`sweep-ceiling.js exited with ${code}`))));
@@ -57,7 +57,7 @@ async function sideBySide(count: number): Promise<number> {
 }
 
 /** Seconds for the same 10-trial sweep on 1 worker (this process) and on 2 worker processes, interleaved. */
-async function throughput(root: string, repeats: number, trials: number): Promise<{ one: number[]; two: number[]; steady: number[] }> {
+async function throughput(root: string, repeats: number, trials: number, trial = 'throughputTrial'): Promise<{ one: number[]; two: number[]; steady: number[] }> {
   const one: number[] = [];
   const two: number[] = [];
   const steady: number[] = [];
@@ -66,7 +66,7 @@ async function throughput(root: string, repeats: number, trials: number): Promis
     const space = (offset: number) => ({ k: Array.from({ length: trials }, (_, i) => offset + i + 1) });
     const results = new Map<number, Sweep>();
     const run = (workers: number, offset: number) =>
-      timed(async () => results.set(workers, await sweep(space(offset), { module: MODULE, export: 'throughputTrial' }, { dir: root, name: `tp-${workers}-${r}`, workers, ...QUIET })));
+      timed(async () => results.set(workers, await sweep(space(offset), { module: MODULE, export: trial }, { dir: root, name: `${trial}-${workers}-${r}`, workers, ...QUIET })));
     if (r % 2 === 0) {
       one.push(await run(1, 1000 * r));
       two.push(await run(2, 1000 * r + 500));
@@ -126,14 +126,22 @@ const section: BenchSection = {
       const { one, two, steady } = await throughput(root, repeats, trials);
       const perHour = (seconds: number) => (trials / seconds) * 3600;
       const ratios = one.map((seconds, i) => seconds / two[i]);
+      const sparse = await throughput(root, repeats, trials, 'sparseCheckpointTrial');
+      const sparseRatios = sparse.one.map((seconds, i) => seconds / sparse.two[i]);
       const ceilings: number[] = [];
-      for (let r = 0; r < repeats; r++) ceilings.push((2 * (await sideBySide(1))) / (await sideBySide(2)));
+      const checkpointedCeilings: number[] = [];
+      for (let r = 0; r < repeats; r++) {
+        ceilings.push((2 * (await sideBySide(1, false))) / (await sideBySide(2, false)));
+        checkpointedCeilings.push((2 * (await sideBySide(1, true))) / (await sideBySide(2, true)));
+      }
       rows.push(
         { name: `${trials} trials (MLP 8-64-64-1, ${THROUGHPUT.rows} rows, ${THROUGHPUT.epochs} epochs), 1 worker (this process): trials/hour, median of ${repeats} (range ${range(one.map(perHour), 0)})`, value: median(one.map(perHour)), unit: 'trials/h' },
         { name: `  2 worker processes (start-up included): trials/hour (range ${range(two.map(perHour), 0)})`, value: median(two.map(perHour)), unit: 'trials/h' },
         { name: `  speed-up 2 workers / 1 (range ${range(ratios)})`, value: median(ratios), unit: '×', goal: '≥ 1.8', met: median(ratios) >= 1.8 },
         { name: `  speed-up once running: each worker's first trial (process start-up) left out (range ${range(steady)})`, value: median(steady), unit: '×' },
-        { name: `  this machine's ceiling: the same training in 2 processes side by side vs 1, no sweep (range ${range(ceilings)})`, value: median(ceilings), unit: '×' },
+        { name: `  this machine's ceiling: the same training in 2 processes side by side vs 1, no sweep, no checkpoints (range ${range(ceilings)})`, value: median(ceilings), unit: '×' },
+        { name: `  the same with a checkpoint every epoch, as the trials write them (range ${range(checkpointedCeilings)})`, value: median(checkpointedCeilings), unit: '×' },
+        { name: `  the same sweep, the trials checkpointing every 10th epoch: speed-up 2 workers / 1 (range ${range(sparseRatios)}; 1 worker ${range(sparse.one.map(perHour), 0)} trials/h)`, value: median(sparseRatios), unit: '×' },
       );
       for (const problem of [SINE, WAVES]) {
         const { gridEpochs, gridBest } = await gridOf(root, problem);

@@ -82,6 +82,29 @@ describe('sweep() in this process', function () {
     assert.ok(epochs < 6 * 8, `ASHA trained ${epochs} epochs of the grid's 48`);
   });
 
+  it('ASHA with trials that checkpoint only every 10th epoch: a pause still checkpoints its rung, and the promoted trial resumes there bit for bit', async () => {
+    const dir = tmpDir('sweep-asha-sparse');
+    const calls = new Map<number, number>();
+    const runs = new Map<number, Run>();
+    const sparse = (_params: Record<string, unknown>, context: TrialContext) => ({ epochs: 8, checkpoint: { dir: context.dir, every: { epochs: 10 } } });
+    const result = await sweep({ lr: [0.002, 0.05, 0.01, 0.03, 0.005, 0.1] }, recordingTrial(calls, runs, sparse) as never, {
+      dir,
+      name: 'asha-sparse',
+      pruner: { kind: 'asha', minEpochs: 1, reduction: 2 },
+      ...QUIET,
+    });
+    const promoted = result.trials.filter((trial) => trial.status === 'finished' && trial.attempts > 1);
+    assert.ok(promoted.length > 0, 'some trial was paused, then promoted');
+    for (const trial of promoted) {
+      const resumed = runs.get(trial.number)!;
+      assert.match(resumed.resumedFrom!.checkpoint, /^epoch-000[124]$/, `trial ${trial.number} resumed from a rung's checkpoint`);
+      const { train: data, validation } = sweepData();
+      const straight = await train(sweepModel(trial.params), data, { epochs: 8, batchSize: 16, validation, seed: 5, checkpoint: false, plot: false });
+      assert.ok(weightBytes(resumed.model).equals(weightBytes(straight.model)), `trial ${trial.number}: the same weights as straight training`);
+      assert.equal(trial.run!.dir, path.join(dir, 'asha-sparse', `trial-000${trial.number}`), "the trial's run lives in the sweep's directory");
+    }
+  });
+
   it('sweep() interrupted in trial 2, then executed again: 0 finished trials re-run, trial 2 resumes from its checkpoint', async () => {
     const dir = tmpDir('sweep-interrupt');
     const calls = new Map<number, number>();
