@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { tf } from '../../../lib/backend';
+import { setSeed } from '../../../lib/random';
 import { JUPYTER_DISPLAY } from '../../../lib/session';
 import { tabulateInputSpace, type InputSpace, type Point } from '../../../lib/tabulate';
 import { rejectsWith, throwsWith } from '../../helpers';
@@ -290,12 +291,21 @@ describe('tabulateInputSpace()', () => {
 
     it('space.evaluate(dense tf.js model) runs the fused forward pass and reports what model.predict gives', async () => {
       const curve = tabulateInputSpace({ t: { min: 0, max: 2, step: 0.001 }, v: [0.5, 1] }, { label: ({ t, v }) => Math.sin((t as number) * (v as number)), normalize: true });
+      setSeed(3);
       const model = tf.sequential({ layers: [tf.layers.dense({ units: 16, activation: 'tanh', inputShape: [2] }), tf.layers.dense({ units: 1 })] });
       const fused = await curve.evaluate(model, { batchSize: 1000, worst: 3 });
       // The same model behind a plain predict() takes the tensor path.
-      const viaTensors = await curve.evaluate({ predict: (xs: tf.Tensor) => model.predict(xs) as tf.Tensor }, { batchSize: 1000, worst: 3 });
-      for (const key of ['maxAbsError', 'meanAbsError', 'rmse'] as const) assert.ok(Math.abs(fused[key] - viaTensors[key]) <= 1e-6 * Math.max(1, viaTensors[key]), `${key}: ${fused[key]} vs ${viaTensors[key]}`);
-      assert.deepEqual(fused.worst.map(({ point }) => point), viaTensors.worst.map(({ point }) => point));
+      const viaTensors = await curve.evaluate({ predict: (xs: tf.Tensor) => model.predict(xs) as tf.Tensor }, { batchSize: 1000, worst: 4 });
+      const close = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b));
+      for (const key of ['maxAbsError', 'meanAbsError', 'rmse'] as const) assert.ok(close(fused[key], viaTensors[key]), `${key}: ${fused[key]} vs ${viaTensors[key]}`);
+      // The two paths round differently (XNNPACK's sums vs the engine's), so points whose errors tie
+      // to float precision may trade places; the errors agree, and so does every point without a tie.
+      fused.worst.forEach((worst, i) => {
+        const expected = viaTensors.worst[i];
+        assert.ok(close(worst.absError, expected.absError), `worst ${i + 1}: error ${worst.absError} vs ${expected.absError}`);
+        const tied = [viaTensors.worst[i - 1], viaTensors.worst[i + 1]].some((other) => other !== undefined && close(other.absError, expected.absError));
+        if (!tied) assert.deepEqual(worst.point, expected.point, `worst ${i + 1}`);
+      });
       await rejectsWith(() => curve.evaluate(tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [2] })] })), 'InputSpace.evaluate(): the model maps 2 inputs to 2 outputs but the space has 2 feature and 1 label column(s).');
     });
 
