@@ -419,33 +419,14 @@ export class InputSpace<P extends Point = Point> {
    * @example
    * const { maxAbsError, worst } = await space.evaluate(model);
    */
-  async evaluate(model: Predictor, { batchSize = 8192, worst = 5 }: { batchSize?: number; worst?: number } = {}): Promise<SpaceEvaluation<P>> {
+  async evaluate(model: Predictor, { batchSize = 65536, worst = 5 }: { batchSize?: number; worst?: number } = {}): Promise<SpaceEvaluation<P>> {
     if (!model || typeof model.predict !== 'function') {
       fail('InputSpace.evaluate()', `model must have a predict(xs) method, like a tfjs LayersModel. Received: ${formatValue(model)}.`);
     }
     if (!this.labelled) fail('InputSpace.evaluate()', 'the space has no labels. Pass `label` or `labelBatch` to tabulateInputSpace().');
     if (!Number.isInteger(worst) || worst < 0) fail('InputSpace.evaluate()', `worst must be a non-negative integer. Received: worst=${formatValue(worst)}.`);
     const width = this.labelCount;
-    let sumAbs = 0;
-    let sumSquares = 0;
-    let maxAbs = 0;
-    const worstPoints: { index: number; error: number }[] = [];
-    const accumulate = (errors: ArrayLike<number>, start: number, count: number) => {
-      for (let i = 0; i < count; i++) {
-        let pointError = 0;
-        for (let c = 0; c < width; c++) {
-          const error = errors[i * width + c];
-          sumAbs += error;
-          sumSquares += error * error;
-          // NaN (a diverged model) counts as the worst error and sticks.
-          if (error > pointError || Number.isNaN(error)) pointError = error;
-        }
-        if (pointError > maxAbs || Number.isNaN(pointError)) maxAbs = pointError;
-        if (worst > 0 && (worstPoints.length < worst || rankError(pointError) > rankError(worstPoints[worstPoints.length - 1].error))) {
-          insertWorst(worstPoints, { index: start + i, error: pointError }, worst);
-        }
-      }
-    };
+    const errors = new ErrorTally(width, worst);
     // A dense chain runs on the fused engine's forward pass: no tensor per batch.
     const predictor = model instanceof tf.LayersModel ? rowPredictor(model) : undefined;
     if (predictor && (predictor.inputs !== this.featureCount || predictor.outputs !== width)) {
@@ -456,19 +437,16 @@ export class InputSpace<P extends Point = Point> {
       if (predictor) {
         await ready();
         let predictions = new Float32Array(0);
-        let errors = new Float32Array(0);
         for (let first = 0; first < this.size; first += batchSize) {
           const count = Math.min(batchSize, this.size - first);
           const labels = await this.labelRange(first, count);
-          if (predictions.length < count * width) [predictions, errors] = [new Float32Array(count * width), new Float32Array(count * width)];
+          if (predictions.length < count * width) predictions = new Float32Array(count * width);
           predictor.predict(this.featureMatrix(first, count), predictions);
-          // |prediction − label| in float32, as tf.abs(tf.sub(...)) computes it.
-          for (let k = 0; k < count * width; k++) errors[k] = Math.abs(predictions[k] - labels[k]);
-          accumulate(errors, first, count);
+          errors.addDifferences(predictions, labels, first, count);
         }
       } else {
         for await (const { xs, ys, start, count } of this.batches(batchSize)) {
-          const errors = tf.tidy(() => {
+          const absErrors = tf.tidy(() => {
             const prediction = model.predict(xs);
             if (Array.isArray(prediction)) fail('InputSpace.evaluate()', `the model has ${prediction.length} outputs; evaluate() compares one output with the labels.`);
             if (prediction.shape.length !== 2 || prediction.shape[1] !== width) {
@@ -476,9 +454,9 @@ export class InputSpace<P extends Point = Point> {
             }
             return tf.abs(tf.sub(prediction, ys!));
           });
-          const values = await errors.data();
-          errors.dispose();
-          accumulate(values, start, count);
+          const values = await absErrors.data();
+          absErrors.dispose();
+          errors.add(values as Float32Array, start, count);
         }
       }
     } finally {
@@ -487,10 +465,10 @@ export class InputSpace<P extends Point = Point> {
     const elements = this.size * width;
     return {
       points: this.size,
-      maxAbsError: maxAbs,
-      meanAbsError: sumAbs / elements,
-      rmse: Math.sqrt(sumSquares / elements),
-      worst: await this.describeWorst(model, worstPoints),
+      maxAbsError: errors.maxAbs,
+      meanAbsError: errors.sumAbs / elements,
+      rmse: Math.sqrt(errors.sumSquares / elements),
+      worst: await this.describeWorst(model, errors.worst),
     };
   }
 
@@ -716,11 +694,62 @@ function disposeBatch(batch: SpaceBatch | undefined): void {
 }
 
 /** Keeps `list` sorted by error, worst first, at most `limit` long. */
-function insertWorst(list: { index: number; error: number }[], item: { index: number; error: number }, limit: number): void {
-  let position = list.length;
-  while (position > 0 && rankError(list[position - 1].error) < rankError(item.error)) position--;
-  list.splice(position, 0, item);
-  if (list.length > limit) list.pop();
+/**
+ * Sums, maximum and worst points of absolute errors, a batch at a time. A point's error is the
+ * largest over its label columns; NaN (a diverged model) ranks as the worst error and sticks. One
+ * tight loop per batch: a 10⁸-point evaluation spends its time in the model, not here.
+ */
+class ErrorTally {
+  sumAbs = 0;
+  sumSquares = 0;
+  maxAbs = 0;
+  /** The worst points, the worst first. */
+  readonly worst: { index: number; error: number }[] = [];
+  /** What a point's ranked error must exceed to enter `worst` (−∞ until it is full). */
+  private threshold = -Infinity;
+
+  constructor(
+    private readonly width: number,
+    private readonly limit: number,
+  ) {
+    if (limit === 0) this.threshold = Infinity;
+  }
+
+  /** |prediction − label| in float32, as tf.abs(tf.sub(...)) computes it; overwrites `predictions`. */
+  addDifferences(predictions: Float32Array, labels: Float32Array, start: number, count: number): void {
+    const n = count * this.width;
+    for (let k = 0; k < n; k++) predictions[k] = Math.abs(predictions[k] - labels[k]);
+    this.add(predictions, start, count);
+  }
+
+  /** Absolute errors of `count` points from `start` (row-major, `width` per point). */
+  add(errors: Float32Array, start: number, count: number): void {
+    const { width } = this;
+    let { sumAbs, sumSquares, maxAbs } = this;
+    for (let i = 0, k = 0; i < count; i++) {
+      let pointError = 0;
+      for (let c = 0; c < width; c++, k++) {
+        const error = errors[k];
+        sumAbs += error;
+        sumSquares += error * error;
+        if (error > pointError || error !== error) pointError = error;
+      }
+      if (pointError > maxAbs || pointError !== pointError) maxAbs = pointError;
+      if (rankError(pointError) > this.threshold) this.insert(start + i, pointError);
+    }
+    this.sumAbs = sumAbs;
+    this.sumSquares = sumSquares;
+    this.maxAbs = maxAbs;
+  }
+
+  private insert(index: number, error: number): void {
+    const list = this.worst;
+    let position = list.length;
+    while (position > 0 && rankError(list[position - 1].error) < rankError(error)) position--;
+    list.splice(position, 0, { index, error });
+    if (list.length > this.limit) list.pop();
+    if (list.length === this.limit) this.threshold = rankError(list[list.length - 1].error);
+  }
 }
 
 function rankError(error: number): number {

@@ -99,6 +99,9 @@ const WHERE = 'FusedNetwork';
  */
 export const THREAD_MIN_MACS = 1 << 20;
 
+/** Activations (rows × units summed over layers) in one pass of predict(). */
+const PREDICT_PASS_FLOATS = 1 << 21;
+
 export class FusedNetwork {
   readonly plan: NetworkPlan;
   /** Threads this network may use (spec.threads, default: the machine's cores). */
@@ -366,7 +369,9 @@ export class FusedNetwork {
     const outputs = this.plan.outputs;
     const result = out ?? new Float32Array(source.count * outputs);
     if (result.length < source.count * outputs) fail(where, `out must hold ${source.count * outputs} values. Received: out=${formatValue(out)}.`);
-    const chunk = Math.min(Math.max(source.count, 4), 4096);
+    // Passes of ~2M activations: long enough that waking the worker threads is a small part of one.
+    const activations = this.plan.dense.reduce((sum, layer) => sum + layer.units, 0);
+    const chunk = Math.min(Math.max(source.count, 4), Math.max(4096, Math.min(65536, Math.floor(PREDICT_PASS_FLOATS / activations))));
     this.ensure({ capRows: roundUp(chunk, 4), stagingRows: source.kind === Source.Staging ? chunk : 0 });
     const cap = this.engine.layout.params.capRows;
     for (let first = 0; first < source.count; first += cap) {
