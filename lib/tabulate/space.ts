@@ -456,7 +456,7 @@ export class InputSpace<P extends Point = Point> {
           });
           const values = await absErrors.data();
           absErrors.dispose();
-          errors.add(values as Float32Array, start, count);
+          errors.add(values, start, count);
         }
       }
     } finally {
@@ -723,7 +723,7 @@ class ErrorTally {
   }
 
   /** Absolute errors of `count` points from `start` (row-major, `width` per point). */
-  add(errors: Float32Array, start: number, count: number): void {
+  add(errors: ArrayLike<number>, start: number, count: number): void {
     const { width } = this;
     let { sumAbs, sumSquares, maxAbs } = this;
     for (let i = 0, k = 0; i < count; i++) {
