@@ -4,6 +4,7 @@
  * by a process that has died (or whose pid now belongs to another program) is detected as stale
  * and taken over.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -40,13 +41,7 @@ export function acquireRunLock(runDir: string, where: string, runLabel: string):
   const me: LockHolder = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), started: processStart(process.pid) };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = fs.openSync(file, 'wx');
-      try {
-        fs.writeSync(fd, JSON.stringify(me));
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
+      createLockFile(file, JSON.stringify(me));
       const lock: RunLock = {
         path: file,
         release() {
@@ -80,6 +75,33 @@ export function acquireRunLock(runDir: string, where: string, runLabel: string):
     }
   }
   return fail(where, `could not take the lock ${file}: other processes keep taking it.`);
+}
+
+/**
+ * Creates `file` holding `content`, failing with EEXIST when it exists. The content is written to a
+ * private file first and hard-linked into place, so no reader ever sees the lock empty (and takes
+ * it for a stale one); where the file system has no hard links, O_EXCL creation then a write.
+ */
+export function createLockFile(file: string, content: string): void {
+  const draft = `${file}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  const write = (target: string, flags: string) => {
+    const fd = fs.openSync(target, flags);
+    try {
+      fs.writeSync(fd, content);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  write(draft, 'wx');
+  try {
+    fs.linkSync(draft, file);
+  } catch (error) {
+    if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    write(file, 'wx');
+  } finally {
+    fs.rmSync(draft, { force: true });
+  }
 }
 
 /** The holder recorded in a lock file, or undefined when there is none (or it is unreadable). */

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isAlive, readLockHolder, type LockHolder } from '../checkpoint/lock';
+import { createLockFile, isAlive, readLockHolder, type LockHolder } from '../checkpoint/lock';
 import { fail } from '../errors';
 
 /** A held sweep lock. */
@@ -25,7 +25,7 @@ export function acquireSweepLock(file: string, name: string, where: string): Swe
   const me: LockHolder = { pid: process.pid, host: os.hostname(), since: new Date().toISOString(), ...(processStart() ? { started: processStart() } : {}) };
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      fs.writeFileSync(file, JSON.stringify(me), { flag: 'wx' });
+      createLockFile(file, JSON.stringify(me));
       held.add(file);
       return {
         file,
