@@ -62,6 +62,9 @@ const XM10: f32 = 2.755731922398589e-7;
 const LN2: f32 = 0.6931471805599453;
 
 export function vexpm1(x: v128): v128 {
+  const near = f32x4.lt(f32x4.abs(x), sp(LN2));
+  // Only the branch some lane needs (the lanes' bits are the same either way).
+  if (!v128.any_true(near)) return f32x4.sub(vexp(x), sp(1.0));
   let p = sp(XM10);
   p = f32x4.add(f32x4.mul(p, x), sp(XM9));
   p = f32x4.add(f32x4.mul(p, x), sp(XM8));
@@ -72,8 +75,9 @@ export function vexpm1(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, x), sp(XM3));
   p = f32x4.add(f32x4.mul(p, x), sp(XM2));
   const small = f32x4.add(x, f32x4.mul(f32x4.mul(x, x), p));
+  if (i32x4.all_true(near)) return small;
   const large = f32x4.sub(vexp(x), sp(1.0));
-  return v128.bitselect(small, large, f32x4.lt(f32x4.abs(x), sp(LN2)));
+  return v128.bitselect(small, large, near);
 }
 
 // log: FreeBSD's logf (x = 2^k·(1+f), 1+f in [√2/2, √2), s = f/(2+f), a degree-4 polynomial in s²
