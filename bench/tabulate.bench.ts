@@ -29,7 +29,7 @@ function evaluate(points: number, activation: 'relu' | 'tanh'): StreamResult {
 }
 
 const section: BenchSection = {
-  title: 'tabulateInputSpace: streaming batches() as tensors (batch 65536)',
+  title: 'tabulateInputSpace: streaming batches() as tensors (batch 65536), and space.evaluate(model)',
   async run(): Promise<BenchRow[]> {
     const unlabelled = stream(1e8, '1d', 'none');
     const unlabelled2d = stream(1e8, '2d', 'none');
