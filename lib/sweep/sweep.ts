@@ -195,29 +195,28 @@ export function prepareRecord(existing: ReturnType<typeof readRecord>, plan: Swe
     if (Boolean(existing.queue) !== Boolean(queue)) {
       fail(WHERE, existing.queue ? `sweep ${JSON.stringify(plan.name)} runs on the queue ${existing.queue}: pass queue: '${existing.queue}' to follow it, or choose another name.` : `sweep ${JSON.stringify(plan.name)} ran locally (${file}); choose another name for a queued sweep.`);
     }
-    return {
-      ...existing,
-      dir: plan.dir,
-      cellfit: cellfitVersion,
-      space: plan.space.toJSON(),
-      sampler: plan.sampler,
-      pruner: plan.pruner,
-      budget: plan.budget,
-      ...(plan.monitor ? { monitor: plan.monitor } : {}),
-      ...(plan.mode ? { mode: plan.mode } : {}),
-      trial: plan.code,
-      stopOnFailure: plan.stopOnFailure,
-      updated: now,
-    };
+    return { ...existing, ...fromPlan(plan), updated: now };
   }
   return {
     format: 'cellfit-sweep',
     version: 2,
     protocol: SWEEP_PROTOCOL,
     name: plan.name,
+    status: 'running',
+    ...fromPlan(plan),
+    ...(queue ? { queue } : {}),
+    warnings: [],
+    created: now,
+    updated: now,
+    trials: existing && 'legacy' in existing ? existing.legacy : [],
+  };
+}
+
+/** What each execution of a sweep records from its own call (the trials and history stay). */
+function fromPlan(plan: SweepPlan) {
+  return {
     dir: plan.dir,
     cellfit: cellfitVersion,
-    status: 'running',
     space: plan.space.toJSON(),
     sampler: plan.sampler,
     pruner: plan.pruner,
@@ -225,13 +224,8 @@ export function prepareRecord(existing: ReturnType<typeof readRecord>, plan: Swe
     ...(plan.monitor ? { monitor: plan.monitor } : {}),
     ...(plan.mode ? { mode: plan.mode } : {}),
     trial: plan.code,
-    ...(queue ? { queue } : {}),
     stopOnFailure: plan.stopOnFailure,
-    warnings: [],
-    created: now,
-    updated: now,
-    trials: existing && 'legacy' in existing ? existing.legacy : [],
-  };
+  } satisfies Partial<SweepRecord>;
 }
 
 /** The task a worker gets for a claimed trial. */
