@@ -6,6 +6,7 @@ import { Sweep } from '../../../lib/sweep/result';
 import { SearchSpace } from '../../../lib/sweep/space';
 import { newTrial, type SweepRecord, type TrialRecord } from '../../../lib/sweep/state';
 import { recordingSession, throwsWith } from '../../helpers';
+import { testRecord } from './support';
 
 function trial(number: number, params: Record<string, number | string>, status: TrialRecord['status'], values: number[], extra: Partial<TrialRecord> = {}): TrialRecord {
   const best = Math.min(...values);
@@ -13,27 +14,14 @@ function trial(number: number, params: Record<string, number | string>, status: 
 }
 
 function sweepRecord(trials: TrialRecord[], status: SweepRecord['status'] = 'finished'): SweepRecord {
-  return {
-    format: 'cellfit-sweep',
-    version: 2,
-    protocol: 1,
+  return testRecord({
     name: 'demo',
-    dir: '/tmp',
-    cellfit: '0',
     status,
     space: { lr: [0.1, 0.01, 0.001], act: ['relu', 'tanh'] },
-    sampler: { kind: 'grid', seed: 0 },
     pruner: { kind: 'asha', options: { minEpochs: 1, reduction: 3 } },
     budget: 4,
-    monitor: 'val_loss',
-    mode: 'min',
-    trial: { kind: 'function', source: '' },
-    stopOnFailure: true,
-    warnings: [],
-    created: '',
-    updated: '',
     trials,
-  };
+  });
 }
 
 const TRIALS = () => [

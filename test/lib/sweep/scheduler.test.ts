@@ -3,30 +3,11 @@ import { ashaRungs, makePruner, prunerConfig } from '../../../lib/sweep/pruners'
 import { claimForJob, claimNext, enginesOf, isDone, reportEpoch, settleTrial } from '../../../lib/sweep/scheduler';
 import { newTrial, type SweepRecord } from '../../../lib/sweep/state';
 import { throwsWith } from '../../helpers';
+import { testRecord } from './support';
 
 /** A record over one grid parameter `k` (k = 1..n), with a pruner. */
 function record(n: number, pruner: SweepRecord['pruner'], budget = n): SweepRecord {
-  return {
-    format: 'cellfit-sweep',
-    version: 2,
-    protocol: 1,
-    name: 'test',
-    dir: '/tmp',
-    cellfit: '0',
-    status: 'running',
-    space: { k: Array.from({ length: n }, (_, i) => i + 1) },
-    sampler: { kind: 'grid', seed: 0 },
-    pruner,
-    budget,
-    monitor: 'val_loss',
-    mode: 'min',
-    trial: { kind: 'function', source: '' },
-    stopOnFailure: true,
-    warnings: [],
-    created: '',
-    updated: '',
-    trials: [],
-  };
+  return testRecord({ status: 'running', space: { k: Array.from({ length: n }, (_, i) => i + 1) }, pruner, budget });
 }
 
 /**
