@@ -9,7 +9,7 @@
  *   2-hidden-layer tanh network, 30 epochs) and tutorial 7's (waves in two inputs, 27 epochs).
  */
 import { setSeed, tf, train, Rng, type Run } from '../lib';
-import type { Callback, TrialContext } from '../lib';
+import type { Callback, TrainOptions, TrialContext } from '../lib';
 
 /** A tutorial-sized problem: its grid and its trial. */
 export interface Problem {
@@ -71,23 +71,20 @@ export const WAVES: Problem = {
   },
 };
 
-/** The throughput trial: the same work for every parameter value. */
 /** The throughput trial's size: long enough that a worker process's start-up is a small part of a trial. */
 export const THROUGHPUT = { rows: 16384, epochs: 40 } as const;
 
+/** The throughput trial: the same work for every parameter value. */
 export async function throughputTrial(params: { k: number }): Promise<Run> {
-  const data = dataset('throughput', 8, [THROUGHPUT.rows, 256], (x) => x.reduce((sum, v) => sum + Math.sin(v), 0));
-  return train(mlp(8, [64, 64], 'relu', 0.001), data.train, { epochs: THROUGHPUT.epochs, batchSize: 32, validation: data.validation, seed: params.k });
+  return trainThroughput(params.k);
 }
 
 /** The throughput trial checkpointing every 10th epoch (in the sweep's directory) instead of every epoch. */
 export async function sparseCheckpointTrial(params: { k: number }, context: TrialContext): Promise<Run> {
+  return trainThroughput(params.k, { checkpoint: { dir: context.dir, every: { epochs: 10 } } });
+}
+
+function trainThroughput(seed: number, options: Pick<TrainOptions, 'checkpoint'> = {}): Promise<Run> {
   const data = dataset('throughput', 8, [THROUGHPUT.rows, 256], (x) => x.reduce((sum, v) => sum + Math.sin(v), 0));
-  return train(mlp(8, [64, 64], 'relu', 0.001), data.train, {
-    epochs: THROUGHPUT.epochs,
-    batchSize: 32,
-    validation: data.validation,
-    seed: params.k,
-    checkpoint: { dir: context.dir, every: { epochs: 10 } },
-  });
+  return train(mlp(8, [64, 64], 'relu', 0.001), data.train, { epochs: THROUGHPUT.epochs, batchSize: 32, validation: data.validation, seed, ...options });
 }
