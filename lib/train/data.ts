@@ -138,13 +138,17 @@ export async function toDataset(model: tf.LayersModel, data: unknown, columns: C
     fail(where, `train() supports models with one input and one output; this model has ${model.inputs.length} inputs and ${model.outputs.length} outputs.`);
   }
   if (data instanceof InputSpace) return spaceDataset(model, data, where);
-  const { xs, ys, owned } = toTensors(data, columns, where, label);
+  const { xs, ys, owned, names } = toTensors(data, columns, where, label);
   try {
+    const classes = sparseClasses(model);
     const shapedXs = shapeFor(xs, model.inputs[0].shape, where, `${label} features`, 'the model input');
-    const shapedYs = shapeFor(ys, model.outputs[0].shape, where, `${label} labels`, 'the model output');
+    const shapedYs = shapeFor(ys, classes === undefined ? model.outputs[0].shape : sparseLabelShape(model.outputs[0].shape), where, `${label} labels`, classes === undefined ? 'the model output' : 'a sparse crossentropy (one class index per row)');
     if (shapedXs.shape[0] !== shapedYs.shape[0]) {
       fail(where, `${label} has ${shapedXs.shape[0]} rows of features but ${shapedYs.shape[0]} labels.`);
     }
+    checkFinite(shapedXs, where, names.xs, 'feature');
+    checkFinite(shapedYs, where, names.ys, 'value');
+    if (classes !== undefined) checkClasses(shapedYs, classes, where, names.ys);
     const dataset = new TensorDataset(shapedXs, shapedYs, [...owned, ...(shapedXs !== xs ? [shapedXs] : []), ...(shapedYs !== ys ? [shapedYs] : [])]);
     return dataset;
   } catch (error) {
@@ -335,8 +339,67 @@ function readScalars(result: tf.Scalar | tf.Scalar[]): number[] {
   return values;
 }
 
+/**
+ * The number of classes when `model` is compiled with a sparse categorical crossentropy (labels are
+ * class indices, one per row, as `model.fit` takes them), else undefined.
+ */
+export function sparseClasses(model: tf.LayersModel): number | undefined {
+  const loss = (model as unknown as { loss?: unknown }).loss;
+  const name = typeof loss === 'string' ? loss : typeof loss === 'function' ? loss.name : Array.isArray(loss) && loss.length === 1 ? loss[0] : undefined;
+  if (name !== 'sparseCategoricalCrossentropy') return undefined;
+  const last = model.outputs[0].shape[model.outputs[0].shape.length - 1];
+  return typeof last === 'number' ? last : undefined;
+}
+
+/** The label shape a sparse crossentropy takes for an output of `shape`: its last axis one class index. */
+function sparseLabelShape(shape: (number | null)[]): (number | null)[] {
+  return [...shape.slice(0, -1), 1];
+}
+
+/**
+ * Refuses NaN and ±Infinity before training (they would only show up as a diverged loss, blaming
+ * training), naming the row and the value's position in it.
+ */
+function checkFinite(tensor: tf.Tensor, where: string, name: string, what: 'feature' | 'value'): void {
+  if (tensor.dtype !== 'float32') return;
+  const values = tensor.dataSync() as Float32Array;
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isFinite(values[i])) continue;
+    const width = rowWidth(tensor);
+    const position = width > 1 ? ` (${what} ${i % width})` : '';
+    fail(where, `${name} holds ${values[i]} in row ${Math.floor(i / width)}${position}. Impute or drop missing values before training (preprocess() imputes them from the training part).`);
+  }
+}
+
+/** Class indices must be integers in [0, classes): tf.js would train on anything else silently. */
+function checkClasses(labels: tf.Tensor, classes: number, where: string, name: string): void {
+  const values = labels.dataSync();
+  for (let i = 0; i < values.length; i++) {
+    const label = values[i];
+    if (Number.isInteger(label) && label >= 0 && label < classes) continue;
+    fail(where, `${name} holds class ${label} in row ${i}, but the model predicts ${classes} classes (0 to ${classes - 1}): with sparseCategoricalCrossentropy each label is a class index.`);
+  }
+}
+
+/** The first value in nested `array` that is not a number (null, undefined, a string…), with its row and position. */
+function firstNonNumber(array: readonly unknown[]): { row: number; position: number; value: unknown } | undefined {
+  for (let row = 0; row < array.length; row++) {
+    const cell = array[row];
+    if (typeof cell === 'number' || typeof cell === 'boolean') continue;
+    if (Array.isArray(cell)) {
+      const flat = (cell as unknown[]).flat(Infinity);
+      const position = flat.findIndex((value) => typeof value !== 'number' && typeof value !== 'boolean');
+      if (position >= 0) return { row, position, value: flat[position] };
+      continue;
+    }
+    if (ArrayBuffer.isView(cell)) continue;
+    return { row, position: -1, value: cell };
+  }
+  return undefined;
+}
+
 /** Features and labels as tensors, from `{ xs, ys }` or columns chosen by `features`/`label`. */
-function toTensors(data: unknown, { features, label }: ColumnChoice, where: string, part: string): { xs: tf.Tensor; ys: tf.Tensor; owned: tf.Tensor[] } {
+function toTensors(data: unknown, { features, label }: ColumnChoice, where: string, part: string): { xs: tf.Tensor; ys: tf.Tensor; owned: tf.Tensor[]; names: { xs: string; ys: string } } {
   if (typeof data !== 'object' || data === null) {
     fail(where, `${part} must be { xs, ys }, an arquero table or rows with \`features\` and \`label\`, a split() result or an InputSpace. Received: ${part}=${formatValue(data)}.`);
   }
@@ -347,9 +410,9 @@ function toTensors(data: unknown, { features, label }: ColumnChoice, where: stri
       fail(where, `${part} has columns ${names.join(', ')}: pass { xs, ys }, or name the columns with the \`features\` and \`label\` options.`);
     }
     const owned: tf.Tensor[] = [];
-    const xs = columnTensor(record.xs, where, `${part}.xs`, owned);
-    const ys = columnTensor(record.ys, where, `${part}.ys`, owned);
-    return { xs, ys, owned };
+    const xs = columnTensor(record.xs, where, `${part}.xs`, owned, 'feature');
+    const ys = columnTensor(record.ys, where, `${part}.ys`, owned, 'value');
+    return { xs, ys, owned, names: { xs: `${part}.xs`, ys: `${part}.ys` } };
   }
   if (features === undefined || label === undefined) {
     fail(where, `name the columns to train on: \`features\` (a list of column names) and \`label\` (a column name or list). Received: features=${formatValue(features)}, label=${formatValue(label)}.`);
@@ -360,12 +423,18 @@ function toTensors(data: unknown, { features, label }: ColumnChoice, where: stri
   const ys = matrix(view.size, labels.map((name) => view.column(name, 'label')), where, 'label', labels);
   const xt = tf.tensor2d(xs.values, [view.size, xs.width]);
   const yt = tf.tensor2d(ys.values, [view.size, ys.width]);
-  return { xs: xt, ys: yt, owned: [xt, yt] };
+  return { xs: xt, ys: yt, owned: [xt, yt], names: { xs: `${part} features`, ys: `${part} labels` } };
 }
 
-function columnTensor(value: unknown, where: string, name: string, owned: tf.Tensor[]): tf.Tensor {
+function columnTensor(value: unknown, where: string, name: string, owned: tf.Tensor[], what: 'feature' | 'value'): tf.Tensor {
   if (isTensor(value)) return value;
   if (Array.isArray(value) || ArrayBuffer.isView(value)) {
+    // tf.tensor() reads null as 0: a missing value would train silently.
+    const missing = Array.isArray(value) ? firstNonNumber(value) : undefined;
+    if (missing) {
+      const position = missing.position >= 0 ? ` (${what} ${missing.position})` : '';
+      fail(where, `${name} holds ${formatValue(missing.value)} in row ${missing.row}${position}. Impute or drop missing values before training (preprocess() imputes them from the training part).`);
+    }
     try {
       const tensor = ArrayBuffer.isView(value) ? tf.tensor(value as Float32Array) : tf.tensor(value as number[]);
       owned.push(tensor);
@@ -380,7 +449,10 @@ function columnTensor(value: unknown, where: string, name: string, owned: tf.Ten
 /** Columns of numbers (or of equal-length number arrays) side by side as a row-major matrix. */
 function matrix(rows: number, columns: readonly (readonly unknown[])[], where: string, option: string, names: readonly string[]): { values: Float32Array; width: number } {
   const widths = columns.map((column, c) => {
-    const first = column[0];
+    // The first present value sets the width; a missing one is named where it is met below.
+    let first: unknown = column[0];
+    for (let r = 1; (first === null || first === undefined) && r < rows; r++) first = column[r];
+    if (first === null || first === undefined) return 1;
     if (typeof first === 'number' || typeof first === 'boolean') return 1;
     if (Array.isArray(first) || ArrayBuffer.isView(first)) return (first as ArrayLike<number>).length;
     return fail(where, `\`${option}\` column ${formatValue(names[c])} must hold numbers. Received: first value ${formatValue(first)}.`);
@@ -393,17 +465,34 @@ function matrix(rows: number, columns: readonly (readonly unknown[])[], where: s
       const cell = column[r];
       if (widths[c] === 1) {
         const number = typeof cell === 'boolean' ? Number(cell) : cell;
-        if (typeof number !== 'number') fail(where, `\`${option}\` column ${formatValue(names[c])} has a non-number in row ${r}. Received: ${formatValue(cell)}.`);
-        values[r * width + offset] = number;
+        if (typeof number !== 'number' || !Number.isFinite(number)) badCell(where, option, names[c], r, cell);
+        values[r * width + offset] = number as number;
       } else {
         const cells = cell as ArrayLike<number>;
         if (!cells || cells.length !== widths[c]) fail(where, `\`${option}\` column ${formatValue(names[c])} has arrays of different lengths (row ${r}).`);
-        for (let k = 0; k < widths[c]; k++) values[r * width + offset + k] = cells[k];
+        for (let k = 0; k < widths[c]; k++) {
+          const value = cells[k];
+          if (typeof value !== 'number' || !Number.isFinite(value)) badCell(where, option, names[c], r, value, k);
+          values[r * width + offset + k] = value;
+        }
       }
     }
     offset += widths[c];
   });
   return { values, width };
+}
+
+/** Names a missing, non-finite or non-number cell of a table column, and what to do about it. */
+function badCell(where: string, option: string, column: string, row: number, value: unknown, position?: number): never {
+  const inArray = position === undefined ? '' : ` (value ${position} of its arrays)`;
+  const shown = typeof value === 'number' ? String(value) : value === null ? 'null' : value === undefined ? 'no value' : formatValue(value);
+  const advice =
+    value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value))
+      ? 'Impute or drop missing values before training: preprocess() imputes them from the training part.'
+      : typeof value === 'number'
+        ? 'Drop or clip the row before training.'
+        : 'Encode it as a number first: preprocess({ categorical }) one-hot encodes a column of categories.';
+  return fail(where, `\`${option}\` column ${formatValue(column)} holds ${shown} in row ${row}${inArray}. ${advice}`);
 }
 
 /** Reshapes `tensor` ([n, ...]) to the model's `[null, ...]` shape when the sizes agree. */
