@@ -19,7 +19,7 @@ export type { Axes, AxisSpec, AxisInfo, AxisValue, RangeSpec, Point, PointOf, La
 export { showFigure, figureBundle, standalonePage, PLOTLY_MIME, spaceFigure, plotSpace, SpacePlot, plotRuns, runsFigure, RunsPlot, plotSplit, splitFigure, SplitPlot, sweepFigure } from './plots';
 export type { PlotlyFigure, ChartHandle, SpacePlotOptions, SpaceFigure, PlotRunsOptions, PlottableRun, SweepPoint, SweepFigure, SweepParam } from './plots';
 export { train, Run } from './train';
-export type { TrainOptions, TrainOptionsFor, EvaluationPrefix, KnownOptions, HistoryKey, ResumePoint, RunFields, RunStatus, HistoryEntry, BestEpoch, ParentRef } from './train';
+export type { TrainOptions, TrainOptionsFor, EvaluationPrefix, KnownOptions, TrainOptionHints, HistoryKey, ResumePoint, RunFields, RunStatus, HistoryEntry, BestEpoch, ParentRef } from './train';
 export { compile } from './compile';
 export type { CompileArgs, Compiled, CompiledMetrics, Metric, MetricName } from './compile';
 export { checkpoint, CheckpointStore, fileHandler } from './checkpoint';

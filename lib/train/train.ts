@@ -36,7 +36,7 @@ import { watchTerminalInterrupt } from './interrupt';
 import { TrainingLoop, type LoopConfig, type LoopResult } from './loop';
 import { Run } from './run';
 import { freshState, resumedState, savedOutcome, type CheckpointState, type ParentRef, type RunHeader, type RunRecord, type TrainingState } from './state';
-import type { EvaluationPrefix, KnownOptions, TrainOptionsFor } from './types';
+import { TRAIN_OPTION_HINTS, type EvaluationPrefix, type KnownOptions, type TrainOptionHints, type TrainOptionsFor } from './types';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -119,7 +119,7 @@ const lastRuns = new WeakMap<tf.LayersModel, { finalWeights: string; initialWeig
  * names), `{ xs, ys }` and spaces take neither, a split takes no `validation`. With a model from
  * `compile()`, the run's history and test metrics are typed by the compiled metrics.
  */
-export function train<D extends TrainData, const O extends TrainOptionsFor<D> & KnownOptions<O, TrainOptionsFor<D>> & ColumnNamesIn<O, TrainPartOf<D>>, M extends string = string>(
+export function train<D extends TrainData, const O extends TrainOptionsFor<D> & KnownOptions<O, TrainOptionsFor<D>, TrainOptionHints> & ColumnNamesIn<O, TrainPartOf<D>>, M extends string = string>(
   model: tf.LayersModel & CompiledMetrics<M>,
   data: D,
   options: O,
@@ -263,7 +263,10 @@ function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
   if (!(model instanceof tf.LayersModel)) fail(WHERE, `model must be a tfjs LayersModel (tf.sequential() or tf.model()). Received: ${formatValue(model)}.`);
   if (typeof options !== 'object' || options === null) fail(WHERE, `options must be an object such as { epochs: 10 }. Received: ${formatValue(options)}.`);
   for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(key)) fail(WHERE, `unknown option \`${key}\`. Expected one of ${OPTION_NAMES.join(', ')}.`);
+    if (OPTION_NAMES.includes(key)) continue;
+    const hint: string | undefined = Object.hasOwn(TRAIN_OPTION_HINTS, key) ? TRAIN_OPTION_HINTS[key as keyof TrainOptionHints] : undefined;
+    const meant = hint === undefined ? '.' : `: ${hint}${hint.endsWith('?') ? '' : '.'}`;
+    fail(WHERE, `unknown option \`${key}\`${meant} Expected one of ${OPTION_NAMES.join(', ')}.`);
   }
   const { epochs, batchSize = 32, seed = getSeed(), shuffle = true, resume = 'auto', name, plot = true, progress = true } = options;
   if (!Number.isInteger(epochs) || epochs < 1) fail(WHERE, `\`epochs\` must be an integer ≥ 1. Received: epochs=${formatValue(epochs)}.`);
