@@ -22,6 +22,8 @@ export { train, Run } from './train';
 export type { TrainOptions, TrainOptionsFor, EvaluationPrefix, KnownOptions, TrainOptionHints, HistoryKey, ResumePoint, RunFields, RunStatus, HistoryEntry, BestEpoch, ParentRef } from './train';
 export { compile } from './compile';
 export type { CompileArgs, Compiled, CompiledMetrics, Metric, MetricName } from './compile';
+export { auc, precision, recall, f1, confusionMatrix, rocCurve, scoredRows } from './metrics';
+export type { ClassificationMetric, ClassificationMetricName, ScoredRows } from './metrics';
 export { checkpoint, CheckpointStore, fileHandler } from './checkpoint';
 export type { CheckpointOptions, CheckpointInfo, CheckpointEvery, CheckpointChoice, CheckpointFs, StateHeader, WeightSpec, WeightsSnapshot, SlotSpec, OptimizerMeta, OptimizerSnapshot } from './checkpoint';
 export type { EngineChoice, EngineInfo, EngineName } from './engines';

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { tf } from '../backend';
 import { isArqueroTable, isTensor, viewData, type Tabular } from '../data';
 import { fail, formatValue, warn } from '../errors';
+import { compiledClassificationMetrics, scoredRows } from '../metrics';
 import { Rng, type Seed } from '../random';
 import { InputSpace } from '../tabulate';
 
@@ -205,7 +206,8 @@ export class TensorDataset implements Dataset {
   }
 
   async evaluate(model: tf.LayersModel, batchSize: number): Promise<number[]> {
-    return readScalars(model.evaluate(this.xs, this.ys, { batchSize }));
+    const values = readScalars(model.evaluate(this.xs, this.ys, { batchSize }));
+    return overWholeSet(model, this.xs, this.ys, batchSize, values);
   }
 
   dispose(): void {
@@ -330,6 +332,19 @@ async function evaluateInChunks(dataset: Dataset, model: tf.LayersModel, batchSi
     totals = values.map((value, i) => (totals?.[i] ?? 0) + value * count);
   }
   return totals!.map((total) => total / dataset.size);
+}
+
+/**
+ * Replaces the batch means of AUC, precision, recall and F1 in `values` (model.metricsNames order)
+ * by their values over the whole set: a mean of per-batch AUCs is not the set's AUC.
+ */
+function overWholeSet(model: tf.LayersModel, xs: tf.Tensor, ys: tf.Tensor, batchSize: number, values: number[]): number[] {
+  const metrics = compiledClassificationMetrics(model);
+  if (metrics.size === 0) return values;
+  const predictions = model.predict(xs, { batchSize }) as tf.Tensor;
+  const scored = scoredRows(ys.dataSync() as Float32Array, rowWidth(ys), float32(predictions), rowWidth(predictions), 'evaluate()');
+  predictions.dispose();
+  return values.map((value, i) => metrics.get(model.metricsNames[i])?.overSet(scored) ?? value);
 }
 
 function readScalars(result: tf.Scalar | tf.Scalar[]): number[] {
