@@ -8,6 +8,7 @@ import { tf } from '../backend';
 import { isArqueroTable, isTensor, viewData, type Tabular } from '../data';
 import { fail, formatValue, warn } from '../errors';
 import { compiledClassificationMetrics, scoredRows } from '../metrics';
+import type { Preprocessing } from '../preprocess';
 import { Rng, type Seed } from '../random';
 import { InputSpace } from '../tabulate';
 
@@ -55,10 +56,11 @@ export interface Batch {
   readonly ys: tf.Tensor;
 }
 
-/** Which columns are features and which the label, for tables and rows. */
+/** Which columns are features and which the label, for tables and rows, and the preprocessing that turns the features into numbers. */
 export interface ColumnChoice {
   readonly features?: readonly string[];
   readonly label?: string | readonly string[];
+  readonly preprocess?: Preprocessing;
 }
 
 /** The parts of the data `train()` uses. */
@@ -96,6 +98,7 @@ export async function prepareData(
   data: unknown,
   { validation, seed, columns, where }: { validation?: number | unknown; seed: Seed; columns: ColumnChoice; where: string },
 ): Promise<PreparedData> {
+  if (columns.preprocess) checkFittedOn(columns.preprocess, isSplitResult(data) ? data.train : data, typeof validation === 'number', where);
   if (isSplitResult(data)) {
     if (validation !== undefined) {
       fail(where, '`validation` cannot be combined with a split() result: the split already says what to validate on. Add a validation part to the split instead.');
@@ -131,6 +134,20 @@ export async function prepareData(
   }
   const held = await toDataset(model, validation, columns, where, 'validation');
   return { train: full, evaluation: { prefix: 'val_', data: held }, ...(space ? { space } : {}), validation: `data:${held.fingerprint}` };
+}
+
+/**
+ * Preprocessing fitted on other rows than the training part lets statistics of the rows it
+ * validates or tests on leak into training (and makes the run's results depend on them).
+ */
+function checkFittedOn(preprocess: Preprocessing, train: unknown, heldOut: boolean, where: string): void {
+  if (!heldOut && isTabular(train) && preprocess.fittedOnData(train)) return;
+  const what = heldOut ? 'a `validation` fraction is held out of the data it was fitted on' : `it was fitted on ${preprocess.fittedOn.rows} rows that are not the training part`;
+  warn(where, `\`preprocess\`: ${what}, so statistics of rows the run does not train on leak into training. Split first, then fit on the training part: preprocess(parts.train, { features, … }).`);
+}
+
+function isTabular(data: unknown): data is Tabular {
+  return isArqueroTable(data) || Array.isArray(data) || (typeof data === 'object' && data !== null && !isTensor(data) && !(data instanceof InputSpace));
 }
 
 /** Converts one part (any accepted form) into a dataset shaped for `model`. */
@@ -414,12 +431,13 @@ function firstNonNumber(array: readonly unknown[]): { row: number; position: num
 }
 
 /** Features and labels as tensors, from `{ xs, ys }` or columns chosen by `features`/`label`. */
-function toTensors(data: unknown, { features, label }: ColumnChoice, where: string, part: string): { xs: tf.Tensor; ys: tf.Tensor; owned: tf.Tensor[]; names: { xs: string; ys: string } } {
+function toTensors(data: unknown, { features, label, preprocess }: ColumnChoice, where: string, part: string): { xs: tf.Tensor; ys: tf.Tensor; owned: tf.Tensor[]; names: { xs: string; ys: string } } {
   if (typeof data !== 'object' || data === null) {
     fail(where, `${part} must be { xs, ys }, an arquero table or rows with \`features\` and \`label\`, a split() result or an InputSpace. Received: ${part}=${formatValue(data)}.`);
   }
   const record = data as Record<string, unknown>;
   if (features === undefined && label === undefined && !isArqueroTable(data) && !Array.isArray(data)) {
+    if (preprocess) fail(where, `\`preprocess\` reads the feature columns of a table or rows; ${part} has none named. Pass \`features\` and \`label\`.`);
     if (!('xs' in record) || !('ys' in record)) {
       const names = Object.keys(record);
       fail(where, `${part} has columns ${names.join(', ')}: pass { xs, ys }, or name the columns with the \`features\` and \`label\` options.`);
@@ -432,13 +450,37 @@ function toTensors(data: unknown, { features, label }: ColumnChoice, where: stri
   if (features === undefined || label === undefined) {
     fail(where, `name the columns to train on: \`features\` (a list of column names) and \`label\` (a column name or list). Received: features=${formatValue(features)}, label=${formatValue(label)}.`);
   }
+  if (preprocess && JSON.stringify(features) !== JSON.stringify(preprocess.features)) {
+    fail(where, `\`features\` must be the columns \`preprocess\` was fitted on, in its order: ${formatValue(preprocess.features)}. Received: features=${formatValue(features)}.`);
+  }
   const view = viewData(data as Tabular, where);
   const labels = typeof label === 'string' ? [label] : label;
-  const xs = matrix(view.size, features.map((name) => view.column(name, 'features')), where, 'features', features);
+  const xs = preprocess ? { values: preprocess.transform(data as Tabular, where).values, width: preprocess.width } : matrix(view.size, features.map((name) => view.column(name, 'features')), where, 'features', features);
   const ys = matrix(view.size, labels.map((name) => view.column(name, 'label')), where, 'label', labels);
   const xt = tf.tensor2d(xs.values, [view.size, xs.width]);
   const yt = tf.tensor2d(ys.values, [view.size, ys.width]);
   return { xs: xt, ys: yt, owned: [xt, yt], names: { xs: `${part} features`, ys: `${part} labels` } };
+}
+
+/**
+ * The features of `data` for prediction, as the model's input tensor: a tensor as it is, nested
+ * arrays of numbers, `{ xs }`, or rows / a table whose feature columns `columns` names (through its
+ * preprocessing, when there is one). The caller disposes the result when it is not `data` itself.
+ */
+export function featureTensor(data: unknown, { features, preprocess }: ColumnChoice, where: string): tf.Tensor {
+  if (isTensor(data)) return data;
+  if (typeof data === 'object' && data !== null && !Array.isArray(data) && !isArqueroTable(data) && 'xs' in data) return featureTensor((data as { xs: unknown }).xs, {}, where);
+  const tabular = isArqueroTable(data) || (Array.isArray(data) && data.length > 0 && typeof data[0] === 'object' && data[0] !== null && !Array.isArray(data[0]));
+  if (!tabular) {
+    if (preprocess) fail(where, `this run preprocesses raw rows: pass rows or an arquero table with columns ${preprocess.features.join(', ')} (or a tensor of preprocessed features). Received: ${formatValue(data)}.`);
+    const owned: tf.Tensor[] = [];
+    return columnTensor(data, where, 'data', owned, 'feature');
+  }
+  if (preprocess) return preprocess.transformTensor(data as Tabular, where);
+  if (features === undefined) fail(where, 'the run was trained on { xs, ys }: pass features as a tensor or nested arrays of numbers (or { xs }).');
+  const view = viewData(data as Tabular, where);
+  const xs = matrix(view.size, features.map((name) => view.column(name, 'features')), where, 'features', features);
+  return tf.tensor2d(xs.values, [view.size, xs.width]);
 }
 
 function columnTensor(value: unknown, where: string, name: string, owned: tf.Tensor[], what: 'feature' | 'value'): tf.Tensor {
