@@ -43,4 +43,6 @@ export type { SweepOptions, SweepTrialSpec, SweepTrial, SweepChartKind, SweepInf
 export { sweepHistoryFigure, intermediateValuesFigure, importanceFigure } from './plots/sweep';
 export type { SweepTrialPoint, SweepMetric } from './plots/sweep';
 export { trainingFigure, trainingPlot, TrainingPlot } from './plots/training';
+export { plotConfusionMatrix, plotRoc, confusionFigure, rocFigure, ConfusionMatrixPlot, RocPlot } from './plots/classifier';
+export type { ConfusionMatrixOptions } from './plots/classifier';
 export type { TrainingPlotOptions } from './plots/training';

@@ -11,7 +11,8 @@ import { nodeFs, writeAtomic } from '../checkpoint/fs';
 import { fileHandler } from '../checkpoint/layers';
 import { fail } from '../errors';
 import { PREPROCESSING_FILE, Preprocessing } from '../preprocess';
-import { featureTensor, type ColumnChoice } from './data';
+import { scoredRows, type ScoredRows } from '../metrics';
+import { featureTensor, toDataset, type ColumnChoice } from './data';
 import type { PredictInput } from './run';
 
 /** Predictions of `model` for `data` (a tensor the caller disposes). */
@@ -21,6 +22,22 @@ export function predictWith(model: tf.LayersModel, columns: ColumnChoice, data: 
     return tf.tidy(() => model.predict(xs, { batchSize: 1024 }) as tf.Tensor);
   } finally {
     if (xs !== data) xs.dispose();
+  }
+}
+
+/** True classes and the model's scores for labelled `data` (any form `train()` takes). */
+export async function scoreWith(model: tf.LayersModel, columns: ColumnChoice, data: unknown, where: string): Promise<ScoredRows> {
+  if (data === undefined) fail(where, 'there is no test data: pass the labelled data to score, e.g. the test part of the split.');
+  const dataset = await toDataset(model, data, columns, where, 'data');
+  try {
+    if (!dataset.rows) fail(where, 'a classifier is scored on { xs, ys }, rows or a table, not on a tabulated space.');
+    const { xs, ys } = dataset.rows();
+    const predictions = tf.tidy(() => model.predict(tf.tensor2d(xs, [dataset.size, dataset.widths.features]).reshape([dataset.size, ...(model.inputs[0].shape.slice(1) as number[])]), { batchSize: 1024 }) as tf.Tensor);
+    const scores = predictions.dataSync() as Float32Array;
+    predictions.dispose();
+    return scoredRows(ys, dataset.widths.labels, scores, scores.length / dataset.size, where);
+  } finally {
+    dataset.dispose();
   }
 }
 

@@ -7,6 +7,7 @@ import type { tf } from '../backend';
 import { parseCheckpointId } from '../checkpoint/format';
 import type { CheckpointStore } from '../checkpoint/store';
 import type { Tabular, TrainPart } from '../data';
+import type { ScoredRows } from '../metrics';
 import type { Preprocessing } from '../preprocess';
 import type { StopDecision } from '../earlystop';
 import type { EngineInfo } from '../engines/engine';
@@ -61,6 +62,8 @@ export interface RunFields {
   readonly preprocessing?: Preprocessing;
   /** Predicts for {@link Run.predict}. Defaults to the model's own predict() on features as they are. */
   readonly predictor?: (data: unknown) => tf.Tensor;
+  /** True classes and scores of `data` (the test part when undefined), for classifier charts. */
+  readonly scorer?: (data: unknown, where: string) => Promise<ScoredRows>;
 }
 
 /**
@@ -89,11 +92,13 @@ export class Run<M extends string = string, P extends string = string> implement
   readonly evaluator!: (data: unknown) => Promise<Record<string, number>>;
   readonly preprocessing?: Preprocessing;
   readonly predictor?: (data: unknown) => tf.Tensor;
+  readonly scorer?: (data: unknown, where: string) => Promise<ScoredRows>;
 
   constructor(fields: RunFields) {
     Object.assign(this, fields);
     Object.defineProperty(this, 'evaluator', { enumerable: false });
     Object.defineProperty(this, 'predictor', { enumerable: false });
+    Object.defineProperty(this, 'scorer', { enumerable: false });
     Object.defineProperty(this, 'preprocessing', { enumerable: false });
     Object.defineProperty(this, 'model', { enumerable: false });
   }
@@ -172,7 +177,7 @@ export class Run<M extends string = string, P extends string = string> implement
   }
 
   toJSON(): Record<string, unknown> {
-    const { evaluator: _evaluator, predictor: _predictor, preprocessing: _preprocessing, model: _model, checkpoints, ...rest } = this as RunFields;
+    const { evaluator: _evaluator, predictor: _predictor, scorer: _scorer, preprocessing: _preprocessing, model: _model, checkpoints, ...rest } = this as RunFields;
     return { ...rest, checkpoints: checkpoints?.dir };
   }
 }

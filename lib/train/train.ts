@@ -35,7 +35,7 @@ import { prepareData, toDataset, type ColumnChoice, type PreparedData } from './
 import { canonicalTopology, compileSettings, derivedRunId, runIdentity, weightsHash, type RunIdentity } from './identity';
 import { watchTerminalInterrupt } from './interrupt';
 import { TrainingLoop, type LoopConfig, type LoopResult } from './loop';
-import { savePreprocessing, predictWith } from './predict';
+import { predictWith, savePreprocessing, scoreWith } from './predict';
 import { Run } from './run';
 import { freshState, resumedState, savedOutcome, type CheckpointState, type ParentRef, type RunHeader, type RunRecord, type TrainingState } from './state';
 import { TRAIN_OPTION_HINTS, type EvaluationPrefix, type KnownOptions, type TrainOptionHints, type TrainOptionsFor } from './types';
@@ -587,6 +587,7 @@ function makeRun(context: RunContext, header: RunHeader, outcome: Pick<LoopResul
     evaluator: (data) => evaluateOn(model, data ?? test, settings, trainNames),
     ...(settings.columns.preprocess ? { preprocessing: settings.columns.preprocess } : {}),
     predictor: (data) => predictWith(model, settings.columns, data, 'Run.predict()'),
+    scorer: (data, where) => scoreWith(model, settings.columns, data ?? test, where),
   });
   rates.set(optimizer, { compiled: context.compiledRate, left: getLearningRate(optimizer) });
   lastRuns.set(model, { finalWeights: weightsHash(model), initialWeights: context.initialWeights });

@@ -2,25 +2,12 @@ import assert from 'node:assert/strict';
 import { tf } from '../../lib/backend';
 import { compile } from '../../lib/compile';
 import { auc, confusionMatrix, f1, precision, recall, rocCurve, scoredRows } from '../../lib/metrics';
-import { getSeed, Rng, setSeed, unseedMathRandom } from '../../lib/random';
+import { getSeed, setSeed, unseedMathRandom } from '../../lib/random';
 import { split } from '../../lib/split';
 import { defaultMode } from '../../lib/sweep/scheduler';
 import { train } from '../../lib/train';
+import { binaryProblem } from './classification';
 import { QUIET } from './train/support';
-
-/** Two overlapping classes in two features (labels 0/1 in a [n, 1] array). */
-export function binaryProblem(rows = 400): { xs: number[][]; ys: number[][] } {
-  const rng = new Rng('binary-problem');
-  const xs: number[][] = [];
-  const ys: number[][] = [];
-  for (let i = 0; i < rows; i++) {
-    const a = rng.random() * 4 - 2;
-    const b = rng.random() * 4 - 2;
-    xs.push([a, b]);
-    ys.push([a + 0.5 * b + (rng.random() - 0.5) * 1.5 > 0 ? 1 : 0]);
-  }
-  return { xs, ys };
-}
 
 function sigmoidModel<const S extends string>(metrics: readonly S[]) {
   const previous = getSeed();
