@@ -507,12 +507,13 @@ function columnTensor(value: unknown, where: string, name: string, owned: tf.Ten
 function matrix(rows: number, columns: readonly (readonly unknown[])[], where: string, option: string, names: readonly string[]): { values: Float32Array; width: number } {
   const widths = columns.map((column, c) => {
     // The first present value sets the width; a missing one is named where it is met below.
-    let first: unknown = column[0];
-    for (let r = 1; (first === null || first === undefined) && r < rows; r++) first = column[r];
+    let row = 0;
+    while (row + 1 < rows && (column[row] === null || column[row] === undefined)) row++;
+    const first = column[row];
     if (first === null || first === undefined) return 1;
     if (typeof first === 'number' || typeof first === 'boolean') return 1;
     if (Array.isArray(first) || ArrayBuffer.isView(first)) return (first as ArrayLike<number>).length;
-    return fail(where, `\`${option}\` column ${formatValue(names[c])} must hold numbers. Received: first value ${formatValue(first)}.`);
+    return badCell(where, option, names[c], row, first);
   });
   const width = widths.reduce((sum, w) => sum + w, 0);
   const values = new Float32Array(rows * width);
@@ -548,7 +549,7 @@ function badCell(where: string, option: string, column: string, row: number, val
       ? 'Impute or drop missing values before training: preprocess() imputes them from the training part.'
       : typeof value === 'number'
         ? 'Drop or clip the row before training.'
-        : 'Encode it as a number first: preprocess({ categorical }) one-hot encodes a column of categories.';
+        : 'Encode categories as numbers first: preprocess() one-hot encodes columns of strings, fitted on the training part.';
   return fail(where, `\`${option}\` column ${formatValue(column)} holds ${shown} in row ${row}${inArray}. ${advice}`);
 }
 
