@@ -115,4 +115,30 @@ describe('preprocess()', function () {
     const prep = preprocess(parts.train, { features: [...FEATURES] });
     await rejectsWith(() => train(classifier(prep.width), parts, { epochs: 1, features: ['age', 'income'], label: 'defaulted', preprocess: prep, checkpoint: false, ...QUIET }), 'train(): `features` must be the columns `preprocess` was fitted on');
   });
+
+  it("the README's example (Your own data) runs as written: CSV to an export that predicts from raw rows", async () => {
+    const repo = path.join(__dirname, '..', '..', '..');
+    const readme = fs.readFileSync(path.join(repo, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Your own data'));
+    const code = /```ts\n([\s\S]*?)```/.exec(section)![1];
+    const dir = tmpDir('readme-data');
+    const script = code
+      .replace(/^import \* as (\w+) from '([\w:]+)';$/gm, (_, name, module) => `const ${name} = require(${JSON.stringify(module)});`)
+      .replace(/^import \{([^}]*)\} from 'cellfit';$/m, (_, names) => `const {${names}} = require(${JSON.stringify(path.join(repo, 'dist', 'lib'))});`)
+      .replace("'notebooks/data/loans.csv'", JSON.stringify(path.join(repo, 'notebooks', 'data', 'loans.csv')))
+      .replace("'models/loans'", JSON.stringify(path.join(dir, 'model')))
+      .replace(/'models\/loans'/g, JSON.stringify(path.join(dir, 'model')))
+      .replace('plot: false,', `plot: false, checkpoint: ${JSON.stringify(path.join(dir, 'checkpoints'))},`)
+      .replace(/run!?\./, 'run.')
+      .concat('\nreturn { run, exported, parts, test: await run.evaluate() };')
+      .replace(/(\w+)!\./g, '$1.');
+    const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (req: NodeRequire) => Promise<{ run: { status: string; predict(data: unknown): tf.Tensor }; exported: { predict(data: unknown): tf.Tensor }; parts: { test: aq.ColumnTable }; test: Record<string, number> }>;
+    const { run, exported, parts, test } = await new AsyncFunction('require', script)(require);
+    assert.equal(run.status, 'early-stopped');
+    assert.ok(test.auc > 0.85, `test auc ${test.auc}`);
+    const fromRun = run.predict(parts.test).dataSync();
+    const fromExport = exported.predict(parts.test).dataSync();
+    assert.equal(fromExport.length, parts.test.numRows());
+    fromExport.forEach((p, i) => assert.ok(Math.abs(p - fromRun[i]) < 1e-6));
+  });
 });
