@@ -18,7 +18,7 @@ export { tabulateInputSpace, InputSpace } from './tabulate';
 export type { Axes, AxisSpec, AxisInfo, AxisValue, RangeSpec, Point, PointOf, Label, TabulateOptions, SpaceBatch, BatchOptions, SpaceEvaluation, WorstPoint, Predictor, CategoricalEncoding } from './tabulate';
 export { showFigure, figureBundle, standalonePage, PLOTLY_MIME, spaceFigure, plotSpace, SpacePlot, plotRuns, runsFigure, RunsPlot, plotSplit, splitFigure, SplitPlot, sweepFigure } from './plots';
 export type { PlotlyFigure, ChartHandle, SpacePlotOptions, SpaceFigure, PlotRunsOptions, PlottableRun, SweepPoint, SweepFigure, SweepParam } from './plots';
-export { train, Run, loadModel } from './train';
+export { train, Run, loadModel, TRAIN_OPTION_HINTS } from './train';
 export { preprocess, Preprocessing, PREPROCESSING_FILE } from './preprocess';
 export type { PreprocessOptions, PreprocessingJson, FittedColumn, NumericColumn, CategoricalColumn, ImputeStrategy, ScaleStrategy, EncodeStrategy } from './preprocess';
 export type { TrainOptions, TrainOptionsFor, EvaluationPrefix, KnownOptions, TrainOptionHints, PredictInput, ExportedModel, HistoryKey, ResumePoint, RunFields, RunStatus, HistoryEntry, BestEpoch, ParentRef } from './train';

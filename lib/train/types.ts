@@ -28,7 +28,7 @@ export const TRAIN_OPTION_HINTS = {
   preprocessing: 'did you mean preprocess (a preprocess() helper)?',
 } as const satisfies Readonly<Record<string, string>>;
 
-/** {@link TRAIN_OPTION_HINTS} as a type. */
+/** {@link TRAIN_OPTION_HINTS} as a type: the unknown-option messages `train()` type-checks with. */
 export type TrainOptionHints = typeof TRAIN_OPTION_HINTS;
 
 /**
