@@ -4,18 +4,19 @@ import { compile } from '../../lib/compile';
 import { auc, confusionMatrix, f1, precision, recall, rocCurve, scoredRows } from '../../lib/metrics';
 import { getSeed, setSeed, unseedMathRandom } from '../../lib/random';
 import { split } from '../../lib/split';
+import { sweep } from '../../lib/sweep';
 import { defaultMode } from '../../lib/sweep/scheduler';
 import { train } from '../../lib/train';
 import { binaryProblem } from './classification';
-import { QUIET } from './train/support';
+import { QUIET, tmpDir } from './train/support';
 
-function sigmoidModel<const S extends string>(metrics: readonly S[]) {
+function sigmoidModel<const S extends string>(metrics: readonly S[], lr = 0.05) {
   const previous = getSeed();
   setSeed(11);
   const model = tf.sequential({ layers: [tf.layers.dense({ units: 6, activation: 'relu', inputShape: [2] }), tf.layers.dense({ units: 1, activation: 'sigmoid' })] });
   unseedMathRandom();
   setSeed(previous, { mathRandom: false });
-  return compile(model, { optimizer: tf.train.adam(0.05), loss: 'binaryCrossentropy', metrics });
+  return compile(model, { optimizer: tf.train.adam(lr), loss: 'binaryCrossentropy', metrics });
 }
 
 describe('metrics: auc, precision, recall, f1', function () {
@@ -79,5 +80,18 @@ describe('metrics: auc, precision, recall, f1', function () {
 
   it("monitors and sweeps read val_auc, val_precision, val_recall and val_f1 as metrics to maximise", () => {
     for (const name of ['val_auc', 'val_precision', 'val_recall', 'val_f1', 'auc']) assert.equal(defaultMode(name), 'max', name);
+  });
+
+  it("sweep(space, trial, { monitor: 'val_auc' }) ranks trials by their validation AUC, highest best", async () => {
+    const data = binaryProblem(200);
+    const result = await sweep(
+      { lr: [0.0005, 0.05] },
+      (params: { lr: number }) => train(sigmoidModel(['auc'], params.lr), data, { epochs: 3, batchSize: 20, validation: 0.25, ...QUIET }),
+      { name: 'auc-sweep', dir: tmpDir('auc-sweep'), sampler: 'grid', monitor: 'val_auc', plot: false, progress: false },
+    );
+    const values = result.trials.map((trial) => trial.value!);
+    assert.equal(values.length, 2);
+    assert.ok(values.every((value) => value > 0 && value <= 1), String(values));
+    assert.equal(result.best!.value, Math.max(...values));
   });
 });
