@@ -549,7 +549,9 @@ function badCell(where: string, option: string, column: string, row: number, val
       ? 'Impute or drop missing values before training: preprocess() imputes them from the training part.'
       : typeof value === 'number'
         ? 'Drop or clip the row before training.'
-        : 'Encode categories as numbers first: preprocess() one-hot encodes columns of strings, fitted on the training part.';
+        : option === 'label'
+          ? 'Encode the labels as numbers first: class indices 0, 1, … (or 0/1 for two classes).'
+          : 'Encode categories as numbers first: preprocess() one-hot encodes columns of strings, fitted on the training part.';
   return fail(where, `\`${option}\` column ${formatValue(column)} holds ${shown} in row ${row}${inArray}. ${advice}`);
 }
 

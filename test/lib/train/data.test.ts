@@ -83,6 +83,8 @@ describe('train(): labels and features', function () {
     await rejectsWith(() => train(regressionModel(), rows.map((row, i) => (i === 3 ? { ...row, b: NaN } : row)), options), 'train(): `features` column "b" holds NaN in row 3');
     await rejectsWith(() => train(regressionModel(), rows.map((row, i) => (i === 4 ? { ...row, c: null } : row)), options), 'train(): `features` column "c" holds null in row 4', 'preprocess()');
     await rejectsWith(() => train(regressionModel(), aq.from(rows.map((row, i) => (i === 6 ? { ...row, y: Infinity } : row))), options), 'train(): `label` column "y" holds Infinity in row 6');
+    await rejectsWith(() => train(regressionModel(), rows.map((row, i) => (i === 0 ? { ...row, a: 'north' } : row)), options), 'train(): `features` column "a" holds "north" in row 0. Encode categories as numbers first: preprocess() one-hot encodes columns of strings');
+    await rejectsWith(() => train(regressionModel(), rows.map((row) => ({ ...row, y: row.y > 0 ? 'yes' : 'no' })), options), 'train(): `label` column "y" holds "', 'Encode the labels as numbers first');
   });
 
   it('train(model, { xs, ys } with null inside an array, or in a column of arrays) names the row instead of training on 0', async () => {
