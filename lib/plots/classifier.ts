@@ -29,20 +29,24 @@ export function confusionFigure(matrix: readonly (readonly number[])[], classNam
         z: matrix.map((row) => [...row]),
         x: names,
         y: names,
-        colorscale: 'Blues',
+        // Light for few rows, dark for many (plotly's named 'Blues' runs the other way).
+        colorscale: [
+          [0, '#f7fbff'],
+          [1, '#2171b5'],
+        ],
         showscale: false,
         hovertemplate: 'true %{y}, predicted %{x}: %{z} rows<extra></extra>',
       },
     ],
     layout: {
-      title: { text: title },
+      title: { text: title, font: { size: 14 } },
       xaxis: { title: { text: 'predicted' }, type: 'category', side: 'bottom' },
       yaxis: { title: { text: 'true' }, type: 'category', autorange: 'reversed' },
       annotations: matrix.flatMap((row, t) =>
         row.map((count, p) => ({ x: names[p], y: names[t], text: `${count}<br>${total === 0 ? 0 : ((100 * count) / total).toFixed(1)}%`, showarrow: false, font: { color: count > total / (2 * names.length) ? 'white' : 'black' } })),
       ),
-      height: 320,
-      width: 380,
+      height: 340,
+      width: 480,
       margin: { t: 40, r: 20, b: 50, l: 70 },
     },
   };
@@ -64,11 +68,11 @@ export function rocFigure(curves: readonly { readonly name: string; readonly fpr
       { type: 'scatter', mode: 'lines', name: 'chance', x: [0, 1], y: [0, 1], line: { color: '#999', dash: 'dot' }, hoverinfo: 'skip' },
     ],
     layout: {
-      title: { text: title },
+      title: { text: title, font: { size: 14 } },
       xaxis: { title: { text: 'false-positive rate' }, range: [0, 1] },
       yaxis: { title: { text: 'true-positive rate' }, range: [0, 1.02] },
-      height: 360,
-      width: 420,
+      height: 380,
+      width: 480,
       legend: { x: 0.45, y: 0.05 },
       margin: { t: 40, r: 20, b: 50, l: 60 },
     },
