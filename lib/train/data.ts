@@ -399,7 +399,8 @@ function checkFinite(tensor: tf.Tensor, where: string, name: string, what: 'feat
     if (Number.isFinite(values[i])) continue;
     const width = rowWidth(tensor);
     const position = width > 1 ? ` (${what} ${i % width})` : '';
-    fail(where, `${name} holds ${values[i]} in row ${Math.floor(i / width)}${position}. Impute or drop missing values before training (preprocess() imputes them from the training part).`);
+    const advice = Number.isNaN(values[i]) ? 'Impute or drop missing values before training (preprocess() imputes them from the training part).' : 'Drop or clip the row before training.';
+    fail(where, `${name} holds ${values[i]} in row ${Math.floor(i / width)}${position}. ${advice}`);
   }
 }
 
@@ -470,7 +471,8 @@ function toTensors(data: unknown, { features, label, preprocess }: ColumnChoice,
 export function featureTensor(data: unknown, { features, preprocess }: ColumnChoice, where: string): tf.Tensor {
   if (isTensor(data)) return data;
   if (typeof data === 'object' && data !== null && !Array.isArray(data) && !isArqueroTable(data) && 'xs' in data) return featureTensor((data as { xs: unknown }).xs, {}, where);
-  const tabular = isArqueroTable(data) || (Array.isArray(data) && data.length > 0 && typeof data[0] === 'object' && data[0] !== null && !Array.isArray(data[0]));
+  const rowsOrColumns = Array.isArray(data) ? data.length > 0 && typeof data[0] === 'object' && data[0] !== null && !Array.isArray(data[0]) : typeof data === 'object' && data !== null && !ArrayBuffer.isView(data);
+  const tabular = isArqueroTable(data) || rowsOrColumns;
   if (!tabular) {
     if (preprocess) fail(where, `this run preprocesses raw rows: pass rows or an arquero table with columns ${preprocess.features.join(', ')} (or a tensor of preprocessed features). Received: ${formatValue(data)}.`);
     const owned: tf.Tensor[] = [];
@@ -529,7 +531,7 @@ function matrix(rows: number, columns: readonly (readonly unknown[])[], where: s
         const cells = cell as ArrayLike<number>;
         if (!cells || cells.length !== widths[c]) fail(where, `\`${option}\` column ${formatValue(names[c])} has arrays of different lengths (row ${r}).`);
         for (let k = 0; k < widths[c]; k++) {
-          const value = cells[k];
+          const value = typeof cells[k] === 'boolean' ? Number(cells[k]) : cells[k];
           if (typeof value !== 'number' || !Number.isFinite(value)) badCell(where, option, names[c], r, value, k);
           values[r * width + offset + k] = value;
         }

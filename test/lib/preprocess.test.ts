@@ -116,6 +116,20 @@ describe('preprocess()', function () {
     await rejectsWith(() => train(classifier(prep.width), parts, { epochs: 1, features: ['age', 'income'], label: 'defaulted', preprocess: prep, checkpoint: false, ...QUIET }), 'train(): `features` must be the columns `preprocess` was fitted on');
   });
 
+  it('run.predict(rows | columns | nested arrays | tensor) of a run trained on rows without preprocessing reads its features', async () => {
+    const rows = loanApplications(120).map(({ loan_amount, term, defaulted }) => ({ loan: loan_amount / 10000, long: term === 60, defaulted }));
+    const model = classifier(2);
+    const run = await train(model, rows, { epochs: 1, features: ['loan', 'long'], label: 'defaulted', checkpoint: false, ...QUIET });
+    const nested = rows.slice(0, 5).map((row) => [row.loan, Number(row.long)]);
+    const expected = (model.predict(tf.tensor2d(nested)) as tf.Tensor).arraySync();
+    assert.deepEqual(run.predict(rows.slice(0, 5)).arraySync(), expected);
+    assert.deepEqual(run.predict({ loan: nested.map(([loan]) => loan), long: nested.map(([, long]) => long) }).arraySync(), expected);
+    assert.deepEqual(run.predict(nested).arraySync(), expected);
+    assert.deepEqual(run.predict({ xs: nested }).arraySync(), expected);
+    assert.deepEqual(run.predict(tf.tensor2d(nested)).arraySync(), expected);
+    throwsWith(() => run.predict([{ loan: null, long: true }]), 'Run.predict(): `features` column "loan" holds null in row 0');
+  });
+
   it("the README's example (Your own data) runs as written: CSV to an export that predicts from raw rows", async () => {
     const repo = path.join(__dirname, '..', '..', '..');
     const readme = fs.readFileSync(path.join(repo, 'README.md'), 'utf8');
@@ -133,7 +147,12 @@ describe('preprocess()', function () {
       .concat('\nreturn { run, exported, parts, test: await run.evaluate() };')
       .replace(/(\w+)!\./g, '$1.');
     const AsyncFunction = Object.getPrototypeOf(async () => undefined).constructor as new (...args: string[]) => (req: NodeRequire) => Promise<{ run: { status: string; predict(data: unknown): tf.Tensor }; exported: { predict(data: unknown): tf.Tensor }; parts: { test: aq.ColumnTable }; test: Record<string, number> }>;
-    const { run, exported, parts, test } = await new AsyncFunction('require', script)(require);
+    // The example seeds the global generator; leave it as other tests expect it.
+    const previous = getSeed();
+    const { run, exported, parts, test } = await new AsyncFunction('require', script)(require).finally(() => {
+      unseedMathRandom();
+      setSeed(previous, { mathRandom: false });
+    });
     assert.equal(run.status, 'early-stopped');
     assert.ok(test.auc > 0.85, `test auc ${test.auc}`);
     const fromRun = run.predict(parts.test).dataSync();

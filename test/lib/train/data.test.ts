@@ -67,7 +67,7 @@ describe('train(): labels and features', function () {
   const regression = regressionRows(40, 3);
   const nonFinite: [string, (xs: number[][]) => void, string][] = [
     ['NaN', (xs) => (xs[5][1] = NaN), 'train(): data.xs holds NaN in row 5 (feature 1). Impute or drop missing values before training'],
-    ['Infinity', (xs) => (xs[9][0] = Infinity), 'train(): data.xs holds Infinity in row 9 (feature 0).'],
+    ['Infinity', (xs) => (xs[9][0] = Infinity), 'train(): data.xs holds Infinity in row 9 (feature 0). Drop or clip the row before training.'],
   ];
   for (const [label, spoil, message] of nonFinite) {
     it(`train(model, { xs with ${label}, ys }) refuses the data before training, naming the row`, async () => {
