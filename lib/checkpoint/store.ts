@@ -13,6 +13,7 @@ import { nodeFs as realFs, writeAtomic, type CheckpointFs } from './fs';
 import { restoreOptimizer } from '../engines/tfjs/optimizer';
 import { applyWeights, compiledOptimizer, modelWeights, trainableVariables } from '../engines/tfjs/weights';
 import { specsOfModelJson } from './layers';
+import { PREPROCESSING_FILE } from '../preprocess';
 import type { OptimizerSnapshot, WeightsSnapshot } from './snapshot';
 import { escapeHtml } from '../util/html';
 
@@ -194,6 +195,9 @@ export class CheckpointStore {
       await fs.mkdir(target);
       await writeAtomic(fs, path.join(target, WEIGHTS_FILE), files.get(WEIGHTS_FILE)!);
       await writeAtomic(fs, path.join(target, MODEL_FILE), files.get(MODEL_FILE)!);
+      // A run trained with preprocess() keeps it beside its checkpoints; the export carries it (see loadModel()).
+      const preprocessing = path.join(this.dir, PREPROCESSING_FILE);
+      if (nodeFs.existsSync(preprocessing)) await writeAtomic(fs, path.join(target, PREPROCESSING_FILE), nodeFs.readFileSync(preprocessing));
     } catch (error) {
       fail(where, `could not write to ${target}: ${(error as Error).message}.`);
     }

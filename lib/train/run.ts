@@ -6,7 +6,9 @@
 import type { tf } from '../backend';
 import { parseCheckpointId } from '../checkpoint/format';
 import type { CheckpointStore } from '../checkpoint/store';
-import type { TrainPart } from '../data';
+import type { Tabular, TrainPart } from '../data';
+import type { ScoredRows } from '../metrics';
+import type { Preprocessing } from '../preprocess';
 import type { StopDecision } from '../earlystop';
 import type { EngineInfo } from '../engines/engine';
 import { formatMetric } from '../monitor';
@@ -27,6 +29,9 @@ export interface ResumePoint {
  * both again with the evaluation prefix `P` (`val_`, or `test_` for a train/test split).
  */
 export type HistoryKey<M extends string, P extends string> = 'loss' | M | `${P}loss` | `${P}${M}`;
+
+/** What {@link Run.predict} takes: features as a tensor or nested arrays, `{ xs }`, or rows / a table with the run's feature columns. */
+export type PredictInput = tf.Tensor | readonly (readonly number[])[] | readonly number[] | { readonly xs: unknown } | Tabular;
 
 /** Everything a {@link Run} is made of. */
 export interface RunFields {
@@ -53,6 +58,12 @@ export interface RunFields {
   readonly elapsed: number;
   /** Evaluates data for {@link Run.evaluate}. */
   readonly evaluator: (data: unknown) => Promise<Record<string, number>>;
+  /** The preprocessing fitted on the training part (the `preprocess` option), when there is one. */
+  readonly preprocessing?: Preprocessing;
+  /** Predicts for {@link Run.predict}. Defaults to the model's own predict() on features as they are. */
+  readonly predictor?: (data: unknown) => tf.Tensor;
+  /** True classes and scores of `data` (the test part when undefined), for classifier charts. */
+  readonly scorer?: (data: unknown, where: string) => Promise<ScoredRows>;
 }
 
 /**
@@ -79,10 +90,16 @@ export class Run<M extends string = string, P extends string = string> implement
   readonly metricNames!: readonly string[];
   readonly elapsed!: number;
   readonly evaluator!: (data: unknown) => Promise<Record<string, number>>;
+  readonly preprocessing?: Preprocessing;
+  readonly predictor?: (data: unknown) => tf.Tensor;
+  readonly scorer?: (data: unknown, where: string) => Promise<ScoredRows>;
 
   constructor(fields: RunFields) {
     Object.assign(this, fields);
     Object.defineProperty(this, 'evaluator', { enumerable: false });
+    Object.defineProperty(this, 'predictor', { enumerable: false });
+    Object.defineProperty(this, 'scorer', { enumerable: false });
+    Object.defineProperty(this, 'preprocessing', { enumerable: false });
     Object.defineProperty(this, 'model', { enumerable: false });
   }
 
@@ -96,6 +113,19 @@ export class Run<M extends string = string, P extends string = string> implement
    */
   evaluate(data?: TrainPart): Promise<Readonly<Record<'loss' | M, number>>> {
     return this.evaluator(data) as Promise<Readonly<Record<'loss' | M, number>>>;
+  }
+
+  /**
+   * The model's predictions for `data`: a tensor or nested arrays of features, `{ xs }`, or raw
+   * rows and arquero tables holding the run's `features` — through its preprocessing, when it was
+   * trained with one (missing values imputed, categories encoded as on the training part).
+   * Returns a tensor (dispose it, or read it with `.arraySync()`).
+   *
+   * @example
+   * run.predict([{ income: 52000, age: null, purpose: 'car' }]).arraySync();   // [[0.12]]
+   */
+  predict(data: PredictInput): tf.Tensor {
+    return this.predictor ? this.predictor(data) : (this.model.predict(data as tf.Tensor) as tf.Tensor);
   }
 
   /**
@@ -147,7 +177,7 @@ export class Run<M extends string = string, P extends string = string> implement
   }
 
   toJSON(): Record<string, unknown> {
-    const { evaluator: _evaluator, model: _model, checkpoints, ...rest } = this as RunFields;
+    const { evaluator: _evaluator, predictor: _predictor, scorer: _scorer, preprocessing: _preprocessing, model: _model, checkpoints, ...rest } = this as RunFields;
     return { ...rest, checkpoints: checkpoints?.dir };
   }
 }

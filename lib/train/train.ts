@@ -22,6 +22,7 @@ import { getLearningRate, resetOptimizer, restoreOptimizer, setLearningRate } fr
 import { applyWeights, compiledOptimizer, modelWeights, snapshotWeights, trainableVariables } from '../engines/tfjs/weights';
 import { fail, formatValue, warn } from '../errors';
 import { Monitor } from '../monitor';
+import { Preprocessing } from '../preprocess';
 import { liveTrainingChart, showFinishedRun } from '../plots/training';
 import { notebookProgress, silentProgress, terminalProgress } from '../progress';
 import { checkSeed, getSeed, type Seed } from '../random';
@@ -34,9 +35,10 @@ import { prepareData, toDataset, type ColumnChoice, type PreparedData } from './
 import { canonicalTopology, compileSettings, derivedRunId, runIdentity, weightsHash, type RunIdentity } from './identity';
 import { watchTerminalInterrupt } from './interrupt';
 import { TrainingLoop, type LoopConfig, type LoopResult } from './loop';
+import { predictWith, savePreprocessing, scoreWith } from './predict';
 import { Run } from './run';
 import { freshState, resumedState, savedOutcome, type CheckpointState, type ParentRef, type RunHeader, type RunRecord, type TrainingState } from './state';
-import type { EvaluationPrefix, KnownOptions, TrainOptionsFor } from './types';
+import { TRAIN_OPTION_HINTS, type EvaluationPrefix, type KnownOptions, type TrainOptionHints, type TrainOptionsFor } from './types';
 
 /** Options of {@link train}. */
 export interface TrainOptions {
@@ -74,6 +76,12 @@ export interface TrainOptions {
   readonly features?: readonly string[];
   /** Label column name(s), for tables and rows. Defaults to none. */
   readonly label?: string | readonly string[];
+  /**
+   * Preprocessing fitted on the training part (see preprocess()): train() applies it to every part,
+   * stores it in the run's directory, and `run.evaluate()`, `run.predict()` and exports apply it
+   * to raw rows. Needs `features` (the columns it was fitted on) and `label`. Defaults to none.
+   */
+  readonly preprocess?: Preprocessing;
   /** Batch size for evaluating validation data. Defaults to max(batchSize, 256). */
   readonly evaluationBatchSize?: number;
   /**
@@ -91,7 +99,7 @@ export interface TrainOptions {
 const WHERE = 'train()';
 const OPTION_NAMES = [
   'epochs', 'name', 'batchSize', 'validation', 'seed', 'shuffle', 'checkpoint', 'earlyStop', 'learningRate', 'callbacks',
-  'plot', 'progress', 'resume', 'signal', 'from', 'features', 'label', 'evaluationBatchSize', 'engine', 'threads',
+  'plot', 'progress', 'resume', 'signal', 'from', 'features', 'label', 'preprocess', 'evaluationBatchSize', 'engine', 'threads',
 ];
 
 /** Per optimizer: the rate it was compiled with, and the rate train() left it at. */
@@ -119,7 +127,7 @@ const lastRuns = new WeakMap<tf.LayersModel, { finalWeights: string; initialWeig
  * names), `{ xs, ys }` and spaces take neither, a split takes no `validation`. With a model from
  * `compile()`, the run's history and test metrics are typed by the compiled metrics.
  */
-export function train<D extends TrainData, const O extends TrainOptionsFor<D> & KnownOptions<O, TrainOptionsFor<D>> & ColumnNamesIn<O, TrainPartOf<D>>, M extends string = string>(
+export function train<D extends TrainData, const O extends TrainOptionsFor<D> & KnownOptions<O, TrainOptionsFor<D>, TrainOptionHints> & ColumnNamesIn<O, TrainPartOf<D>>, M extends string = string>(
   model: tf.LayersModel & CompiledMetrics<M>,
   data: D,
   options: O,
@@ -200,6 +208,8 @@ async function trainCall(
     if (latest && isFinished(latest, settings.epochs)) return finishedRun(context, store, latest);
     const checkpoints = await TrainingCheckpoints.open(store, monitor, WHERE, runLabel(runDirName, settings.name));
     try {
+      // The fitted preprocessing travels with the run (exports copy it), so its model predicts from raw rows.
+      if (settings.columns.preprocess) await savePreprocessing(store.dir, settings.columns.preprocess, WHERE);
       // Read again under the lock: another process may have moved the run on meanwhile.
       const current = existing ? store.loadLatest<CheckpointState>(WHERE, false) : undefined;
       if (current && isFinished(current, settings.epochs)) return finishedRun(context, store, current);
@@ -263,7 +273,10 @@ function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
   if (!(model instanceof tf.LayersModel)) fail(WHERE, `model must be a tfjs LayersModel (tf.sequential() or tf.model()). Received: ${formatValue(model)}.`);
   if (typeof options !== 'object' || options === null) fail(WHERE, `options must be an object such as { epochs: 10 }. Received: ${formatValue(options)}.`);
   for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(key)) fail(WHERE, `unknown option \`${key}\`. Expected one of ${OPTION_NAMES.join(', ')}.`);
+    if (OPTION_NAMES.includes(key)) continue;
+    const hint: string | undefined = Object.hasOwn(TRAIN_OPTION_HINTS, key) ? TRAIN_OPTION_HINTS[key as keyof TrainOptionHints] : undefined;
+    const meant = hint === undefined ? '.' : `: ${hint}${hint.endsWith('?') ? '' : '.'}`;
+    fail(WHERE, `unknown option \`${key}\`${meant} Expected one of ${OPTION_NAMES.join(', ')}.`);
   }
   const { epochs, batchSize = 32, seed = getSeed(), shuffle = true, resume = 'auto', name, plot = true, progress = true } = options;
   if (!Number.isInteger(epochs) || epochs < 1) fail(WHERE, `\`epochs\` must be an integer ≥ 1. Received: epochs=${formatValue(epochs)}.`);
@@ -292,6 +305,9 @@ function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
   if (options.features !== undefined && (!Array.isArray(options.features) || options.features.some((feature) => typeof feature !== 'string'))) {
     fail(WHERE, `\`features\` must be a list of column names. Received: features=${formatValue(options.features)}.`);
   }
+  if (options.preprocess !== undefined && !(options.preprocess instanceof Preprocessing)) {
+    fail(WHERE, `\`preprocess\` must be preprocess(parts.train, { features, … }): preprocessing fitted on the training part. Received: preprocess=${formatValue(options.preprocess)}.`);
+  }
   if (options.earlyStop !== undefined && options.earlyStop !== false && (typeof options.earlyStop !== 'object' || options.earlyStop === null)) {
     fail(WHERE, `\`earlyStop\` must be earlyStop({...}) or its options. Received: earlyStop=${formatValue(options.earlyStop)}.`);
   }
@@ -303,7 +319,7 @@ function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
     resume,
     ...(name !== undefined ? { name } : {}),
     ...(options.validation !== undefined ? { validation: options.validation } : {}),
-    columns: { ...(options.features ? { features: options.features } : {}), ...(options.label !== undefined ? { label: options.label } : {}) },
+    columns: { ...(options.features ? { features: options.features } : {}), ...(options.label !== undefined ? { label: options.label } : {}), ...(options.preprocess ? { preprocess: options.preprocess } : {}) },
     evaluationBatchSize,
     engine,
     threads,
@@ -569,6 +585,9 @@ function makeRun(context: RunContext, header: RunHeader, outcome: Pick<LoopResul
     metricNames: header.metricNames,
     elapsed: outcome.elapsed,
     evaluator: (data) => evaluateOn(model, data ?? test, settings, trainNames),
+    ...(settings.columns.preprocess ? { preprocessing: settings.columns.preprocess } : {}),
+    predictor: (data) => predictWith(model, settings.columns, data, 'Run.predict()'),
+    scorer: (data, where) => scoreWith(model, settings.columns, data ?? test, where),
   });
   rates.set(optimizer, { compiled: context.compiledRate, left: getLearningRate(optimizer) });
   lastRuns.set(model, { finalWeights: weightsHash(model), initialWeights: context.initialWeights });

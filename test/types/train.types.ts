@@ -43,6 +43,8 @@ async function forms(): Promise<void> {
   // Misspelt and mistyped options are errors, as they are for a plain options type.
   // @ts-expect-error `epoch` is not an option
   await train(model, xy, { epochs: 1, epoch: 2 });
+  // @ts-expect-error `patience` is earlyStop()'s (the error says so)
+  await train(model, xy, { epochs: 1, patience: 3 });
   // @ts-expect-error epochs is a number
   await train(model, xy, { epochs: '1' });
   // @ts-expect-error resume is 'auto', 'fresh' or 'require'

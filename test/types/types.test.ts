@@ -31,10 +31,11 @@ function assertionsIn(code: string): string[] {
  * Diagnostics of the type tests compiled by the kernel's TypeScript against dist/'s declarations,
  * strict or with the kernel's own settings (tslab compiles cells without `strict`).
  */
-function typeTestDiagnostics(strict: boolean): string[] {
+function typeTestDiagnostics(strict: boolean, snippet?: string): string[] {
   const dir = path.join(REPO, 'test', 'types');
-  const files = fs.readdirSync(dir).filter((name) => name.endsWith('.types.ts')).map((name) => path.join(dir, name));
-  assert.ok(files.length >= 3, files.join(', '));
+  const snippetFile = path.join(dir, 'snippet.ts');
+  const files = snippet === undefined ? fs.readdirSync(dir).filter((name) => name.endsWith('.types.ts')).map((name) => path.join(dir, name)) : [snippetFile];
+  assert.ok(files.length >= 1, files.join(', '));
   const options: TS.CompilerOptions = {
     strict,
     noEmit: true,
@@ -48,6 +49,13 @@ function typeTestDiagnostics(strict: boolean): string[] {
     typeRoots: [path.join(REPO, 'node_modules', '@types')],
   };
   const host = kernelTs.createCompilerHost(options);
+  if (snippet !== undefined) {
+    // A cell's code, compiled as if it were a file beside the type tests.
+    const getSourceFile = host.getSourceFile.bind(host);
+    host.getSourceFile = (name, target, ...rest) => (path.resolve(name) === snippetFile ? kernelTs.createSourceFile(name, snippet, target) : getSourceFile(name, target, ...rest));
+    const fileExists = host.fileExists.bind(host);
+    host.fileExists = (name) => path.resolve(name) === snippetFile || fileExists(name);
+  }
   const lib = path.join(REPO, 'lib');
   // The tests import the sources (../../lib); the kernel sees the published declarations.
   host.resolveModuleNames = (names, containingFile) =>
@@ -72,6 +80,19 @@ describe('types: as users meet them', function () {
       assert.equal(kernelTs.version, '5.0.4');
     });
   }
+
+  it("train(model, data, { epochs, patience: 3 }) is a type error that names the option and says where it belongs (issue 16, defect 8)", () => {
+    const cell = `import { tf, train } from '../../lib';
+declare const model: tf.LayersModel;
+declare const xs: tf.Tensor2D, ys: tf.Tensor2D;
+train(model, { xs, ys }, { epochs: 10, patience: 3 });
+train(model, { xs, ys }, { epochs: 10, colour: 'red' });`;
+    const diagnostics = typeTestDiagnostics(true, cell);
+    assert.equal(diagnostics.length, 2, diagnostics.join('\n'));
+    assert.match(diagnostics[0], /snippet\.ts:4 Type 'number' is not assignable to type '"unknown option 'patience': early stopping takes it, as train\(model, data, \{ earlyStop: earlyStop\(\{ patience \}\) \}\)"'/);
+    assert.match(diagnostics[1], /snippet\.ts:5 Type '"red"' is not assignable to type '"unknown option 'colour'"'/);
+    assert.doesNotMatch(diagnostics.join('\n'), /'never'/);
+  });
 
   it("the README's TypeScript examples hold no type assertions", () => {
     const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');

@@ -284,7 +284,9 @@ describe('train()', function () {
     ['batchSize: 2.5', { epochs: 1, batchSize: 2.5 }, '`batchSize` must be an integer ≥ 1. Received: batchSize=2.5.'],
     ["resume: 'always'", { epochs: 1, resume: 'always' }, "`resume` must be 'auto', 'fresh' or 'require'. Received: resume=\"always\"."],
     ["name: '../x'", { epochs: 1, name: '../x' }, "`name` must be 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit (it names a directory). Received: name=\"../x\"."],
-    ['an unknown option', { epochs: 1, epoch: 3 }, 'train(): unknown option `epoch`. Expected one of epochs, name, batchSize'],
+    ['an unknown option', { epochs: 1, epoch: 3 }, 'train(): unknown option `epoch`: did you mean epochs? Expected one of epochs, name, batchSize'],
+    ['an earlyStop() option on train()', { epochs: 1, patience: 3 }, 'train(): unknown option `patience`: early stopping takes it, as train(model, data, { earlyStop: earlyStop({ patience }) }). Expected one of'],
+    ['an option nobody takes', { epochs: 1, colour: 'red' }, 'train(): unknown option `colour`. Expected one of'],
     ['shuffle: 1', { epochs: 1, shuffle: 1 }, '`shuffle` must be true or false. Received: shuffle=1.'],
     ["checkpoint: { every: 'day' }", { epochs: 1, checkpoint: { dir: 'x', every: 'day' } }, "checkpoint(): `every` must be 'epoch', { epochs: n }, { batches: n } or { seconds: s }"],
   ];
