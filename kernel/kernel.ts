@@ -12,6 +12,7 @@
  *   still in transit to the main thread count too (tslab waited 200 ms instead, tslab#19).
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { toMimeBundle } from './display/bundle';
 import type { CellRunner } from './cell';
 import type { Outcome } from './executor';
@@ -19,6 +20,7 @@ import { IopubSink, kernelLog } from './output';
 import { messageFor, type Channel, type ChannelMessage, type Message } from './protocol/messages';
 import { recordExecution, runInScope, type CellScope } from './scope';
 import { completeness } from './tslab';
+import { logTiming } from './timing';
 import { magicAt, parseCell } from './magics/parse';
 import { interruptedError, runtimeError, type CellError } from './traceback';
 
@@ -192,6 +194,15 @@ export class Kernel {
   }
 
   private async execute(request: ChannelMessage): Promise<void> {
+    const start = performance.now();
+    try {
+      await this.executeTimed(request);
+    } finally {
+      logTiming('execute_request, busy to reply', start);
+    }
+  }
+
+  private async executeTimed(request: ChannelMessage): Promise<void> {
     const content = request.content as ExecuteRequest;
     const code = typeof content.code === 'string' ? content.code : '';
     const silent = content.silent === true;
@@ -220,7 +231,9 @@ export class Kernel {
       outcome = await runInScope(scope, () => this.cells.run(code, storeHistory ? `In [${count}]` : 'In [ ]', scope));
       if (outcome.status === 'ok' && outcome.hasValue && !silent) {
         try {
+          const displayStart = performance.now();
           result = { ...runInScope(scope, () => toMimeBundle(outcome.status === 'ok' ? outcome.value : undefined)) };
+          logTiming('display of the value', displayStart);
         } catch (error) {
           outcome = { status: 'error', error: runtimeError(error, () => undefined), interrupted: false };
         }
