@@ -35,7 +35,7 @@ def round_trip(client, code, until_reply=False):
         reply = client.get_shell_msg(timeout=120)
         return (time.perf_counter() - start) * 1000
     while True:
-        message = client.get_iopub_msg(timeout=120)
+        message = client.get_iopub_msg(timeout=60)
         if message["parent_header"].get("msg_id") != msg_id:
             continue
         if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
@@ -70,12 +70,17 @@ def main():
         except queue.Empty:
             pass
         result = {"startup_info_ms": info_ms, "startup_first_cell_ms": first_ms, "cells": {}}
-        for code in spec.get("setup", []):
-            round_trip(client, code)
-        for name, cells in spec["cells"].items():
-            result["cells"][name] = [round_trip(client, code) for code in cells]
-        if spec.get("notebook"):
-            result["cells"]["notebook"] = [round_trip(client, code) for code in spec["notebook"]]
+        phases = [("setup", spec.get("setup", []))] + list(spec["cells"].items()) + [("notebook", spec.get("notebook", []))]
+        for name, cells in phases:
+            times = []
+            try:
+                for index, code in enumerate(cells):
+                    times.append(round_trip(client, code))
+            except Exception as error:  # a kernel that fails or hangs: report how far it got
+                result["failed"] = f"{name} cell {index + 1}: {type(error).__name__}: {error}"
+                break
+            if name != "setup" and times:
+                result["cells"][name] = times
         client.stop_channels()
         print(json.dumps(result))
     finally:

@@ -38,6 +38,8 @@ interface Measured {
   readonly startup_info_ms: number;
   readonly startup_first_cell_ms: number;
   readonly cells: Record<string, number[]>;
+  /** Where the kernel failed or stopped answering, if it did. */
+  readonly failed?: string;
 }
 
 function denoBinary(): string | undefined {
@@ -129,14 +131,17 @@ const section: BenchSection = {
       row("start-up to the first cell's result", measured.startup_first_cell_ms, 1200);
       const medians = new Map<string, number>();
       for (const [name, times] of Object.entries(measured.cells)) {
-        if (name === 'notebook') continue;
+        if (name === 'notebook' || times.length < REPEAT) continue;
         medians.set(name, quantile(times, 0.5));
         row(`${name} cell, p50`, quantile(times, 0.5), 20);
       }
+      if (measured.failed) console.log(`  ${kernel.name} failed at ${measured.failed}`);
       const notebook = measured.cells.notebook ?? [];
-      row(`${NOTEBOOK_CELLS}-cell notebook, p50`, quantile(notebook, 0.5));
-      row(`${NOTEBOOK_CELLS}-cell notebook, p95`, quantile(notebook, 0.95), 40);
-      medians.set('notebook', quantile(notebook, 0.5));
+      if (notebook.length === NOTEBOOK_CELLS) {
+        row(`${NOTEBOOK_CELLS}-cell notebook, p50`, quantile(notebook, 0.5));
+        row(`${NOTEBOOK_CELLS}-cell notebook, p95`, quantile(notebook, 0.95), 40);
+        medians.set('notebook', quantile(notebook, 0.5));
+      }
       p50s.set(kernel.name, medians);
       if (ours) {
         for (const [phase, { mean, count }] of phases(log)) rows.push({ name: `cellfit, where: ${phase} (mean of ${count})`, value: mean, unit: 'ms' });

@@ -142,6 +142,22 @@ export function createCellWatchProgram(ts: typeof TS, host: Host): TS.WatchOfFil
       }),
   };
 
+  /**
+   * The options of each program. Without `types`, TypeScript lists the `@types` packages anew for
+   * every program, reading and parsing each one's package.json (~5 ms a cell); here the list is
+   * made again only when the type roots' directory listing changes (a package installed meanwhile).
+   */
+  let automaticTypes: { listing: string; options: TS.CompilerOptions } | undefined;
+  const programOptions = (): TS.CompilerOptions => {
+    if (options.types !== undefined) return options;
+    const roots = ts.getEffectiveTypeRoots(options, compilerHost) ?? [];
+    const listing = roots.map((root) => (compilerHost.directoryExists?.(root) ? compilerHost.getDirectories!(root).join('\n') : '')).join('\0');
+    if (automaticTypes?.listing !== listing) {
+      automaticTypes = { listing, options: { ...options, types: ts.getAutomaticTypeDirectiveNames(options, compilerHost) } };
+    }
+    return automaticTypes.options;
+  };
+
   let program: TS.Program | undefined;
   let pending: unknown;
 
@@ -153,7 +169,7 @@ export function createCellWatchProgram(ts: typeof TS, host: Host): TS.WatchOfFil
       const start = performance.now();
       parseStats.files = 0;
       parseStats.ms = 0;
-      own = program = ts.createProgram({ rootNames, options, host: compilerHost, oldProgram: program });
+      own = program = ts.createProgram({ rootNames, options: programOptions(), host: compilerHost, oldProgram: program });
       if (timingEnabled()) logTiming(`program of ${own.getSourceFiles().length} files (${parseStats.files} parsed in ${parseStats.ms.toFixed(1)} ms) built in`, start);
       return own;
     };
