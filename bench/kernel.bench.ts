@@ -86,8 +86,11 @@ function measure(kernel: KernelSpec): { measured: Measured; log: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-bench-kernel-'));
   try {
     const specFile = path.join(dir, 'spec.json');
-    // Inside the repository, so that tf.js resolves for cellfit and tslab alike.
-    const cwd = path.join(REPO, 'test', 'kernel', 'notebooks');
+    // A notebook folder of its own (not the repository, whose dev @types every check would
+    // include), with the repository's tf.js in its node_modules so that tslab resolves it too.
+    const cwd = path.join(dir, 'notebook');
+    fs.mkdirSync(path.join(cwd, 'node_modules'), { recursive: true });
+    fs.symlinkSync(path.join(REPO, 'node_modules', '@tensorflow'), path.join(cwd, 'node_modules', '@tensorflow'), 'dir');
     fs.writeFileSync(specFile, JSON.stringify({ argv: kernel.argv, cwd, env: kernel.env ?? {}, ...cellsFor(kernel) }));
     const run = spawnSync(PYTHON, [path.join(REPO, 'bench', 'kernel-latency.py'), specFile], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 30 * 60_000 });
     if (run.status !== 0) throw new Error(`kernel bench: ${kernel.name} failed (exit ${run.status}): ${run.stderr.slice(-2000)}`);
@@ -144,7 +147,14 @@ const section: BenchSection = {
       }
       p50s.set(kernel.name, medians);
       if (ours) {
-        for (const [phase, { mean, count }] of phases(log)) rows.push({ name: `cellfit, where: ${phase} (mean of ${count})`, value: mean, unit: 'ms' });
+        const timed = phases(log);
+        for (const [phase, { mean, count }] of timed) rows.push({ name: `cellfit, where: ${phase} (mean of ${count})`, value: mean, unit: 'ms' });
+        const all = Object.values(measured.cells).flat();
+        const busy = timed.get('execute_request, busy to reply');
+        if (busy && all.length > 0) {
+          const roundTrip = all.reduce((sum, value) => sum + value, 0) / all.length;
+          rows.push({ name: 'cellfit, where: protocol, socket thread and client (mean round trip − mean busy to reply)', value: roundTrip - busy.mean, unit: 'ms' });
+        }
       }
     }
     const cellfit = p50s.get('cellfit');
