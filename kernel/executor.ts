@@ -15,9 +15,11 @@
  *   then gets `interruptGraceMs` to settle (a training loop finishing its step and checkpoint)
  *   before the kernel stops waiting for it.
  */
+import { performance } from 'node:perf_hooks';
 import vm from 'node:vm';
 import type { CellRequire, Compiled, Compiler } from './tslab';
 import { INTERRUPT_FLAG, INTERRUPT_THROW, MAPPED_LINE_OFFSET } from './tslab';
+import { logTiming } from './timing';
 import { diagnosticsError, interruptedError, runtimeError, type CellError, type Chunk } from './traceback';
 
 /** What running a piece of code gave. */
@@ -129,7 +131,9 @@ export class Executor {
    * a `run` to call once.
    */
   prepare(code: string, origin: CodeOrigin): Prepared {
+    const compileStart = performance.now();
     const compiled = this.compiler.compile(this.declarations, code);
+    logTiming('check and compile', compileStart);
     this.cellRequire.addSideOutputs(compiled.sideOutputs);
     const chunk: Chunk = {
       label: origin.label,
@@ -155,10 +159,13 @@ export class Executor {
       `(${compiled.hasTopLevelAwait ? 'async ' : ''}function (exports, require) { ${compiled.code}\n})` +
       `(${this.global}.exports, ${this.global}.require)`;
     let returned: unknown;
+    const runStart = performance.now();
     try {
       returned = vm.runInThisContext(wrapped, { filename: file, breakOnSigint: true });
     } catch (error) {
       return this.failure(error);
+    } finally {
+      logTiming('run (synchronous part)', runStart);
     }
     if (compiled.hasTopLevelAwait) {
       const settled = await this.settle(returned as Promise<unknown>, signal);

@@ -12,15 +12,24 @@
  *   still in transit to the main thread count too (tslab waited 200 ms instead, tslab#19).
  */
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { toMimeBundle } from './display/bundle';
 import type { CellRunner } from './cell';
+import type * as ParseModule from './magics/parse';
+import type * as TslabModule from './tslab';
 import type { Outcome } from './executor';
 import { IopubSink, kernelLog } from './output';
 import { messageFor, type Channel, type ChannelMessage, type Message } from './protocol/messages';
 import { recordExecution, runInScope, type CellScope } from './scope';
-import { completeness } from './tslab';
-import { magicAt, parseCell } from './magics/parse';
+import { logTiming } from './timing';
 import { interruptedError, runtimeError, type CellError } from './traceback';
+
+// Loaded on first use: they load TypeScript, which a kernel_info_reply must not wait for.
+const parseModule = (): typeof ParseModule => require('./magics/parse') as typeof ParseModule;
+const tslabModule = (): typeof TslabModule => require('./tslab') as typeof TslabModule;
+
+/** Requests that need the cell runner (and so wait until it is ready); the others are answered at once. */
+const NEEDS_CELLS = new Set(['execute_request', 'complete_request', 'inspect_request', 'is_complete_request']);
 
 /** The content of kernel_info_reply. */
 export interface KernelInfo {
@@ -36,8 +45,13 @@ export interface KernelInfo {
 
 /** What a {@link Kernel} needs from the outside world. */
 export interface KernelOptions {
-  readonly cells: CellRunner;
-  readonly info: KernelInfo;
+  /**
+   * Runs the cells. A promise lets the kernel answer kernel_info, history and comm requests while
+   * TypeScript and tf.js load; requests that need cells wait for it.
+   */
+  readonly cells: CellRunner | Promise<CellRunner>;
+  /** The kernel_info_reply content, or a function giving it when asked. */
+  readonly info: KernelInfo | (() => KernelInfo);
   /** Sends a message on a channel (the socket thread, or a test's recorder). */
   readonly send: (channel: Channel, message: Message<unknown>) => void;
   /** Called after the shutdown_reply has been sent. */
@@ -84,18 +98,26 @@ export class Kernel {
   private handled = 0;
   private readonly arrivals: () => number;
   private running: { request: ChannelMessage; scope: CellScope } | undefined;
-  private readonly cells: CellRunner;
-  private readonly info: KernelInfo;
+  private runner: CellRunner | undefined;
+  private readonly runnerReady: Promise<CellRunner>;
+  private readonly info: () => KernelInfo;
   private readonly sendMessage: KernelOptions['send'];
   private readonly onShutdown: KernelOptions['shutdown'];
 
   constructor({ cells, info, send, shutdown, session = randomUUID(), arrivals }: KernelOptions) {
     this.arrivals = arrivals ?? (() => this.handled);
-    this.cells = cells;
-    this.info = info;
+    this.runnerReady = Promise.resolve(cells).then((runner) => (this.runner = runner));
+    // Handled when a request needs the runner; this keeps a failure from being reported twice.
+    this.runnerReady.catch(() => undefined);
+    this.info = typeof info === 'function' ? info : () => info;
     this.sendMessage = send;
     this.onShutdown = shutdown;
     this.session = session;
+  }
+
+  private get cells(): CellRunner {
+    if (!this.runner) throw new Error('the cell runner is not ready yet');
+    return this.runner;
   }
 
   /** The msg_id of the execute_request running now, if any. */
@@ -150,9 +172,10 @@ export class Kernel {
     const type = request.header.msg_type;
     this.publish(request, 'status', { execution_state: 'busy' });
     try {
+      if (NEEDS_CELLS.has(type) && !this.runner) await this.runnerReady;
       switch (type) {
         case 'kernel_info_request':
-          this.reply(request, 'kernel_info_reply', this.info);
+          this.reply(request, 'kernel_info_reply', this.info());
           break;
         case 'execute_request':
           await this.execute(request);
@@ -192,6 +215,15 @@ export class Kernel {
   }
 
   private async execute(request: ChannelMessage): Promise<void> {
+    const start = performance.now();
+    try {
+      await this.executeTimed(request);
+    } finally {
+      logTiming('execute_request, busy to reply', start);
+    }
+  }
+
+  private async executeTimed(request: ChannelMessage): Promise<void> {
     const content = request.content as ExecuteRequest;
     const code = typeof content.code === 'string' ? content.code : '';
     const silent = content.silent === true;
@@ -220,7 +252,9 @@ export class Kernel {
       outcome = await runInScope(scope, () => this.cells.run(code, storeHistory ? `In [${count}]` : 'In [ ]', scope));
       if (outcome.status === 'ok' && outcome.hasValue && !silent) {
         try {
+          const displayStart = performance.now();
           result = { ...runInScope(scope, () => toMimeBundle(outcome.status === 'ok' ? outcome.value : undefined)) };
+          logTiming('display of the value', displayStart);
         } catch (error) {
           outcome = { status: 'error', error: runtimeError(error, () => undefined), interrupted: false };
         }
@@ -281,7 +315,7 @@ export class Kernel {
     const lineStart = code.lastIndexOf('\n', cursor - 1) + 1;
     const lineEnd = code.indexOf('\n', cursor);
     const line = code.slice(lineStart, lineEnd < 0 ? code.length : lineEnd);
-    const magic = magicAt(line, cursor - lineStart);
+    const magic = parseModule().magicAt(line, cursor - lineStart);
     let start: number;
     let end: number;
     let matches: string[];
@@ -309,7 +343,7 @@ export class Kernel {
     const cursor = toUtf16Offset(code, typeof content.cursor_pos === 'number' ? content.cursor_pos : codePointLength(code));
     const lineStart = code.lastIndexOf('\n', cursor - 1) + 1;
     const lineEnd = code.indexOf('\n', cursor);
-    const magic = magicAt(code.slice(lineStart, lineEnd < 0 ? code.length : lineEnd), cursor - lineStart);
+    const magic = parseModule().magicAt(code.slice(lineStart, lineEnd < 0 ? code.length : lineEnd), cursor - lineStart);
     let text: string | undefined;
     if (magic) {
       const found = this.cells.magics.find(magic.name, magic.prefix === '%%' ? 'cell' : 'line');
@@ -327,7 +361,7 @@ export class Kernel {
     const code = typeof content.code === 'string' ? content.code : '';
     let parsed;
     try {
-      parsed = parseCell(code);
+      parsed = parseModule().parseCell(code);
     } catch {
       return { status: 'invalid' };
     }
@@ -336,7 +370,7 @@ export class Kernel {
       return parsed.body === '' || !/\n\s*$/.test(code) ? { status: 'incomplete', indent: '' } : { status: 'complete' };
     }
     const blanked = blankMagicLines(code, parsed.segments);
-    const { status, indent } = completeness(blanked);
+    const { status, indent } = tslabModule().completeness(blanked);
     return status === 'incomplete' ? { status, indent: indent ?? '' } : { status };
   }
 
@@ -412,7 +446,7 @@ function blankMagicLines(code: string, segments: readonly { kind: string; line: 
 function codeAround(code: string, cursor: number): { source: string; offset: number } {
   let parsed;
   try {
-    parsed = parseCell(code);
+    parsed = parseModule().parseCell(code);
   } catch {
     return { source: code, offset: 0 };
   }

@@ -2,32 +2,57 @@
  * Starts the cellfit kernel in this process: the TypeScript executor and magics on the main thread,
  * the sockets on a worker thread, the toolkit's session seam, and the interrupt and crash handlers.
  * Jupyter runs it as `node dist/kernel/cli.js kernel --connection-file FILE` (see kernel/install.ts).
+ *
+ * Start-up order: the sockets first, so that the kernel_info_reply a frontend waits for goes out
+ * at once; then, after it (or after {@link WARM_UP_AFTER_MS} without one), what cells need, in the
+ * background: tf.js and its backend, TypeScript, and a first type check of an empty cell, which
+ * parses the lib and Node's declarations and gets the checker's code compiled, so that the first
+ * cell pays none of it. Requests that need cells wait for that (kernel/kernel.ts).
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ready } from '../lib/backend';
-import { prepareCompressedPlotly } from '../lib/plots/library';
+import { performance } from 'node:perf_hooks';
+import type * as BackendModule from '../lib/backend';
+import type * as PlotsLibraryModule from '../lib/plots/library';
 import { setSessionProvider } from '../lib/session';
-import { setKernelHandle } from './api';
-import { CellRunner } from './cell';
-import { Executor } from './executor';
+import type * as ApiModule from './api';
+import type * as CellModule from './cell';
+import type * as ExecutorModule from './executor';
 import { Kernel, type KernelInfo } from './kernel';
-import { builtinMagics } from './magics/builtin';
-import { MagicRegistry } from './magics/registry';
+import type * as BuiltinModule from './magics/builtin';
+import type * as RegistryModule from './magics/registry';
 import { kernelLog, redirectProcessOutput } from './output';
 import { installModuleResolution } from './modules';
 import { messageFor, PROTOCOL_VERSION } from './protocol/messages';
 import { parseConnectionInfo, startSockets, type Sockets } from './protocol/sockets';
 import { currentScope, notebookSession } from './scope';
+import { logTiming } from './timing';
 import { stripAnsi } from './traceback';
-import { createCellRequire, createCompiler, hookTslabDisplay, versions } from './tslab';
+import type * as TslabModule from './tslab';
 
 /** cellfit's version, from its package.json. */
 export const cellfitVersion = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
-/** The kernel_info_reply content, given the backend tensors run on. */
-export function kernelInfo(backend: string): KernelInfo {
+/** Without a kernel_info_request within this many milliseconds, the warm-up starts anyway. */
+export const WARM_UP_AFTER_MS = 200;
+
+function packageVersion(request: string, from: string): string {
+  return (JSON.parse(fs.readFileSync(require.resolve(request, { paths: [from] }), 'utf8')) as { version: string }).version;
+}
+
+const tslabRoot = path.dirname(require.resolve('tslab/package.json'));
+/** The versions kernel_info_reply reports, read without loading TypeScript (kernel/tslab.ts loads it). */
+const kernelVersions = {
+  tslab: packageVersion('tslab/package.json', tslabRoot),
+  typescript: packageVersion('@tslab/typescript-for-tslab/package.json', tslabRoot),
+};
+
+/**
+ * The kernel_info_reply content, given the backend tensors run on (`undefined` while it loads: the
+ * banner then points at %backend).
+ */
+export function kernelInfo(backend: string | undefined): KernelInfo {
   return {
     status: 'ok',
     protocol_version: PROTOCOL_VERSION,
@@ -35,7 +60,7 @@ export function kernelInfo(backend: string): KernelInfo {
     implementation_version: cellfitVersion,
     language_info: {
       name: 'typescript',
-      version: versions.typescript,
+      version: kernelVersions.typescript,
       mimetype: 'text/typescript',
       file_extension: '.ts',
       pygments_lexer: 'typescript',
@@ -43,8 +68,9 @@ export function kernelInfo(backend: string): KernelInfo {
       codemirror_mode: { mode: 'typescript', name: 'javascript', typescript: true },
     },
     banner:
-      `cellfit ${cellfitVersion}: TypeScript ${versions.typescript} on Node.js ${process.version} ` +
-      `(tslab ${versions.tslab}); tensors on the ${backend} backend. %lsmagic lists the magics.`,
+      `cellfit ${cellfitVersion}: TypeScript ${kernelVersions.typescript} on Node.js ${process.version} ` +
+      `(tslab ${kernelVersions.tslab}); ${backend ? `tensors on the ${backend} backend` : 'tf.js is loading (%backend names its backend)'}. ` +
+      '%lsmagic lists the magics.',
     help_links: [
       { text: 'cellfit', url: 'https://www.npmjs.com/package/cellfit' },
       { text: 'TypeScript handbook', url: 'https://www.typescriptlang.org/docs/handbook/intro.html' },
@@ -73,6 +99,7 @@ function envNumber(name: string): number | undefined {
  * await startKernel('/run/user/1000/jupyter/kernel-1234.json');
  */
 export async function startKernel(connectionFile: string, options: StartOptions = {}): Promise<void> {
+  const start = performance.now();
   const connection = parseConnectionInfo(fs.readFileSync(connectionFile, 'utf8'), connectionFile);
   redirectProcessOutput();
   // Notebooks anywhere get cellfit and tf.js from this installation when their project has none,
@@ -84,40 +111,38 @@ export async function startKernel(connectionFile: string, options: StartOptions 
       else kernelLog(message.trimEnd());
     },
   });
-  // The embedded copy of plotly.js is compressed meanwhile, on the thread pool, not by the first chart.
-  prepareCompressedPlotly().catch((error: unknown) => kernelLog(`plotly.js: ${error instanceof Error ? error.message : String(error)}`));
-  // Before the first cell: tensors made in cells then live on the chosen backend from the start.
-  const backend = await ready().catch((error: unknown) => {
-    kernelLog(`backend: ${error instanceof Error ? error.message : String(error)}`);
-    return 'cpu';
-  });
-  const executor = new Executor({
-    compiler: createCompiler(),
-    cellRequire: createCellRequire(process.cwd()),
-    interruptGraceMs: options.interruptGraceMs ?? envNumber('CELLFIT_INTERRUPT_GRACE_MS'),
-  });
-  const magics = new MagicRegistry(builtinMagics());
-  const cells = new CellRunner({ executor, magics });
-
   setSessionProvider(() => (currentScope() ? notebookSession : undefined));
-  hookTslabDisplay((content, update) =>
-    currentScope()?.sink.display({ data: content.data, metadata: content.metadata ?? {}, transient: content.transient }, update),
-  );
-  setKernelHandle({ magics, clearOutput: (wait) => currentScope()?.sink.clear(wait) });
+
+  let backend: string | undefined;
+  let startWarmUp: () => void = () => undefined;
+  const warmUpStarted = new Promise<void>((resolve) => {
+    startWarmUp = resolve;
+  });
+  const cells = warmUpStarted.then(() => warmUp(options, (name) => (backend = name)));
+  cells.catch((error: unknown) => {
+    kernelLog(`could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  });
 
   const session = randomUUID();
   const shellArrivals = new Int32Array(new SharedArrayBuffer(4));
+  const interruptFlag = new Int32Array(new SharedArrayBuffer(4));
   let sockets: Sockets | undefined;
   const kernel = new Kernel({
     cells,
-    info: kernelInfo(backend),
+    info: () => kernelInfo(backend),
     session,
     arrivals: () => Atomics.load(shellArrivals, 0),
-    send: (channel, message) => sockets?.send(channel, message),
+    send: (channel, message) => {
+      sockets?.send(channel, message);
+      if (message.header.msg_type === 'kernel_info_reply') {
+        logTiming('start-up to the kernel_info_reply', 0);
+        startWarmUp();
+      }
+    },
     shutdown: () => {
       void (sockets?.close() ?? Promise.resolve()).finally(() => {
-        executor.close();
-        process.exit(0);
+        void cells.then((runner) => runner.executor.close()).finally(() => process.exit(0));
       });
     },
   });
@@ -131,10 +156,12 @@ export async function startKernel(connectionFile: string, options: StartOptions 
         sockets?.acknowledgeInterrupt();
       },
     },
-    executor.interruptFlag,
+    interruptFlag,
     shellArrivals,
   );
   sockets.send('iopub', messageFor(undefined, 'status', { execution_state: 'starting' }, session));
+  logTiming('sockets bound', start);
+  setTimeout(startWarmUp, WARM_UP_AFTER_MS).unref();
 
   // SIGINT from Jupyter (interrupt_mode "signal"), or from the socket thread when the main thread
   // did not answer an interrupt_request: vm's breakOnSigint breaks the synchronous part of a cell;
@@ -149,4 +176,45 @@ export async function startKernel(connectionFile: string, options: StartOptions 
   };
   process.on('uncaughtException', report('Uncaught exception'));
   process.on('unhandledRejection', report('Unhandled promise rejection'));
+
+  /** Loads what cells need and checks an empty cell once; resolves to the cell runner. */
+  async function warmUp(startOptions: StartOptions, onBackend: (name: string) => void) {
+    const warmStart = performance.now();
+    // Before the first cell: tensors made in cells then live on the chosen backend from the start.
+    const { ready } = require('../lib/backend') as typeof BackendModule;
+    const backendReady = ready().catch((error: unknown) => {
+      kernelLog(`backend: ${error instanceof Error ? error.message : String(error)}`);
+      return 'cpu';
+    });
+    logTiming('tf.js loaded', warmStart);
+    const tslab = require('./tslab') as typeof TslabModule;
+    const { Executor } = require('./executor') as typeof ExecutorModule;
+    const { CellRunner } = require('./cell') as typeof CellModule;
+    const { builtinMagics } = require('./magics/builtin') as typeof BuiltinModule;
+    const { MagicRegistry } = require('./magics/registry') as typeof RegistryModule;
+    const { setKernelHandle } = require('./api') as typeof ApiModule;
+    logTiming('TypeScript, tslab and the magics loaded', warmStart);
+    const compiler = tslab.createCompiler();
+    // Parses the lib and Node's declarations and compiles the checker's code, off the first cell.
+    compiler.compile('', '0');
+    logTiming('first type check (warm-up)', warmStart);
+    const executor = new Executor({
+      compiler,
+      cellRequire: tslab.createCellRequire(process.cwd()),
+      interruptGraceMs: startOptions.interruptGraceMs ?? envNumber('CELLFIT_INTERRUPT_GRACE_MS'),
+      interruptFlag,
+    });
+    const magics = new MagicRegistry(builtinMagics());
+    tslab.hookTslabDisplay((content, update) =>
+      currentScope()?.sink.display({ data: content.data, metadata: content.metadata ?? {}, transient: content.transient }, update),
+    );
+    setKernelHandle({ magics, clearOutput: (wait) => currentScope()?.sink.clear(wait) });
+    onBackend(await backendReady);
+    logTiming('backend ready', warmStart);
+    // The embedded copy of plotly.js is compressed meanwhile, on the thread pool, not by the first chart.
+    const { prepareCompressedPlotly } = require('../lib/plots/library') as typeof PlotsLibraryModule;
+    prepareCompressedPlotly().catch((error: unknown) => kernelLog(`plotly.js: ${error instanceof Error ? error.message : String(error)}`));
+    logTiming('warm-up done', warmStart);
+    return new CellRunner({ executor, magics });
+  }
 }

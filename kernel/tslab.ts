@@ -21,6 +21,7 @@ import type * as ConverterModule from 'tslab/dist/converter';
 import type * as ExecutorModule from 'tslab/dist/executor';
 import type * as InspectModule from 'tslab/dist/inspect';
 import { KERNEL_ROOT, noticeResolved, providedPath } from './modules';
+import { createCellWatchProgram } from './program';
 import { SourceMap } from './sourcemap';
 
 const tslabRoot = path.dirname(require.resolve('tslab/package.json'));
@@ -162,6 +163,7 @@ const sysProxy = new Proxy(ts.sys, {
 const overrides: Record<string, unknown> = {
   transpileModule: transpileWithMaps,
   createWatchCompilerHost: watchHost,
+  createWatchProgram: (host: Parameters<typeof createCellWatchProgram>[1]) => createCellWatchProgram(ts, host),
   sys: sysProxy,
 };
 

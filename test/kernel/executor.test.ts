@@ -75,6 +75,16 @@ describe('Executor', () => {
     assert.equal(outcome.status === 'error' && outcome.interrupted, true);
   });
 
+  it('running the same cells again (a loop re-declaring a variable, as %%sweep does) keeps every declaration', async () => {
+    // The type checker's program is reused from cell to cell; the declarations it carries must not be.
+    await executor.execute('let rounds = 0;', { label: 'In [15]' });
+    for (const lr of [1, 2]) {
+      assert.equal((await executor.execute(`let rate: { readonly lr: number } = { lr: ${lr} };`, { label: 'In [16]' })).status, 'ok');
+      assert.deepEqual(await executor.execute('rounds++;\nawait Promise.resolve(rate.lr)', { label: 'In [17]' }), { status: 'ok', value: lr, hasValue: true });
+    }
+    assert.deepEqual(await executor.execute('[rounds, rate.lr]', { label: 'In [18]' }), { status: 'ok', value: [2, 2], hasValue: true });
+  });
+
   it('executor.complete() and executor.inspect() see earlier declarations', () => {
     assert.ok(executor.complete('twi', 3).matches.includes('twice'));
     assert.match(executor.inspect('twice', 2) ?? '', /function twice\(x: number\): number/);
