@@ -10,7 +10,7 @@ import { ready, tf } from '../backend';
 import { callbackList, type Callback } from '../callbacks';
 import type { CompiledMetrics } from '../compile';
 import type { ColumnNamesIn, TrainData, TrainPartOf } from '../data';
-import { checkName } from '../checkpoint/format';
+import { checkName, parseCheckpointId } from '../checkpoint/format';
 import { TrainingCheckpoints } from '../checkpoint/session';
 import type { WeightsSnapshot } from '../checkpoint/snapshot';
 import { checkpoint, CheckpointStore, type CheckpointOptions, type LoadedCheckpoint } from '../checkpoint/store';
@@ -22,7 +22,7 @@ import { getLearningRate, resetOptimizer, restoreOptimizer, setLearningRate } fr
 import { applyWeights, compiledOptimizer, modelWeights, snapshotWeights, trainableVariables } from '../engines/tfjs/weights';
 import { fail, formatValue, warn } from '../errors';
 import { Monitor } from '../monitor';
-import { liveTrainingChart, showFinishedRun } from '../plots/training';
+import { liveTrainingChart, showFinishedRun, type LiveChart } from '../plots/training';
 import { notebookProgress, silentProgress, terminalProgress } from '../progress';
 import { checkSeed, getSeed, type Seed } from '../random';
 import { findRunDir, freeRunDir, readRunRecord, unfinishedLooseMatches } from '../runs';
@@ -387,11 +387,40 @@ async function trainRun(context: RunContext, store: CheckpointStore, checkpoints
   const created = (latest && readRunRecord(store.dir, WHERE)?.created) ?? new Date().toISOString();
   const state = latest ? resumeState(context, store, latest) : startState(context);
   const header = runHeader(context, path.basename(store.dir), created);
-  const loop = new TrainingLoop({ ...loopConfig(context, header), checkpoints, every: store.every }, state);
-  const result = await loop.run();
-  await checkpoints.writeRun(loop.record(result.status, result.epoch));
+  const config = loopConfig(context, header);
+  const chart = config.chart && finalChartAfterWrites(config.chart);
+  const loop = new TrainingLoop({ ...config, ...(chart ? { chart } : {}), checkpoints, every: store.every }, state);
+  let result: LoopResult;
+  try {
+    result = await loop.run();
+    await checkpoints.writeRun(loop.record(result.status, result.epoch));
+  } finally {
+    chart?.drawFinal(checkpoints.ids);
+  }
   const resumedFrom = latest ? { checkpoint: latest.info.id, epoch: latest.info.epoch, batch: latest.info.batch } : undefined;
   return makeRun(context, header, result, { store, reused: false, parent: context.parent, ...(resumedFrom ? { resumedFrom } : {}) });
+}
+
+/**
+ * The live chart, with its final drawing held back until the run's checkpoint writes are on disk:
+ * the loop draws it as training ends, when the last checkpoint is still being written (and the
+ * oldest not yet retired), so its marks would be one write behind what the run keeps.
+ */
+function finalChartAfterWrites(chart: LiveChart): LiveChart & { drawFinal(ids: readonly string[]): void } {
+  let final: Parameters<LiveChart['update']> | undefined;
+  return {
+    update(history, marks, force) {
+      if (force) final = [history, marks, force];
+      else chart.update(history, marks, force);
+    },
+    drawFinal(ids) {
+      if (!final) return;
+      const [history, marks] = final;
+      const checkpoints = ids.map((id) => parseCheckpointId(id)).filter((position) => position !== undefined && position.batch === 0).map((position) => position!.epoch);
+      chart.update(history, { ...marks, checkpoints }, true);
+      final = undefined;
+    },
+  };
 }
 
 /** Without checkpoints: a fresh run every call, nothing on disk. */
