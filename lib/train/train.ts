@@ -28,7 +28,7 @@ import { checkSeed, getSeed, type Seed } from '../random';
 import { findRunDir, freeRunDir, readRunRecord, unfinishedLooseMatches } from '../runs';
 import { toSchedule, type LearningRateOption, type LearningRateSchedule } from '../schedules';
 import { currentSession } from '../session';
-import { withSweepTrial } from '../sweep/hook';
+import { noteTrainCall, withSweepTrial } from '../sweep/hook';
 import { InputSpace } from '../tabulate';
 import { prepareData, toDataset, type ColumnChoice, type PreparedData } from './data';
 import { canonicalTopology, compileSettings, derivedRunId, runIdentity, weightsHash, type RunIdentity } from './identity';
@@ -190,6 +190,8 @@ async function trainCall(
         columns: settings.columns,
       },
     });
+    // Inside a sweep trial: tell the sweep what this call trains (checking a trial ends it here).
+    noteTrainCall(ids, settings.epochs);
     const engine = chooseEngine(settings.engine, { model, optimizer, data: prepared, threads: settings.threads, where: WHERE });
 
     const context: RunContext = { model, optimizer, compiledRate, prepared, settings, schedule, stopper, monitor, trainNames, metricNames, ids, parent, initialWeights, session, signal, options, engine };
