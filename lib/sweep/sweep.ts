@@ -23,10 +23,10 @@ import { inProcess, processPool, type Executor, type Slot } from './executors';
 import { loadTrialFunction, resolveTrialModule, type ResolvedModule, type TrialModule } from './module';
 import { prunerConfig, type PrunerOption } from './pruners';
 import { readRecord, recordFile, RecordWriter } from './record';
-import { Sweep } from './result';
+import { loadSweepResult, type Sweep } from './result';
 import { samplerConfig, type SamplerOption } from './samplers';
 import { claimNext, enginesOf, isDone, reopen, reportEpoch, settleTrial, type Engines } from './scheduler';
-import { SearchSpace, describeParams, type Params, type SpaceSpec } from './space';
+import { SearchSpace, describeParams, type Params, type ParamsOf, type SpaceSpec } from './space';
 import { SWEEP_PROTOCOL, type PrunerConfig, type SamplerConfig, type SweepRecord, type TrialCode, type TrialRecord } from './state';
 import { checkTrial, type TrialFunction, type TrialHooks, type TrialTask } from './trial';
 import { checkRecord, chooseVersion, type TrialChecker } from './versions';
@@ -80,15 +80,16 @@ const DEFAULT_TRIALS = 20;
  *   async ({ lr, units }) => train(makeModel(units, lr), data, { epochs: 30, validation }),
  *   { name: 'lr-units', sampler: 'tpe', trials: 30, pruner: 'asha', seed: 1 },
  * );
- * result.best;   // { number: 17, params: { lr: 0.0031, units: 32 }, status: 'finished', value: 0.0123, run: {...} }
+ * result.best;   // { number: 17, params: { lr: 0.0031, units: 32 }, status: 'finished', value: 0.0123, run: Run }
+ * await result.best!.run!.evaluate(test);   // the best trial's run, rebuilt from its checkpoints
  */
-export async function sweep<P extends Params = Params>(space: SpaceSpec, trial: SweepTrialSpec<P>, options: SweepOptions = {}): Promise<Sweep> {
+export async function sweep<const S extends SpaceSpec>(space: S, trial: SweepTrialSpec<ParamsOf<S>>, options: SweepOptions = {}): Promise<Sweep<ParamsOf<S>>> {
   const plan = planSweep(space, trial as SweepTrialSpec, options);
   if (plan.queue) {
     const { runQueued } = await import('./queue/follow');
-    return runQueued(plan);
+    return (await runQueued(plan)) as Sweep<ParamsOf<S>>;
   }
-  return runLocal(plan);
+  return (await runLocal(plan)) as Sweep<ParamsOf<S>>;
 }
 
 /** Everything decided from the arguments before a trial runs. */
@@ -282,7 +283,7 @@ async function runLocal(plan: SweepPlan): Promise<Sweep> {
     record.status = failure ? 'failed' : isDone(record, engines) ? 'finished' : 'interrupted';
     await writer.flush();
     view.end(record);
-    const result = new Sweep(record, file);
+    const result = await loadSweepResult(record, file);
     if (failure) throw failureError(failure, result);
     return result;
   } finally {

@@ -566,6 +566,10 @@ function describeOptions(context: RunContext): Record<string, unknown> {
     validation: context.prepared.validation,
     learningRate: schedule.describe(),
     ...(stopper ? { earlyStop: stopper.toJSON() } : {}),
+    // What loadRun() needs to rebuild a Run that evaluates: how the model was compiled, which columns it reads.
+    compile: compileSettings(context.model) ?? null,
+    columns: settings.columns,
+    evaluationBatchSize: settings.evaluationBatchSize,
   };
 }
 
@@ -607,10 +611,14 @@ function makeRun(context: RunContext, header: RunHeader, outcome: Pick<LoopResul
   return run;
 }
 
-async function evaluateOn(model: tf.LayersModel, data: unknown, settings: Settings, names: readonly string[]): Promise<Record<string, number>> {
+/** Loss and metrics of `model` on `data` (what Run.evaluate() computes), reading `settings.columns`. */
+export async function evaluateOn(model: tf.LayersModel, data: unknown, settings: Pick<Settings, 'columns' | 'evaluationBatchSize'>, names: readonly string[]): Promise<Record<string, number>> {
   const where = 'Run.evaluate()';
   if (data === undefined) fail(where, 'there is no test data: pass the data to evaluate, e.g. run.evaluate(test). (Without an argument it evaluates the test part of the split the run trained on.)');
   await ready();
+  if (!compiledOptimizer(model)) {
+    fail(where, "the run's model is not compiled (its checkpoints were written by an earlier cellfit, which did not record how): compile run.model as it was trained, e.g. run.model.compile({ optimizer: 'adam', loss: 'meanSquaredError' }).");
+  }
   if (data instanceof InputSpace) {
     const { maxAbsError, meanAbsError, rmse } = await data.evaluate(model);
     return { maxAbsError, meanAbsError, rmse };

@@ -11,7 +11,7 @@
  */
 import type { Redis } from 'ioredis';
 import { fail } from '../../errors';
-import { Sweep } from '../result';
+import { loadSweepResult, type Sweep } from '../result';
 import { readRecord, recordFile, RecordWriter } from '../record';
 import { enginesOf, isDone, running } from '../scheduler';
 import type { SweepRecord } from '../state';
@@ -63,7 +63,7 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
     mirror.current = final;
     await writer.flush();
     view.end(final);
-    const result = new Sweep(final, file);
+    const result = await loadSweepResult(final, file);
     const failed = final.status === 'failed' ? final.trials.find((trial) => trial.status === 'failed') : undefined;
     if (failed) throw failureError(failed, result);
     return result;

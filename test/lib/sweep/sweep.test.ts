@@ -251,7 +251,7 @@ describe('sweep() interrupted on local worker processes, and .ts trial modules',
     const second = await sweep(space, { module: FIXTURE }, { dir, name: 'pool', workers: 2, ...QUIET });
     assert.equal(second.status, 'finished');
     assert.deepEqual(second.trials.map((trial) => [trial.status, trial.attempts, trial.values.length]), [['finished', 2, 80], ['finished', 2, 80], ['finished', 1, 80]]);
-    assert.ok(second.trials.slice(0, 2).every((trial) => /^epoch-\d{4}(-batch-\d+)?$/.test(trial.run!.resumedFrom ?? '')), JSON.stringify(second.trials.map((trial) => trial.run)));
+    assert.ok(second.trials.slice(0, 2).every((trial) => /^epoch-\d{4}(-batch-\d+)?$/.test(trial.runInfo!.resumedFrom ?? '')), JSON.stringify(second.trials.map((trial) => trial.runInfo)));
   });
 
   it('sweep(space, "trial.ts#trial") transpiles a TypeScript trial module on load', async () => {
