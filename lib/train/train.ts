@@ -64,8 +64,13 @@ export interface TrainOptions {
   readonly plot?: boolean;
   /** Show progress (a bar on stderr, or a line in a notebook). Defaults to true. */
   readonly progress?: boolean;
-  /** 'auto' continues the matching run, 'fresh' starts over, 'require' fails if there is nothing to resume. Defaults to 'auto'. */
-  readonly resume?: 'auto' | 'fresh' | 'require';
+  /**
+   * 'auto' continues the matching run (a finished one returns at once), 'fresh' starts over,
+   * 'require' fails if there is nothing to resume, 'continue' is 'auto' that also trains on an
+   * early-stopped run — from its latest checkpoint, with this call's `earlyStop` (say, a larger
+   * patience) up to `epochs`. Defaults to 'auto'.
+   */
+  readonly resume?: 'auto' | 'fresh' | 'require' | 'continue';
   /** Stops training at the next step when aborted (a notebook interrupt does this). Defaults to the cell's signal. */
   readonly signal?: AbortSignal;
   /** Fine-tuning: start from another run's weights: a Run, its directory, or { run, checkpoint }. Defaults to none. */
@@ -199,12 +204,12 @@ async function trainCall(
     const { runDirName, existing } = chooseRunDir(root, settings, ids);
     const store = root.forRun(runDirName);
     const latest = existing ? store.loadLatest<CheckpointState>(WHERE) : undefined;
-    if (latest && isFinished(latest, settings.epochs)) return finishedRun(context, store, latest);
+    if (latest && isFinished(latest, settings.epochs, context)) return finishedRun(context, store, latest);
     const checkpoints = await TrainingCheckpoints.open(store, monitor, WHERE, runLabel(runDirName, settings.name));
     try {
       // Read again under the lock: another process may have moved the run on meanwhile.
       const current = existing ? store.loadLatest<CheckpointState>(WHERE, false) : undefined;
-      if (current && isFinished(current, settings.epochs)) return finishedRun(context, store, current);
+      if (current && isFinished(current, settings.epochs, context)) return finishedRun(context, store, current);
       return await trainRun(context, store, checkpoints, current);
     } finally {
       await checkpoints.close();
@@ -230,7 +235,7 @@ interface Settings {
   readonly batchSize: number;
   readonly seed: Seed;
   readonly shuffle: boolean;
-  readonly resume: 'auto' | 'fresh' | 'require';
+  readonly resume: 'auto' | 'fresh' | 'require' | 'continue';
   readonly name?: string;
   readonly validation?: unknown;
   readonly columns: ColumnChoice;
@@ -274,7 +279,7 @@ function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
   for (const [option, value] of [['shuffle', shuffle], ['plot', plot], ['progress', progress]] as const) {
     if (typeof value !== 'boolean') fail(WHERE, `\`${option}\` must be true or false. Received: ${option}=${formatValue(value)}.`);
   }
-  if (!['auto', 'fresh', 'require'].includes(resume)) fail(WHERE, `\`resume\` must be 'auto', 'fresh' or 'require'. Received: resume=${formatValue(resume)}.`);
+  if (!['auto', 'fresh', 'require', 'continue'].includes(resume)) fail(WHERE, `\`resume\` must be 'auto', 'fresh', 'require' or 'continue'. Received: resume=${formatValue(resume)}.`);
   if (name !== undefined) checkName(name, 'name', WHERE);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) fail(WHERE, `\`signal\` must be an AbortSignal. Received: signal=${formatValue(options.signal)}.`);
   const fromEnvironment = options.engine === undefined && process.env.CELLFIT_ENGINE ? process.env.CELLFIT_ENGINE : undefined;
@@ -334,7 +339,9 @@ function runLabel(dirName: string, name: string | undefined): string {
 
 /** Finds the run directory this call continues, or names a new one (warning where it helps). */
 function chooseRunDir(root: CheckpointStore, settings: Settings, ids: RunIdentity): { runDirName: string; existing: boolean } {
-  const { name, resume } = settings;
+  const { name } = settings;
+  // 'continue' finds runs as 'auto' does; it differs only for an early-stopped run (isFinished).
+  const resume = settings.resume === 'continue' ? 'auto' : settings.resume;
   const base = name ?? derivedRunId(ids.identity);
   // A name stands for the run whatever the initial weights; without one, they are part of it.
   const matches = name ? (record: RunRecord) => record.looseIdentity === ids.looseIdentity : (record: RunRecord) => record.identity === ids.identity;
@@ -363,9 +370,24 @@ function chooseRunDir(root: CheckpointStore, settings: Settings, ids: RunIdentit
   return { runDirName: fresh, existing: false };
 }
 
-function isFinished(latest: LoadedCheckpoint<CheckpointState>, epochs: number): boolean {
+function isFinished(latest: LoadedCheckpoint<CheckpointState>, epochs: number, context: Pick<RunContext, 'settings' | 'stopper'>): boolean {
   const { status, position } = latest.state;
+  if (status === 'early-stopped' && context.settings.resume === 'continue' && position.epoch < epochs) {
+    checkContinuable(latest, context.stopper);
+    return false;
+  }
   return status === 'early-stopped' || status === 'diverged' || (status === 'completed' && epochs <= position.epoch);
+}
+
+/** resume: 'continue' on an early-stopped run: refused when this call's stopping settings would stop it again at once. */
+function checkContinuable(latest: LoadedCheckpoint<CheckpointState>, stopper: EarlyStopper | undefined): void {
+  const saved = latest.state.earlyStop;
+  if (!stopper || !saved || JSON.stringify(saved.options) !== JSON.stringify(stopper.toJSON())) return;
+  fail(
+    WHERE,
+    `resume: 'continue', but run ${latest.state.run.name ?? latest.state.run.id} stopped at epoch ${latest.state.position.epoch} with these early-stopping settings, which would stop it again at once. ` +
+      'Pass a larger patience (or earlyStop: false) to train on.',
+  );
 }
 
 /** A finished run: load the weights it ended with and return it without training. */
