@@ -4,15 +4,28 @@
  * TypeScript cellfit ships, whatever `typescript` the project installed).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { sweep } from '../../../lib/sweep';
+import { startRedis } from '../../support/redis';
 import { tmpDir } from '../train/support';
 
 const QUIET = { plot: false, progress: false } as const;
 const MODULE_JS = path.join(__dirname, '..', '..', '..', 'lib', 'sweep', 'module.js');
+const CLI = path.join(__dirname, '..', '..', '..', 'kernel', 'cli.js');
+
+/** A trial module in `folder` (no node_modules there) that requires cellfit and arquero. */
+function plainFolderTrial(folder: string): string {
+  const file = path.join(folder, 'trial.js');
+  fs.writeFileSync(
+    file,
+    "const { split } = require('cellfit');\nconst aq = require('arquero');\n" +
+      'exports.trial = (params) => {\n  const parts = split(aq.table({ x: [1, 2, 3, 4] }), { train: 0.5, test: 0.5, seed: 1 });\n  return params.k * 10 + parts.train.numRows();\n};\n',
+  );
+  return file;
+}
 
 describe('trial modules outside an npm project', function () {
   this.timeout(120_000);
@@ -20,14 +33,31 @@ describe('trial modules outside an npm project', function () {
   it("sweep(space, { module }, { workers: 2 }) in a folder without node_modules: the workers resolve 'cellfit' and 'arquero' as notebooks do", async () => {
     const folder = tmpDir('sweep-plain-folder');
     assert.ok(!fs.existsSync(path.join(folder, 'node_modules')));
-    const file = path.join(folder, 'trial.js');
-    fs.writeFileSync(
-      file,
-      "const { split } = require('cellfit');\nconst aq = require('arquero');\n" +
-        'exports.trial = (params) => {\n  const parts = split(aq.table({ x: [1, 2, 3, 4] }), { train: 0.5, test: 0.5, seed: 1 });\n  return params.k * 10 + parts.train.numRows();\n};\n',
-    );
+    const file = plainFolderTrial(folder);
     const result = await sweep({ k: [1, 2] }, { module: file }, { dir: path.join(folder, 'checkpoints'), name: 'plain', workers: 2, ...QUIET });
     assert.deepEqual(result.trials.map((trial) => [trial.status, trial.value]), [['finished', 12], ['finished', 22]]);
+  });
+});
+
+describe('trial modules outside an npm project, on `cellfit worker`', function () {
+  this.timeout(120_000);
+
+  it("`cellfit worker` (run from another folder) loads a queued sweep's module from a folder without node_modules", async () => {
+    const redis = await startRedis();
+    const folder = tmpDir('sweep-plain-queue');
+    const file = plainFolderTrial(folder);
+    const worker = spawn(process.execPath, [CLI, 'worker', '--queue', redis.url], { cwd: tmpDir('worker-cwd'), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    worker.stderr!.on('data', (chunk) => (output += chunk));
+    try {
+      const result = await sweep({ k: [1, 2] }, { module: file }, { dir: path.join(folder, 'checkpoints'), name: 'plain-queued', queue: redis.url, failures: 'continue', ...QUIET });
+      assert.deepEqual(result.trials.map((trial) => [trial.status, trial.value]), [['finished', 12], ['finished', 22]], output);
+    } finally {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.kill('SIGTERM');
+      await exited;
+      await redis.stop();
+    }
   });
 });
 
