@@ -59,7 +59,7 @@ export class Sweep<P extends Params = Params> {
   /** The record as saved. */
   readonly record!: SweepRecord;
 
-  /** `runs`: the trials' runs rebuilt from their checkpoints, by trial number (see {@link loadSweepResult}). */
+  /** `runs`: the trials' runs rebuilt from their checkpoints (with loadRun()), by trial number. */
   constructor(record: SweepRecord, file: string, runs: ReadonlyMap<number, Run> = new Map()) {
     this.name = record.name;
     this.file = file;
