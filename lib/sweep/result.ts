@@ -139,7 +139,8 @@ export async function loadSweepResult<P extends Params = Params>(record: SweepRe
     try {
       runs.set(trial.number, await loadRun(dir));
     } catch (error) {
-      warn('sweep()', `trial ${trial.number}'s run in ${dir} could not be rebuilt from its checkpoints: ${(error as Error).message}`);
+      // A failed or unstarted trial may have no checkpoint yet: nothing was lost.
+      if (['finished', 'pruned', 'paused'].includes(trial.status)) warn('sweep()', `trial ${trial.number}'s run in ${dir} could not be rebuilt from its checkpoints: ${(error as Error).message}`);
     }
   }
   return new Sweep<P>(record, file, runs);
