@@ -42,6 +42,9 @@ export function loadTrialFunction({ path: file, export: name }: ResolvedModule, 
   if (/\.[cm]?tsx?$/.test(file)) registerTypeScript(where);
   let exports: Record<string, unknown>;
   try {
+    // The file as it is now: an edited module must not run its old code from require's cache
+    // (a sweep executed again after an edit starts a new version with the new code).
+    delete require.cache[file];
     exports = require(file) as Record<string, unknown>;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_REQUIRE_ESM') fail(where, `the trial module ${file} is an ES module; cellfit loads CommonJS modules and .ts files. Use a .cjs or .ts file.`);

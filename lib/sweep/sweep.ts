@@ -298,7 +298,7 @@ async function runLocal(plan: SweepPlan): Promise<Sweep> {
  * that runs in worker processes is loaded here for the check; when it cannot be (it needs what only
  * the workers have), its trials are not checked — its file's hash still tells an edit.
  */
-function trialChecker(plan: SweepPlan, fn: TrialFunction | undefined): TrialChecker {
+export function trialChecker(plan: SweepPlan, fn: TrialFunction | undefined): TrialChecker {
   let loaded: TrialFunction | undefined | null = fn;
   return async (task, recorded) => {
     if (loaded === undefined) {

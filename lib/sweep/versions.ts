@@ -122,31 +122,48 @@ export async function checkRecord(record: SweepRecord, check: TrialChecker, task
  * what changed.
  */
 export async function chooseVersion(dir: string, name: string, code: TrialCode, where: string, checkVersion: (record: SweepRecord) => Promise<{ change?: string; grown: number[] }>): Promise<ChosenVersion> {
-  const versions = sweepVersions(dir, name, where);
+  // The record is read again once locked: another process may have moved it on meanwhile.
+  return chooseAmong(sweepVersions(dir, name, where), name, code, where, checkVersion, (version) => acquireSweepLock(lockFile(dir, version), version, where), dir, (version) => readRecord(recordFile(dir, version), where));
+}
+
+/**
+ * {@link chooseVersion} over `versions` wherever they are kept (files, or Redis for a queued sweep,
+ * whose workers hold no lock of this process): `lock` takes a version, `keptIn` says where.
+ */
+export async function chooseAmong(
+  versions: readonly SweepVersion[],
+  name: string,
+  code: TrialCode,
+  where: string,
+  checkVersion: (record: SweepRecord) => Promise<{ change?: string; grown: number[] }>,
+  lock: (version: string) => SweepLock,
+  keptIn: string,
+  reread: (version: string) => ReturnType<typeof readRecord> = (version) => versions.find((entry) => entry.name === version)?.record,
+): Promise<ChosenVersion> {
   let change: string | undefined;
   for (const version of versions) {
     const { record } = version;
-    if (!record || 'legacy' in record) return { name: version.name, existing: record, lock: acquireSweepLock(lockFile(dir, version.name), version.name, where), grown: [] };
+    if (!record || 'legacy' in record) return { name: version.name, existing: record, lock: lock(version.name), grown: [] };
     if (!sameCode(record.trial, code)) {
       change ??= `sweep ${JSON.stringify(version.name)}: ${describeCodeChange(record.trial, code)}`;
       continue;
     }
-    const lock = acquireSweepLock(lockFile(dir, version.name), version.name, where);
+    const held = lock(version.name);
     let checked: { change?: string; grown: number[] };
     try {
       checked = await checkVersion(record);
     } catch (error) {
-      lock.release();
+      held.release();
       throw error;
     }
-    if (checked.change === undefined) return { name: version.name, existing: readRecord(recordFile(dir, version.name), where), lock, grown: checked.grown };
-    lock.release();
+    if (checked.change === undefined) return { name: version.name, existing: reread(version.name), lock: held, grown: checked.grown };
+    held.release();
     change ??= `sweep ${JSON.stringify(version.name)}: ${checked.change}`;
   }
-  if (versions.length === 0) return { name, existing: undefined, lock: acquireSweepLock(lockFile(dir, name), name, where), grown: [] };
+  if (versions.length === 0) return { name, existing: undefined, lock: lock(name), grown: [] };
   const highest = Math.max(...versions.map((version) => Number(/@(\d+)$/.exec(version.name)?.[1] ?? 1)));
   const next = `${name}@${highest + 1}`;
   const kept = versions.map((version) => JSON.stringify(version.name)).join(', ');
-  warn(where, `${change}. Starting sweep ${JSON.stringify(next)}, which runs every trial anew; ${versions.length === 1 ? `the record of sweep ${kept} and its runs are` : `the records of sweeps ${kept} and their runs are`} kept in ${dir}.`);
-  return { name: next, existing: undefined, lock: acquireSweepLock(lockFile(dir, next), next, where), grown: [] };
+  warn(where, `${change}. Starting sweep ${JSON.stringify(next)}, which runs every trial anew; ${versions.length === 1 ? `the record of sweep ${kept} and its runs are` : `the records of sweeps ${kept} and their runs are`} kept in ${keptIn}.`);
+  return { name: next, existing: undefined, lock: lock(next), grown: [] };
 }

@@ -144,7 +144,8 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     void heartbeat().catch(() => undefined);
     if (stopping.signal.aborted) controller.abort();
     try {
-      const key = `${record.trial.kind === 'module' ? record.trial.path : ''}#${record.trial.kind === 'module' ? record.trial.export : ''}`;
+      // The file's hash is part of the key: an edited module (a new version of its sweep) is loaded again.
+      const key = record.trial.kind === 'module' ? `${record.trial.path}#${record.trial.export}#${record.trial.digest ?? ''}` : '#';
       let fn = functions.get(key);
       if (!fn) {
         if (record.trial.kind !== 'module') return { kind: 'failed', error: `sweep ${record.name} has no trial module to load.`, seconds: 0 };

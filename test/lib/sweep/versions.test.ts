@@ -4,6 +4,7 @@
  * it says what changed and starts NAME@2, keeping the old record and runs.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { captureWarnings } from '../../../lib/errors';
@@ -11,6 +12,7 @@ import { sweep, type Sweep } from '../../../lib/sweep';
 import type { TrialContext } from '../../../lib/sweep/trial';
 import { train } from '../../../lib/train';
 import { sweepData, sweepModel } from '../../fixtures/sweep-trial';
+import { startRedis } from '../../support/redis';
 import { tmpDir } from '../train/support';
 
 const QUIET = { plot: false, progress: false } as const;
@@ -123,13 +125,38 @@ describe('sweep() executed again', function () {
     const first = await sweep({ k: [1, 2] }, { module: file }, { dir, name: 'mod', workers: 1, ...QUIET });
     assert.deepEqual(first.trials.map((trial) => trial.value), [1, 2]);
     fs.writeFileSync(file, 'exports.trial = (params) => params.k * 3;\n');
-    // require() caches modules: a new process would load the new file, as a re-executed notebook would.
-    delete require.cache[file];
     let second: Sweep | undefined;
     const warnings = await captureWarnings(async () => {
       second = await sweep({ k: [1, 2] }, { module: file }, { dir, name: 'mod', workers: 1, ...QUIET });
     });
     assert.deepEqual(warnings, [`sweep(): sweep "mod": the trial module ${file} was edited. Starting sweep "mod@2", which runs every trial anew; the record of sweep "mod" and its runs are kept in ${dir}.`]);
     assert.deepEqual(second!.trials.map((trial) => trial.value), [3, 6]);
+  });
+
+  it('sweep(space, { module }, { queue }) with an edited module starts NAME@2, and `cellfit worker` runs the new code', async () => {
+    const redis = await startRedis();
+    const dir = tmpDir('sweep-versions-queue');
+    const file = path.join(dir, 'trial.js');
+    fs.writeFileSync(file, 'exports.trial = (params) => params.k * 1;\n');
+    const worker = spawn(process.execPath, [path.join(__dirname, '..', '..', '..', 'kernel', 'cli.js'), 'worker', '--queue', redis.url], { stdio: 'ignore' });
+    try {
+      const options = { dir, name: 'queued', queue: redis.url, ...QUIET };
+      const first = await sweep({ k: [1, 2] }, { module: file }, options);
+      assert.deepEqual(first.trials.map((trial) => trial.value), [1, 2]);
+      assert.deepEqual(await captureWarnings(() => sweep({ k: [1, 2] }, { module: file }, options)), [], 'unchanged: no new version');
+      fs.writeFileSync(file, 'exports.trial = (params) => params.k * 3;\n');
+      let second: Sweep | undefined;
+      const warnings = await captureWarnings(async () => {
+        second = await sweep({ k: [1, 2] }, { module: file }, options);
+      });
+      assert.deepEqual(warnings, [`sweep(): sweep "queued": the trial module ${file} was edited. Starting sweep "queued@2", which runs every trial anew; the record of sweep "queued" and its runs are kept in ${redis.url}.`]);
+      assert.equal(second!.name, 'queued@2');
+      assert.deepEqual(second!.trials.map((trial) => trial.value), [3, 6]);
+    } finally {
+      const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.kill('SIGTERM');
+      await exited;
+      await redis.stop();
+    }
   });
 });
