@@ -40,7 +40,13 @@ export async function loadRun(dir: string): Promise<Run> {
   const weights = state.holds === 'best' && latest.best ? latest.best : latest.weights;
   applyWeights(modelWeights(model), weights, WHERE, `checkpoint ${latest.info.id} of ${runDir}`);
   const options = state.options as { compile?: unknown; columns?: ColumnChoice; evaluationBatchSize?: number; batchSize?: number };
-  if (options.compile) model.loadTrainingConfig(options.compile as never);
+  if (typeof options.compile === 'object' && options.compile !== null && 'optimizer_config' in options.compile) {
+    try {
+      model.loadTrainingConfig(options.compile as never);
+    } catch {
+      // A loss or metric only the training process knew (a custom function): evaluate() asks to compile the model.
+    }
+  }
   const outcome = savedOutcome(state);
   const settings = { columns: options.columns ?? {}, evaluationBatchSize: options.evaluationBatchSize ?? Math.max(Number(options.batchSize ?? 32), 256) };
   const metricNames = state.metricNames;
