@@ -2,7 +2,7 @@
 /**
  * The `cellfit` command:
  *
- *   cellfit install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--jupyter CMD]
+ *   cellfit install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name TEXT] [--jupyter CMD]
  *   cellfit run NOTEBOOK.ipynb [-p NAME=VALUE …] [--output OUT.ipynb] [--html OUT.html]
  *   cellfit worker --queue redis://HOST:PORT [--dir DIR] [--lock-duration MS]
  *   cellfit kernel --connection-file FILE      (how Jupyter starts the kernel)
@@ -11,8 +11,10 @@ import { CellfitError } from '../lib/errors';
 import { installKernelSpec } from './install';
 
 const USAGE = `Usage:
-  cellfit install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--jupyter CMD]
+  cellfit install [--user | --sys-prefix | --prefix DIR] [--name NAME] [--display-name TEXT] [--jupyter CMD]
       Registers the Jupyter kernelspec "cellfit" (TypeScript (cellfit)); --user is the default.
+      --name registers it under another name (shown as "TypeScript (NAME)" unless --display-name
+      says otherwise), e.g. a second install beside the first.
   cellfit run NOTEBOOK.ipynb [-p NAME=VALUE ...] [--output OUT.ipynb] [--html OUT.html] [--timeout SECONDS]
       Executes a notebook headless with the cellfit kernel, like papermill: parameters go after
       the cell tagged "parameters"; outputs are saved to OUT.ipynb (default: the notebook itself).
@@ -62,16 +64,18 @@ async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
     case 'install': {
-      const { options, positional } = parseArgs(args, { flags: ['--user', '--sys-prefix'], values: ['--prefix', '--name', '--jupyter'] }, 'install');
+      const { options, positional } = parseArgs(args, { flags: ['--user', '--sys-prefix'], values: ['--prefix', '--name', '--display-name', '--jupyter'] }, 'install');
       if (positional.length > 0) throw new CellfitError('cellfit install', `unexpected argument ${JSON.stringify(positional[0])}.\n\n${USAGE}`);
       const dir = installKernelSpec({
         user: options.has('--user'),
         sysPrefix: options.has('--sys-prefix'),
         prefix: options.get('--prefix') as string | undefined,
         name: options.get('--name') as string | undefined,
+        displayName: options.get('--display-name') as string | undefined,
         jupyter: options.get('--jupyter') as string | undefined,
       });
-      console.log(`Installed the Jupyter kernel "TypeScript (cellfit)" in ${dir}`);
+      const name = (options.get('--name') as string | undefined) ?? 'cellfit';
+      console.log(`Installed the Jupyter kernel "${(options.get('--display-name') as string | undefined) ?? `TypeScript (${name})`}" (kernelspec ${name}) in ${dir}`);
       return 0;
     }
     case 'kernel': {

@@ -49,6 +49,8 @@ export interface InstallOptions {
   readonly prefix?: string;
   /** The kernelspec name. Defaults to `cellfit`. */
   readonly name?: string;
+  /** The name Jupyter's launcher and kernel menus show. Defaults to `TypeScript (cellfit)`, or `TypeScript (NAME)` for another `name`, so that two installs can be told apart. */
+  readonly displayName?: string;
   /** The Jupyter command. Defaults to $JUPYTER or `jupyter`. */
   readonly jupyter?: string;
 }
@@ -76,6 +78,7 @@ export function userDataDir(env: NodeJS.ProcessEnv = process.env, platform: Node
  * @example
  * installKernelSpec({ user: true });                 // ~/.local/share/jupyter/kernels/cellfit
  * installKernelSpec({ prefix: '/opt/venv' });        // /opt/venv/share/jupyter/kernels/cellfit
+ * installKernelSpec({ name: 'cellfit-dev' });        // shown as "TypeScript (cellfit-dev)"
  */
 export function installKernelSpec(options: InstallOptions = {}, run: RunCommand = runCommand): string {
   const where = 'cellfit install';
@@ -83,11 +86,13 @@ export function installKernelSpec(options: InstallOptions = {}, run: RunCommand 
   if (chosen.length > 1) fail(where, `choose one of --user, --sys-prefix and --prefix DIR. Received: ${chosen.join(' ')}.`);
   const name = options.name ?? 'cellfit';
   if (!/^[a-z0-9._-]+$/i.test(name)) fail(where, `a kernelspec name is letters, digits, '.', '_' and '-'. Received: --name ${JSON.stringify(name)}.`);
+  if (options.displayName !== undefined && options.displayName.trim() === '') fail(where, `--display-name must not be empty. Received: --display-name ${JSON.stringify(options.displayName)}.`);
+  const displayName = options.displayName ?? `TypeScript (${name})`;
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-kernelspec-'));
   const specDir = path.join(staging, name);
   try {
     fs.mkdirSync(specDir);
-    fs.writeFileSync(path.join(specDir, 'kernel.json'), `${JSON.stringify(kernelSpec(undefined, name), null, 2)}\n`);
+    fs.writeFileSync(path.join(specDir, 'kernel.json'), `${JSON.stringify(kernelSpec(displayName, name), null, 2)}\n`);
     writeFrontendFiles(specDir, name);
     const jupyter = options.jupyter ?? process.env.JUPYTER ?? 'jupyter';
     const scope = options.sysPrefix ? ['--sys-prefix'] : options.prefix !== undefined ? ['--prefix', path.resolve(options.prefix)] : ['--user'];

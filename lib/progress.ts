@@ -68,7 +68,7 @@ export function terminalProgress(stream: ProgressStream = process.stderr, { inte
       const width = Math.max(10, Math.min(30, (stream.columns ?? 80) - 60));
       const done = Math.round((batch / tracker.batchesPerEpoch) * width);
       const bar = `[${'='.repeat(Math.max(0, done - 1))}${done > 0 ? '>' : ''}${' '.repeat(width - done)}]`;
-      stream.write(`\r\x1b[2Kepoch ${epoch + 1}/${tracker.epochs} ${bar} ${batch}/${tracker.batchesPerEpoch} loss ${formatMetric(loss())} ETA ${tracker.eta(epoch, batch)}`);
+      stream.write(`\r\x1b[2Kepoch ${epoch + 1}/${tracker.epochs} ${bar} ${batch}/${tracker.batchesPerEpoch} loss ${formatMetric(loss())}${tracker.eta(epoch, batch, ' ')}`);
       barShown = true;
     },
     epoch(entry, seconds) {
@@ -130,14 +130,14 @@ export function notebookProgress(session: NotebookSession, { interval = 250, now
       const time = now();
       if (time - last < interval && handle) return;
       last = time;
-      const text = `${title}: epoch ${epoch + 1}/${tracker.epochs}, batch ${batch}/${tracker.batchesPerEpoch}, loss ${formatMetric(loss())}, ETA ${tracker.eta(epoch, batch)}`;
+      const text = `${title}: epoch ${epoch + 1}/${tracker.epochs}, batch ${batch}/${tracker.batchesPerEpoch}, loss ${formatMetric(loss())}${tracker.eta(epoch, batch)}`;
       show(text);
       if (time - trailTime >= trailEvery) trail(text);
     },
     epoch(entry) {
       last = now();
       lastEntry = entry;
-      const text = `${title}: epoch ${entry.epoch}/${tracker.epochs}: ${formatEntry(entry)}, ETA ${tracker.eta(entry.epoch, 0)}`;
+      const text = `${title}: epoch ${entry.epoch}/${tracker.epochs}: ${formatEntry(entry)}${tracker.eta(entry.epoch, 0)}`;
       show(text);
       const due = entry.epoch - trailEpoch >= trailStep || last - trailTime >= trailEvery;
       if (due && last - trailTime >= trailGap && entry.epoch < tracker.epochs) {
@@ -162,7 +162,8 @@ function resumeLine(info: { readonly title: string; readonly epochs: number; rea
 class Tracker {
   epochs = 0;
   batchesPerEpoch = 1;
-  private began = 0;
+  /** When the first batch of this call ended: the pace is measured from there. */
+  private warm = 0;
   private batches = 0;
 
   constructor(private readonly now: () => number) {}
@@ -170,20 +171,24 @@ class Tracker {
   start(info: { epochs: number; batchesPerEpoch: number }): void {
     this.epochs = info.epochs;
     this.batchesPerEpoch = Math.max(1, info.batchesPerEpoch);
-    this.began = this.now();
     this.batches = 0;
   }
 
   batch(): void {
-    this.batches++;
+    if (++this.batches === 1) this.warm = this.now();
   }
 
-  /** Time left to finish all epochs, from the pace of this call so far, as h:mm:ss or m:ss. */
-  eta(epoch: number, batch: number): string {
-    if (this.batches === 0) return '?';
-    const perBatch = (this.now() - this.began) / this.batches;
+  /**
+   * `, ETA 1:23` — the time left to finish all epochs, from the pace of this call's batches after its
+   * first — or nothing before two batches are timed. The first batch carries the start-up (engine,
+   * restoring a checkpoint, compiling kernels): extrapolated over the epochs left after a resume, it
+   * gave ETAs of hours for minutes of training.
+   */
+  eta(epoch: number, batch: number, separator = ', '): string {
+    if (this.batches < 3) return '';
+    const perBatch = (this.now() - this.warm) / (this.batches - 1);
     const left = Math.max(0, (this.epochs - epoch) * this.batchesPerEpoch - batch);
-    return formatDuration((left * perBatch) / 1000);
+    return `${separator}ETA ${formatDuration((left * perBatch) / 1000)}`;
   }
 }
 

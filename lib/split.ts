@@ -176,6 +176,7 @@ function assign(view: DataView, parts: Parts, options: SplitOptions): Assignment
   let labels: Map<unknown, number[]> | undefined;
   if (options.stratify !== undefined) {
     labels = groupByLabel(view, options.stratify);
+    warnIfContinuous(labels, view.size, options.stratify);
     const groups = [...labels.values()];
     const counts = roundTable(
       groups.map((group) => sizes.map((size) => (group.length * size) / view.size)),
@@ -266,6 +267,21 @@ function keyText(value: unknown, row: number, key: string | RowFunction<unknown>
   if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
   const option = typeof key === 'string' ? `key column ${formatValue(key)}` : 'the `key` function';
   return fail(WHERE, `${option} must give a string, a finite number or a date for every row. Received: ${formatValue(value)} for row ${row}.`);
+}
+
+/**
+ * Warns when the stratification labels look like a continuous value (most rows have a label of their
+ * own, e.g. an income column): stratifying on them is silently pointless. Classes, even many of
+ * them, leave most labels with several rows.
+ */
+function warnIfContinuous(labels: Map<unknown, number[]>, rows: number, stratify: string | RowFunction<unknown>): void {
+  if (labels.size <= 50 || labels.size <= rows / 2) return;
+  const example = typeof stratify === 'string' ? `(row) => Math.floor(row.${stratify} / 10000)` : '(row) => Math.floor(value(row) / width)';
+  warn(
+    WHERE,
+    `\`stratify\` gives ${labels.size} distinct labels for ${rows} rows — a continuous value, not a class: each label has about one row, so stratifying keeps nothing in proportion. ` +
+      `Stratify on a class column, or on bins of this one, e.g. stratify: ${example}.`,
+  );
 }
 
 /** Rows grouped by label, in order of first appearance (so the grouping is deterministic). */

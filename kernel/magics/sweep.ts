@@ -192,6 +192,8 @@ async function runSweep(magic: Magic, context: MagicContext, sweeper: Sweeper): 
       throw error;
     }
   };
+  // The trial's code is the cell body (what sweep() compares to notice an edit), not this wrapper.
+  trial.toString = () => context.body;
   const running = sweeper(spaceOf(axes), trial, {
     dir: option('--dir') ?? 'checkpoints',
     // The same cell body continues the same sweep (and finds the records of cellfit 0.1's %%sweep).

@@ -48,7 +48,8 @@ export function sweepsMagic(lister: SweepLister = toolkit): Magic {
           status: info.status,
           sampler: info.sampler,
           pruner: info.pruner,
-          trials: info.trials.total,
+          // An unfinished sweep has trials left to propose: say how many of its budget it has.
+          trials: info.status !== 'finished' && info.budget !== undefined && info.trials.total < info.budget ? `${info.trials.total}/${info.budget}` : info.trials.total,
           finished: info.trials.finished,
           pruned: info.trials.pruned,
           failed: info.trials.failed,

@@ -7,4 +7,4 @@ export { plotRuns, runsFigure, RunsPlot } from './runs';
 export type { PlotRunsOptions, PlottableRun } from './runs';
 export { plotSplit, splitFigure, SplitPlot } from './split';
 export { sweepFigure } from './sweep';
-export type { SweepPoint, SweepFigure, SweepParam } from './sweep';
+export type { SweepPoint, SweepFigure, SweepFigureOptions, SweepParam } from './sweep';

@@ -21,18 +21,29 @@ export interface SweepFigure {
   readonly text: string;
 }
 
+/** Options of {@link sweepFigure}. */
+export interface SweepFigureOptions {
+  /**
+   * The point to star as the best trial, as the sweep ranks its trials (a sweep prefers finished
+   * trials to pruned ones with a lower value, and its table says so). Defaults to the point with the
+   * best value.
+   */
+  readonly best?: SweepPoint;
+}
+
 /**
  * The sweep chart (pure data), or undefined when no trial has reported a best value.
  *
  * @example
  * sweepFigure([{ params: { lr: 0.1 }, best: { monitor: 'val_loss', value: 0.3 } }, ...], ['lr']);
  */
-export function sweepFigure(points: readonly SweepPoint[], parameters: readonly string[]): SweepFigure | undefined {
+export function sweepFigure(points: readonly SweepPoint[], parameters: readonly string[], options: SweepFigureOptions = {}): SweepFigure | undefined {
   const scored = points.filter((point): point is SweepPoint & { best: { value: number } } => typeof point.best?.value === 'number' && Number.isFinite(point.best.value));
   if (scored.length === 0 || parameters.length === 0) return undefined;
   const monitor = scored[0].best.monitor ?? 'best';
   const better = new Monitor('sweep chart', { monitor }).mode === 'max' ? (a: number, b: number) => a > b : (a: number, b: number) => a < b;
-  const winner = scored.reduce((best, point) => (better(point.best.value, best.best.value) ? point : best));
+  const chosen = options.best && scored.includes(options.best as SweepPoint & { best: { value: number } }) ? (options.best as SweepPoint & { best: { value: number } }) : undefined;
+  const winner = chosen ?? scored.reduce((best, point) => (better(point.best.value, best.best.value) ? point : best));
   const describe = (params: SweepPoint['params']) => parameters.map((name) => `${name}=${typeof params[name] === 'string' ? JSON.stringify(params[name]) : String(params[name])}`).join(', ');
   const text = `best ${monitor} ${formatMetric(winner.best.value)} with ${describe(winner.params)} (${scored.length} of ${points.length} trials scored)`;
   const title = { text: `sweep: best ${monitor} per trial — best ${formatMetric(winner.best.value)} at ${describe(winner.params)}` };

@@ -1,5 +1,5 @@
 /**
- * A local worker process (started by ./pool.ts): loads the trial module once, then runs the trials
+ * A local worker process (started by ./executors.ts): loads the trial module once, then runs the trials
  * the parent sends, one at a time, with its own TensorFlow.js engine. Each epoch goes to the parent,
  * which answers with the sweep's decision; the trial's outcome goes back when its call returns.
  *
@@ -7,7 +7,7 @@
  * trials itself, at a checkpoint. When the parent goes away (the IPC channel closes), the running
  * trial stops at a checkpoint and the process exits.
  */
-import { loadTrialFunction, type ResolvedModule } from './module';
+import { loadTrialFunction, provideCellfitPackages, type ResolvedModule } from './module';
 import type { Decision } from './pruners';
 import { runTrial, type TrialFunction, type TrialTask } from './trial';
 
@@ -36,6 +36,7 @@ function main(): void {
   let running: Promise<void> | undefined;
 
   process.on('SIGINT', () => undefined);
+  provideCellfitPackages();
   process.on('disconnect', () => {
     controller?.abort();
     void (running ?? Promise.resolve()).finally(() => process.exit(0));

@@ -227,10 +227,10 @@ export function sweepCharts(record: SweepRecord, final: boolean): [string, { fig
   const intermediate = intermediateValuesFigure(points, metric);
   if (intermediate) charts.push(['intermediate', { figure: intermediate, text: `intermediate values of ${record.trials.length} trials` }]);
   const space = new SearchSpace(record.space as never);
-  const parallel = sweepFigure(
-    record.trials.filter((trial) => trial.value !== undefined).map((trial) => ({ params: trial.params, best: { monitor: metric.monitor, value: trial.value, ...(trial.bestEpoch ? { epoch: trial.bestEpoch } : {}) } })),
-    space.names,
-  );
+  const scored = record.trials.filter((trial) => trial.value !== undefined);
+  const parallelPoints = scored.map((trial) => ({ params: trial.params, best: { monitor: metric.monitor, value: trial.value, ...(trial.bestEpoch ? { epoch: trial.bestEpoch } : {}) } }));
+  // The best trial the table names (finished ones first), not merely the lowest value.
+  const parallel = sweepFigure(parallelPoints, space.names, best ? { best: parallelPoints[scored.indexOf(best)] } : {});
   if (parallel) charts.push(['parallel', parallel]);
   if (final) {
     const importance = importanceOf(record);

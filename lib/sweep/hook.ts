@@ -14,7 +14,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import * as path from 'node:path';
 import type { Callback, Logs, TrainingContext } from '../callbacks';
 import { currentSession } from '../session';
+import { canonicalJson, hashJson, type RunIdentity } from '../train/identity';
 import type { TrainOptions } from '../train/train';
+import type { TrainFingerprint } from './state';
 
 /** What `train()` needs of the trial it runs in. */
 export interface TrialScope {
@@ -28,6 +30,11 @@ export interface TrialScope {
   begin(runId: string, runDir: string | undefined, epochs: number): void;
   /** An epoch ended; resolves once the sweep has taken it into account. */
   epoch(epoch: number, logs: Logs): Promise<void>;
+  /**
+   * A train() call knows what it trains, before it touches a run directory. When the sweep checks a
+   * trial against its record (nothing is trained then), this throws to end the trial there.
+   */
+  called?(fingerprint: TrainFingerprint): void;
 }
 
 const storage = new AsyncLocalStorage<TrialScope>();
@@ -40,6 +47,15 @@ export function runInTrial<T>(scope: TrialScope, body: () => T): T {
 /** The trial the running code belongs to, if any. */
 export function currentTrial(): TrialScope | undefined {
   return storage.getStore();
+}
+
+/** train()'s second sweep hook: tells the running trial what this call trains (see {@link TrialScope.called}). */
+export function noteTrainCall(ids: RunIdentity, epochs: number): void {
+  const trial = currentTrial();
+  if (!trial?.called) return;
+  const short = (value: unknown) => hashJson(value).slice(0, 16);
+  const { topology, compile, data, options } = ids.parts;
+  trial.called({ identity: ids.looseIdentity.slice(0, 16), model: short(topology), compile: short(compile), data: short(data), options: JSON.parse(canonicalJson(options)) as Record<string, unknown>, epochs });
 }
 
 /** train()'s sweep hook: `options` completed for the running trial (unchanged outside a sweep). */

@@ -3,8 +3,12 @@
  * travel to a worker process or another machine, so — as an Optuna or W&B agent script — the trial
  * is an exported function of a file every worker loads: `{ module: './trial.ts', export: 'trial' }`
  * or the string `'./trial.ts#trial'`. `.js`/`.cjs` files load with `require`; `.ts` files are
- * transpiled on load with the `typescript` package (types are not checked, as with ts-node's
- * transpile-only mode).
+ * transpiled on load with the TypeScript cellfit ships (tslab's, the one notebooks compile with):
+ * types are not checked, as with ts-node's transpile-only mode, and a project's own `typescript`
+ * cannot break it (TypeScript 7 has another JavaScript API).
+ *
+ * A worker process resolves `cellfit` and the packages it provides for a trial module in any
+ * folder, as the kernel does for notebooks ({@link provideCellfitPackages}).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -38,6 +42,9 @@ export function loadTrialFunction({ path: file, export: name }: ResolvedModule, 
   if (/\.[cm]?tsx?$/.test(file)) registerTypeScript(where);
   let exports: Record<string, unknown>;
   try {
+    // The file as it is now: an edited module must not run its old code from require's cache
+    // (a sweep executed again after an edit starts a new version with the new code).
+    delete require.cache[file];
     exports = require(file) as Record<string, unknown>;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_REQUIRE_ESM') fail(where, `the trial module ${file} is an ES module; cellfit loads CommonJS modules and .ts files. Use a .cjs or .ts file.`);
@@ -51,16 +58,24 @@ export function loadTrialFunction({ path: file, export: name }: ResolvedModule, 
   return fn as TrialFunction;
 }
 
+/**
+ * The TypeScript that transpiles trial modules: the build tslab bundles (a dependency of cellfit, so
+ * present wherever cellfit is installed), never whatever `typescript` the project happens to have.
+ */
+export function trialTypeScript(where: string): typeof import('typescript') {
+  try {
+    const tslab = path.dirname(require.resolve('tslab/package.json'));
+    return require(require.resolve('@tslab/typescript-for-tslab', { paths: [tslab] })) as typeof import('typescript');
+  } catch (error) {
+    return fail(where, `cannot load the TypeScript compiler cellfit ships (@tslab/typescript-for-tslab, a dependency of tslab): ${(error as Error).message}. Reinstall cellfit, or compile the trial module to .js.`);
+  }
+}
+
 /** Makes `require` load .ts files by transpiling them (once per process; an existing loader wins). */
 function registerTypeScript(where: string): void {
   const extensions = require.extensions as Record<string, (module: NodeModule, filename: string) => void>;
   if (extensions['.ts']) return;
-  let ts: typeof import('typescript');
-  try {
-    ts = require('typescript') as typeof import('typescript');
-  } catch {
-    fail(where, 'loading a .ts trial module needs the `typescript` package: npm install typescript, or compile the module to .js.');
-  }
+  const ts = trialTypeScript(where);
   const load = (module: NodeModule, filename: string) => {
     const { outputText } = ts.transpileModule(fs.readFileSync(filename, 'utf8'), {
       fileName: filename,
@@ -69,4 +84,21 @@ function registerTypeScript(where: string): void {
     (module as unknown as { _compile(code: string, file: string): void })._compile(outputText, filename);
   };
   for (const extension of ['.ts', '.cts', '.mts']) extensions[extension] ??= load;
+}
+
+let provided = false;
+
+/**
+ * Lets trial modules in any folder `require('cellfit')` and the packages cellfit provides (arquero,
+ * tf.js, ...), resolved from this installation when the module's own folder has none — the rule
+ * notebooks follow in the kernel (kernel/modules.ts), installed in the processes that load trial
+ * modules: local worker processes and `cellfit worker`. Once per process; `onForeignTfjs` hears
+ * when a module loads a tf.js of another version than cellfit's.
+ */
+export function provideCellfitPackages(onForeignTfjs: (message: string) => void = (message) => process.stderr.write(message)): void {
+  if (provided) return;
+  provided = true;
+  // kernel/modules.ts has no dependency on the kernel itself: it is Node module resolution only.
+  const { installModuleResolution } = require('../../kernel/modules') as typeof import('../../kernel/modules');
+  installModuleResolution({ onForeignTfjs });
 }

@@ -119,6 +119,8 @@ export interface SweepInfo {
   readonly sampler: string;
   readonly pruner: string;
   readonly monitor?: string;
+  /** Trials to run in all (a stopped sweep may have proposed fewer). */
+  readonly budget: number;
   /** Trials by status (finished, pruned, failed, unfinished). */
   readonly trials: { readonly total: number; readonly finished: number; readonly pruned: number; readonly failed: number; readonly unfinished: number };
   readonly best?: { readonly number: number; readonly value: number; readonly params: Params };
@@ -167,6 +169,7 @@ export function sweepInfo(record: SweepRecord, file: string): SweepInfo {
     status: crashed ? 'crashed' : record.status,
     sampler: record.sampler.kind,
     pruner: record.pruner.kind,
+    budget: record.budget,
     ...(record.monitor ? { monitor: record.monitor } : {}),
     trials: { total: record.trials.length, finished: count('finished'), pruned: count('pruned'), failed: count('failed'), unfinished: count('unfinished') },
     ...(best ? { best: { number: best.number, value: best.value!, params: best.params } } : {}),

@@ -40,6 +40,15 @@ export type ParamSpec = readonly ParamValue[] | RangeParam | ChoiceParam | Param
 /** A search space, e.g. `{ lr: { min: 1e-4, max: 0.1, log: true }, units: [8, 16, 32] }`. */
 export type SpaceSpec = Readonly<Record<string, ParamSpec>>;
 
+/** The value type of a parameter given as `S`: a range is a number, a list or choices one of its values. */
+export type ParamOf<S> = S extends readonly (infer V)[] ? V : S extends RangeParam ? number : S extends { readonly choices: readonly (infer V)[] } ? V : S;
+
+/**
+ * The parameters a space's trials receive, typed from the space:
+ * `ParamsOf<{ lr: { min: 1e-4, max: 0.1 }, act: ['relu', 'tanh'] }>` is `{ lr: number; act: 'relu' | 'tanh' }`.
+ */
+export type ParamsOf<S extends SpaceSpec> = { readonly [K in keyof S]: ParamOf<S[K]> };
+
 /** A validated parameter. */
 export type Param =
   | { readonly name: string; readonly kind: 'choice'; readonly values: readonly ParamValue[] }

@@ -27,6 +27,24 @@ export interface TrialRunInfo {
   readonly best?: { readonly epoch: number; readonly monitor: string; readonly value: number };
   /** The checkpoint the trial's last call resumed from (a promotion, or a takeover after a lost worker). */
   readonly resumedFrom?: string;
+  /** What each train() call of the trial's last attempt trained, in order: how a changed trial is noticed. */
+  readonly calls?: readonly TrainFingerprint[];
+}
+
+/**
+ * What one train() call of a trial trains, as the sweep compares it when executed again: the run's
+ * identity without its initial weights (what a named run is matched on) and its parts, hashed —
+ * the options readable, so that a change can be named.
+ */
+export interface TrainFingerprint {
+  readonly identity: string;
+  readonly model: string;
+  readonly compile: string;
+  readonly data: string;
+  /** The options that decide what is learned (batchSize, seed, shuffle, validation, ...). */
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Epochs the call asked for (not part of the identity: more epochs continue the run). */
+  readonly epochs: number;
 }
 
 /** One trial. Epochs are the epochs of the trial's run (1-based). */
@@ -78,7 +96,10 @@ export interface PrunerConfig {
 }
 
 /** What runs a trial: a function of the process that started the sweep, or an exported function of a module. */
-export type TrialCode = { readonly kind: 'function'; readonly source: string } | { readonly kind: 'module'; readonly path: string; readonly export: string };
+export type TrialCode =
+  | { readonly kind: 'function'; readonly source: string }
+  /** `digest`: sha256 of the module file, to notice an edit (absent in records of earlier versions). */
+  | { readonly kind: 'module'; readonly path: string; readonly export: string; readonly digest?: string };
 
 /** Where the sweep stands. `stopping`: a queued sweep asked its workers to stop at a checkpoint. */
 export type SweepStatus = 'running' | 'finished' | 'interrupted' | 'stopping' | 'failed';

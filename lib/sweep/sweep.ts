@@ -9,6 +9,7 @@
  * the budget or the space grew.
  */
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkName } from '../checkpoint/format';
@@ -19,16 +20,16 @@ import { currentSession } from '../session';
 import { watchTerminalInterrupt } from '../train/interrupt';
 import { notebookView, silentView, terminalView, type LiveInfo, type SweepView } from './display';
 import { inProcess, processPool, type Executor, type Slot } from './executors';
-import { acquireSweepLock } from './lock';
 import { loadTrialFunction, resolveTrialModule, type ResolvedModule, type TrialModule } from './module';
 import { prunerConfig, type PrunerOption } from './pruners';
-import { lockFile, readRecord, recordFile, RecordWriter } from './record';
-import { Sweep } from './result';
+import { readRecord, recordFile, RecordWriter } from './record';
+import { loadSweepResult, type Sweep } from './result';
 import { samplerConfig, type SamplerOption } from './samplers';
 import { claimNext, enginesOf, isDone, reopen, reportEpoch, settleTrial, type Engines } from './scheduler';
-import { SearchSpace, describeParams, type Params, type SpaceSpec } from './space';
+import { SearchSpace, describeParams, type Params, type ParamsOf, type SpaceSpec } from './space';
 import { SWEEP_PROTOCOL, type PrunerConfig, type SamplerConfig, type SweepRecord, type TrialCode, type TrialRecord } from './state';
-import type { TrialFunction, TrialHooks, TrialTask } from './trial';
+import { checkTrial, type TrialFunction, type TrialHooks, type TrialTask } from './trial';
+import { checkRecord, chooseVersion, type TrialChecker } from './versions';
 import { cellfitVersion } from './version';
 
 /** Options of {@link sweep}. */
@@ -79,15 +80,16 @@ const DEFAULT_TRIALS = 20;
  *   async ({ lr, units }) => train(makeModel(units, lr), data, { epochs: 30, validation }),
  *   { name: 'lr-units', sampler: 'tpe', trials: 30, pruner: 'asha', seed: 1 },
  * );
- * result.best;   // { number: 17, params: { lr: 0.0031, units: 32 }, status: 'finished', value: 0.0123, run: {...} }
+ * result.best;   // { number: 17, params: { lr: 0.0031, units: 32 }, status: 'finished', value: 0.0123, run: Run }
+ * await result.best!.run!.evaluate(test);   // the best trial's run, rebuilt from its checkpoints
  */
-export async function sweep<P extends Params = Params>(space: SpaceSpec, trial: SweepTrialSpec<P>, options: SweepOptions = {}): Promise<Sweep> {
+export async function sweep<const S extends SpaceSpec>(space: S, trial: SweepTrialSpec<ParamsOf<S>>, options: SweepOptions = {}): Promise<Sweep<ParamsOf<S>>> {
   const plan = planSweep(space, trial as SweepTrialSpec, options);
   if (plan.queue) {
     const { runQueued } = await import('./queue/follow');
-    return runQueued(plan);
+    return (await runQueued(plan)) as Sweep<ParamsOf<S>>;
   }
-  return runLocal(plan);
+  return (await runLocal(plan)) as Sweep<ParamsOf<S>>;
 }
 
 /** Everything decided from the arguments before a trial runs. */
@@ -140,6 +142,8 @@ export function planSweep(spaceSpec: SpaceSpec, trial: SweepTrialSpec, options: 
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) fail(WHERE, `\`signal\` must be an AbortSignal. Received: signal=${formatValue(options.signal)}.`);
 
   const name = options.name ?? `sweep-${createHash('sha256').update(JSON.stringify(code)).digest('hex').slice(0, 12)}`;
+  // A module's path names it; its contents tell an edit (lib/sweep/versions.ts).
+  if (module && code.kind === 'module') Object.assign(code, { digest: createHash('sha256').update(fs.readFileSync(module.path)).digest('hex').slice(0, 16) });
   checkName(name, 'name', WHERE);
   const dir = path.resolve(options.dir ?? 'checkpoints');
 
@@ -260,31 +264,52 @@ export function stopSignal(options: SweepOptions): { signal: AbortSignal; releas
 }
 
 async function runLocal(plan: SweepPlan): Promise<Sweep> {
-  const file = recordFile(plan.dir, plan.name);
-  const lock = acquireSweepLock(lockFile(plan.dir, plan.name), plan.name, WHERE);
+  const fn = plan.fn ?? (plan.workers === 1 ? loadTrialFunction(plan.module!, WHERE) : undefined);
+  const version = await chooseVersion(plan.dir, plan.name, plan.code, WHERE, (record) => checkRecord(record, trialChecker(plan, fn), (trial) => taskFor(record, trial)));
+  const file = recordFile(plan.dir, version.name);
   const stop = stopSignal(plan.options);
   let executor: Executor | undefined;
   try {
-    const record = prepareRecord(readRecord(file, WHERE), plan, file);
+    const record = prepareRecord(version.existing, { ...plan, name: version.name }, file);
     reopen(record);
+    // Trials whose train() now asks for more epochs continue their runs, as a run does.
+    for (const number of version.grown) record.trials[number - 1].status = 'interrupted';
     const engines = enginesOf(record, WHERE);
     const writer = new RecordWriter(file, () => record);
     await writer.flush();
-    const fn = plan.fn ?? (plan.workers === 1 ? loadTrialFunction(plan.module!, WHERE) : undefined);
     executor = fn ? inProcess(fn) : processPool(plan.module!, plan.workers);
     const view = viewFor(plan.options);
     const failure = await runTrials(record, engines, executor.slots, { stop: stop.signal, view, save: () => writer.schedule() });
     record.status = failure ? 'failed' : isDone(record, engines) ? 'finished' : 'interrupted';
     await writer.flush();
     view.end(record);
-    const result = new Sweep(record, file);
+    const result = await loadSweepResult(record, file);
     if (failure) throw failureError(failure, result);
     return result;
   } finally {
     await executor?.close();
-    lock.release();
+    version.lock.release();
     stop.release();
   }
+}
+
+/**
+ * How this process checks a recorded trial: its function called in a checking scope. A module trial
+ * that runs in worker processes is loaded here for the check; when it cannot be (it needs what only
+ * the workers have), its trials are not checked — its file's hash still tells an edit.
+ */
+export function trialChecker(plan: SweepPlan, fn: TrialFunction | undefined): TrialChecker {
+  let loaded: TrialFunction | undefined | null = fn;
+  return async (task, recorded) => {
+    if (loaded === undefined) {
+      try {
+        loaded = loadTrialFunction(plan.module!, WHERE);
+      } catch {
+        loaded = null;
+      }
+    }
+    return loaded ? checkTrial(loaded, task, recorded) : { same: true, calls: recorded };
+  };
 }
 
 /** How the trials loop reports (the record's writer and view). */

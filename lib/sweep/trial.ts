@@ -10,7 +10,7 @@ import type { Decision } from './pruners';
 import type { Params } from './space';
 import { runInTrial, type TrialScope } from './hook';
 import type { TrialOutcome } from './scheduler';
-import type { TrialRunInfo } from './state';
+import type { TrainFingerprint, TrialRunInfo } from './state';
 
 /** What a trial function receives besides its parameters. */
 export interface TrialContext {
@@ -74,6 +74,7 @@ export async function runTrial(fn: TrialFunction, task: TrialTask, hooks: TrialH
   let epochs: number | undefined;
   let run: { id: string; dir?: string } | undefined;
   let runs = 0;
+  const calls: TrainFingerprint[] = [];
   let reported = 0;
   const report = async (epoch: number, value: number, name: string) => {
     reported++;
@@ -84,11 +85,14 @@ export async function runTrial(fn: TrialFunction, task: TrialTask, hooks: TrialH
   const scope: TrialScope = {
     signal: controller.signal,
     dir: task.dir,
-    nextRunName: () => `trial-${String(task.number).padStart(4, '0')}${++runs > 1 ? `.${runs}` : ''}`,
+    nextRunName: () => trialRunName(task.number, ++runs),
     begin(runId, runDir, requested) {
       run = { id: runId, ...(runDir ? { dir: runDir } : {}) };
       epochs = requested;
-      hooks.began?.({ ...run, status: 'running', epoch: 0, epochs: requested });
+      hooks.began?.({ ...run, status: 'running', epoch: 0, epochs: requested, calls: [...calls] });
+    },
+    called(fingerprint) {
+      calls.push(fingerprint);
     },
     async epoch(epoch, logs) {
       monitor ??= 'val_loss' in logs ? 'val_loss' : 'loss';
@@ -117,7 +121,8 @@ export async function runTrial(fn: TrialFunction, task: TrialTask, hooks: TrialH
     hooks.signal.removeEventListener('abort', onSweepStop);
   }
   const seconds = (now() - started) / 1000;
-  const runInfo = runOf(returned) ?? (run ? { ...run, status: 'unknown', epoch: 0, epochs: epochs ?? 0 } : undefined);
+  const returnedRun = runOf(returned) ?? (run ? { ...run, status: 'unknown', epoch: 0, epochs: epochs ?? 0 } : undefined);
+  const runInfo = returnedRun && calls.length > 0 ? { ...returnedRun, calls } : returnedRun;
   const base = { seconds, ...(runInfo ? { run: runInfo } : {}) };
   if (stoppedBy === 'pause') return { kind: 'paused', ...base };
   if (stoppedBy === 'prune') return { kind: 'pruned', ...base };
@@ -176,4 +181,74 @@ function isInterrupt(error: unknown): boolean {
 function describeError(error: unknown): string {
   if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
   return String(error);
+}
+
+/** The name train() gives the `call`-th run of trial `number` (1-based): `trial-0007`, `trial-0007.2`. */
+function trialRunName(number: number, call: number): string {
+  return `trial-${String(number).padStart(4, '0')}${call > 1 ? `.${call}` : ''}`;
+}
+
+/** What checking a trial against its record found. */
+export type TrialCheck =
+  | { readonly same: true; readonly calls: readonly TrainFingerprint[] }
+  | { readonly same: false; readonly change: string };
+
+const NEVER = new AbortController().signal;
+
+/**
+ * Checks trial `task` against the train() calls its record holds (`recorded`), without training:
+ * calls the trial function again, and each train() call reports what it would train before touching
+ * its run (lib/sweep/hook.ts). The check ends at the first call that differs, or after the last
+ * recorded one matched (the trial function is cut short there). Calls before the last return their
+ * finished runs from disk, as an executed-again train() does. Throws what the trial throws for
+ * another reason (its error would stop the sweep anyway).
+ */
+export async function checkTrial(fn: TrialFunction, task: TrialTask, recorded: readonly TrainFingerprint[]): Promise<TrialCheck> {
+  let verdict: TrialCheck | undefined;
+  const seen: TrainFingerprint[] = [];
+  const stop = new Error('sweep(): the trial was checked');
+  let runs = 0;
+  const scope: TrialScope = {
+    signal: NEVER,
+    dir: task.dir,
+    nextRunName: () => trialRunName(task.number, ++runs),
+    begin: () => undefined,
+    epoch: async () => undefined,
+    called(fingerprint) {
+      const before = recorded[seen.length];
+      seen.push(fingerprint);
+      const change = before ? describeChange(before, fingerprint) : `it now calls train() ${seen.length} times; the record has ${recorded.length}`;
+      if (change !== undefined) verdict = { same: false, change };
+      else if (seen.length === recorded.length) verdict = { same: true, calls: seen };
+      if (verdict) throw stop;
+    },
+  };
+  const context: TrialContext = { number: task.number, sweep: task.sweep, attempt: task.attempt, signal: NEVER, dir: task.dir, report: async () => false };
+  try {
+    await runInTrial(scope, () => fn(task.params, context));
+  } catch (error) {
+    // The trial may wrap what train() threw (a %%sweep cell does): the verdict is what counts.
+    if (verdict) return verdict;
+    throw error;
+  }
+  return verdict ?? { same: false, change: `it now calls train() ${seen.length} time${seen.length === 1 ? '' : 's'}; the record has ${recorded.length}` };
+}
+
+/** What differs between two train() calls, in words; undefined when they train the same. */
+export function describeChange(before: TrainFingerprint, now: TrainFingerprint): string | undefined {
+  if (before.identity === now.identity) return undefined;
+  const parts: string[] = [];
+  if (before.model !== now.model) parts.push("the model's architecture");
+  if (before.compile !== now.compile) parts.push('the compile settings (optimizer, loss or metrics)');
+  if (before.data !== now.data) parts.push('the data');
+  const keys = [...new Set([...Object.keys(before.options), ...Object.keys(now.options)])];
+  for (const key of keys) {
+    const [a, b] = [JSON.stringify(before.options[key] ?? null), JSON.stringify(now.options[key] ?? null)];
+    if (a !== b) parts.push(`${key} ${shorten(a)} → ${shorten(b)}`);
+  }
+  return parts.length > 0 ? parts.join(', ') : 'what it trains';
+}
+
+function shorten(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

@@ -7,3 +7,4 @@ export { loadModel } from './predict';
 export { TRAIN_OPTION_HINTS } from './types';
 export type { ExportedModel } from './predict';
 export type { RunStatus, HistoryEntry, BestEpoch, ParentRef } from './state';
+export { loadRun } from './load';

@@ -10,7 +10,7 @@ import { ready, tf } from '../backend';
 import { callbackList, type Callback } from '../callbacks';
 import type { CompiledMetrics } from '../compile';
 import type { ColumnNamesIn, TrainData, TrainPartOf } from '../data';
-import { checkName } from '../checkpoint/format';
+import { checkName, parseCheckpointId } from '../checkpoint/format';
 import { TrainingCheckpoints } from '../checkpoint/session';
 import type { WeightsSnapshot } from '../checkpoint/snapshot';
 import { checkpoint, CheckpointStore, type CheckpointOptions, type LoadedCheckpoint } from '../checkpoint/store';
@@ -23,13 +23,13 @@ import { applyWeights, compiledOptimizer, modelWeights, snapshotWeights, trainab
 import { fail, formatValue, warn } from '../errors';
 import { Monitor } from '../monitor';
 import { Preprocessing } from '../preprocess';
-import { liveTrainingChart, showFinishedRun } from '../plots/training';
+import { liveTrainingChart, showFinishedRun, type LiveChart } from '../plots/training';
 import { notebookProgress, silentProgress, terminalProgress } from '../progress';
 import { checkSeed, getSeed, type Seed } from '../random';
 import { findRunDir, freeRunDir, readRunRecord, unfinishedLooseMatches } from '../runs';
 import { toSchedule, type LearningRateOption, type LearningRateSchedule } from '../schedules';
 import { currentSession } from '../session';
-import { withSweepTrial } from '../sweep/hook';
+import { noteTrainCall, withSweepTrial } from '../sweep/hook';
 import { InputSpace } from '../tabulate';
 import { prepareData, toDataset, type ColumnChoice, type PreparedData } from './data';
 import { canonicalTopology, compileSettings, derivedRunId, runIdentity, weightsHash, type RunIdentity } from './identity';
@@ -66,8 +66,13 @@ export interface TrainOptions {
   readonly plot?: boolean;
   /** Show progress (a bar on stderr, or a line in a notebook). Defaults to true. */
   readonly progress?: boolean;
-  /** 'auto' continues the matching run, 'fresh' starts over, 'require' fails if there is nothing to resume. Defaults to 'auto'. */
-  readonly resume?: 'auto' | 'fresh' | 'require';
+  /**
+   * 'auto' continues the matching run (a finished one returns at once), 'fresh' starts over,
+   * 'require' fails if there is nothing to resume, 'continue' is 'auto' that also trains on an
+   * early-stopped run — from its latest checkpoint, with this call's `earlyStop` (say, a larger
+   * patience) up to `epochs`. Defaults to 'auto'.
+   */
+  readonly resume?: 'auto' | 'fresh' | 'require' | 'continue';
   /** Stops training at the next step when aborted (a notebook interrupt does this). Defaults to the cell's signal. */
   readonly signal?: AbortSignal;
   /** Fine-tuning: start from another run's weights: a Run, its directory, or { run, checkpoint }. Defaults to none. */
@@ -198,6 +203,8 @@ async function trainCall(
         columns: settings.columns,
       },
     });
+    // Inside a sweep trial: tell the sweep what this call trains (checking a trial ends it here).
+    noteTrainCall(ids, settings.epochs);
     const engine = chooseEngine(settings.engine, { model, optimizer, data: prepared, threads: settings.threads, where: WHERE });
 
     const context: RunContext = { model, optimizer, compiledRate, prepared, settings, schedule, stopper, monitor, trainNames, metricNames, ids, parent, initialWeights, session, signal, options, engine };
@@ -205,14 +212,14 @@ async function trainCall(
     const { runDirName, existing } = chooseRunDir(root, settings, ids);
     const store = root.forRun(runDirName);
     const latest = existing ? store.loadLatest<CheckpointState>(WHERE) : undefined;
-    if (latest && isFinished(latest, settings.epochs)) return finishedRun(context, store, latest);
+    if (latest && isFinished(latest, settings.epochs, context)) return finishedRun(context, store, latest);
     const checkpoints = await TrainingCheckpoints.open(store, monitor, WHERE, runLabel(runDirName, settings.name));
     try {
       // The fitted preprocessing travels with the run (exports copy it), so its model predicts from raw rows.
       if (settings.columns.preprocess) await savePreprocessing(store.dir, settings.columns.preprocess, WHERE);
       // Read again under the lock: another process may have moved the run on meanwhile.
       const current = existing ? store.loadLatest<CheckpointState>(WHERE, false) : undefined;
-      if (current && isFinished(current, settings.epochs)) return finishedRun(context, store, current);
+      if (current && isFinished(current, settings.epochs, context)) return finishedRun(context, store, current);
       return await trainRun(context, store, checkpoints, current);
     } finally {
       await checkpoints.close();
@@ -238,7 +245,7 @@ interface Settings {
   readonly batchSize: number;
   readonly seed: Seed;
   readonly shuffle: boolean;
-  readonly resume: 'auto' | 'fresh' | 'require';
+  readonly resume: 'auto' | 'fresh' | 'require' | 'continue';
   readonly name?: string;
   readonly validation?: unknown;
   readonly columns: ColumnChoice;
@@ -285,7 +292,7 @@ function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
   for (const [option, value] of [['shuffle', shuffle], ['plot', plot], ['progress', progress]] as const) {
     if (typeof value !== 'boolean') fail(WHERE, `\`${option}\` must be true or false. Received: ${option}=${formatValue(value)}.`);
   }
-  if (!['auto', 'fresh', 'require'].includes(resume)) fail(WHERE, `\`resume\` must be 'auto', 'fresh' or 'require'. Received: resume=${formatValue(resume)}.`);
+  if (!['auto', 'fresh', 'require', 'continue'].includes(resume)) fail(WHERE, `\`resume\` must be 'auto', 'fresh', 'require' or 'continue'. Received: resume=${formatValue(resume)}.`);
   if (name !== undefined) checkName(name, 'name', WHERE);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) fail(WHERE, `\`signal\` must be an AbortSignal. Received: signal=${formatValue(options.signal)}.`);
   const fromEnvironment = options.engine === undefined && process.env.CELLFIT_ENGINE ? process.env.CELLFIT_ENGINE : undefined;
@@ -348,7 +355,9 @@ function runLabel(dirName: string, name: string | undefined): string {
 
 /** Finds the run directory this call continues, or names a new one (warning where it helps). */
 function chooseRunDir(root: CheckpointStore, settings: Settings, ids: RunIdentity): { runDirName: string; existing: boolean } {
-  const { name, resume } = settings;
+  const { name } = settings;
+  // 'continue' finds runs as 'auto' does; it differs only for an early-stopped run (isFinished).
+  const resume = settings.resume === 'continue' ? 'auto' : settings.resume;
   const base = name ?? derivedRunId(ids.identity);
   // A name stands for the run whatever the initial weights; without one, they are part of it.
   const matches = name ? (record: RunRecord) => record.looseIdentity === ids.looseIdentity : (record: RunRecord) => record.identity === ids.identity;
@@ -377,9 +386,24 @@ function chooseRunDir(root: CheckpointStore, settings: Settings, ids: RunIdentit
   return { runDirName: fresh, existing: false };
 }
 
-function isFinished(latest: LoadedCheckpoint<CheckpointState>, epochs: number): boolean {
+function isFinished(latest: LoadedCheckpoint<CheckpointState>, epochs: number, context: Pick<RunContext, 'settings' | 'stopper'>): boolean {
   const { status, position } = latest.state;
+  if (status === 'early-stopped' && context.settings.resume === 'continue' && position.epoch < epochs) {
+    checkContinuable(latest, context.stopper);
+    return false;
+  }
   return status === 'early-stopped' || status === 'diverged' || (status === 'completed' && epochs <= position.epoch);
+}
+
+/** resume: 'continue' on an early-stopped run: refused when this call's stopping settings would stop it again at once. */
+function checkContinuable(latest: LoadedCheckpoint<CheckpointState>, stopper: EarlyStopper | undefined): void {
+  const saved = latest.state.earlyStop;
+  if (!stopper || !saved || JSON.stringify(saved.options) !== JSON.stringify(stopper.toJSON())) return;
+  fail(
+    WHERE,
+    `resume: 'continue', but run ${latest.state.run.name ?? latest.state.run.id} stopped at epoch ${latest.state.position.epoch} with these early-stopping settings, which would stop it again at once. ` +
+      'Pass a larger patience (or earlyStop: false) to train on.',
+  );
 }
 
 /** A finished run: load the weights it ended with and return it without training. */
@@ -403,11 +427,40 @@ async function trainRun(context: RunContext, store: CheckpointStore, checkpoints
   const created = (latest && readRunRecord(store.dir, WHERE)?.created) ?? new Date().toISOString();
   const state = latest ? resumeState(context, store, latest) : startState(context);
   const header = runHeader(context, path.basename(store.dir), created);
-  const loop = new TrainingLoop({ ...loopConfig(context, header), checkpoints, every: store.every }, state);
-  const result = await loop.run();
-  await checkpoints.writeRun(loop.record(result.status, result.epoch));
+  const config = loopConfig(context, header);
+  const chart = config.chart && finalChartAfterWrites(config.chart);
+  const loop = new TrainingLoop({ ...config, ...(chart ? { chart } : {}), checkpoints, every: store.every }, state);
+  let result: LoopResult;
+  try {
+    result = await loop.run();
+    await checkpoints.writeRun(loop.record(result.status, result.epoch));
+  } finally {
+    chart?.drawFinal(checkpoints.ids);
+  }
   const resumedFrom = latest ? { checkpoint: latest.info.id, epoch: latest.info.epoch, batch: latest.info.batch } : undefined;
   return makeRun(context, header, result, { store, reused: false, parent: context.parent, ...(resumedFrom ? { resumedFrom } : {}) });
+}
+
+/**
+ * The live chart, with its final drawing held back until the run's checkpoint writes are on disk:
+ * the loop draws it as training ends, when the last checkpoint is still being written (and the
+ * oldest not yet retired), so its marks would be one write behind what the run keeps.
+ */
+function finalChartAfterWrites(chart: LiveChart): LiveChart & { drawFinal(ids: readonly string[]): void } {
+  let final: Parameters<LiveChart['update']> | undefined;
+  return {
+    update(history, marks, force) {
+      if (force) final = [history, marks, force];
+      else chart.update(history, marks, force);
+    },
+    drawFinal(ids) {
+      if (!final) return;
+      const [history, marks] = final;
+      const checkpoints = ids.map((id) => parseCheckpointId(id)).filter((position) => position !== undefined && position.batch === 0).map((position) => position!.epoch);
+      chart.update(history, { ...marks, checkpoints }, true);
+      final = undefined;
+    },
+  };
 }
 
 /** Without checkpoints: a fresh run every call, nothing on disk. */
@@ -551,6 +604,10 @@ function describeOptions(context: RunContext): Record<string, unknown> {
     validation: context.prepared.validation,
     learningRate: schedule.describe(),
     ...(stopper ? { earlyStop: stopper.toJSON() } : {}),
+    // What loadRun() needs to rebuild a Run that evaluates: how the model was compiled, which columns it reads.
+    compile: compileSettings(context.model) ?? null,
+    columns: settings.columns,
+    evaluationBatchSize: settings.evaluationBatchSize,
   };
 }
 
@@ -595,10 +652,14 @@ function makeRun(context: RunContext, header: RunHeader, outcome: Pick<LoopResul
   return run;
 }
 
-async function evaluateOn(model: tf.LayersModel, data: unknown, settings: Settings, names: readonly string[]): Promise<Record<string, number>> {
+/** Loss and metrics of `model` on `data` (what Run.evaluate() computes), reading `settings.columns`. */
+export async function evaluateOn(model: tf.LayersModel, data: unknown, settings: Pick<Settings, 'columns' | 'evaluationBatchSize'>, names: readonly string[]): Promise<Record<string, number>> {
   const where = 'Run.evaluate()';
   if (data === undefined) fail(where, 'there is no test data: pass the data to evaluate, e.g. run.evaluate(test). (Without an argument it evaluates the test part of the split the run trained on.)');
   await ready();
+  if (!compiledOptimizer(model)) {
+    fail(where, "the run's model is not compiled (its checkpoints were written by an earlier cellfit, which did not record how): compile run.model as it was trained, e.g. run.model.compile({ optimizer: 'adam', loss: 'meanSquaredError' }).");
+  }
   if (data instanceof InputSpace) {
     const { maxAbsError, meanAbsError, rmse } = await data.evaluate(model);
     return { maxAbsError, meanAbsError, rmse };

@@ -76,6 +76,19 @@ describe('install', () => {
     assert.equal(typeof module?.onload, 'function', 'an AMD module with onload()');
   });
 
+  it('installKernelSpec({ name }) gives the kernel a display name of its own; { displayName } sets it', () => {
+    const specs: { display_name: string }[] = [];
+    const run: RunCommand = (_command, args) => {
+      specs.push(JSON.parse(fs.readFileSync(path.join(args[2], 'kernel.json'), 'utf8')));
+      return { status: 0, stdout: '', stderr: '', missing: false };
+    };
+    installKernelSpec({ name: 'cellfit-dev' }, run);
+    installKernelSpec({ name: 'cellfit-dev', displayName: 'TypeScript (dev)' }, run);
+    installKernelSpec({}, run);
+    assert.deepEqual(specs.map((spec) => spec.display_name), ['TypeScript (cellfit-dev)', 'TypeScript (dev)', 'TypeScript (cellfit)']);
+    throwsWith(() => installKernelSpec({ displayName: '  ' }, run), 'cellfit install: --display-name must not be empty. Received: --display-name "  ".');
+  });
+
   it('userDataDir(env, platform, home) is where jupyter_core keeps per-user kernelspecs', () => {
     assert.equal(userDataDir({}, 'linux', '/home/u'), '/home/u/.local/share/jupyter');
     assert.equal(userDataDir({ XDG_DATA_HOME: '/d' }, 'linux', '/home/u'), '/d/jupyter');

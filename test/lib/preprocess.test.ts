@@ -8,7 +8,7 @@ import { captureWarnings } from '../../lib/errors';
 import { PREPROCESSING_FILE, preprocess, Preprocessing } from '../../lib/preprocess';
 import { getSeed, setSeed, unseedMathRandom } from '../../lib/random';
 import { split } from '../../lib/split';
-import { loadModel, train } from '../../lib/train';
+import { loadModel, loadRun, train } from '../../lib/train';
 import { loanApplications, loansCsv } from '../../scripts/loans';
 import { rejectsWith, throwsWith } from '../helpers';
 import { QUIET, tmpDir } from './train/support';
@@ -93,6 +93,12 @@ describe('preprocess()', function () {
     const again = await train(classifier(prep.width), parts, options);
     assert.equal(again.reused, true);
     assert.deepEqual(again.predict(raw).arraySync(), expected);
+
+    // A Run rebuilt from its directory (a sweep's best trial, another session) predicts and evaluates from raw rows too.
+    const loaded = await loadRun(run.dir!);
+    assert.deepEqual(loaded.preprocessing?.toJSON(), prep.toJSON());
+    assert.deepEqual(loaded.predict(raw).arraySync(), expected);
+    assert.deepEqual(await loaded.evaluate(parts.test), await run.evaluate(parts.test));
 
     // The export predicts from raw rows too.
     const exportDir = path.join(dir, 'exported');

@@ -142,6 +142,17 @@ describe('split()', () => {
     }
   });
 
+  it("split(rows, {..., stratify: 'income'}) on a continuous column (nearly every value distinct) warns that this is not a class label", async () => {
+    const rng = new Rng('incomes');
+    const rows = Array.from({ length: 3000 }, (_, id) => ({ id, income: Math.round(rng.random() * 1e6) / 10 }));
+    const distinct = new Set(rows.map((row) => row.income)).size;
+    const warnings = await captureWarnings(() => split(rows, { train: 0.8, test: 0.2, stratify: 'income', seed: 1 }));
+    assert.deepEqual(warnings, [
+      `split(): \`stratify\` gives ${distinct} distinct labels for 3000 rows — a continuous value, not a class: each label has about one row, so stratifying keeps nothing in proportion. Stratify on a class column, or on bins of this one, e.g. stratify: (row) => Math.floor(row.income / 10000).`,
+    ]);
+    assert.deepEqual(await captureWarnings(() => split(makeRows(300), { train: 0.8, test: 0.2, stratify: 'label', seed: 1 })), [], 'class labels: no warning');
+  });
+
   it('split(rows, {..., stratify: row => label}) accepts a function of the row', () => {
     const rows = makeRows(90);
     const parts = split(rows, { train: 2 / 3, test: 1 / 3, stratify: (row) => (row.id as number) % 3 });

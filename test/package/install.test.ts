@@ -150,7 +150,7 @@ describe('package: installing cellfit', function () {
     await assertFlechette(project);
     const env = jupyterEnv();
     const installed = await run('npx', ['--no-install', 'cellfit', 'install'], { cwd: project, env });
-    assert.match(installed.stdout, /Installed the Jupyter kernel "TypeScript \(cellfit\)" in /);
+    assert.match(installed.stdout, /Installed the Jupyter kernel "TypeScript \(cellfit\)" \(kernelspec cellfit\) in /);
     const argv = await installedKernelArgv(env);
     assert.equal(argv[1], path.join(fs.realpathSync(project), 'node_modules', 'cellfit', 'dist', 'kernel', 'cli.js'));
     // Jupyter itself starts the kernel for a notebook in a folder outside the project.

@@ -11,11 +11,12 @@
  */
 import type { Redis } from 'ioredis';
 import { fail } from '../../errors';
-import { Sweep } from '../result';
+import { loadSweepResult, type Sweep } from '../result';
 import { readRecord, recordFile, RecordWriter } from '../record';
 import { enginesOf, isDone, running } from '../scheduler';
 import type { SweepRecord } from '../state';
-import { failureError, prepareRecord, stopSignal, viewFor, type SweepPlan } from '../sweep';
+import { failureError, prepareRecord, stopSignal, taskFor, trialChecker, viewFor, type SweepPlan } from '../sweep';
+import { checkRecord, chooseAmong, type SweepVersion } from '../versions';
 import { enqueue, openQueue, pendingJobs, type TrialQueue } from './jobs';
 import { connectRedis, parseQueueUrl, RedisRecords } from './redis';
 import { liveWorkers } from './worker';
@@ -28,6 +29,19 @@ const STOP_WAIT_MS = 60_000;
 /** Milliseconds between checks for trials whose job is gone. */
 const ORPHAN_CHECK_MS = 10_000;
 
+/** The version of the sweep this execution follows: NAME, or NAME@N when its trials changed. */
+async function queuedVersion(plan: SweepPlan, records: RedisRecords, url: string): Promise<string> {
+  const versions: SweepVersion[] = [];
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? plan.name : `${plan.name}@${n}`;
+    const record = await records.read(name);
+    if (!record) break;
+    versions.unshift({ name, record });
+  }
+  const chosen = await chooseAmong(versions, plan.name, plan.code, WHERE, (record) => checkRecord(record, trialChecker(plan, undefined), (trial) => taskFor(record, trial)), () => ({ file: url, release: () => undefined }), url);
+  return chosen.name;
+}
+
 /** Runs a queued sweep: see the module comment. */
 export async function runQueued(plan: SweepPlan): Promise<Sweep> {
   const target = parseQueueUrl(plan.queue, WHERE);
@@ -37,6 +51,8 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
   try {
     queue = await openQueue(target);
     const records = new RedisRecords(client, target.prefix);
+    // An edited trial starts NAME@2, as a local sweep does (lib/sweep/versions.ts).
+    plan = { ...plan, name: await queuedVersion(plan, records, target.url) };
     const file = recordFile(plan.dir, plan.name);
     const active = await activeJobIds(queue);
     const { record } = await records.update(plan.name, (existing) => {
@@ -63,7 +79,7 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
     mirror.current = final;
     await writer.flush();
     view.end(final);
-    const result = new Sweep(final, file);
+    const result = await loadSweepResult(final, file);
     const failed = final.status === 'failed' ? final.trials.find((trial) => trial.status === 'failed') : undefined;
     if (failed) throw failureError(failed, result);
     return result;

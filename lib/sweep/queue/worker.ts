@@ -18,7 +18,7 @@ import { ready } from '../../backend';
 import { isRunLocked, readLockHolder } from '../../checkpoint/lock';
 import { LOCK_FILE } from '../../checkpoint/format';
 import { trialLine } from '../display';
-import { loadTrialFunction } from '../module';
+import { loadTrialFunction, provideCellfitPackages } from '../module';
 import { claimForJob, enginesOf, isDone, reportEpoch, running, settleTrial, type Claim, type TrialOutcome } from '../scheduler';
 import { SWEEP_PROTOCOL, type SweepRecord } from '../state';
 import { taskFor } from '../sweep';
@@ -74,6 +74,8 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   // and a job whose lock is not renewed in time is handed to another worker.
   await ready();
   require('../../train');
+  // Trial modules anywhere (a notebook folder, shared storage) resolve cellfit from this installation.
+  provideCellfitPackages((message) => log(message.trimEnd()));
   const lockDuration = options.lockDuration ?? 30_000;
   const client = await connectRedis(target, WHERE);
   const records = new RedisRecords(client, target.prefix);
@@ -142,7 +144,8 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     void heartbeat().catch(() => undefined);
     if (stopping.signal.aborted) controller.abort();
     try {
-      const key = `${record.trial.kind === 'module' ? record.trial.path : ''}#${record.trial.kind === 'module' ? record.trial.export : ''}`;
+      // The file's hash is part of the key: an edited module (a new version of its sweep) is loaded again.
+      const key = record.trial.kind === 'module' ? `${record.trial.path}#${record.trial.export}#${record.trial.digest ?? ''}` : '#';
       let fn = functions.get(key);
       if (!fn) {
         if (record.trial.kind !== 'module') return { kind: 'failed', error: `sweep ${record.name} has no trial module to load.`, seconds: 0 };

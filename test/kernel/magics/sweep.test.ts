@@ -80,8 +80,7 @@ function sweepModel(units: number, lr: number) {
   it('%%sweep runs the cell per trial with params bound, shows a table and charts, and skips finished trials when run again', async () => {
     const dir = temporaryDir('magic-sweep');
     const cell = `%%sweep --dir ${dir} --name tiny lr=[0.01, 0.001] units=[2]
-sweepBodies++;
-await train(sweepModel(params.units, params.lr), { xs: sx, ys: sy }, { epochs: 2, batchSize: 2 });`;
+await train(sweepModel(params.units, params.lr), { xs: sx, ys: sy }, { epochs: 2, batchSize: 2, callbacks: { onTrainBegin: () => void sweepBodies++ } });`;
     const first = await kernel.execute(cell);
     assert.equal(first.reply.content.status, 'ok');
     assert.equal(streamText(first), '', 'a table, not a line per trial');
@@ -97,11 +96,17 @@ await train(sweepModel(params.units, params.lr), { xs: sx, ys: sy }, { epochs: 2
 
     const again = await kernel.execute(cell);
     assert.equal(again.reply.content.status, 'ok');
-    assert.equal(plain(await kernel.execute('sweepBodies')), '2', 'finished trials are not run again');
+    assert.equal(plain(await kernel.execute('sweepBodies')), '2', 'finished trials are not trained again');
 
     const sweeps = plain(await kernel.execute(`%sweeps ${dir}`));
     assert.match(sweeps, new RegExp(`^1 sweep in ${dir}/sweeps/\\nsweep +status +sampler +pruner +trials +finished +pruned +failed +unfinished +best +updated\\n`));
     assert.match(sweeps, /\ntiny +finished +grid +none +2 +2 +0 +0 +0 +loss \S+ \(trial \d\)/);
+
+    // An edited body under the same --name is a new version of the sweep, announced.
+    const edited = await kernel.execute(cell.replace('batchSize: 2', 'batchSize: 1'));
+    assert.equal(edited.reply.content.status, 'ok');
+    assert.match(streamText(edited, 'stderr'), /sweep\(\): sweep "tiny": the trial's code changed \(line 1: "…: 2, batchSize: 2, callbacks: { o…" → "…: 2, batchSize: 1, callbacks: { o…"\)\. Starting sweep "tiny@2"/);
+    assert.equal(plain(await kernel.execute('sweepBodies')), '4');
     assert.equal(failure(await kernel.execute('%%sweep lr=[0.1, relu]\n1')).evalue, `%%sweep: axis lr: "relu" is not a number, a quoted string, true or false. Received: args="lr=[0.1, relu]". Usage: %%sweep [--dir DIR] [--name NAME] [--sampler grid|random|tpe] [--trials N] [--seed S] [--pruner none|median|asha] [--monitor METRIC] name=[v1, v2, …] [other={ min, max, log? } …]   (the cell body sees \`params\`)`);
   });
 

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { importanceFigure, intermediateValuesFigure, sweepFigure, sweepHistoryFigure } from '../../../lib/plots/sweep';
+import { sweepCharts, summaryLine } from '../../../lib/sweep/display';
+import { newTrial } from '../../../lib/sweep/state';
+import { testRecord } from '../sweep/support';
 
 const trial = (params: Record<string, number | string>, value?: number) => ({ params, ...(value === undefined ? {} : { best: { monitor: 'val_loss', value, epoch: 3 } }) });
 
@@ -39,6 +42,16 @@ describe('plots/sweep', () => {
       { params: { lr: 2 }, best: { monitor: 'val_acc', value: 0.9 } },
     ];
     assert.match(sweepFigure(points, ['lr'])!.text, /^best val_acc 0.9 with lr=2/);
+  });
+
+  it('sweepCharts(record): the parameters chart stars the best trial the table names — a finished one, not a pruned trial with a lower value', () => {
+    const finished = { ...newTrial(1, { lr: 0.01 }), status: 'finished' as const, values: [0.6, 0.4862], value: 0.4862, bestEpoch: 2 };
+    const pruned = { ...newTrial(2, { lr: 0.00858 }), status: 'pruned' as const, values: [0.4859], value: 0.4859, bestEpoch: 1, prunedAt: 1 };
+    const record = testRecord({ space: { lr: { min: 0.001, max: 0.1, log: true } }, sampler: { kind: 'random', seed: 1 }, budget: 2, trials: [finished, pruned] });
+    assert.match(summaryLine(record), /best val_loss 0\.4862 \(trial 1/);
+    const parallel = new Map(sweepCharts(record, true)).get('parallel')!;
+    assert.equal(parallel.text, 'best val_loss 0.4862 with lr=0.01 (2 of 2 trials scored)');
+    assert.deepEqual(parallel.figure.data[1].x, [0.01]);
   });
 
   it('sweepFigure() is undefined while no trial has a best value', () => {

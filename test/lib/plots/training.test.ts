@@ -195,3 +195,27 @@ describe('plots/training (metrics, scale, cost)', () => {
     fs.rmSync(file);
   });
 });
+
+describe('plots/training (the training cell)', function () {
+  this.timeout(60_000);
+
+  it("train() in a notebook: the cell's final chart marks the checkpoints on disk, as run.plot() does (not the ones before the last write)", async () => {
+    const { train } = await import('../../../lib/train');
+    const { buildModel, regression, tmpDir } = await import('../train/support');
+    const session = recordingSession();
+    setSessionProvider(() => session);
+    let run;
+    try {
+      run = await train(buildModel(), regression(64), { epochs: 6, batchSize: 16, validation: 0.25, seed: 1, checkpoint: { dir: tmpDir('chart-marks'), keep: 3, keepBest: 1 }, progress: false });
+    } finally {
+      setSessionProvider(undefined);
+    }
+    const onDisk = run.checkpoints!.list().filter((info) => info.batch === 0).map((info) => info.epoch);
+    assert.ok(onDisk.includes(6), `the last epoch is checkpointed: ${onDisk.join(', ')}`);
+    const marked = (figure: { data: readonly Record<string, unknown>[] }) => figure.data.find((trace) => trace.name === 'checkpoint')?.x;
+    const charts = session.shown.flatMap((bundle, i) => [bundle, ...session.updates[i]]).filter((bundle) => PLOTLY_MIME in bundle);
+    const last = charts[charts.length - 1][PLOTLY_MIME] as { data: Record<string, unknown>[] };
+    assert.deepEqual(marked(last), onDisk);
+    assert.deepEqual(marked(run.plot().figure), onDisk);
+  });
+});

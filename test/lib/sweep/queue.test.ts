@@ -114,7 +114,7 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
       assert.notEqual(done.find(([number]) => number === 2)![2], killed);
       const resumed = queued.trials[1];
       assert.ok(resumed.attempts >= 2);
-      assert.match(resumed.run!.resumedFrom ?? 'nothing', /^epoch-000[1-5]$/, `trial 2 resumed from a checkpoint of its first attempt, not from scratch: ${JSON.stringify(resumed)}`);
+      assert.match(resumed.runInfo!.resumedFrom ?? 'nothing', /^epoch-000[1-5]$/, `trial 2 resumed from a checkpoint of its first attempt, not from scratch: ${JSON.stringify(resumed)}`);
     } finally {
       await stopAll(children);
     }

@@ -17,6 +17,7 @@ function example(dir: string): string {
   const code = match[1]
     .replace(/^import \{([^}]*)\} from 'cellfit';$/m, (_, names) => `const {${names}} = require(${JSON.stringify(path.join(REPO, 'dist', 'lib'))});`)
     .replace("seed: 1 },", `seed: 1, dir: ${JSON.stringify(dir)}, progress: false },`)
+    .replace("'models/sine'", JSON.stringify(path.join(dir, 'models', 'sine')))
     .replace(/^result\.plot\('intermediate'\);$/m, "return { result, chart: result.plot('intermediate'), importance: result.importance() };");
   return ts.transpileModule(`(async () => {\n${code}\n})`, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.None } }).outputText;
 }
@@ -39,6 +40,7 @@ describe("README's sweep() example", function () {
     assert.equal(result.trials.length, 16);
     assert.equal(result.best!.status, 'finished');
     assert.deepEqual(Object.keys(importance).sort(), ['activation', 'lr', 'units']);
+    assert.ok(fs.existsSync(path.join(dir, 'models', 'sine', 'model.json')), "the best trial's run exported its model");
     const attempts = result.trials.map((trial) => trial.attempts);
     const again = await run();
     assert.deepEqual(again.result.trials.map((trial) => trial.attempts), attempts, 'no trial ran again');

@@ -14,12 +14,15 @@ import { tmpDir, weightBytes } from '../train/support';
 const QUIET = { plot: false, progress: false } as const;
 const FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'sweep-trial.js');
 
-/** A trial that records what ran: calls per trial number, and the runs returned. */
+/**
+ * A trial that records what ran: train() calls that returned, per trial number, and the runs returned.
+ * (A sweep executed again calls its recorded trials to check them, up to their train() calls.)
+ */
 function recordingTrial(calls: Map<number, number>, runs: Map<number, Run>, extra: (params: Record<string, unknown>, context: TrialContext) => object = () => ({})) {
   return async (params: { units: number; lr: number; epochs?: number }, context: TrialContext) => {
-    calls.set(context.number, (calls.get(context.number) ?? 0) + 1);
     const { train: data, validation } = sweepData();
     const run = await train(sweepModel(params), data, { epochs: params.epochs ?? 6, batchSize: 16, validation, seed: 5, ...extra(params, context) });
+    calls.set(context.number, (calls.get(context.number) ?? 0) + 1);
     runs.set(context.number, run);
     return run;
   };
@@ -248,7 +251,7 @@ describe('sweep() interrupted on local worker processes, and .ts trial modules',
     const second = await sweep(space, { module: FIXTURE }, { dir, name: 'pool', workers: 2, ...QUIET });
     assert.equal(second.status, 'finished');
     assert.deepEqual(second.trials.map((trial) => [trial.status, trial.attempts, trial.values.length]), [['finished', 2, 80], ['finished', 2, 80], ['finished', 1, 80]]);
-    assert.ok(second.trials.slice(0, 2).every((trial) => /^epoch-\d{4}(-batch-\d+)?$/.test(trial.run!.resumedFrom ?? '')), JSON.stringify(second.trials.map((trial) => trial.run)));
+    assert.ok(second.trials.slice(0, 2).every((trial) => /^epoch-\d{4}(-batch-\d+)?$/.test(trial.runInfo!.resumedFrom ?? '')), JSON.stringify(second.trials.map((trial) => trial.runInfo)));
   });
 
   it('sweep(space, "trial.ts#trial") transpiles a TypeScript trial module on load', async () => {

@@ -282,7 +282,7 @@ describe('train()', function () {
     ['epochs missing', {}, 'train(): `epochs` must be an integer ≥ 1. Received: epochs=undefined.'],
     ['epochs: 0', { epochs: 0 }, '`epochs` must be an integer ≥ 1. Received: epochs=0.'],
     ['batchSize: 2.5', { epochs: 1, batchSize: 2.5 }, '`batchSize` must be an integer ≥ 1. Received: batchSize=2.5.'],
-    ["resume: 'always'", { epochs: 1, resume: 'always' }, "`resume` must be 'auto', 'fresh' or 'require'. Received: resume=\"always\"."],
+    ["resume: 'always'", { epochs: 1, resume: 'always' }, "`resume` must be 'auto', 'fresh', 'require' or 'continue'. Received: resume=\"always\"."],
     ["name: '../x'", { epochs: 1, name: '../x' }, "`name` must be 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit (it names a directory). Received: name=\"../x\"."],
     ['an unknown option', { epochs: 1, epoch: 3 }, 'train(): unknown option `epoch`: did you mean epochs? Expected one of epochs, name, batchSize'],
     ['an earlyStop() option on train()', { epochs: 1, patience: 3 }, 'train(): unknown option `patience`: early stopping takes it, as train(model, data, { earlyStop: earlyStop({ patience }) }). Expected one of'],
