@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { tf } from '../backend';
 import { fail } from '../errors';
 import { MODEL_FILE, WEIGHTS_FILE } from './format';
+import { nodeFs, writeAtomic } from './fs';
 import { concatArrays, type WeightSpec } from './snapshot';
 
 /** `model.json` in the TF.js layers format, pointing at `weights.bin`. */
@@ -49,4 +50,29 @@ export function fileHandler(dir: string): tf.io.IOHandler {
       return { modelTopology: json.modelTopology, format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData };
     },
   };
+}
+
+/**
+ * Writes `model` — its topology and the weights it holds now — to `dir` in the layers format
+ * (`model.json` + `weights.bin`), each file atomically: what `Run.export()` writes, loadable with
+ * `tf.loadLayersModel(fileHandler(dir))` or `loadModel(dir)`. tf.js' own `model.save('file://…')`
+ * needs tfjs-node, so the artifacts go through a save handler over `node:fs`.
+ */
+export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const weightData = artifacts.weightData === undefined ? new Uint8Array(0) : new Uint8Array(tf.io.concatenateArrayBuffers(([] as ArrayBuffer[]).concat(artifacts.weightData as ArrayBuffer | ArrayBuffer[])));
+      const json = {
+        modelTopology: artifacts.modelTopology,
+        format: 'layers-model',
+        generatedBy: artifacts.generatedBy,
+        convertedBy: artifacts.convertedBy ?? null,
+        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }],
+      };
+      await nodeFs.mkdir(dir);
+      await writeAtomic(nodeFs, path.join(dir, WEIGHTS_FILE), weightData);
+      await writeAtomic(nodeFs, path.join(dir, MODEL_FILE), new TextEncoder().encode(JSON.stringify(json)));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: weightData.byteLength } };
+    }),
+  );
 }

@@ -3,14 +3,18 @@
  * history, best epoch, checkpoints and model — with `evaluate()` for test metrics, `plot()` for the
  * loss chart, and a notebook display.
  */
+import * as path from 'node:path';
 import type { tf } from '../backend';
 import { parseCheckpointId } from '../checkpoint/format';
+import { nodeFs, writeAtomic } from '../checkpoint/fs';
+import { saveLayersModel } from '../checkpoint/layers';
 import type { CheckpointStore } from '../checkpoint/store';
 import type { Tabular, TrainPart } from '../data';
 import type { ScoredRows } from '../metrics';
-import type { Preprocessing } from '../preprocess';
+import { PREPROCESSING_FILE, type Preprocessing } from '../preprocess';
 import type { StopDecision } from '../earlystop';
 import type { EngineInfo } from '../engines/engine';
+import { fail, formatValue } from '../errors';
 import { formatMetric } from '../monitor';
 import { trainingPlot, type TrainingPlot } from '../plots/training';
 import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
@@ -126,6 +130,29 @@ export class Run<M extends string = string, P extends string = string> implement
    */
   predict(data: PredictInput): tf.Tensor {
     return this.predictor ? this.predictor(data) : (this.model.predict(data as tf.Tensor) as tf.Tensor);
+  }
+
+  /**
+   * Writes the run's model as it is now — the weights it ended with (the best epoch's under
+   * `restoreBest`) — to `dir` in the TensorFlow.js layers format, with its preprocessing when it was
+   * trained with one, so that `loadModel(dir)` predicts from raw rows. Returns the directory. To
+   * export a particular checkpoint instead, use `run.checkpoints.export(which, dir)`.
+   *
+   * @example
+   * await result.best.run.export('models/loans');
+   * (await loadModel('models/loans')).predict(rows).arraySync();
+   */
+  async export(dir: string): Promise<string> {
+    const where = 'Run.export()';
+    if (typeof dir !== 'string' || dir === '') fail(where, `\`dir\` must be a directory path, e.g. run.export('models/my-model'). Received: dir=${formatValue(dir)}.`);
+    const target = path.resolve(dir);
+    try {
+      await saveLayersModel(this.model, target);
+      if (this.preprocessing) await writeAtomic(nodeFs, path.join(target, PREPROCESSING_FILE), new TextEncoder().encode(JSON.stringify(this.preprocessing.toJSON())));
+    } catch (error) {
+      fail(where, `could not write the model to ${target}: ${(error as Error).message}. Choose a writable directory with free space.`);
+    }
+    return target;
   }
 
   /**

@@ -99,6 +99,10 @@ describe('preprocess()', function () {
     assert.deepEqual(loaded.preprocessing?.toJSON(), prep.toJSON());
     assert.deepEqual(loaded.predict(raw).arraySync(), expected);
     assert.deepEqual(await loaded.evaluate(parts.test), await run.evaluate(parts.test));
+    // …and exports what it holds, preprocessing included, for loadModel() to predict from raw rows.
+    const fromLoadedRun = await loadModel(await loaded.export(path.join(dir, 'loaded-export')));
+    assert.deepEqual(fromLoadedRun.predict(raw).arraySync(), expected);
+    await rejectsWith(() => loaded.export(''), 'Run.export(): `dir` must be a directory path');
 
     // The export predicts from raw rows too.
     const exportDir = path.join(dir, 'exported');
