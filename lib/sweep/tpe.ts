@@ -13,6 +13,12 @@
  *    ("magic clip"). Categories: each observation puts weight on its own category, plus the prior.
  * 4. Draw `candidates` values from l and keep the one maximising l(x)/g(x) — the expected
  *    improvement criterion of the paper.
+ *
+ * Bounded cost: g(x) weighs only the newest `window` of the bad trials (default 300). Optuna's
+ * estimator already fades the oldest observations (its weights ramp down beyond the newest 25), and
+ * its cost grows with every trial; ours stops growing there — a proposal at 10,000 trials costs what
+ * it costs at 325 — and sweeps of fewer than `window` + 25 scored trials propose exactly as before.
+ * The good trials are still chosen from every scored trial.
  */
 import type { Rng } from '../random';
 import { snap, type Param, type ParamValue, type Params, type SearchSpace } from './space';
@@ -28,22 +34,24 @@ export interface TpeOptions {
   readonly gamma: number;
   /** Weight of the prior component of each estimator. Defaults to 1. */
   readonly priorWeight: number;
+  /** The newest bad trials g(x) weighs (older ones are left out, bounding a proposal's cost). Defaults to 300. */
+  readonly window: number;
 }
 
-export const TPE_DEFAULTS: TpeOptions = { startupTrials: 10, candidates: 24, gamma: 0.1, priorWeight: 1 };
+export const TPE_DEFAULTS: TpeOptions = { startupTrials: 10, candidates: 24, gamma: 0.1, priorWeight: 1, window: 300 };
 
 /** TPE's proposal for a trial; `uniform` draws the startup trials, `rng` the candidates. */
 export function proposeTpe(space: SearchSpace, record: SweepRecord, options: TpeOptions, uniform: Rng, rng: Rng): Params {
-  const observed = rankedObservations(space, record);
+  const observed = observations(space, record);
   if (observed.length < options.startupTrials) return space.sample(uniform);
   const goodCount = Math.max(1, Math.min(Math.ceil(options.gamma * observed.length), 25));
   // Within each group, trials in the order they were proposed (older ones weigh less once there are many).
-  const byNumber = (a: TrialRecord, b: TrialRecord) => a.number - b.number;
-  const good = observed.slice(0, goodCount).sort(byNumber);
-  const bad = observed.slice(goodCount).sort(byNumber);
+  const good = new Set(best(observed, goodCount, rankOrder(record)));
+  const rest = observed.filter((trial) => !good.has(trial));
+  const bad = rest.slice(Math.max(0, rest.length - (options.window ?? TPE_DEFAULTS.window)));
   const params: Record<string, ParamValue> = {};
   for (const param of space.params) {
-    const l = estimator(param, good.map((trial) => trial.params[param.name]), options.priorWeight);
+    const l = estimator(param, [...good].sort((a, b) => a.number - b.number).map((trial) => trial.params[param.name]), options.priorWeight);
     const g = estimator(param, bad.map((trial) => trial.params[param.name]), options.priorWeight);
     let best: { x: number; score: number } | undefined;
     for (let i = 0; i < options.candidates; i++) {
@@ -62,14 +70,47 @@ export function proposeTpe(space: SearchSpace, record: SweepRecord, options: Tpe
  * today's space (it was narrowed) are left out.
  */
 export function rankedObservations(space: SearchSpace, record: SweepRecord): TrialRecord[] {
-  const scored = record.trials.filter((trial) => trial.value !== undefined && Number.isFinite(trial.value) && space.contains(trial.params));
-  const finished = scored.filter((trial) => trial.status === 'finished');
-  const stopped = scored.filter((trial) => trial.status !== 'finished' && (trial.status === 'pruned' || trial.status === 'paused'));
+  return observations(space, record).sort(rankOrder(record));
+}
+
+/** The trials TPE learns from, in the order of their numbers. */
+function observations(space: SearchSpace, record: SweepRecord): TrialRecord[] {
+  return record.trials.filter((trial) => (trial.status === 'finished' || trial.status === 'pruned' || trial.status === 'paused') && trial.value !== undefined && Number.isFinite(trial.value) && contained(space, trial.params));
+}
+
+const containment = new WeakMap<SearchSpace, WeakMap<object, boolean>>();
+
+/** `space.contains(params)`, remembered: a trial's parameters never change. */
+function contained(space: SearchSpace, params: Params): boolean {
+  let known = containment.get(space);
+  if (!known) containment.set(space, (known = new WeakMap()));
+  let inside = known.get(params);
+  if (inside === undefined) known.set(params, (inside = space.contains(params)));
+  return inside;
+}
+
+/** TPE's ranking, best first: finished trials by value, then stopped ones by epochs reached and value; ties by number. */
+function rankOrder(record: SweepRecord): (a: TrialRecord, b: TrialRecord) => number {
   const byValue = (a: TrialRecord, b: TrialRecord) => (better(record, a.value!, b.value!) ? -1 : better(record, b.value!, a.value!) ? 1 : a.number - b.number);
-  const reached = (trial: TrialRecord) => trial.values.length;
-  finished.sort(byValue);
-  stopped.sort((a, b) => reached(b) - reached(a) || byValue(a, b));
-  return [...finished, ...stopped];
+  return (a, b) => {
+    const finished = Number(b.status === 'finished') - Number(a.status === 'finished');
+    if (finished !== 0) return finished;
+    if (a.status === 'finished') return byValue(a, b);
+    return b.values.length - a.values.length || byValue(a, b);
+  };
+}
+
+/** The first `count` of `items` in `order` (a total order), without sorting them all. */
+function best<T>(items: readonly T[], count: number, order: (a: T, b: T) => number): T[] {
+  const top: T[] = [];
+  for (const item of items) {
+    if (top.length === count && order(item, top[count - 1]) >= 0) continue;
+    let at = top.length;
+    while (at > 0 && order(item, top[at - 1]) < 0) at--;
+    top.splice(at, 0, item);
+    if (top.length > count) top.pop();
+  }
+  return top;
 }
 
 /** A Parzen estimator over one parameter: values are category indices, or the (log) scale of a range. */

@@ -67,7 +67,7 @@ describe('sweep/samplers', () => {
       "sweep(): sampler 'grid' needs a list of values for every parameter, but `lr` is a continuous range. Give it a `step`, list its values, or use sampler: 'random' or 'tpe'.",
     );
     throwsWith(() => samplerConfig('bayes' as never, 0, 'sweep()'), "`sampler` must be 'grid', 'random' or 'tpe'");
-    throwsWith(() => samplerConfig({ kind: 'tpe', startup: 3 } as never, 0, 'sweep()'), "sampler 'tpe' has no option `startup`. Options: startupTrials, candidates, gamma, priorWeight.");
+    throwsWith(() => samplerConfig({ kind: 'tpe', startup: 3 } as never, 0, 'sweep()'), "sampler 'tpe' has no option `startup`. Options: startupTrials, candidates, gamma, priorWeight, window.");
   });
 
   it('grid proposes the combinations without a trial, in order — a space that gains values adds only the new ones', () => {
