@@ -121,8 +121,17 @@ interface Estimator {
 
 function estimator(param: Param, values: readonly ParamValue[], priorWeight: number): Estimator {
   return param.kind === 'choice'
-    ? categorical(param.values.length, values.map((value) => param.values.findIndex((choice) => choice === value)), priorWeight)
+    ? categorical(param.values.length, values.map(choiceIndex(param.values)), priorWeight)
     : numerical(param, values.map((value) => transform(param, value as number)), priorWeight);
+}
+
+/** The index of a value among a parameter's choices (the first equal one), looked up in a map. */
+function choiceIndex(choices: readonly ParamValue[]): (value: ParamValue) => number {
+  const indices = new Map<ParamValue, number>();
+  choices.forEach((choice, i) => {
+    if (!indices.has(choice)) indices.set(choice, i);
+  });
+  return (value) => (Number.isNaN(value) ? -1 : (indices.get(value) ?? -1));
 }
 
 /** Optuna's `default_weights`: equal weights, with a ramp for the oldest beyond the newest 25. */
@@ -134,20 +143,37 @@ function observationWeights(n: number): number[] {
 
 function categorical(choices: number, observed: readonly number[], priorWeight: number): Estimator {
   const kernels = observed.length + 1;
-  // One row of category probabilities per observation, plus the prior's (uniform) row.
-  const rows = observed.map((index) => {
-    const row = Array.from({ length: choices }, () => priorWeight / kernels);
-    row[index] += 1;
-    const sum = row.reduce((a, b) => a + b, 0);
-    return row.map((p) => p / sum);
-  });
-  rows.push(Array.from({ length: choices }, () => 1 / choices));
+  // Each observation's row of category probabilities is the prior's share everywhere plus 1 at its
+  // own category, normalised: two numbers per category observed, not a row per observation.
+  const share = priorWeight / kernels;
+  const rowOf = new Map<number, { base: number; peak: number }>();
+  for (const index of observed) {
+    if (rowOf.has(index)) continue;
+    let sum = 0;
+    for (let c = 0; c < choices; c++) sum += c === index ? share + 1 : share;
+    rowOf.set(index, { base: share / sum, peak: (share + 1) / sum });
+  }
+  /** A category drawn from kernel k's row (as pick() draws from an array of it). */
+  const pickFromRow = (k: number, rng: Rng): number => {
+    let u = rng.random();
+    const prior = k === observed.length;
+    for (let c = 0; c < choices; c++) {
+      u -= prior ? 1 / choices : c === observed[k] ? peaks[k] : bases[k];
+      if (u < 0) return c;
+    }
+    return choices - 1;
+  };
   const weights = normalise(observed.length === 0 ? [1] : [...observationWeights(observed.length), priorWeight]);
-  const probabilities = Array.from({ length: choices }, (_, c) => rows.reduce((sum, row, k) => sum + weights[k] * row[c], 0));
+  const bases = Float64Array.from(observed, (index) => rowOf.get(index)!.base);
+  const peaks = Float64Array.from(observed, (index) => rowOf.get(index)!.peak);
+  const probabilities = Array.from({ length: choices }, (_, c) => {
+    let sum = 0;
+    for (let k = 0; k < observed.length; k++) sum += weights[k] * (c === observed[k] ? peaks[k] : bases[k]);
+    return sum + weights[observed.length] * (1 / choices);
+  });
   return {
     sample(rng) {
-      const row = rows[pick(weights, rng)];
-      return pick(row, rng);
+      return pickFromRow(pick(weights, rng), rng);
     },
     logPdf: (x) => Math.log(probabilities[x]),
   };
@@ -174,6 +200,10 @@ function numerical(param: Extract<Param, { kind: 'range' }>, mus: readonly numbe
   const weights = normalise(mus.length === 0 ? [1] : [...observationWeights(mus.length), priorWeight]);
   const components = mus.length === 0 ? [0] : centres.map((_, i) => i);
   const mass = components.map((i) => normalCdf((high - centres[i]) / sigmas[i]) - normalCdf((low - centres[i]) / sigmas[i]));
+  // The parts of each component's log density that do not depend on x, computed once.
+  const logWeights = components.map((_, k) => Math.log(weights[k]));
+  const logNorms = components.map((i, k) => Math.log(sigmas[i] * Math.sqrt(2 * Math.PI) * Math.max(mass[k], 1e-300)));
+  const terms = new Float64Array(components.length);
   return {
     sample(rng) {
       const i = components[pick(weights, rng)];
@@ -184,9 +214,15 @@ function numerical(param: Extract<Param, { kind: 'range' }>, mus: readonly numbe
       return Math.min(high, Math.max(low, centres[i]));
     },
     logPdf(x) {
-      const terms = components.map((i, k) => Math.log(weights[k]) - 0.5 * ((x - centres[i]) / sigmas[i]) ** 2 - Math.log(sigmas[i] * Math.sqrt(2 * Math.PI) * Math.max(mass[k], 1e-300)));
-      const top = Math.max(...terms);
-      return top + Math.log(terms.reduce((sum, term) => sum + Math.exp(term - top), 0));
+      let top = -Infinity;
+      for (let k = 0; k < components.length; k++) {
+        const i = components[k];
+        terms[k] = logWeights[k] - 0.5 * ((x - centres[i]) / sigmas[i]) ** 2 - logNorms[k];
+        top = Math.max(top, terms[k]);
+      }
+      let sum = 0;
+      for (let k = 0; k < components.length; k++) sum += Math.exp(terms[k] - top);
+      return top + Math.log(sum);
     },
   };
 }
