@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { sweep } from '../lib';
+import { readRecord, recordFile } from '../lib/sweep/record';
 import { startRedis, type RedisServer } from '../test/support/redis';
 import type { BenchRow, BenchSection } from './report';
 import { reportOnly, SCALE_SPACE } from './sweep-scale-trial';
@@ -33,6 +34,8 @@ interface Measure {
   readonly trials: number;
   readonly ms: number[];
   readonly bytes: number;
+  /** Milliseconds readRecord() took to load the record back (document and journal). */
+  readonly loadMs: number[];
   readonly skipped?: string;
 }
 
@@ -53,14 +56,15 @@ async function measure(label: string, ns: readonly number[], repeats: number, bu
     if (previous && !previous.skipped) {
       const projected = (Math.max(...previous.ms) * trials * (trials / previous.trials)) / 1000;
       if (projected > budgetSeconds) {
-        measures.push({ trials, ms: [], bytes: 0, skipped: `projected ${projected.toFixed(0)} s` });
+        measures.push({ trials, ms: [], bytes: 0, loadMs: [], skipped: `projected ${projected.toFixed(0)} s` });
         continue;
       }
     } else if (previous?.skipped) {
-      measures.push({ trials, ms: [], bytes: 0, skipped: previous.skipped });
+      measures.push({ trials, ms: [], bytes: 0, loadMs: [], skipped: previous.skipped });
       continue;
     }
     const ms: number[] = [];
+    const loadMs: number[] = [];
     let bytes = 0;
     for (let r = 0; r < repeats; r++) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-bench-scale-'));
@@ -70,11 +74,14 @@ async function measure(label: string, ns: readonly number[], repeats: number, bu
         await once(trials, name, dir);
         ms.push((performance.now() - start) / trials);
         bytes = recordBytes(dir, name);
+        const loading = performance.now();
+        readRecord(recordFile(dir, name), 'bench');
+        loadMs.push(performance.now() - loading);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     }
-    previous = { trials, ms, bytes };
+    previous = { trials, ms, bytes, loadMs };
     measures.push(previous);
     process.stderr.write(`  sweep-scale: ${label} × ${trials}: ${ms.map((v) => v.toFixed(2)).join(', ')} ms/trial, ${(bytes / 1024).toFixed(0)} KB\n`);
   }
@@ -83,7 +90,7 @@ async function measure(label: string, ns: readonly number[], repeats: number, bu
 
 /** The row of one combination: every size side by side. */
 function row(label: string, measures: readonly Measure[]): BenchRow {
-  const cells = measures.map((m) => (m.skipped ? `${m.trials}: skipped (${m.skipped})` : `${m.trials}: ${Math.min(...m.ms).toFixed(2)}–${Math.max(...m.ms).toFixed(2)} ms, ${formatBytes(m.bytes)}`));
+  const cells = measures.map((m) => (m.skipped ? `${m.trials}: skipped (${m.skipped})` : `${m.trials}: ${Math.min(...m.ms).toFixed(2)}–${Math.max(...m.ms).toFixed(2)} ms, ${formatBytes(m.bytes)} loaded in ${Math.max(...m.loadMs).toFixed(0)} ms`));
   const worst = Math.max(...measures.filter((m) => !m.skipped).map((m) => Math.max(...m.ms)));
   const met = measures.every((m) => !m.skipped) && worst <= GOAL_MS;
   return { name: `${label}: ${cells.join(' | ')}`, value: worst, unit: 'ms/trial (worst)', goal: `≤ ${GOAL_MS}`, met };
@@ -125,6 +132,12 @@ const section: BenchSection = {
     const repeats = Number(process.env.SWEEP_SCALE_REPEATS ?? 2);
     const budget = Number(process.env.SWEEP_SCALE_BUDGET ?? 300);
     const rows: BenchRow[] = [];
+    // One small untimed sweep of each kind first: the figures are the sweep's steady cost, not the JIT's first pass.
+    for (const { sampler, pruner } of combinations()) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-bench-scale-'));
+      await sweep(SCALE_SPACE, reportOnly as never, { name: 'warm-up', dir, sampler, pruner, trials: 30, seed: 2, ...QUIET });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     for (const { sampler, pruner } of combinations()) {
       const label = `${sampler} + ${pruner}, one process`;
       const measures = await measure(label, ns, repeats, budget, async (trials, name, dir) => {

@@ -29,9 +29,29 @@ interface Seen {
   readonly rungs: ReadonlyMap<number, number>;
   /** Finished trials: their values, for the median pruner. */
   readonly finished?: readonly (number | null)[];
+  /** Whether TPE learns from it (finished, pruned or paused, with a value), and the key it is ranked by. */
+  readonly observed?: ObservedKey;
+}
+
+/** What TPE ranks an observation by: finished first, by value; then stopped ones by epochs reached, then value; ties by number. */
+interface ObservedKey {
+  readonly finished: boolean;
+  readonly reached: number;
+  readonly value: number;
+  readonly number: number;
 }
 
 const all = new WeakMap<SweepRecord, Standings>();
+
+function observedKey(trial: TrialRecord): ObservedKey | undefined {
+  const stopped = trial.status === 'pruned' || trial.status === 'paused';
+  if ((trial.status !== 'finished' && !stopped) || trial.value === undefined || !Number.isFinite(trial.value)) return undefined;
+  return { finished: trial.status === 'finished', reached: trial.values.length, value: trial.value, number: trial.number };
+}
+
+function sameKey(a: ObservedKey, b: ObservedKey): boolean {
+  return a.finished === b.finished && a.reached === b.reached && a.value === b.value && a.number === b.number;
+}
 
 /** The standings of `record`, built on first use and rebuilt if its trials, pruner or direction were replaced. */
 export function standingsOf(record: SweepRecord): Standings {
@@ -60,6 +80,8 @@ export class Standings {
   private readonly promotable = new Map<number, Set<TrialRecord>>();
   /** ASHA: paused trials whose pause epoch is not a rung with a finite value of theirs (the pruner ranks them the slow way). */
   readonly irregular = new Set<TrialRecord>();
+  /** TPE's observations, best first (see {@link ObservedKey}). */
+  private readonly observedRanked: { key: ObservedKey; trial: TrialRecord }[] = [];
   /** Median pruner: per epoch, the finished trials' finite values, ascending. */
   private readonly finishedValues = new Map<number, number[]>();
   private readonly pruner: SweepRecord['pruner'];
@@ -69,15 +91,16 @@ export class Standings {
   private known = 0;
 
   constructor(private readonly record: SweepRecord) {
-    this.pruner = record.pruner;
+    // A record made up for a sampler alone (tests, tools) may have no pruner.
+    this.pruner = record.pruner ?? { kind: 'none' };
     this.mode = record.mode;
     this.trials = record.trials;
-    if (record.pruner.kind === 'asha') this.asha = { minEpochs: 1, reduction: 3, ...record.pruner.options } as AshaOptions;
+    if (this.pruner.kind === 'asha') this.asha = { minEpochs: 1, reduction: 3, ...this.pruner.options } as AshaOptions;
   }
 
   /** True while the record still has the trials, pruner and direction these standings were built for. */
   fits(record: SweepRecord): boolean {
-    return record.trials === this.trials && record.pruner === this.pruner && record.mode === this.mode && this.known <= record.trials.length;
+    return record.trials === this.trials && (record.pruner ?? this.pruner) === this.pruner && record.mode === this.mode && this.known <= record.trials.length;
   }
 
   /** Takes in trials appended to the record since the last question. */
@@ -122,7 +145,48 @@ export class Standings {
         this.changeFinished(finished, +1);
       }
     }
-    this.seen.set(trial.number, { status: trial.status, promote: Boolean(trial.promote), rungs, ...(finished ? { finished } : {}) });
+    const observed = observedKey(trial);
+    if (before?.observed && !(observed && sameKey(observed, before.observed))) {
+      const at = this.observedPosition(before.observed);
+      if (this.observedRanked[at]?.trial === trial) this.observedRanked.splice(at, 1);
+    }
+    if (observed && !(before?.observed && sameKey(observed, before.observed))) this.observedRanked.splice(this.observedPosition(observed), 0, { key: observed, trial });
+    this.seen.set(trial.number, { status: trial.status, promote: Boolean(trial.promote), rungs, ...(finished ? { finished } : {}), ...(observed ? { observed } : {}) });
+  }
+
+  /** True when TPE learns from `trial`. */
+  isObserved(trial: TrialRecord): boolean {
+    return this.seen.get(trial.number)?.observed !== undefined && this.trials[trial.number - 1] === trial;
+  }
+
+  /** The number of TPE's observations. */
+  get observationCount(): number {
+    return this.observedRanked.length;
+  }
+
+  /** The `index`-th best observation. */
+  observation(index: number): TrialRecord {
+    return this.observedRanked[index].trial;
+  }
+
+  /** Index of the first observation not ranked before `key`. */
+  private observedPosition(key: ObservedKey): number {
+    let low = 0;
+    let high = this.observedRanked.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.rankedBefore(this.observedRanked[middle].key, key)) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  private rankedBefore(a: ObservedKey, b: ObservedKey): boolean {
+    if (a.finished !== b.finished) return a.finished;
+    if (!a.finished && a.reached !== b.reached) return a.reached > b.reached;
+    if (better(this.record, a.value, b.value)) return true;
+    if (better(this.record, b.value, a.value)) return false;
+    return a.number < b.number;
   }
 
   private setsOf(status: TrialStatus, promote: boolean): Set<TrialRecord> | undefined {

@@ -22,6 +22,7 @@
  */
 import type { Rng } from '../random';
 import { snap, type Param, type ParamValue, type Params, type SearchSpace } from './space';
+import { standingsOf } from './standings';
 import { better, type SweepRecord, type TrialRecord } from './state';
 
 /** TPE's options. */
@@ -42,13 +43,25 @@ export const TPE_DEFAULTS: TpeOptions = { startupTrials: 10, candidates: 24, gam
 
 /** TPE's proposal for a trial; `uniform` draws the startup trials, `rng` the candidates. */
 export function proposeTpe(space: SearchSpace, record: SweepRecord, options: TpeOptions, uniform: Rng, rng: Rng): Params {
-  const observed = observations(space, record);
-  if (observed.length < options.startupTrials) return space.sample(uniform);
-  const goodCount = Math.max(1, Math.min(Math.ceil(options.gamma * observed.length), 25));
+  // The standings keep the observations ranked: the good ones are the first, the bad ones the newest others.
+  const standings = standingsOf(record);
+  const outside = outsideSpace(space, record).filter((trial) => standings.isObserved(trial));
+  const count = standings.observationCount - outside.length;
+  if (count < options.startupTrials) return space.sample(uniform);
+  const goodCount = Math.max(1, Math.min(Math.ceil(options.gamma * count), 25));
+  const good = new Set<TrialRecord>();
+  for (let i = 0; good.size < goodCount; i++) {
+    const trial = standings.observation(i);
+    if (contained(space, trial.params)) good.add(trial);
+  }
   // Within each group, trials in the order they were proposed (older ones weigh less once there are many).
-  const good = new Set(best(observed, goodCount, rankOrder(record)));
-  const rest = observed.filter((trial) => !good.has(trial));
-  const bad = rest.slice(Math.max(0, rest.length - (options.window ?? TPE_DEFAULTS.window)));
+  const window = options.window ?? TPE_DEFAULTS.window;
+  const bad: TrialRecord[] = [];
+  for (let i = record.trials.length - 1; i >= 0 && bad.length < window; i--) {
+    const trial = record.trials[i];
+    if (!good.has(trial) && standings.isObserved(trial) && contained(space, trial.params)) bad.push(trial);
+  }
+  bad.reverse();
   const params: Record<string, ParamValue> = {};
   for (const param of space.params) {
     const l = estimator(param, [...good].sort((a, b) => a.number - b.number).map((trial) => trial.params[param.name]), options.priorWeight);
@@ -79,6 +92,20 @@ function observations(space: SearchSpace, record: SweepRecord): TrialRecord[] {
 }
 
 const containment = new WeakMap<SearchSpace, WeakMap<object, boolean>>();
+const outsiders = new WeakMap<SearchSpace, WeakMap<SweepRecord, { trials: TrialRecord[]; known: number; outside: TrialRecord[] }>>();
+
+/** The record's trials whose parameters lie outside `space` (its trials are only ever appended; usually none). */
+function outsideSpace(space: SearchSpace, record: SweepRecord): TrialRecord[] {
+  let byRecord = outsiders.get(space);
+  if (!byRecord) outsiders.set(space, (byRecord = new WeakMap()));
+  let state = byRecord.get(record);
+  if (!state || state.trials !== record.trials || state.known > record.trials.length) byRecord.set(record, (state = { trials: record.trials, known: 0, outside: [] }));
+  for (; state.known < record.trials.length; state.known++) {
+    const trial = record.trials[state.known];
+    if (!contained(space, trial.params)) state.outside.push(trial);
+  }
+  return state.outside;
+}
 
 /** `space.contains(params)`, remembered: a trial's parameters never change. */
 function contained(space: SearchSpace, params: Params): boolean {
@@ -98,19 +125,6 @@ function rankOrder(record: SweepRecord): (a: TrialRecord, b: TrialRecord) => num
     if (a.status === 'finished') return byValue(a, b);
     return b.values.length - a.values.length || byValue(a, b);
   };
-}
-
-/** The first `count` of `items` in `order` (a total order), without sorting them all. */
-function best<T>(items: readonly T[], count: number, order: (a: T, b: T) => number): T[] {
-  const top: T[] = [];
-  for (const item of items) {
-    if (top.length === count && order(item, top[count - 1]) >= 0) continue;
-    let at = top.length;
-    while (at > 0 && order(item, top[at - 1]) < 0) at--;
-    top.splice(at, 0, item);
-    if (top.length > count) top.pop();
-  }
-  return top;
 }
 
 /** A Parzen estimator over one parameter: values are category indices, or the (log) scale of a range. */
