@@ -14,10 +14,10 @@
  * 4. Draw `candidates` values from l and keep the one maximising l(x)/g(x) — the expected
  *    improvement criterion of the paper.
  *
- * Bounded cost: g(x) weighs only the newest `window` of the bad trials (default 300). Optuna's
+ * Bounded cost: g(x) weighs only the newest `window` of the bad trials (default 150). Optuna's
  * estimator already fades the oldest observations (its weights ramp down beyond the newest 25), and
  * its cost grows with every trial; ours stops growing there — a proposal at 10,000 trials costs what
- * it costs at 325 — and sweeps of fewer than `window` + 25 scored trials propose exactly as before.
+ * it costs at 175 — and sweeps of at most `window` scored trials propose exactly as before.
  * The good trials are still chosen from every scored trial.
  */
 import type { Rng } from '../random';
@@ -35,11 +35,11 @@ export interface TpeOptions {
   readonly gamma: number;
   /** Weight of the prior component of each estimator. Defaults to 1. */
   readonly priorWeight: number;
-  /** The newest bad trials g(x) weighs (older ones are left out, bounding a proposal's cost). Defaults to 300. */
+  /** The newest bad trials g(x) weighs (older ones are left out, bounding a proposal's cost). Defaults to 150. */
   readonly window: number;
 }
 
-export const TPE_DEFAULTS: TpeOptions = { startupTrials: 10, candidates: 24, gamma: 0.1, priorWeight: 1, window: 300 };
+export const TPE_DEFAULTS: TpeOptions = { startupTrials: 10, candidates: 24, gamma: 0.1, priorWeight: 1, window: 150 };
 
 /** TPE's proposal for a trial; `uniform` draws the startup trials, `rng` the candidates. */
 export function proposeTpe(space: SearchSpace, record: SweepRecord, options: TpeOptions, uniform: Rng, rng: Rng): Params {
