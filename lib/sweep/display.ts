@@ -5,6 +5,12 @@
  * table loses its live columns (times and workers differ between two runs of the same sweep; the
  * results do not) and a parameter-importance chart joins. In a terminal (or `cellfit run`'s log): one
  * line per trial when it finishes, pauses, is pruned or fails — not a line per epoch.
+ *
+ * Large sweeps stay light: beyond {@link TABLE_ROWS} trials the table shows a summary, the best
+ * trials and the running ones (the result has them all); the intermediate-values chart draws the
+ * best and running trials' curves, parallel coordinates the best trials, and the history every
+ * trial that improved on the best plus an even sample of the others — so that a 10,000-trial sweep
+ * redraws as fast as a 50-trial one and its saved notebook stays small.
  */
 import { formatMetric } from '../monitor';
 import { intermediateValuesFigure, importanceFigure, sweepFigure, sweepHistoryFigure, type SweepMetric, type SweepTrialPoint } from '../plots/sweep';
@@ -14,7 +20,7 @@ import type { DisplayHandle, NotebookSession } from '../session';
 import { parameterImportance } from './importance';
 import { rankedObservations } from './tpe';
 import { describeParams, formatNumber, SearchSpace } from './space';
-import { bestTrial, publicStatus, type SweepRecord, type TrialRecord } from './state';
+import { better, bestTrial, publicStatus, type SweepRecord, type TrialRecord } from './state';
 import { tableBundle } from './table';
 
 /** What a view is told besides the record. */
@@ -75,11 +81,12 @@ export function notebookView(session: NotebookSession, { now = () => performance
   };
   return {
     update(record, live) {
-      eta.observe(record);
       const time = now();
       const first = table === undefined;
       if (first || time - lastTable >= tableInterval) {
         lastTable = time;
+        // Seen at each redraw, not at each report: a pass over the trials every half second, whatever their number.
+        eta.observe(record);
         drawTable(record, live);
       }
       if (first || time - lastCharts >= chartInterval) {
@@ -169,7 +176,8 @@ export function trialsTable(record: SweepRecord, live?: { readonly live: LiveInf
   const params = [...names, ...extra];
   const monitor = record.monitor ?? 'value';
   const columns = ['trial', ...params, 'status', 'epochs', monitor, 'best epoch', ...(live ? ['now', 'worker'] : [])];
-  const rows = record.trials.map((trial) => [
+  const shown = tableTrials(record, Boolean(live));
+  const rows = shown.map((trial) => [
     String(trial.number),
     ...params.map((name) => (name in trial.params ? formatValue(trial.params[name]) : '')),
     live ? liveStatus(trial) : finalStatus(trial),
@@ -184,8 +192,33 @@ export function trialsTable(record: SweepRecord, live?: { readonly live: LiveInf
   const caption =
     `${describeSweep(record)} — ${state}; ${counts.map(([status, n]) => `${n} ${status}`).join(', ') || 'no trials yet'}` +
     (best ? `; best ${monitor} ${formatMetric(best.value!)} (trial ${best.number})` : '') +
+    (shown.length < record.trials.length ? `; showing ${describeShown(record, shown, Boolean(live))} of ${record.trials.length} trials (Sweep.trials has them all)` : '') +
     (live?.live.note ? `. ${live.live.note}` : '');
   return tableBundle({ columns, rows, caption, numeric: new Set(['trial', 'epochs', monitor, 'best epoch']) });
+}
+
+/** Trials beyond which the table shows the best and running ones only. */
+export const TABLE_ROWS = 50;
+/** The best trials a large sweep's table shows. */
+const BEST_ROWS = 10;
+
+/** The table's trials: all of a small sweep; of a large one the best, and (live) the running ones. */
+function tableTrials(record: SweepRecord, live: boolean): TrialRecord[] {
+  if (record.trials.length <= TABLE_ROWS) return record.trials;
+  const best = ranked(record).slice(0, BEST_ROWS);
+  const running = live ? record.trials.filter((trial) => trial.status === 'running') : [];
+  return [...new Set([...best, ...running])].sort((a, b) => a.number - b.number);
+}
+
+function describeShown(record: SweepRecord, shown: readonly TrialRecord[], live: boolean): string {
+  const best = Math.min(BEST_ROWS, ranked(record).length);
+  const running = live ? shown.filter((trial) => trial.status === 'running').length : 0;
+  return `the ${best} best${running ? ` and ${running} running` : ''}`;
+}
+
+/** Trials with a value, best first (finished ones, then stopped ones by how far they got). */
+function ranked(record: SweepRecord): TrialRecord[] {
+  return rankedObservations(new SearchSpace(record.space as never), record);
 }
 
 function liveStatus(trial: TrialRecord): string {
@@ -218,19 +251,22 @@ export function chartPoints(record: SweepRecord, final: boolean): SweepTrialPoin
 /** The charts of a sweep, by key (importance only at the end). */
 export function sweepCharts(record: SweepRecord, final: boolean): [string, { figure: PlotlyFigure; text: string }][] {
   const metric: SweepMetric = { monitor: record.monitor ?? 'value', mode: record.mode ?? 'min' };
-  const points = chartPoints(record, final);
+  const all = chartPoints(record, final);
+  const { history: historyPoints, curves, parallelTrials } = chartSelection(record, all);
   const best = bestTrial(record);
   const text = best ? `best ${metric.monitor} ${formatMetric(best.value!)} (trial ${best.number}: ${describeParams(best.params)})` : `sweep ${record.name}`;
   const charts: [string, { figure: PlotlyFigure; text: string }][] = [];
-  const history = sweepHistoryFigure(points, metric);
-  if (history) charts.push(['history', { figure: history, text: `optimisation history of ${record.trials.length} trials; ${text}` }]);
-  const intermediate = intermediateValuesFigure(points, metric);
-  if (intermediate) charts.push(['intermediate', { figure: intermediate, text: `intermediate values of ${record.trials.length} trials` }]);
+  const history = sweepHistoryFigure(historyPoints, metric);
+  const sampled = historyPoints.length < all.length ? ` (every trial that improved on the best, and ${historyPoints.length} in all)` : '';
+  if (history) charts.push(['history', { figure: history, text: `optimisation history of ${record.trials.length} trials${sampled}; ${text}` }]);
+  const intermediate = intermediateValuesFigure(curves, metric);
+  const some = curves.length < all.length ? ` (the ${curves.length} best and running)` : '';
+  if (intermediate) charts.push(['intermediate', { figure: intermediate, text: `intermediate values of ${record.trials.length} trials${some}` }]);
   const space = new SearchSpace(record.space as never);
-  const scored = record.trials.filter((trial) => trial.value !== undefined);
-  const parallelPoints = scored.map((trial) => ({ params: trial.params, best: { monitor: metric.monitor, value: trial.value, ...(trial.bestEpoch ? { epoch: trial.bestEpoch } : {}) } }));
-  // The best trial the table names (finished ones first), not merely the lowest value.
-  const parallel = sweepFigure(parallelPoints, space.names, best ? { best: parallelPoints[scored.indexOf(best)] } : {});
+  // The best trial the table names (finished ones first), not merely the lowest value; drawn even when it is not among the lines kept.
+  const lines = best && !parallelTrials.includes(best) ? [...parallelTrials, best] : parallelTrials;
+  const parallelPoints = lines.map((trial) => ({ params: trial.params, best: { monitor: metric.monitor, value: trial.value, ...(trial.bestEpoch ? { epoch: trial.bestEpoch } : {}) } }));
+  const parallel = sweepFigure(parallelPoints, space.names, best ? { best: parallelPoints[lines.indexOf(best)] } : {});
   if (parallel) charts.push(['parallel', parallel]);
   if (final) {
     const importance = importanceOf(record);
@@ -238,6 +274,42 @@ export function sweepCharts(record: SweepRecord, final: boolean): [string, { fig
     if (figure) charts.push(['importance', { figure, text: `parameter importance (η² of ranks): ${Object.entries(importance).map(([name, share]) => `${name} ${share.toFixed(2)}`).join(', ')}` }]);
   }
   return charts;
+}
+
+/** Curves the intermediate-values chart draws beyond which it draws the best and running ones only. */
+const CURVES = 50;
+/** Lines of the parallel-coordinates chart at most (the best trials). */
+const PARALLEL_LINES = 1000;
+/** Points of the history chart at most (improvements always, then an even sample). */
+const HISTORY_POINTS = 2000;
+
+/** What each chart draws of a large sweep (all of a small one). */
+function chartSelection(record: SweepRecord, points: SweepTrialPoint[]): { history: SweepTrialPoint[]; curves: SweepTrialPoint[]; parallelTrials: TrialRecord[] } {
+  const scored = record.trials.filter((trial) => trial.value !== undefined);
+  if (record.trials.length <= CURVES && scored.length <= PARALLEL_LINES) return { history: points, curves: points, parallelTrials: scored };
+  const best = ranked(record);
+  const top = new Set(best.slice(0, CURVES / 2).map((trial) => trial.number));
+  const curves = points.filter((point) => top.has(point.number) || point.status === 'running');
+  const parallelTrials = best.length > PARALLEL_LINES ? best.slice(0, PARALLEL_LINES).sort((a, b) => a.number - b.number) : scored;
+  return { history: historySample(record, points), curves, parallelTrials };
+}
+
+/** The history's points: all up to HISTORY_POINTS; beyond, every finished trial that improved on the best so far, and an even sample. */
+function historySample(record: SweepRecord, points: SweepTrialPoint[]): SweepTrialPoint[] {
+  const scored = points.filter((point) => typeof point.value === 'number' && Number.isFinite(point.value));
+  if (scored.length <= HISTORY_POINTS) return points;
+  const keep = new Set<number>();
+  let best: number | undefined;
+  for (const point of scored) {
+    if (point.status !== 'finished') continue;
+    if (best === undefined || better(record, point.value!, best)) {
+      best = point.value!;
+      keep.add(point.number);
+    }
+  }
+  const step = scored.length / (HISTORY_POINTS - keep.size);
+  for (let i = 0; i < scored.length && keep.size < HISTORY_POINTS; i += step) keep.add(scored[Math.floor(i)].number);
+  return scored.filter((point) => keep.has(point.number));
 }
 
 /**

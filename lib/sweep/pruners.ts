@@ -14,6 +14,7 @@
  *   the top ⌊n/η⌋; when the sweep ends, trials still paused are pruned at their rung.
  */
 import { fail, formatValue } from '../errors';
+import { standingsOf } from './standings';
 import { bestReported, better, type PrunerConfig, type SweepRecord, type TrialRecord } from './state';
 
 /** What a trial does after an epoch: go on, pause at an ASHA rung (promotable later), or stop for good. */
@@ -97,20 +98,28 @@ function medianPruner(config: PrunerConfig, { startupTrials, warmupEpochs, inter
     config,
     decide(record, trial, epoch) {
       if (epoch <= warmupEpochs || (epoch - warmupEpochs - 1) % intervalEpochs !== 0) return 'continue';
-      const finished = record.trials.filter((other) => other.status === 'finished' && other.number !== trial.number);
-      if (finished.length < startupTrials) return 'continue';
-      const atEpoch = finished.map((other) => other.values[epoch - 1]).filter((value): value is number => value !== null && value !== undefined && Number.isFinite(value));
+      // The finished trials' values at this epoch, kept sorted by the standings (a finished trial deciding is read the slow way).
+      let atEpoch: readonly number[];
+      if (trial.status === 'finished' && record.trials[trial.number - 1] === trial) {
+        const finished = record.trials.filter((other) => other.status === 'finished' && other.number !== trial.number);
+        if (finished.length < startupTrials) return 'continue';
+        atEpoch = finished.map((other) => other.values[epoch - 1]).filter((value): value is number => value !== null && value !== undefined && Number.isFinite(value))
+          .sort((a, b) => a - b);
+      } else {
+        const standings = standingsOf(record);
+        if (standings.count('finished') < startupTrials) return 'continue';
+        atEpoch = standings.finishedAt(epoch);
+      }
       if (atEpoch.length === 0) return 'continue';
       const best = bestReported(record, trial.values.slice(0, epoch));
       if (!best) return 'prune';
-      return better(record, median(atEpoch), best.value) ? 'prune' : 'continue';
+      return better(record, sortedMedian(atEpoch), best.value) ? 'prune' : 'continue';
     },
     promotable: () => [],
   };
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+function sortedMedian(sorted: readonly number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
@@ -124,8 +133,16 @@ export function ashaRungs({ minEpochs, reduction }: AshaOptions, epochs: number 
 
 function ashaPruner(config: PrunerConfig, options: AshaOptions): Pruner {
   const isRung = (trial: TrialRecord, epoch: number) => ashaRungs(options, trial.epochs, epoch).includes(epoch);
-  /** Whether `trial` is in the top ⌊n/η⌋ of the trials that reached rung `epoch`. */
+  /** Whether `trial` is in the top ⌊n/η⌋ of the trials that reached rung `epoch` (its rank there from the standings' sorted rung). */
   const inTop = (record: SweepRecord, trial: TrialRecord, epoch: number) => {
+    const value = trial.values[epoch - 1];
+    if (value === null || value === undefined || !Number.isFinite(value)) return inTopByScan(record, trial, epoch);
+    const standings = standingsOf(record);
+    standings.sync(trial);
+    return standings.ahead(epoch, trial) < Math.floor(standings.reached(epoch) / options.reduction);
+  };
+  /** The same question asked of every trial, for a trial paused without a finite value at its rung. */
+  const inTopByScan = (record: SweepRecord, trial: TrialRecord, epoch: number) => {
     const reached = record.trials.filter((other) => Number.isFinite(other.values[epoch - 1] ?? NaN));
     const quota = Math.floor(reached.length / options.reduction);
     const value = trial.values[epoch - 1]!;
@@ -142,8 +159,11 @@ function ashaPruner(config: PrunerConfig, options: AshaOptions): Pruner {
       return 'continue';
     },
     promotable(record) {
-      return record.trials
-        .filter((trial) => trial.status === 'paused' && !trial.promote && trial.prunedAt !== undefined && inTop(record, trial, trial.prunedAt))
+      const standings = standingsOf(record);
+      const irregular = [...standings.irregular].filter((trial) => inTopByScan(record, trial, trial.prunedAt!));
+      // In the order of the trials' numbers before sorting, as a scan of the record would list them.
+      return [...standings.promotableTrials(), ...irregular]
+        .sort((a, b) => a.number - b.number)
         .sort((a, b) => b.prunedAt! - a.prunedAt! || (better(record, a.values[a.prunedAt! - 1]!, b.values[b.prunedAt! - 1]!) ? -1 : 1));
     },
   };

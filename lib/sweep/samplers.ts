@@ -89,17 +89,31 @@ function gridSampler(config: SamplerConfig, space: SearchSpace, where: string): 
   const size = grid.axes.reduce((product, values) => product * values.length, 1);
   const names = space.names;
   const isOnGrid = (params: Params) => names.every((name, i) => name in params && grid.axes[i].some((value) => value === params[name]));
-  const onGrid = (record: SweepRecord) => new Set(record.trials.filter((trial) => isOnGrid(trial.params)).map((trial) => space.key(trial.params)));
+  // Trials are only ever appended and their parameters never change: the points taken so far are
+  // kept per record, and the first free point is searched from where the last search stopped.
+  const seen = new WeakMap<SweepRecord, { trials: SweepRecord['trials']; known: number; taken: Set<string>; next: number }>();
+  const onGrid = (record: SweepRecord) => {
+    let state = seen.get(record);
+    if (!state || state.trials !== record.trials || state.known > record.trials.length) {
+      state = { trials: record.trials, known: 0, taken: new Set(), next: 0 };
+      seen.set(record, state);
+    }
+    for (; state.known < record.trials.length; state.known++) {
+      const params = record.trials[state.known].params;
+      if (isOnGrid(params)) state.taken.add(space.key(params));
+    }
+    return state;
+  };
   return {
     config,
     propose(_number, record) {
-      const taken = onGrid(record);
-      for (let i = 0; i < size; i++) {
-        const point = space.gridPoint(i, grid.axes);
-        if (!taken.has(space.key(point))) return point;
+      const state = onGrid(record);
+      for (; state.next < size; state.next++) {
+        const point = space.gridPoint(state.next, grid.axes);
+        if (!state.taken.has(space.key(point))) return point;
       }
       return undefined;
     },
-    used: (record) => onGrid(record).size,
+    used: (record) => onGrid(record).taken.size,
   };
 }

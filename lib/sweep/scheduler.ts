@@ -9,6 +9,7 @@ import { Monitor } from '../monitor';
 import { makePruner, type Decision, type Pruner } from './pruners';
 import { makeSampler, type Sampler } from './samplers';
 import { SearchSpace, type Params } from './space';
+import { standingsOf, type Standings } from './standings';
 import { bestReported, newTrial, type SweepRecord, type TrialRecord, type TrialRunInfo } from './state';
 
 /** The record's space, sampler and pruner, built once per record. */
@@ -54,10 +55,11 @@ export function budgetLeft(record: SweepRecord, engines: Engines): boolean {
  */
 export function claimNext(record: SweepRecord, engines: Engines, worker: string, now = new Date()): Claim | undefined {
   if (record.status !== 'running') return undefined;
-  const promoted = record.trials.filter((trial) => trial.status === 'paused' && trial.promote).sort((a, b) => (b.prunedAt ?? 0) - (a.prunedAt ?? 0) || a.number - b.number);
-  const waiting = record.trials.filter((trial) => trial.status === 'interrupted' || trial.status === 'pending');
+  const standings = standingsOf(record);
+  const promoted = [...standings.promoting].sort((a, b) => (b.prunedAt ?? 0) - (a.prunedAt ?? 0) || a.number - b.number);
+  const waiting = [...standings.waiting].sort((a, b) => a.number - b.number);
   const trial = promoted[0] ?? waiting[0] ?? proposeTrial(record, engines);
-  return trial ? start(trial, worker, now) : undefined;
+  return trial ? start(record, trial, worker, now) : undefined;
 }
 
 /**
@@ -67,16 +69,16 @@ export function claimNext(record: SweepRecord, engines: Engines, worker: string,
  */
 export function claimForJob(record: SweepRecord, engines: Engines, job: { readonly id: string; readonly number?: number }, worker: string, now = new Date()): Claim | undefined {
   if (record.status !== 'running') return undefined;
-  const held = record.trials.find((trial) => trial.job === job.id && trial.status === 'running');
-  if (held) return start(held, worker, now, job.id);
+  const held = [...standingsOf(record).running].find((trial) => trial.job === job.id);
+  if (held) return start(record, held, worker, now, job.id);
   if (job.number === undefined) {
     const trial = proposeTrial(record, engines);
-    return trial ? start(trial, worker, now, job.id) : undefined;
+    return trial ? start(record, trial, worker, now, job.id) : undefined;
   }
   const trial = record.trials[job.number - 1];
   if (!trial) return undefined;
   const ready = trial.status === 'interrupted' || trial.status === 'pending' || (trial.status === 'paused' && trial.promote);
-  return ready ? start(trial, worker, now, job.id) : undefined;
+  return ready ? start(record, trial, worker, now, job.id) : undefined;
 }
 
 function proposeTrial(record: SweepRecord, engines: Engines): TrialRecord | undefined {
@@ -89,7 +91,7 @@ function proposeTrial(record: SweepRecord, engines: Engines): TrialRecord | unde
   return trial;
 }
 
-function start(trial: TrialRecord, worker: string, now: Date, job?: string): Claim {
+function start(record: SweepRecord, trial: TrialRecord, worker: string, now: Date, job?: string): Claim {
   const resume = trial.attempts > 0;
   if (trial.status === 'paused' && trial.prunedAt !== undefined && !trial.promoted.includes(trial.prunedAt)) trial.promoted.push(trial.prunedAt);
   trial.status = 'running';
@@ -101,6 +103,7 @@ function start(trial: TrialRecord, worker: string, now: Date, job?: string): Cla
   trial.ended = undefined;
   if (job) trial.job = job;
   else delete trial.job;
+  standingsOf(record).sync(trial);
   return { number: trial.number, params: trial.params, resume, attempt: trial.attempts };
 }
 
@@ -120,10 +123,12 @@ export function reportEpoch(record: SweepRecord, engines: Engines, number: numbe
     trial.value = best.value;
     trial.bestEpoch = best.epoch;
   }
+  standingsOf(record).sync(trial);
   if (record.status === 'stopping') return 'interrupt';
   if (!Number.isFinite(value)) return 'continue';
   const decision = engines.pruner.decide(record, trial, epoch);
   if (decision !== 'continue') trial.prunedAt = epoch;
+  standingsOf(record).sync(trial);
   queuePromotions(record, engines);
   return decision;
 }
@@ -133,7 +138,11 @@ export function queuePromotions(record: SweepRecord, engines: Engines): TrialRec
   const promotable = engines.pruner.promotable(record);
   const leader = promotable.length === 0 ? endGame(record, engines) : undefined;
   if (leader) promotable.push(leader);
-  for (const trial of promotable) trial.promote = true;
+  const standings = standingsOf(record);
+  for (const trial of promotable) {
+    trial.promote = true;
+    standings.sync(trial);
+  }
   return promotable;
 }
 
@@ -143,8 +152,11 @@ export function queuePromotions(record: SweepRecord, engines: Engines): TrialRec
  * always ends with at least one trial trained to its full epochs.
  */
 function endGame(record: SweepRecord, engines: Engines): TrialRecord | undefined {
+  const standings = standingsOf(record);
+  // Counted first: most reports end here, and only the sweep's last moments need the scan below.
+  if (standings.count('paused') === 0 || standings.count('finished') > 0 || isOpen(standings)) return undefined;
   const paused = record.trials.filter((trial) => trial.status === 'paused' && trial.prunedAt !== undefined);
-  if (paused.length === 0 || record.trials.some((trial) => trial.status === 'finished')) return undefined;
+  if (paused.length === 0) return undefined;
   const open = record.trials.some((trial) => ['running', 'pending', 'interrupted'].includes(trial.status) || trial.promote);
   if (open || canPropose(record, engines)) return undefined;
   const top = Math.max(...paused.map((trial) => trial.prunedAt!));
@@ -189,13 +201,18 @@ export function settleTrial(record: SweepRecord, engines: Engines, number: numbe
       trial.error = outcome.error ?? 'failed';
       break;
   }
+  standingsOf(record).sync(trial);
   queuePromotions(record, engines);
 }
 
 /** True when no trial runs, waits, or can be proposed: the sweep is done. */
 export function isDone(record: SweepRecord, engines: Engines): boolean {
-  const open = record.trials.some((trial) => ['running', 'pending', 'interrupted'].includes(trial.status) || (trial.status === 'paused' && trial.promote));
-  return !open && !canPropose(record, engines);
+  return !isOpen(standingsOf(record)) && !canPropose(record, engines);
+}
+
+/** True while a trial runs, waits, or is queued for promotion. */
+function isOpen(standings: Standings): boolean {
+  return standings.running.size > 0 || standings.waiting.size > 0 || standings.promoting.size > 0;
 }
 
 /** True when a new trial can be proposed: budget left, and (grid) a combination without a trial. */
@@ -224,6 +241,7 @@ export function reopen(record: SweepRecord): void {
     if (trial.status === 'running' || trial.status === 'failed') {
       trial.status = 'interrupted';
       delete trial.job;
+      standingsOf(record).sync(trial);
     }
   }
 }

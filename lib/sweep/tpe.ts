@@ -13,9 +13,16 @@
  *    ("magic clip"). Categories: each observation puts weight on its own category, plus the prior.
  * 4. Draw `candidates` values from l and keep the one maximising l(x)/g(x) — the expected
  *    improvement criterion of the paper.
+ *
+ * Bounded cost: g(x) weighs only the newest `window` of the bad trials (default 150). Optuna's
+ * estimator already fades the oldest observations (its weights ramp down beyond the newest 25), and
+ * its cost grows with every trial; ours stops growing there — a proposal at 10,000 trials costs what
+ * it costs at 175 — and sweeps of at most `window` scored trials propose exactly as before.
+ * The good trials are still chosen from every scored trial.
  */
 import type { Rng } from '../random';
 import { snap, type Param, type ParamValue, type Params, type SearchSpace } from './space';
+import { standingsOf } from './standings';
 import { better, type SweepRecord, type TrialRecord } from './state';
 
 /** TPE's options. */
@@ -28,22 +35,36 @@ export interface TpeOptions {
   readonly gamma: number;
   /** Weight of the prior component of each estimator. Defaults to 1. */
   readonly priorWeight: number;
+  /** The newest bad trials g(x) weighs (older ones are left out, bounding a proposal's cost). Defaults to 150. */
+  readonly window: number;
 }
 
-export const TPE_DEFAULTS: TpeOptions = { startupTrials: 10, candidates: 24, gamma: 0.1, priorWeight: 1 };
+export const TPE_DEFAULTS: TpeOptions = { startupTrials: 10, candidates: 24, gamma: 0.1, priorWeight: 1, window: 150 };
 
 /** TPE's proposal for a trial; `uniform` draws the startup trials, `rng` the candidates. */
 export function proposeTpe(space: SearchSpace, record: SweepRecord, options: TpeOptions, uniform: Rng, rng: Rng): Params {
-  const observed = rankedObservations(space, record);
-  if (observed.length < options.startupTrials) return space.sample(uniform);
-  const goodCount = Math.max(1, Math.min(Math.ceil(options.gamma * observed.length), 25));
+  // The standings keep the observations ranked: the good ones are the first, the bad ones the newest others.
+  const standings = standingsOf(record);
+  const outside = outsideSpace(space, record).filter((trial) => standings.isObserved(trial));
+  const count = standings.observationCount - outside.length;
+  if (count < options.startupTrials) return space.sample(uniform);
+  const goodCount = Math.max(1, Math.min(Math.ceil(options.gamma * count), 25));
+  const good = new Set<TrialRecord>();
+  for (let i = 0; good.size < goodCount; i++) {
+    const trial = standings.observation(i);
+    if (contained(space, trial.params)) good.add(trial);
+  }
   // Within each group, trials in the order they were proposed (older ones weigh less once there are many).
-  const byNumber = (a: TrialRecord, b: TrialRecord) => a.number - b.number;
-  const good = observed.slice(0, goodCount).sort(byNumber);
-  const bad = observed.slice(goodCount).sort(byNumber);
+  const window = options.window ?? TPE_DEFAULTS.window;
+  const bad: TrialRecord[] = [];
+  for (let i = record.trials.length - 1; i >= 0 && bad.length < window; i--) {
+    const trial = record.trials[i];
+    if (!good.has(trial) && standings.isObserved(trial) && contained(space, trial.params)) bad.push(trial);
+  }
+  bad.reverse();
   const params: Record<string, ParamValue> = {};
   for (const param of space.params) {
-    const l = estimator(param, good.map((trial) => trial.params[param.name]), options.priorWeight);
+    const l = estimator(param, [...good].sort((a, b) => a.number - b.number).map((trial) => trial.params[param.name]), options.priorWeight);
     const g = estimator(param, bad.map((trial) => trial.params[param.name]), options.priorWeight);
     let best: { x: number; score: number } | undefined;
     for (let i = 0; i < options.candidates; i++) {
@@ -62,14 +83,48 @@ export function proposeTpe(space: SearchSpace, record: SweepRecord, options: Tpe
  * today's space (it was narrowed) are left out.
  */
 export function rankedObservations(space: SearchSpace, record: SweepRecord): TrialRecord[] {
-  const scored = record.trials.filter((trial) => trial.value !== undefined && Number.isFinite(trial.value) && space.contains(trial.params));
-  const finished = scored.filter((trial) => trial.status === 'finished');
-  const stopped = scored.filter((trial) => trial.status !== 'finished' && (trial.status === 'pruned' || trial.status === 'paused'));
+  return observations(space, record).sort(rankOrder(record));
+}
+
+/** The trials TPE learns from, in the order of their numbers. */
+function observations(space: SearchSpace, record: SweepRecord): TrialRecord[] {
+  return record.trials.filter((trial) => (trial.status === 'finished' || trial.status === 'pruned' || trial.status === 'paused') && trial.value !== undefined && Number.isFinite(trial.value) && contained(space, trial.params));
+}
+
+const containment = new WeakMap<SearchSpace, WeakMap<object, boolean>>();
+const outsiders = new WeakMap<SearchSpace, WeakMap<SweepRecord, { trials: TrialRecord[]; known: number; outside: TrialRecord[] }>>();
+
+/** The record's trials whose parameters lie outside `space` (its trials are only ever appended; usually none). */
+function outsideSpace(space: SearchSpace, record: SweepRecord): TrialRecord[] {
+  let byRecord = outsiders.get(space);
+  if (!byRecord) outsiders.set(space, (byRecord = new WeakMap()));
+  let state = byRecord.get(record);
+  if (!state || state.trials !== record.trials || state.known > record.trials.length) byRecord.set(record, (state = { trials: record.trials, known: 0, outside: [] }));
+  for (; state.known < record.trials.length; state.known++) {
+    const trial = record.trials[state.known];
+    if (!contained(space, trial.params)) state.outside.push(trial);
+  }
+  return state.outside;
+}
+
+/** `space.contains(params)`, remembered: a trial's parameters never change. */
+function contained(space: SearchSpace, params: Params): boolean {
+  let known = containment.get(space);
+  if (!known) containment.set(space, (known = new WeakMap()));
+  let inside = known.get(params);
+  if (inside === undefined) known.set(params, (inside = space.contains(params)));
+  return inside;
+}
+
+/** TPE's ranking, best first: finished trials by value, then stopped ones by epochs reached and value; ties by number. */
+function rankOrder(record: SweepRecord): (a: TrialRecord, b: TrialRecord) => number {
   const byValue = (a: TrialRecord, b: TrialRecord) => (better(record, a.value!, b.value!) ? -1 : better(record, b.value!, a.value!) ? 1 : a.number - b.number);
-  const reached = (trial: TrialRecord) => trial.values.length;
-  finished.sort(byValue);
-  stopped.sort((a, b) => reached(b) - reached(a) || byValue(a, b));
-  return [...finished, ...stopped];
+  return (a, b) => {
+    const finished = Number(b.status === 'finished') - Number(a.status === 'finished');
+    if (finished !== 0) return finished;
+    if (a.status === 'finished') return byValue(a, b);
+    return b.values.length - a.values.length || byValue(a, b);
+  };
 }
 
 /** A Parzen estimator over one parameter: values are category indices, or the (log) scale of a range. */
@@ -80,8 +135,17 @@ interface Estimator {
 
 function estimator(param: Param, values: readonly ParamValue[], priorWeight: number): Estimator {
   return param.kind === 'choice'
-    ? categorical(param.values.length, values.map((value) => param.values.findIndex((choice) => choice === value)), priorWeight)
+    ? categorical(param.values.length, values.map(choiceIndex(param.values)), priorWeight)
     : numerical(param, values.map((value) => transform(param, value as number)), priorWeight);
+}
+
+/** The index of a value among a parameter's choices (the first equal one), looked up in a map. */
+function choiceIndex(choices: readonly ParamValue[]): (value: ParamValue) => number {
+  const indices = new Map<ParamValue, number>();
+  choices.forEach((choice, i) => {
+    if (!indices.has(choice)) indices.set(choice, i);
+  });
+  return (value) => (Number.isNaN(value) ? -1 : (indices.get(value) ?? -1));
 }
 
 /** Optuna's `default_weights`: equal weights, with a ramp for the oldest beyond the newest 25. */
@@ -93,20 +157,37 @@ function observationWeights(n: number): number[] {
 
 function categorical(choices: number, observed: readonly number[], priorWeight: number): Estimator {
   const kernels = observed.length + 1;
-  // One row of category probabilities per observation, plus the prior's (uniform) row.
-  const rows = observed.map((index) => {
-    const row = Array.from({ length: choices }, () => priorWeight / kernels);
-    row[index] += 1;
-    const sum = row.reduce((a, b) => a + b, 0);
-    return row.map((p) => p / sum);
-  });
-  rows.push(Array.from({ length: choices }, () => 1 / choices));
+  // Each observation's row of category probabilities is the prior's share everywhere plus 1 at its
+  // own category, normalised: two numbers per category observed, not a row per observation.
+  const share = priorWeight / kernels;
+  const rowOf = new Map<number, { base: number; peak: number }>();
+  for (const index of observed) {
+    if (rowOf.has(index)) continue;
+    let sum = 0;
+    for (let c = 0; c < choices; c++) sum += c === index ? share + 1 : share;
+    rowOf.set(index, { base: share / sum, peak: (share + 1) / sum });
+  }
+  /** A category drawn from kernel k's row (as pick() draws from an array of it). */
+  const pickFromRow = (k: number, rng: Rng): number => {
+    let u = rng.random();
+    const prior = k === observed.length;
+    for (let c = 0; c < choices; c++) {
+      u -= prior ? 1 / choices : c === observed[k] ? peaks[k] : bases[k];
+      if (u < 0) return c;
+    }
+    return choices - 1;
+  };
   const weights = normalise(observed.length === 0 ? [1] : [...observationWeights(observed.length), priorWeight]);
-  const probabilities = Array.from({ length: choices }, (_, c) => rows.reduce((sum, row, k) => sum + weights[k] * row[c], 0));
+  const bases = Float64Array.from(observed, (index) => rowOf.get(index)!.base);
+  const peaks = Float64Array.from(observed, (index) => rowOf.get(index)!.peak);
+  const probabilities = Array.from({ length: choices }, (_, c) => {
+    let sum = 0;
+    for (let k = 0; k < observed.length; k++) sum += weights[k] * (c === observed[k] ? peaks[k] : bases[k]);
+    return sum + weights[observed.length] * (1 / choices);
+  });
   return {
     sample(rng) {
-      const row = rows[pick(weights, rng)];
-      return pick(row, rng);
+      return pickFromRow(pick(weights, rng), rng);
     },
     logPdf: (x) => Math.log(probabilities[x]),
   };
@@ -133,6 +214,10 @@ function numerical(param: Extract<Param, { kind: 'range' }>, mus: readonly numbe
   const weights = normalise(mus.length === 0 ? [1] : [...observationWeights(mus.length), priorWeight]);
   const components = mus.length === 0 ? [0] : centres.map((_, i) => i);
   const mass = components.map((i) => normalCdf((high - centres[i]) / sigmas[i]) - normalCdf((low - centres[i]) / sigmas[i]));
+  // The parts of each component's log density that do not depend on x, computed once.
+  const logWeights = components.map((_, k) => Math.log(weights[k]));
+  const logNorms = components.map((i, k) => Math.log(sigmas[i] * Math.sqrt(2 * Math.PI) * Math.max(mass[k], 1e-300)));
+  const terms = new Float64Array(components.length);
   return {
     sample(rng) {
       const i = components[pick(weights, rng)];
@@ -143,9 +228,15 @@ function numerical(param: Extract<Param, { kind: 'range' }>, mus: readonly numbe
       return Math.min(high, Math.max(low, centres[i]));
     },
     logPdf(x) {
-      const terms = components.map((i, k) => Math.log(weights[k]) - 0.5 * ((x - centres[i]) / sigmas[i]) ** 2 - Math.log(sigmas[i] * Math.sqrt(2 * Math.PI) * Math.max(mass[k], 1e-300)));
-      const top = Math.max(...terms);
-      return top + Math.log(terms.reduce((sum, term) => sum + Math.exp(term - top), 0));
+      let top = -Infinity;
+      for (let k = 0; k < components.length; k++) {
+        const i = components[k];
+        terms[k] = logWeights[k] - 0.5 * ((x - centres[i]) / sigmas[i]) ** 2 - logNorms[k];
+        top = Math.max(top, terms[k]);
+      }
+      let sum = 0;
+      for (let k = 0; k < components.length; k++) sum += Math.exp(terms[k] - top);
+      return top + Math.log(sum);
     },
   };
 }

@@ -61,6 +61,35 @@ describe('sweep/display', () => {
     assert.match(String(session.shown[5]['text/plain']), /^parameter importance \(η² of ranks\): /);
   });
 
+  it('notebookView(session) of a 10,000-trial sweep shows a summary, the best and the running trials, and charts of a bounded size', () => {
+    const session = recordingSession();
+    setSessionProvider(() => session);
+    const lrs = [0.1, 0.01, 0.001];
+    const trials = Array.from({ length: 10_000 }, (_, i) => {
+      const number = i + 1;
+      const params = { lr: lrs[i % 3], act: i % 2 ? 'relu' : 'tanh' };
+      const curve = Array.from({ length: 20 }, (_, e) => 1 + ((number * 7919) % 10_007) / 10_007 + 1 / (e + 1));
+      if (number === 9_999 || number === 10_000) return trial(number, params, 'running', curve.slice(0, 5), { worker: `w${number}` });
+      return number % 4 === 0 ? trial(number, params, 'finished', curve) : trial(number, params, 'paused', curve.slice(0, 3), { prunedAt: 3 });
+    });
+    const record = sweepRecord(trials, 'running');
+    const view = notebookView(session, { now: () => 0 });
+    view.update(record, { workers: 2 });
+    const table = String(session.shown[0]['text/plain']);
+    assert.match(table.split('\n')[0], /; showing the 10 best and 2 running of 10000 trials \(Sweep\.trials has them all\)$/);
+    assert.equal(table.split('\n').length, 3 + 12, 'caption, header, rule and 12 rows');
+    record.status = 'finished';
+    view.end(record);
+    const [history, intermediate, parallel] = session.updates.slice(2, 5).map((updates) => updates.at(-1)!);
+    const figure = (bundle: Record<string, unknown>) => bundle['application/vnd.plotly.v1+json'] as { data: { x?: unknown[]; dimensions?: { values: unknown[] }[] }[] };
+    assert.ok(figure(intermediate).data.length <= 25 + 2, `${figure(intermediate).data.length} curves`);
+    assert.ok(figure(history).data.reduce((sum, trace) => sum + (trace.x?.length ?? 0), 0) <= 2000 + 2000, 'history: sampled points and the best-so-far line');
+    assert.equal(figure(parallel).data[0].dimensions![0].values.length, 1000);
+    // What the notebook saves: each output's last state, the embedded plotly.js (the same for any sweep) left out.
+    const saved = JSON.stringify(session.shown.map((bundle, i) => session.updates[i].at(-1) ?? bundle).filter((_, i) => i !== 1)).length;
+    assert.ok(saved < 500_000, `the cell's outputs weigh ${saved} bytes`);
+  });
+
   it('terminalView(write) writes a line per settled trial and a summary, not a line per epoch', () => {
     const lines: string[] = [];
     const view = terminalView((text) => lines.push(text));

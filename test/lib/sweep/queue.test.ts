@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { sweep, type Sweep } from '../../../lib/sweep';
 import { openQueue } from '../../../lib/sweep/queue/jobs';
+import { readRecord } from '../../../lib/sweep/record';
 import { parseQueueUrl } from '../../../lib/sweep/queue/redis';
 import { rejectsWith, throwsWith } from '../../helpers';
 import { freePort, REDIS_SERVER, startRedis, type RedisServer } from '../../support/redis';
@@ -133,7 +134,8 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
         for (;;) {
           await new Promise((resolve) => setTimeout(resolve, 50));
           try {
-            const record = JSON.parse(fs.readFileSync(mirror, 'utf8')) as { trials: { status: string; values: unknown[] }[] };
+            // The mirror's document and journal: what the sweep has recorded so far.
+            const record = readRecord(mirror, 'test') as { trials: { status: string; values: unknown[] }[] };
             if (record.trials.filter((t) => t.status === 'running' && t.values.length >= 3).length === 2) break;
           } catch {
             // Not written yet.

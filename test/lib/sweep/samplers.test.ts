@@ -67,7 +67,7 @@ describe('sweep/samplers', () => {
       "sweep(): sampler 'grid' needs a list of values for every parameter, but `lr` is a continuous range. Give it a `step`, list its values, or use sampler: 'random' or 'tpe'.",
     );
     throwsWith(() => samplerConfig('bayes' as never, 0, 'sweep()'), "`sampler` must be 'grid', 'random' or 'tpe'");
-    throwsWith(() => samplerConfig({ kind: 'tpe', startup: 3 } as never, 0, 'sweep()'), "sampler 'tpe' has no option `startup`. Options: startupTrials, candidates, gamma, priorWeight.");
+    throwsWith(() => samplerConfig({ kind: 'tpe', startup: 3 } as never, 0, 'sweep()'), "sampler 'tpe' has no option `startup`. Options: startupTrials, candidates, gamma, priorWeight, window.");
   });
 
   it('grid proposes the combinations without a trial, in order — a space that gains values adds only the new ones', () => {
@@ -101,6 +101,22 @@ describe('sweep/samplers', () => {
     assert.deepEqual(tpe.propose(4, recordOf(history)), random.propose(4, recordOf()));
     const more = [...history, { params: { x: 0.5 }, value: 0 }];
     assert.notDeepEqual(tpe.propose(5, recordOf(more)), random.propose(5, recordOf()));
+  });
+
+  it('tpe weighs the newest `window` bad trials only: older ones change nothing', () => {
+    const space = new SearchSpace({ x: { min: -5, max: 5 }, c: ['a', 'b', 'c'] });
+    const draw = makeSampler(samplerConfig('random', 3, 't'), space);
+    const observed = Array.from({ length: 40 }, (_, i) => {
+      const params = draw.propose(i + 1, recordOf())!;
+      return { params, value: ((params.x as number) - 1) ** 2 + (params.c === 'b' ? 0 : 1) };
+    });
+    const tpe = (options: { window: number }, trials: typeof observed) => makeSampler(samplerConfig({ kind: 'tpe', gamma: 1, ...options }, 7, 't'), space).propose(41, recordOf(trials));
+    // gamma 1: the 25 best are good whatever the count; the 15 others are bad, the newest 5 of them in the window.
+    const good = new Set([...observed].sort((a, b) => a.value - b.value).slice(0, 25));
+    const newestBad = observed.filter((trial) => !good.has(trial)).slice(-5);
+    const kept = observed.filter((trial) => good.has(trial) || newestBad.includes(trial));
+    assert.deepEqual(tpe({ window: 5 }, observed), tpe({ window: 5000 }, kept));
+    assert.notDeepEqual(tpe({ window: 5 }, observed), tpe({ window: 5000 }, observed), 'the 10 older bad trials count without the window');
   });
 
   describe('tpe finds better optima than random search at the same budget (40 trials, seeds 1–5)', () => {

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { checkpoint } from '../../../lib/checkpoint';
 import { listSweeps, sweep, type Sweep } from '../../../lib/sweep';
 import type { TrialContext } from '../../../lib/sweep/trial';
+import { readRecord } from '../../../lib/sweep/record';
 import { train, type Run } from '../../../lib/train';
 import { sweepData, sweepModel, trial as moduleTrial } from '../../fixtures/sweep-trial';
 import { rejectsWith } from '../../helpers';
@@ -234,7 +235,8 @@ describe('sweep() interrupted on local worker processes, and .ts trial modules',
       for (;;) {
         await new Promise((resolve) => setTimeout(resolve, 50));
         try {
-          const record = JSON.parse(fs.readFileSync(file, 'utf8')) as { trials: { status: string; values: unknown[] }[] };
+          // The document and its journal: what the sweep has recorded so far.
+          const record = readRecord(file, 'test') as { trials: { status: string; values: unknown[] }[] };
           if (record.trials.filter((t) => t.status === 'running' && t.values.length >= 3).length === 2) break;
         } catch {
           // Not written yet.

@@ -1,0 +1,170 @@
+/**
+ * sweep() at ASHA's own scale: the sweep's own cost per trial — proposals, pruning decisions, the
+ * record — at 100, 1,000 and 10,000 trials, for every sampler × pruner, in this process and through
+ * a Redis queue served by 3 `cellfit worker` processes. The trials train nothing: each reports 20
+ * epochs through `context.report` (bench/sweep-scale-trial.ts). Each size runs `SWEEP_SCALE_REPEATS`
+ * times (default 2); ranges are printed, since this machine is shared.
+ *
+ * Environment: `SWEEP_SCALE_N=100,1000,10000` (the sizes), `SWEEP_SCALE_QUEUE_N` (the queue's sizes,
+ * default the same), `SWEEP_SCALE_BUDGET=300` (seconds: a size whose run is projected to take longer
+ * — from the previous size's cost, assumed to grow as N² — is skipped and says so),
+ * `SWEEP_SCALE_ONLY=random+asha,tpe+none` (some combinations only), `SWEEP_SCALE_QUEUE=0` (skip the queue).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { sweep } from '../lib';
+import { readRecord, recordFile } from '../lib/sweep/record';
+import { startRedis, type RedisServer } from '../test/support/redis';
+import type { BenchRow, BenchSection } from './report';
+import { reportOnly, SCALE_SPACE } from './sweep-scale-trial';
+
+const QUIET = { plot: false, progress: false } as const;
+const MODULE = path.join(__dirname, 'sweep-scale-trial.js');
+const CLI = path.join(__dirname, '..', 'kernel', 'cli.js');
+const SAMPLERS = ['grid', 'random', 'tpe'] as const;
+const PRUNERS = ['none', 'median', 'asha'] as const;
+const GOAL_MS = 2;
+
+const sizes = (text: string | undefined, fallback: number[]) => (text ? text.split(',').map(Number) : fallback);
+
+/** One measured size: ms per trial over the repeats, and the record's bytes on disk. */
+interface Measure {
+  readonly trials: number;
+  readonly ms: number[];
+  readonly bytes: number;
+  /** Milliseconds readRecord() took to load the record back (document and journal). */
+  readonly loadMs: number[];
+  readonly skipped?: string;
+}
+
+/** Bytes of a sweep's record files (the document and, while one exists, its journal). */
+function recordBytes(dir: string, name: string): number {
+  const folder = path.join(dir, 'sweeps');
+  return fs
+    .readdirSync(folder)
+    .filter((file) => file === `${name}.json` || file.startsWith(`${name}.journal`))
+    .reduce((sum, file) => sum + fs.statSync(path.join(folder, file)).size, 0);
+}
+
+/** Runs one sampler × pruner at every size, skipping sizes projected beyond the budget. */
+async function measure(label: string, ns: readonly number[], repeats: number, budgetSeconds: number, once: (trials: number, name: string, dir: string) => Promise<void>): Promise<Measure[]> {
+  const measures: Measure[] = [];
+  let previous: Measure | undefined;
+  for (const trials of ns) {
+    if (previous && !previous.skipped) {
+      const projected = (Math.max(...previous.ms) * trials * (trials / previous.trials)) / 1000;
+      if (projected > budgetSeconds) {
+        measures.push({ trials, ms: [], bytes: 0, loadMs: [], skipped: `projected ${projected.toFixed(0)} s` });
+        continue;
+      }
+    } else if (previous?.skipped) {
+      measures.push({ trials, ms: [], bytes: 0, loadMs: [], skipped: previous.skipped });
+      continue;
+    }
+    const ms: number[] = [];
+    const loadMs: number[] = [];
+    let bytes = 0;
+    for (let r = 0; r < repeats; r++) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-bench-scale-'));
+      const name = `${label.replace(/\W+/g, '-')}-${trials}-${r}`;
+      try {
+        const start = performance.now();
+        await once(trials, name, dir);
+        ms.push((performance.now() - start) / trials);
+        bytes = recordBytes(dir, name);
+        const loading = performance.now();
+        readRecord(recordFile(dir, name), 'bench');
+        loadMs.push(performance.now() - loading);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    previous = { trials, ms, bytes, loadMs };
+    measures.push(previous);
+    process.stderr.write(`  sweep-scale: ${label} × ${trials}: ${ms.map((v) => v.toFixed(2)).join(', ')} ms/trial, ${(bytes / 1024).toFixed(0)} KB\n`);
+  }
+  return measures;
+}
+
+/** The row of one combination: every size side by side. */
+function row(label: string, measures: readonly Measure[]): BenchRow {
+  const cells = measures.map((m) => (m.skipped ? `${m.trials}: skipped (${m.skipped})` : `${m.trials}: ${Math.min(...m.ms).toFixed(2)}–${Math.max(...m.ms).toFixed(2)} ms, ${formatBytes(m.bytes)} loaded in ${Math.max(...m.loadMs).toFixed(0)} ms`));
+  const worst = Math.max(...measures.filter((m) => !m.skipped).map((m) => Math.max(...m.ms)));
+  const met = measures.every((m) => !m.skipped) && worst <= GOAL_MS;
+  return { name: `${label}: ${cells.join(' | ')}`, value: worst, unit: 'ms/trial (worst)', goal: `≤ ${GOAL_MS}`, met };
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${(bytes / 1024).toFixed(0)} KB`;
+}
+
+const combinations = () => {
+  const only = process.env.SWEEP_SCALE_ONLY?.split(',');
+  return SAMPLERS.flatMap((sampler) => PRUNERS.map((pruner) => ({ sampler, pruner }))).filter(({ sampler, pruner }) => !only || only.includes(`${sampler}+${pruner}`));
+};
+
+/** Starts `count` workers on `url` and waits until each says it serves the queue. */
+async function startWorkers(count: number, url: string): Promise<ChildProcess[]> {
+  return Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ChildProcess>((resolve, reject) => {
+          const child = spawn(process.execPath, [CLI, 'worker', '--queue', url], { stdio: ['ignore', 'ignore', 'pipe'] });
+          let output = '';
+          child.stderr!.on('data', (chunk) => {
+            output += chunk;
+            if (output.includes(' serves ')) resolve(child);
+          });
+          child.once('exit', (code) => reject(new Error(`cellfit worker exited with ${code}:\n${output}`)));
+        }),
+    ),
+  );
+}
+
+const section: BenchSection = {
+  title: 'sweep() at scale: scheduling cost per trial (trials that only report 20 epochs) and record size, at each number of trials',
+  async run(): Promise<BenchRow[]> {
+    const ns = sizes(process.env.SWEEP_SCALE_N, [100, 1000, 10000]);
+    const queueNs = sizes(process.env.SWEEP_SCALE_QUEUE_N, ns);
+    const repeats = Number(process.env.SWEEP_SCALE_REPEATS ?? 2);
+    const budget = Number(process.env.SWEEP_SCALE_BUDGET ?? 300);
+    const rows: BenchRow[] = [];
+    // One small untimed sweep of each kind first: the figures are the sweep's steady cost, not the JIT's first pass.
+    for (const { sampler, pruner } of combinations()) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-bench-scale-'));
+      await sweep(SCALE_SPACE, reportOnly as never, { name: 'warm-up', dir, sampler, pruner, trials: 30, seed: 2, ...QUIET });
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    for (const { sampler, pruner } of combinations()) {
+      const label = `${sampler} + ${pruner}, one process`;
+      const measures = await measure(label, ns, repeats, budget, async (trials, name, dir) => {
+        await sweep(SCALE_SPACE, reportOnly as never, { name, dir, sampler, pruner, trials, seed: 1, ...QUIET });
+      });
+      rows.push(row(label, measures));
+    }
+    if (process.env.SWEEP_SCALE_QUEUE === '0') return rows;
+    let redis: RedisServer | undefined;
+    let workers: ChildProcess[] = [];
+    try {
+      redis = await startRedis();
+      workers = await startWorkers(3, redis.url);
+      for (const { sampler, pruner } of combinations()) {
+        const label = `${sampler} + ${pruner}, Redis queue, 3 workers`;
+        const measures = await measure(label, queueNs, repeats, budget, async (trials, name, dir) => {
+          await sweep(SCALE_SPACE, { module: MODULE, export: 'reportOnly' }, { name, dir, sampler, pruner, trials, seed: 1, queue: redis!.url, ...QUIET });
+        });
+        rows.push(row(label, measures));
+      }
+    } finally {
+      for (const child of workers) child.kill('SIGTERM');
+      await Promise.all(workers.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined)));
+      await redis?.stop();
+    }
+    return rows;
+  },
+};
+
+export = section;

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { journalFile, readRecord, RecordWriter } from '../../../lib/sweep/record';
+import { newTrial, type SweepRecord } from '../../../lib/sweep/state';
+import { tmpDir } from '../train/support';
+import { testRecord } from './support';
+
+const lines = (file: string) => fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+
+function trials(count: number) {
+  return Array.from({ length: count }, (_, i) => ({ ...newTrial(i + 1, { k: i + 1 }), status: 'finished' as const, values: [0.5, 0.25], value: 0.25, bestEpoch: 2 }));
+}
+
+describe('sweep/record', () => {
+  it('RecordWriter appends only the trials that changed to the journal; readRecord() replays it in one call', async () => {
+    const file = path.join(tmpDir('sweep-journal'), 'sweeps', 'j.json');
+    const record: SweepRecord = testRecord({ status: 'running', trials: trials(200) });
+    const writer = new RecordWriter(file, () => record, 5);
+    await writer.flush();
+    const document = fs.readFileSync(file, 'utf8');
+    assert.equal(lines(file).filter((line) => line.startsWith('{"number":')).length, 200, 'a line per trial');
+    assert.equal(fs.existsSync(journalFile(file)), false);
+
+    record.trials[6].values.push(0.125);
+    record.trials[6].value = 0.125;
+    record.trials.push({ ...newTrial(201, { k: 201 }), status: 'running' });
+    writer.schedule();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(fs.readFileSync(file, 'utf8'), document, 'the document is not rewritten for a report');
+    const journal = lines(journalFile(file)).map((line) => JSON.parse(line));
+    assert.deepEqual(journal.slice(1).map((entry) => entry.trial?.number ?? Object.keys(entry.set)), [['updated'], 7, 201]);
+    assert.deepEqual(readRecord(file, 'test'), JSON.parse(JSON.stringify(record)));
+
+    record.status = 'finished';
+    await writer.flush();
+    assert.equal(fs.existsSync(journalFile(file)), false, 'the journal is folded into the document at the end');
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), JSON.parse(JSON.stringify(record)), 'the document alone is the whole record');
+  });
+
+  it('readRecord() leaves out a torn last journal line and a journal left by an older document', async () => {
+    const file = path.join(tmpDir('sweep-journal-torn'), 'sweeps', 'j.json');
+    const record: SweepRecord = testRecord({ status: 'running', trials: trials(3) });
+    const writer = new RecordWriter(file, () => record, 5);
+    await writer.flush();
+    record.trials[0].values.push(0.1);
+    writer.schedule();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    fs.appendFileSync(journalFile(file), '{"trial":{"number":2,"par');
+    const read = readRecord(file, 'test') as SweepRecord;
+    assert.deepEqual(read.trials.map((trial) => trial.values.length), [3, 2, 2]);
+
+    const stale = fs.readFileSync(journalFile(file), 'utf8');
+    await writer.flush();
+    fs.writeFileSync(journalFile(file), stale.replace('0.1', '0.7'));
+    assert.deepEqual((readRecord(file, 'test') as SweepRecord).trials[0].values, [0.5, 0.25, 0.1], 'a journal whose base is not this document is ignored');
+  });
+
+  it('readRecord() loads a record written whole, pretty-printed, by earlier versions', () => {
+    const file = path.join(tmpDir('sweep-old-record'), 'sweeps', 'old.json');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const old = testRecord({ trials: trials(4) });
+    fs.writeFileSync(file, `${JSON.stringify(old, null, 1)}\n`);
+    assert.deepEqual(readRecord(file, 'test'), old);
+  });
+
+  it('RecordWriter folds a journal that outgrows its document into a new document', async () => {
+    const file = path.join(tmpDir('sweep-journal-fold'), 'sweeps', 'j.json');
+    const record: SweepRecord = testRecord({ status: 'running', trials: trials(2) });
+    const writer = new RecordWriter(file, () => record, 1);
+    await writer.flush();
+    // 64 KB of changes to one trial: the journal would outgrow the document (and its 64 KB floor).
+    for (let i = 0; i < 400; i++) {
+      record.trials[0].values.push(i);
+      writer.schedule();
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const journalBytes = fs.existsSync(journalFile(file)) ? fs.statSync(journalFile(file)).size : 0;
+    assert.ok(journalBytes <= 64 * 1024, `journal of ${journalBytes} bytes`);
+    assert.equal((readRecord(file, 'test') as SweepRecord).trials[0].values.length, 402);
+  });
+});
