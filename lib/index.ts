@@ -17,7 +17,7 @@ export type { SplitOptions, SplitResult, SplitSummary, SplitPart, SplitRow, Part
 export { tabulateInputSpace, InputSpace } from './tabulate';
 export type { Axes, AxisSpec, AxisInfo, AxisValue, RangeSpec, Point, PointOf, Label, TabulateOptions, SpaceBatch, BatchOptions, SpaceEvaluation, WorstPoint, Predictor, CategoricalEncoding } from './tabulate';
 export { showFigure, figureBundle, standalonePage, PLOTLY_MIME, spaceFigure, plotSpace, SpacePlot, plotRuns, runsFigure, RunsPlot, plotSplit, splitFigure, SplitPlot, sweepFigure } from './plots';
-export type { PlotlyFigure, ChartHandle, SpacePlotOptions, SpaceFigure, PlotRunsOptions, PlottableRun, SweepPoint, SweepFigure, SweepParam } from './plots';
+export type { PlotlyFigure, ChartHandle, ChartUpdateOptions, SpacePlotOptions, SpaceFigure, PlotRunsOptions, PlottableRun, SweepPoint, SweepFigure, SweepParam } from './plots';
 export { train, Run } from './train';
 export type { TrainOptions, TrainOptionsFor, EvaluationPrefix, KnownOptions, HistoryKey, ResumePoint, RunFields, RunStatus, HistoryEntry, BestEpoch, ParentRef } from './train';
 export { compile } from './compile';

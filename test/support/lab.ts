@@ -28,7 +28,7 @@ export async function startLabServer(home: JupyterHome, { plotly }: { plotly: bo
   const build = labBuild();
   const state = fs.mkdtempSync(path.join(home.dir, 'lab-'));
   fs.mkdirSync(path.join(state, 'app_settings'));
-  fs.writeFileSync(path.join(state, 'app_settings', 'page_config.json'), JSON.stringify({ disabledExtensions: { 'jupyterlab-plotly': !plotly } }));
+  fs.writeFileSync(path.join(state, 'app_settings', 'page_config.json'), JSON.stringify({ disabledExtensions: plotly ? [] : ['jupyterlab-plotly'] }));
   const port = await freePort();
   const args = [
     path.join(LAB_APP, 'server.py'), '--no-browser', '--ServerApp.ip=127.0.0.1', `--ServerApp.port=${port}`, '--ServerApp.port_retries=0',
