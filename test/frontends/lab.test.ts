@@ -17,9 +17,10 @@ import { ARTIFACTS } from '../support/chromium';
 import { JUPYTER, jupyterHome, type JupyterHome, type NotebookServer } from '../support/jupyter';
 import { startLabServer } from '../support/lab';
 import { drawExported } from './exported';
-import { appendCell, busy, menu, newNotebook, notebookReady, openLab, runCell, save, setCells, shownCells, toolbar, waitForCharts, waitIdle, type LabCell } from './lab';
+import { appendCell, busy, hoverCharts, menu, newNotebook, notebookReady, openLab, runCell, save, setCells, shownCells, toolbar, waitForCharts, waitIdle, type LabCell } from './lab';
 
 declare const window: any;
+declare const document: any;
 
 const run = promisify(execFile);
 
@@ -40,7 +41,7 @@ const TRAIN = `const run = await train(build(), parts, { epochs: ${EPOCHS}, batc
 const PLOT = 'run.plot()';
 const SLOW = "const slow = await train(build(), parts, { epochs: 8, batchSize: 4, name: 'slow', engine: 'tfjs' });";
 const SWEEP = `const grid = await sweep({ rate: [0.003, 0.01, 0.03], units: [8, 16] }, (params: { rate: number; units: number }) =>
-  train(build(params.units, params.rate), parts, { epochs: 6, batchSize: 16, engine: 'tfjs' }), { name: 'grid' });`;
+  train(build(params.units, params.rate), parts, { epochs: 10, batchSize: 16, engine: 'tfjs' }), { name: 'grid' });`;
 
 const log = (text: string) => console.log(`      (${text})`);
 
@@ -180,6 +181,14 @@ for (const plotly of [true, false]) {
       assert.equal(saved.split(`<script type=\\"${COPY_TYPE}\\"`).length - 1, 1, 'the file holds one copy of plotly.js');
       await page.goto(`${server.url}lab/tree/${notebook}`);
       await notebookReady(page);
+      // With plotly's renderer, the charts reopen as the PNG snapshots it saved, drawn when pointed at.
+      if (plotly) {
+        await page.waitForFunction(() => document.querySelectorAll('.jp-RenderedPlotly').length === 7, { timeout: 60_000, polling: 250 });
+        await page.waitForFunction(() => [...document.querySelectorAll('.jp-RenderedPlotly img.plot-img')].every((img: any) => img.complete), { timeout: 60_000, polling: 250 });
+        await shot('reopened-snapshots');
+        const hovered = await hoverCharts(page);
+        log(`${hovered} charts reopened as plotly's PNG snapshots`);
+      }
       const cells: LabCell[] = await waitForCharts(page);
       await shot('reopened');
       log(`notebook ${(saved.length / 1e6).toFixed(2)} MB; renderers ${cells.map((cell) => cell.renderers.join('+') || '-').join(' ')}`);

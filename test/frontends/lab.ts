@@ -166,6 +166,23 @@ export function shownCells(page: Page): Promise<LabCell[]> {
   );
 }
 
+/**
+ * Points at each chart plotly's renderer shows as an image: a notebook reopened in JupyterLab with
+ * plotly's renderer shows the PNG snapshot the renderer saved into the output, and draws the
+ * interactive chart on the first hover.
+ */
+export async function hoverCharts(page: Page): Promise<number> {
+  const images = await page.$$('.jp-RenderedPlotly img.plot-img');
+  let hovered = 0;
+  for (const image of images) {
+    if (!(await image.evaluate((img: any) => img.style.display !== 'none' && img.naturalWidth > 0))) continue;
+    await image.scrollIntoView();
+    await image.hover();
+    hovered++;
+  }
+  return hovered;
+}
+
 /** Waits until every chart in the notebook is drawn (or `timeout` ms), and returns what the cells show. */
 export async function waitForCharts(page: Page, timeout = 60_000): Promise<LabCell[]> {
   const deadline = Date.now() + timeout;
