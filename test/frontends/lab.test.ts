@@ -206,5 +206,18 @@ for (const plotly of [true, false]) {
       const drawn = await drawExported(browser, html, path.join(ARTIFACTS, `${tag}-nbconvert.png`));
       assert.deepEqual(drawn, Array(cells.flatMap((cell) => cell.charts).length).fill('drawn'), 'nbconvert: every chart draws');
     });
+
+    it("a display updated from another cell's execution updates in place (the kernel connection routes display ids to every execution that showed them)", async () => {
+      const shown = await appendCell(page, "const { display } = require('cellfit/kernel');\nconst note = display('first');\nnote.update('first, updated in its own cell');");
+      await runCell(page, shown);
+      await waitIdle(page);
+      const later = await appendCell(page, "note.update('updated from another cell');\n'done'");
+      await runCell(page, later);
+      await waitIdle(page);
+      const cells = await shownCells(page);
+      log(`the display shows: ${JSON.stringify(cells[shown].outputs)}; the later cell: ${JSON.stringify(cells[later].outputs)}`);
+      assert.deepEqual(cells[later].outputs, ["'done'"]);
+      assert.deepEqual(cells[shown].outputs, ["'updated from another cell'"], 'the update sent by the later execution reaches the display');
+    });
   });
 }
