@@ -17,7 +17,7 @@ export type { SplitOptions, SplitResult, SplitSummary, SplitPart, SplitRow, Part
 export { tabulateInputSpace, InputSpace } from './tabulate';
 export type { Axes, AxisSpec, AxisInfo, AxisValue, RangeSpec, Point, PointOf, Label, TabulateOptions, SpaceBatch, BatchOptions, SpaceEvaluation, WorstPoint, Predictor, CategoricalEncoding } from './tabulate';
 export { showFigure, figureBundle, standalonePage, PLOTLY_MIME, spaceFigure, plotSpace, SpacePlot, plotRuns, runsFigure, RunsPlot, plotSplit, splitFigure, SplitPlot, sweepFigure } from './plots';
-export type { PlotlyFigure, ChartHandle, SpacePlotOptions, SpaceFigure, PlotRunsOptions, PlottableRun, SweepPoint, SweepFigure, SweepFigureOptions, SweepParam } from './plots';
+export type { PlotlyFigure, ChartHandle, ChartUpdateOptions, SpacePlotOptions, SpaceFigure, PlotRunsOptions, PlottableRun, SweepPoint, SweepFigure, SweepFigureOptions, SweepParam } from './plots';
 export { train, Run, loadRun, loadModel, TRAIN_OPTION_HINTS } from './train';
 export { preprocess, Preprocessing, PREPROCESSING_FILE } from './preprocess';
 export type { PreprocessOptions, PreprocessingJson, FittedColumn, NumericColumn, CategoricalColumn, ImputeStrategy, ScaleStrategy, EncodeStrategy } from './preprocess';

@@ -11,7 +11,10 @@
  *      file will have (re-run, cleared and moved cells included), which the kernel cannot: so the
  *      saved file always has exactly what nbconvert's HTML needs, and the kernel sends no copy
  *      (execute_request metadata `cellfit.savesPlotly`);
- *   3. names the cell of each execute_request in `metadata.cellId`, as JupyterLab does.
+ *   3. names the cell of each execute_request in `metadata.cellId`, as JupyterLab does;
+ *   4. gives cells created in the page their nbformat 4.5 cell ids before a save: Debian's Notebook
+ *      6.4 signs what it is given, then nbformat adds the missing ids, and the file reopened
+ *      "Not Trusted" (its signature no longer matched).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -55,6 +58,18 @@ define(['base/js/namespace', 'base/js/events', 'notebook/js/codecell', 'services
   function html(output) {
     var value = output.data && output.data['text/html'];
     return Array.isArray(value) ? value.join('') : typeof value === 'string' ? value : '';
+  }
+
+  // Debian's Notebook 6.4 signs the notebook it is given, then nbformat (5.5) adds the cell ids
+  // that nbformat 4.5 requires to cells created in the page (they have none), and the signature no
+  // longer matches the file: it reopened "Not Trusted". Cells get their ids before the save.
+  function nameCellsForSave() {
+    events.on('before_save.Notebook', function () {
+      if (Jupyter.notebook.nbformat !== 4 || Jupyter.notebook.nbformat_minor < 5) return;
+      Jupyter.notebook.get_cells().forEach(function (cell) {
+        if (cell.id === undefined) cell.id = String(cell.cell_id).replace(/[^a-zA-Z0-9_-]/g, '').slice(0, 64) || Math.random().toString(36).slice(2);
+      });
+    });
   }
 
   function embedOnSave() {
@@ -101,6 +116,7 @@ define(['base/js/namespace', 'base/js/events', 'notebook/js/codecell', 'services
   return {
     onload: function () {
       nameCells();
+      nameCellsForSave();
       embedOnSave();
       loadPlotly(function () {}, function (message) { console.warn('cellfit:', message); });
       prepareCopy();

@@ -1,6 +1,6 @@
 export { showFigure, figureBundle, standalonePage, PLOTLY_MIME } from './plotly';
 export { libraryBundle } from './library';
-export type { PlotlyFigure, ChartHandle } from './plotly';
+export type { PlotlyFigure, ChartHandle, ChartUpdateOptions } from './plotly';
 export { spaceFigure, plotSpace, SpacePlot } from './space';
 export type { SpacePlotOptions, SpaceFigure } from './space';
 export { plotRuns, runsFigure, RunsPlot } from './runs';

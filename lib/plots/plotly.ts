@@ -25,7 +25,26 @@ export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
 /** A chart shown in a notebook, redrawn in place by {@link ChartHandle.update}. */
 export interface ChartHandle {
-  update(figure: PlotlyFigure, text: string | undefined): void;
+  /**
+   * Redraws the chart with `figure`. With `live`, the figure is a frame of a chart still changing
+   * (a run training, a sweep running) and is sent as the HTML form only: renderers of the plotly
+   * type need not redraw an updated output, and plotly's own JupyterLab renderer does not (it keeps
+   * its first graph, so the chart froze at its first frame), while the HTML form redraws in place
+   * in every front end. Sent without `live` (the final state), the chart is the full bundle again,
+   * which front ends draw afresh, because the output's preferred type changes.
+   *
+   * @example
+   * const chart = showFigure({ data: [{ y: [1] }] }, undefined);
+   * chart?.update({ data: [{ y: [1, 2] }] }, undefined, { live: true }); // while it changes
+   * chart?.update({ data: [{ y: [1, 2, 3] }] }, undefined);              // its final state
+   */
+  update(figure: PlotlyFigure, text: string | undefined, options?: ChartUpdateOptions): void;
+}
+
+/** Options of {@link showFigure} and {@link ChartHandle.update}. */
+export interface ChartUpdateOptions {
+  /** The figure is a frame of a chart still changing: sent as HTML only. Defaults to false. */
+  readonly live?: boolean;
 }
 
 /** Config shared by every cellfit chart: responsive, no plotly logo, no link to the cloud. */
@@ -55,15 +74,20 @@ export function figureBundle(figure: PlotlyFigure, text: string | undefined, id 
  * Shows a figure in the running notebook cell and returns a handle that redraws it in place, or
  * `undefined` outside a notebook. The first chart of a kernel session is preceded by the embedded
  * copy of plotly.js (see lib/plots/library.ts). With `text: undefined` the chart is for browsers
- * only: terminals, which cannot draw it, print nothing for it.
+ * only: terminals, which cannot draw it, print nothing for it. With `live`, the chart starts as a
+ * frame of a chart still changing (see {@link ChartHandle.update}).
  */
-export function showFigure(figure: PlotlyFigure, text: string | undefined): ChartHandle | undefined {
+export function showFigure(figure: PlotlyFigure, text: string | undefined, { live = false }: ChartUpdateOptions = {}): ChartHandle | undefined {
   const session = currentSession();
   if (!session) return undefined;
   ensureEmbeddedCopy(session);
   const id = newChartId();
-  const display: DisplayHandle = session.display(figureBundle(figure, text, id));
-  return { update: (next, nextText) => display.update(figureBundle(next, nextText, id)) };
+  const bundle = (next: PlotlyFigure, nextText: string | undefined, live: boolean): MimeBundle => {
+    const { [PLOTLY_MIME]: plotly, ...html } = figureBundle(next, nextText, id);
+    return live ? html : { [PLOTLY_MIME]: plotly, ...html };
+  };
+  const display: DisplayHandle = session.display(bundle(figure, text, live));
+  return { update: (next, nextText, { live = false } = {}) => display.update(bundle(next, nextText, live)) };
 }
 
 /**

@@ -218,11 +218,12 @@ export function liveTrainingChart(options: TrainingPlotOptions, { interval = 500
       if (!force && handle && started < next) return;
       const figure = trainingFigure(history, { ...options, ...marks });
       if (!handle) {
-        handle = showFigure(figure, undefined);
+        handle = showFigure(figure, undefined, { live: !force });
         next = started + interval;
         return;
       }
-      handle.update(figure, undefined);
+      // Frames while training are live (HTML only); the forced last one is the full chart.
+      handle.update(figure, undefined, { live: !force });
       costs.push(now() - started);
       if (costs.length > 3) costs.shift();
       next = started + Math.max(interval, 100 * Math.min(...costs));

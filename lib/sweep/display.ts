@@ -75,8 +75,8 @@ export function notebookView(session: NotebookSession, { now = () => performance
     for (const key of [...LIVE_CHARTS, ...drawn.keys()]) {
       const chart = drawn.get(key) ?? placeholder(key, record);
       const handle = charts.get(key);
-      if (handle) handle.update(chart.figure, chart.text);
-      else if (!charts.has(key)) charts.set(key, showFigure(chart.figure, chart.text));
+      if (handle) handle.update(chart.figure, chart.text, { live: !final });
+      else if (!charts.has(key)) charts.set(key, showFigure(chart.figure, chart.text, { live: !final }));
     }
   };
   return {

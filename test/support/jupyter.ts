@@ -66,7 +66,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A running classic Notebook server. */
+/** A running Jupyter server (the classic Notebook, or the Lab test front end). */
 export interface NotebookServer {
   /** Its base URL, ending in `/`. */
   readonly url: string;
@@ -85,15 +85,23 @@ export async function startNotebookServer(home: JupyterHome): Promise<NotebookSe
     '--NotebookApp.token=', '--NotebookApp.password=', `--notebook-dir=${home.notebooks}`,
     ...(process.getuid?.() === 0 ? ['--allow-root'] : []),
   ];
+  return startServer('jupyter notebook', JUPYTER, args, home.env, home, port);
+}
+
+/**
+ * Starts a Jupyter server (`command` with `args`, listening on `port`) in its own process group and
+ * waits until it answers `api/status`.
+ */
+export async function startServer(name: string, command: string, args: readonly string[], env: NodeJS.ProcessEnv, home: JupyterHome, port: number): Promise<NotebookServer> {
   // Its own process group, so that stopping it reaches whatever it started and nothing else.
-  const server: ChildProcess = spawn(JUPYTER, args, { env: home.env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  const server: ChildProcess = spawn(command, args, { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
   server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}/`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (server.exitCode !== null) throw new Error(`jupyter notebook exited (${server.exitCode}):\n${log}`);
+    if (server.exitCode !== null) throw new Error(`${name} exited (${server.exitCode}):\n${log}`);
     try {
       const response = await fetch(`${url}api/status`);
       if (response.ok) break;
@@ -102,7 +110,7 @@ export async function startNotebookServer(home: JupyterHome): Promise<NotebookSe
     }
     if (Date.now() > deadline) {
       process.kill(-server.pid!, 'SIGKILL');
-      throw new Error(`jupyter notebook did not answer on ${url} within 60 s:\n${log}`);
+      throw new Error(`${name} did not answer on ${url} within 60 s:\n${log}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

@@ -80,6 +80,22 @@ describe('plots/plotly', () => {
     assert.equal(restarted.shown.length, 2, 'a new session gets plotly.js again');
   });
 
+  it("a live update is the HTML form only (plotly's JupyterLab renderer keeps its first graph); the final one is the full bundle again", () => {
+    const session = recordingSession();
+    setSessionProvider(() => session);
+    const chart = showFigure({ data: [{ y: [1] }] }, undefined)!;
+    chart.update({ data: [{ y: [1, 2] }] }, undefined, { live: true });
+    chart.update({ data: [{ y: [1, 2, 3] }] }, undefined);
+    const index = session.shown.findIndex((bundle) => PLOTLY_MIME in bundle);
+    const [live, final] = session.updates[index];
+    assert.deepEqual(Object.keys(live), ['text/html']);
+    assert.match(live['text/html'] as string, /"y":\[1,2\]/);
+    assert.deepEqual(Object.keys(final).sort(), [PLOTLY_MIME, 'text/html']);
+    const id = (html: unknown) => /id="([^"]+)"/.exec(html as string)![1];
+    assert.equal(id(live['text/html']), id(session.shown[index]['text/html']), 'the same chart');
+    assert.equal(id(final['text/html']), id(session.shown[index]['text/html']));
+  });
+
   it('showFigure() sends plotly.js again once the cell that held it has run again (its outputs were replaced)', () => {
     const base = recordingSession();
     const executions = new Map<string, string>();

@@ -137,8 +137,10 @@ describe('train()', function () {
     assert.equal(run.epoch, 2);
     assert.deepEqual(reported, [run]);
     const all = session.shown.flatMap((bundle, i) => [bundle, ...session.updates[i]]);
-    const charts = all.filter((bundle: MimeBundle) => PLOTLY_MIME in bundle);
+    // Frames while training are HTML only (live); the last one carries the plotly figure.
+    const charts = all.filter((bundle: MimeBundle) => String(bundle['text/html'] ?? '').includes('class="cellfit-chart"'));
     assert.ok(charts.length >= 2, 'the chart was shown and updated');
+    assert.ok(PLOTLY_MIME in charts[charts.length - 1], 'the final frame is the full chart');
     const last = charts[charts.length - 1][PLOTLY_MIME] as { data: { name: string; y: number[] }[] };
     assert.deepEqual(last.data.map((trace) => trace.name).slice(0, 2), ['train loss', 'validation loss']);
     assert.equal(last.data[0].y.length, 2);
