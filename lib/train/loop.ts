@@ -99,6 +99,8 @@ export class TrainingLoop {
   private readonly size: number;
   private readonly batchesPerEpoch: number;
   private engine?: Engine;
+  /** model.json of every checkpoint: the architecture and weight specs do not change while training. */
+  private modelJson?: Record<string, unknown>;
 
   constructor(
     private readonly config: LoopConfig,
@@ -377,7 +379,7 @@ export class TrainingLoop {
     if (config.checkpoints && loaded) {
       // Re-commit the last finite checkpoint with the final status, so a re-run knows it ended.
       const state: CheckpointState = { ...loaded.state, status: 'diverged', stop: this.stop, history: this.history };
-      await config.checkpoints.save({
+      config.checkpoints.save({
         id: loaded.info.id,
         modelJson: loaded.modelJson,
         weights: loaded.weights,
@@ -397,7 +399,7 @@ export class TrainingLoop {
     const payload = this.payload(status);
     this.lastSave = this.config.now();
     this.lastSaveStep = this.step;
-    await checkpoints.save(payload);
+    checkpoints.save(payload);
   }
 
   /** The loop's progress as the one state definition holds it. */
@@ -431,7 +433,7 @@ export class TrainingLoop {
     const outcome: Outcome = { status, epoch: this.epoch, ...(this.stop ? { stop: this.stop } : {}), ...(runBest ? { best: runBest } : {}) };
     return {
       id: checkpointId(this.epoch, this.batch),
-      modelJson: layersModelJson(config.model, weights.specs),
+      modelJson: (this.modelJson ??= layersModelJson(config.model, weights.specs)),
       weights,
       optimizer,
       ...(best ? { best } : {}),

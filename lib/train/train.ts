@@ -10,7 +10,7 @@ import { ready, tf } from '../backend';
 import { callbackList, type Callback } from '../callbacks';
 import type { CompiledMetrics } from '../compile';
 import type { ColumnNamesIn, TrainData, TrainPartOf } from '../data';
-import { checkName } from '../checkpoint/format';
+import { checkName, parseCheckpointId } from '../checkpoint/format';
 import { TrainingCheckpoints } from '../checkpoint/session';
 import type { WeightsSnapshot } from '../checkpoint/snapshot';
 import { checkpoint, CheckpointStore, type CheckpointOptions, type LoadedCheckpoint } from '../checkpoint/store';
@@ -20,7 +20,7 @@ import { chooseEngine, type EngineChoiceResult } from '../engines/select';
 import { checkSupportedOptimizer } from '../engines/optimizers';
 import { getLearningRate, resetOptimizer, restoreOptimizer, setLearningRate } from '../engines/tfjs/optimizer';
 import { applyWeights, compiledOptimizer, modelWeights, snapshotWeights, trainableVariables } from '../engines/tfjs/weights';
-import { fail, formatValue, warn } from '../errors';
+import { CellfitError, fail, formatValue, warn } from '../errors';
 import { Monitor } from '../monitor';
 import { liveTrainingChart, showFinishedRun } from '../plots/training';
 import { notebookProgress, silentProgress, terminalProgress } from '../progress';
@@ -388,10 +388,28 @@ async function trainRun(context: RunContext, store: CheckpointStore, checkpoints
   const state = latest ? resumeState(context, store, latest) : startState(context);
   const header = runHeader(context, path.basename(store.dir), created);
   const loop = new TrainingLoop({ ...loopConfig(context, header), checkpoints, every: store.every }, state);
-  const result = await loop.run();
-  await checkpoints.writeRun(loop.record(result.status, result.epoch));
+  let result: LoopResult;
+  try {
+    result = await loop.run();
+    await checkpoints.writeRun(loop.record(result.status, result.epoch));
+  } catch (error) {
+    if (error !== checkpoints.failure) throw error;
+    throw await recordWriteFailure(checkpoints, loop, error as CellfitError);
+  }
   const resumedFrom = latest ? { checkpoint: latest.info.id, epoch: latest.info.epoch, batch: latest.info.batch } : undefined;
   return makeRun(context, header, result, { store, reused: false, parent: context.parent, ...(resumedFrom ? { resumedFrom } : {}) });
+}
+
+/**
+ * After a checkpoint write failed: marks the run `failed` in run.json at its newest checkpoint on
+ * disk (where a re-run resumes), and returns the error to throw, saying whether run.json says so.
+ */
+async function recordWriteFailure(checkpoints: TrainingCheckpoints, loop: TrainingLoop, failure: CellfitError): Promise<CellfitError> {
+  const durable = checkpoints.latestId;
+  const epoch = durable ? parseCheckpointId(durable)!.epoch : 0;
+  const reason = failure.message.slice(`${WHERE}: `.length);
+  if (await checkpoints.recordFailure({ ...loop.record('failed', epoch), failure: reason })) return failure;
+  return new CellfitError(WHERE, `${reason} (run.json could not be updated either: listRuns() shows the run as crashed, and it resumes the same way.)`);
 }
 
 /** Without checkpoints: a fresh run every call, nothing on disk. */
