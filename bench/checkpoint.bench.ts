@@ -9,6 +9,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { getSeed, ready, setSeed, tf, train, unseedMathRandom } from '../lib';
+import { TrainingCheckpoints } from '../lib/checkpoint/session';
+import { TrainingLoop } from '../lib/train/loop';
 import type { BenchRow, BenchSection } from './report';
 
 interface Case {
@@ -25,10 +27,10 @@ interface Case {
 const CASES: readonly Case[] = [
   { label: '2-64-64-1, batch 32, 2048 rows', hidden: [64, 64], batchSize: 32, rows: 2048, epochs: { fused: 80, tfjs: 8 }, goal: 0.03 },
   { label: '2-64-64-1, batch 256, 8192 rows', hidden: [64, 64], batchSize: 256, rows: 8192, epochs: { fused: 40, tfjs: 8 }, goal: 0.03 },
-  { label: '2-256-256-1, batch 128, 8192 rows', hidden: [256, 256], batchSize: 128, rows: 8192, epochs: { fused: 8, tfjs: 3 }, goal: 0.01 },
+  { label: '2-256-256-1, batch 128, 8192 rows', hidden: [256, 256], batchSize: 128, rows: 8192, epochs: { fused: 8, tfjs: 2 }, goal: 0.01 },
 ];
 
-const REPEATS = 5;
+const REPEATS = 7;
 
 function mlp(hidden: readonly number[]): tf.LayersModel {
   const previous = getSeed();
@@ -56,10 +58,42 @@ function median(values: readonly number[]): number {
 }
 
 /**
- * Wall times (ms) of `REPEATS` interleaved pairs: the call with default checkpoints (a new run in
- * `root` each time) and without. Which goes first alternates.
+ * Milliseconds the training thread spends on checkpoints while `body` runs: taking snapshots
+ * (TrainingLoop.save) and waiting for the writer (TrainingCheckpoints.flush, at the end of a call).
  */
-async function pairs(root: string, engine: 'fused' | 'tfjs', spec: Case): Promise<{ saving: number[]; plain: number[] }> {
+async function onTrainingThread(body: () => Promise<number>): Promise<{ wall: number; blocked: number }> {
+  const loop = TrainingLoop.prototype as unknown as { save: (...args: unknown[]) => Promise<void> };
+  const session = TrainingCheckpoints.prototype as unknown as { flush: (...args: unknown[]) => Promise<void> };
+  const { save } = loop;
+  const { flush } = session;
+  let blocked = 0;
+  const timing =
+    <T>(original: (...args: unknown[]) => Promise<T>) =>
+    async function (this: unknown, ...args: unknown[]): Promise<T> {
+      const start = performance.now();
+      try {
+        return await original.apply(this, args);
+      } finally {
+        blocked += performance.now() - start;
+      }
+    };
+  loop.save = timing(save);
+  session.flush = timing(flush);
+  try {
+    const wall = await body();
+    return { wall, blocked };
+  } finally {
+    loop.save = save;
+    session.flush = flush;
+  }
+}
+
+/**
+ * Wall times (ms) of `REPEATS` interleaved pairs: the call with default checkpoints (a new run in
+ * `root` each time) and without; and the share of each checkpointed call the training thread spent
+ * on its checkpoints. Which goes first alternates.
+ */
+async function pairs(root: string, engine: 'fused' | 'tfjs', spec: Case): Promise<{ saving: number[]; plain: number[]; blocked: number[] }> {
   const xs = tf.randomUniform([spec.rows, 2], -1, 1, 'float32', 5) as tf.Tensor2D;
   const ys = tf.tidy(() => tf.sum(tf.sin(tf.mul(xs, 3)), 1, true)) as tf.Tensor2D;
   const data = { xs, ys };
@@ -67,11 +101,16 @@ async function pairs(root: string, engine: 'fused' | 'tfjs', spec: Case): Promis
   const options = { epochs, batchSize: spec.batchSize, engine, plot: false, progress: false } as const;
   const saving: number[] = [];
   const plain: number[] = [];
+  const blocked: number[] = [];
   try {
     await train(mlp(spec.hidden), data, { ...options, epochs: 2, checkpoint: false });
     await train(mlp(spec.hidden), data, { ...options, epochs: 2, checkpoint: path.join(root, 'warm-up') });
     for (let r = 0; r < REPEATS; r++) {
-      const withCheckpoints = () => timed(() => train(mlp(spec.hidden), data, { ...options, seed: r, checkpoint: path.join(root, `${engine}-${spec.batchSize}-${spec.hidden[0]}-${r}`) }));
+      const withCheckpoints = async () => {
+        const { wall, blocked: ms } = await onTrainingThread(() => timed(() => train(mlp(spec.hidden), data, { ...options, seed: r, checkpoint: path.join(root, `${engine}-${spec.batchSize}-${spec.hidden[0]}-${r}`) })));
+        blocked.push(ms / wall);
+        return wall;
+      };
       const without = () => timed(() => train(mlp(spec.hidden), data, { ...options, seed: r, checkpoint: false }));
       if (r % 2 === 0) {
         plain.push(await without());
@@ -84,29 +123,34 @@ async function pairs(root: string, engine: 'fused' | 'tfjs', spec: Case): Promis
   } finally {
     tf.dispose([xs, ys]);
   }
-  return { saving, plain };
+  return { saving, plain, blocked };
 }
 
 /**
- * The fixed cost of a train() call on the fused engine with `threads` threads, no checkpoints: a
- * call of 1 epoch minus one epoch's time (from calls of 1 and 4 epochs, interleaved; medians of 7).
- * 2-256-256-1 at batch 256 uses every thread for its steps.
+ * The fixed cost of a train() call on the fused engine with `threads` threads, no checkpoints
+ * (medians of 9 calls after warm-up): from the call to its first step (onTrainBegin), and from the
+ * end of its last epoch (onTrainEnd) to its return. 2-256-256-1 at batch 256 uses every thread.
  */
-async function fixedCost(threads: number): Promise<number> {
+async function fixedCost(threads: number): Promise<{ before: number; after: number }> {
   const xs = tf.randomUniform([2048, 2], -1, 1, 'float32', 5) as tf.Tensor2D;
   const ys = tf.tidy(() => tf.sum(xs, 1, true)) as tf.Tensor2D;
   const model = mlp([256, 256]);
-  const options = { batchSize: 256, engine: 'fused', threads, checkpoint: false, plot: false, progress: false } as const;
+  let begun = 0;
+  let ended = 0;
+  const marks = { onTrainBegin: () => void (begun = performance.now()), onTrainEnd: () => void (ended = performance.now()) };
+  const options = { batchSize: 256, epochs: 1, engine: 'fused', threads, checkpoint: false, plot: false, progress: false, callbacks: [marks] } as const;
   try {
-    await train(model, { xs, ys }, { ...options, epochs: 1 });
-    const one: number[] = [];
-    const four: number[] = [];
-    for (let r = 0; r < 7; r++) {
-      one.push(await timed(() => train(model, { xs, ys }, { ...options, epochs: 1, seed: r + 1 })));
-      four.push(await timed(() => train(model, { xs, ys }, { ...options, epochs: 4, seed: r + 1 })));
+    for (let r = 0; r < 3; r++) await train(model, { xs, ys }, { ...options, seed: 100 + r });
+    const before: number[] = [];
+    const after: number[] = [];
+    for (let r = 0; r < 9; r++) {
+      const start = performance.now();
+      await train(model, { xs, ys }, { ...options, seed: r + 1 });
+      const end = performance.now();
+      before.push(begun - start);
+      after.push(end - ended);
     }
-    const epochMs = (median(four) - median(one)) / 3;
-    return median(one) - epochMs;
+    return { before: median(before), after: median(after) };
   } finally {
     tf.dispose([xs, ys]);
     model.dispose();
@@ -122,24 +166,34 @@ const section: BenchSection = {
     try {
       for (const engine of ['fused', 'tfjs'] as const) {
         for (const spec of CASES) {
-          const { saving, plain } = await pairs(root, engine, spec);
+          const { saving, plain, blocked } = await pairs(root, engine, spec);
           const epochs = spec.epochs[engine];
-          // Fastest of each side: load from other processes only ever slows a call down.
+          // Fastest of each side, as the issue measures it: load from other processes only ever
+          // slows a call down. The median of the paired ratios and the training thread's own share
+          // are printed beside it, since on a shared machine one pair proves little.
           const share = Math.min(...saving) / Math.min(...plain) - 1;
           const pairShares = saving.map((ms, i) => (ms / plain[i] - 1) * 100);
           const epochMs = Math.min(...plain) / epochs;
-          rows.push({
-            name: `${engine}, ${spec.label}: ${epochMs.toFixed(1)} ms epochs × ${epochs}; checkpoints add (fastest of ${REPEATS} vs fastest; per pair ${range(pairShares)} %)`,
-            value: share * 100,
-            unit: '%',
-            goal: `≤ ${spec.goal * 100}`,
-            met: share <= spec.goal,
-          });
+          rows.push(
+            {
+              name: `${engine}, ${spec.label}: ${epochMs.toFixed(1)} ms epochs × ${epochs}; default checkpoints add (fastest of ${REPEATS} vs fastest)`,
+              value: share * 100,
+              unit: '%',
+              goal: `≤ ${spec.goal * 100}`,
+              met: share <= spec.goal,
+            },
+            { name: `  median of the ${REPEATS} paired ratios (range ${range(pairShares)} %)`, value: median(pairShares), unit: '%' },
+            { name: `  the training thread's time on checkpoints (snapshots + final wait), share of the call (range ${range(blocked.map((b) => b * 100), 2)} %)`, value: median(blocked) * 100, unit: '%' },
+          );
         }
       }
       for (const threads of [1, os.cpus().length]) {
-        const ms = await fixedCost(threads);
-        rows.push({ name: `fixed cost of a train() call (2-256-256-1, batch 256, no checkpoints), fused engine on ${threads} thread${threads === 1 ? '' : 's'}`, value: ms, unit: 'ms', goal: '≤ 5', met: ms <= 5 });
+        const { before, after } = await fixedCost(threads);
+        const label = `${threads} thread${threads === 1 ? '' : 's'}`;
+        rows.push(
+          { name: `a train() call before its first step (2-256-256-1, batch 256, no checkpoints), fused engine on ${label}`, value: before, unit: 'ms', goal: '≤ 5', met: before <= 5 },
+          { name: `  after its last epoch, until it returns`, value: after, unit: 'ms' },
+        );
       }
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
