@@ -8,6 +8,8 @@
  * waiting snapshot that ranks among the `keepBest` best is kept rather than replaced, so best-k
  * retention stays exact. At most `keepBest + 1` snapshots wait in memory.
  */
+import { randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { CellfitError } from '../errors';
 import type { Monitor } from '../monitor';
@@ -134,6 +136,23 @@ export class TrainingCheckpoints {
   async flush(): Promise<void> {
     if (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
     if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Writes run.json for a run that has none yet, before its first checkpoint commits, so that
+   * another train() call or process finds the run (and its lock) at once. Not fsynced: this copy is
+   * for other callers now; the first commit replaces it durably.
+   */
+  async announce(record: object): Promise<void> {
+    const file = path.join(this.runDir, RUN_FILE);
+    const draft = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      await fsp.writeFile(draft, jsonBytes(record), { flag: 'wx' });
+      await fsp.rename(draft, file);
+    } catch (error) {
+      await fsp.rm(draft, { force: true }).catch(() => undefined);
+      throw unwritable(this.where, this.runDir, error);
+    }
   }
 
   /**

@@ -388,6 +388,7 @@ async function trainRun(context: RunContext, store: CheckpointStore, checkpoints
   const state = latest ? resumeState(context, store, latest) : startState(context);
   const header = runHeader(context, path.basename(store.dir), created);
   const loop = new TrainingLoop({ ...loopConfig(context, header), checkpoints, every: store.every }, state);
+  if (!latest) await checkpoints.announce(loop.record('running', 0));
   let result: LoopResult;
   try {
     result = await loop.run();
