@@ -6,7 +6,8 @@
  * When snapshots come faster than the disk commits them they are coalesced: the one being written
  * finishes, a newer one replaces the one waiting (older state is never written after newer), and a
  * waiting snapshot that ranks among the `keepBest` best is kept rather than replaced, so best-k
- * retention stays exact. At most `keepBest + 1` snapshots wait in memory.
+ * retention stays exact. At most `keepBest + 1` snapshots wait in memory. The loop asks wants()
+ * first and skips the copy of a point that could only be replaced.
  */
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
@@ -119,6 +120,21 @@ export class TrainingCheckpoints {
   }
 
   /**
+   * Whether a snapshot of a point with these `metrics` is worth taking now: the writer is idle, or
+   * the point ranks among the `keepBest` best (so best-k retention stays exact). Otherwise it would
+   * only be replaced by a newer one before the writer gets to it, so the loop skips it and spares
+   * the copy. Stop points do not ask: they are always saved.
+   */
+  wants(metrics: Readonly<Record<string, number>>): boolean {
+    if (!this.writing || this.failure) return true;
+    const value = metrics[this.monitor.metric];
+    if (!Number.isFinite(value) || this.store.keepBest === 0) return false;
+    const candidate: Committed = { id: '', epoch: Infinity, batch: 0, value };
+    const entries = [...this.committed, this.writing.entry, ...this.waiting.map((snapshot) => snapshot.entry), candidate];
+    return this.ranked(entries).slice(0, this.store.keepBest).includes(candidate);
+  }
+
+  /**
    * Hands `payload` to the writer and returns at once: training never waits for the disk. A
    * snapshot taken while another is being written waits, replacing an older waiting one (see the
    * module comment). Throws if an earlier write failed.
@@ -211,7 +227,8 @@ export class TrainingCheckpoints {
     // weights are kept by the loop (and re-saved), and a diverged run re-saves what it read.
     const own = payload.fresh !== false;
     const files = [
-      { name: MODEL_FILE, data: jsonBytes(payload.modelJson), transfer: true },
+      // model.json is the same object for every checkpoint of a call: serialised once (and copied, not moved, to the writer).
+      { name: MODEL_FILE, data: serialised(payload.modelJson), transfer: false },
       { name: WEIGHTS_FILE, data: payload.weights.data, transfer: own },
       { name: OPTIMIZER_FILE, data: payload.optimizer.data, transfer: own },
       ...(payload.best ? [{ name: BEST_FILE, data: payload.best.data, transfer: false }] : []),
@@ -267,6 +284,15 @@ export class TrainingCheckpoints {
     for (const entry of this.ranked(entries).slice(0, this.store.keepBest)) kept.add(entry.id);
     return kept;
   }
+}
+
+const serialisedModels = new WeakMap<object, Uint8Array>();
+
+/** `jsonBytes(modelJson)`, computed once per object. */
+function serialised(modelJson: object): Uint8Array {
+  let bytes = serialisedModels.get(modelJson);
+  if (!bytes) serialisedModels.set(modelJson, (bytes = jsonBytes(modelJson)));
+  return bytes;
 }
 
 /** A run record's content apart from its `updated` time, to compare two records. */
