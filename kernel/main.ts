@@ -5,10 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { ready } from '../lib/backend';
 import { prepareCompressedPlotly } from '../lib/plots/library';
 import { setSessionProvider } from '../lib/session';
+import { cellfitVersion } from '../lib/sweep/version';
 import { setKernelHandle } from './api';
 import { CellRunner } from './cell';
 import { Executor } from './executor';
@@ -23,8 +23,8 @@ import { currentScope, notebookSession } from './scope';
 import { stripAnsi } from './traceback';
 import { createCellRequire, createCompiler, hookTslabDisplay, versions } from './tslab';
 
-/** cellfit's version, from its package.json. */
-export const cellfitVersion = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+/** cellfit's version, from its package.json (read once, in lib/sweep/version.ts). */
+export { cellfitVersion };
 
 /** The kernel_info_reply content, given the backend tensors run on. */
 export function kernelInfo(backend: string): KernelInfo {
