@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import type * as BackendModule from '../lib/backend';
 import type * as PlotsLibraryModule from '../lib/plots/library';
 import { setSessionProvider } from '../lib/session';
+import { cellfitVersion } from '../lib/sweep/version';
 import type * as ApiModule from './api';
 import type * as CellModule from './cell';
 import type * as ExecutorModule from './executor';
@@ -31,8 +32,8 @@ import { logTiming } from './timing';
 import { stripAnsi } from './traceback';
 import type * as TslabModule from './tslab';
 
-/** cellfit's version, from its package.json. */
-export const cellfitVersion = (JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+/** cellfit's version, from its package.json (read once, in lib/sweep/version.ts). */
+export { cellfitVersion };
 
 /** Without a kernel_info_request within this many milliseconds, the warm-up starts anyway. */
 export const WARM_UP_AFTER_MS = 200;

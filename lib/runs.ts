@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseJson, RUN_FILE } from './checkpoint/format';
+import { parseJson, RUN_FILE, RUN_FORMAT } from './checkpoint/format';
 import { isRunLocked } from './checkpoint/lock';
 import type { RunRecord, RunStatus } from './train/state';
 import { warn } from './errors';
@@ -61,7 +61,7 @@ export function readRunRecord(runDir: string, where: string): RunRecord | undefi
   }
   try {
     const record = parseJson(bytes) as RunRecord;
-    if (record?.format === 'cellfit-run' && typeof record.identity === 'string') return record;
+    if (record?.format === RUN_FORMAT && typeof record.identity === 'string') return record;
   } catch {
     // Reported below.
   }

@@ -14,12 +14,6 @@ import { JUPYTER_DISPLAY, type MimeBundle } from '../../lib/session';
 import { cellfitBundle } from './cellfit';
 import { isPlainObject, recordsTable, tableBundle } from './table';
 
-/** A display_data / execute_result body: the bundle and its per-type metadata. */
-export interface DisplayContent {
-  readonly data: MimeBundle;
-  readonly metadata: Record<string, unknown>;
-}
-
 /** The plain-text form of `value`, as the Node.js REPL shows it (without colours). */
 export function plainText(value: unknown): string {
   return inspect(value, { depth: 4, maxArrayLength: 100, maxStringLength: 10_000, breakLength: 100 });

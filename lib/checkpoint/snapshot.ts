@@ -61,18 +61,3 @@ export function concatArrays(arrays: readonly ArrayBufferView[]): Uint8Array {
   }
   return data;
 }
-
-/** The float32 values of weight `index` of a snapshot (a copy). */
-export function weightValues(snapshot: WeightsSnapshot, index: number): Float32Array {
-  let offset = 0;
-  for (let i = 0; i < index; i++) offset += byteSize(snapshot.specs[i]);
-  const spec = snapshot.specs[index];
-  const count = spec.shape.reduce((product, size) => product * size, 1);
-  const aligned = (snapshot.data.byteOffset + offset) % 4 === 0;
-  return aligned ? new Float32Array(snapshot.data.buffer, snapshot.data.byteOffset + offset, count).slice() : new Float32Array(snapshot.data.slice(offset, offset + count * 4).buffer);
-}
-
-/** Bytes a weight of `spec` takes in a snapshot. */
-export function byteSize(spec: WeightSpec): number {
-  return spec.shape.reduce((product, size) => product * size, 1) * (spec.dtype === 'bool' ? 1 : 4);
-}

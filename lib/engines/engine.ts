@@ -12,7 +12,7 @@
 import type { tf } from '../backend';
 import type { OptimizerSnapshot, WeightsSnapshot } from '../checkpoint/snapshot';
 import type { Rng } from '../random';
-import type { Dataset } from '../train/data';
+import type { Dataset } from './data';
 
 /** The engines that can run training steps. */
 export type EngineName = 'fused' | 'tfjs';

@@ -1,3 +1,4 @@
+export type { Batch, Dataset, Rows, RowWidths, TrainingData } from './data';
 export { ENGINE_CHOICES } from './engine';
 export type { Engine, EngineChoice, EngineInfo, EngineName, EngineSetup } from './engine';
 export { chooseEngine, fusedUnavailable, lastEngine } from './select';

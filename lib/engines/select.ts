@@ -4,7 +4,7 @@
  */
 import type { tf } from '../backend';
 import { fail } from '../errors';
-import type { PreparedData } from '../train/data';
+import type { TrainingData } from './data';
 import type { Engine, EngineChoice, EngineInfo, EngineSetup } from './engine';
 import { FusedEngine } from './fused/adapter';
 import { wasmModule } from './fused/kernels';
@@ -21,7 +21,7 @@ export interface EngineChoiceResult {
 export interface EngineRequest {
   readonly model: tf.LayersModel;
   readonly optimizer: tf.Optimizer;
-  readonly data: PreparedData;
+  readonly data: TrainingData;
   readonly threads: number;
   readonly where: string;
 }

@@ -7,9 +7,9 @@
 import type { BestEpoch, HistoryEntry } from '../train/state';
 import type { StopDecision } from '../earlystop';
 import { formatMetric } from '../monitor';
-import { currentSession, type MimeBundle } from '../session';
+import { currentSession } from '../session';
 import { Chart } from './chart';
-import { figureBundle, showFigure, type ChartHandle, type PlotlyFigure } from './plotly';
+import { showFigure, type ChartHandle, type PlotlyFigure } from './plotly';
 import { STOP_LABELS } from './style';
 
 /** What the chart shows besides the history. */
@@ -156,11 +156,6 @@ export function trainingSummary(history: readonly HistoryEntry[], { title = 'tra
     .join(', ');
   const bestText = best ? `; best ${best.monitor} ${formatMetric(best.value)} at epoch ${best.epoch}` : '';
   return `${title}: epoch ${last.epoch}: ${metrics}${bestText}`;
-}
-
-/** The chart as a MIME bundle (plotly JSON, an offline HTML fallback and a text summary). */
-export function trainingBundle(history: readonly HistoryEntry[], options: TrainingPlotOptions = {}): MimeBundle {
-  return figureBundle(trainingFigure(history, options), trainingSummary(history, options));
 }
 
 /** A displayable training chart (what `run.plot()` returns). */

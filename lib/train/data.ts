@@ -6,55 +6,12 @@
 import { createHash } from 'node:crypto';
 import { tf } from '../backend';
 import { isArqueroTable, isTensor, viewData, type Tabular } from '../data';
+import type { Batch, Dataset, Rows, RowWidths, TrainingData } from '../engines/data';
 import { fail, formatValue, warn } from '../errors';
 import { compiledClassificationMetrics, scoredRows } from '../metrics';
 import type { Preprocessing } from '../preprocess';
 import { Rng, type Seed } from '../random';
 import { InputSpace } from '../tabulate';
-
-/** A source of mini-batches. */
-export interface Dataset {
-  readonly size: number;
-  /** sha256 of the content (features and labels, shapes and values). */
-  readonly fingerprint: string;
-  /** Features and labels of the rows at `indices` (the caller disposes them). */
-  batch(indices: Int32Array): Batch | Promise<Batch>;
-  /**
-   * The rows at `indices` cut into consecutive batches of `sizes` rows: one gather for many
-   * batches, which costs far less per batch than a gather each (the caller disposes them).
-   */
-  batches?(indices: Int32Array, sizes: readonly number[]): Batch[];
-  /** Mean loss and metrics over the whole dataset, in `model.metricsNames` order. */
-  evaluate(model: tf.LayersModel, batchSize: number): Promise<number[]>;
-  /** Frees tensors this dataset created (never the caller's). */
-  dispose(): void;
-  /** Values per row of the features and of the labels (the shapes after the first axis, flattened). */
-  readonly widths: RowWidths;
-  /**
-   * Every row at once as row-major float32 arrays, when the dataset holds them (a copy read once;
-   * the fused engine keeps the rows in its own memory and gathers batches there).
-   */
-  rows?(): Rows;
-  /** The rows at `indices` as row-major float32 arrays (data too large to hold is gathered so). */
-  gatherRows(indices: Int32Array): Rows | Promise<Rows>;
-}
-
-/** Values per row of features and labels. */
-export interface RowWidths {
-  readonly features: number;
-  readonly labels: number;
-}
-
-/** Rows as row-major float32 arrays. */
-export interface Rows {
-  readonly xs: Float32Array;
-  readonly ys: Float32Array;
-}
-
-export interface Batch {
-  readonly xs: tf.Tensor;
-  readonly ys: tf.Tensor;
-}
 
 /** Which columns are features and which the label, for tables and rows, and the preprocessing that turns the features into numbers. */
 export interface ColumnChoice {
@@ -64,7 +21,7 @@ export interface ColumnChoice {
 }
 
 /** The parts of the data `train()` uses. */
-export interface PreparedData {
+export interface PreparedData extends TrainingData {
   readonly train: Dataset;
   /** Evaluated after every epoch; reported as `val_*` (validation) or `test_*` (a two-way split's test part). */
   readonly evaluation?: { readonly prefix: 'val_' | 'test_'; readonly data: Dataset };

@@ -6,7 +6,7 @@
  * `run.json`, and the fields of the `Run` that `train()` returns — so that a field added to the
  * progress reaches checkpoints, resumes and runs alike.
  */
-import type { StateHeader } from '../checkpoint/format';
+import { RUN_FORMAT, type StateHeader } from '../checkpoint/format';
 import type { OptimizerMeta, WeightsSnapshot } from '../checkpoint/snapshot';
 import type { EarlyStopper, EarlyStopState, StopDecision } from '../earlystop';
 import type { EngineInfo } from '../engines/engine';
@@ -130,7 +130,7 @@ export interface CheckpointState extends StateHeader, Omit<TrainingState, 'early
 
 /** `run.json`: the run's summary. */
 export interface RunRecord {
-  readonly format: 'cellfit-run';
+  readonly format: typeof RUN_FORMAT;
   readonly version: 1;
   readonly id: string;
   readonly name?: string;
@@ -231,7 +231,7 @@ export function checkpointState(header: RunHeader, state: TrainingState, extras:
 /** The run's `run.json` for an outcome. */
 export function runRecord(header: RunHeader, outcome: Outcome): RunRecord {
   return {
-    format: 'cellfit-run',
+    format: RUN_FORMAT,
     version: 1,
     id: header.id,
     ...(header.name ? { name: header.name } : {}),

@@ -14,13 +14,12 @@ import type { tf } from '../../backend';
 import { type OptimizerSnapshot, type SlotSpec, type WeightsSnapshot } from '../../checkpoint/snapshot';
 import { fail } from '../../errors';
 import type { Rng } from '../../random';
-import type { Dataset, Rows } from '../../train/data';
+import type { Dataset, Rows } from '../data';
 import type { Engine, EngineInfo, EngineSetup } from '../engine';
 import { captureOptimizer, restoreOptimizer, setLearningRate } from '../tfjs/optimizer';
 import { applyWeights, modelWeights, trainableVariables } from '../tfjs/weights';
 import { FusedNetwork, type OptimizerState } from './network';
-import type { FusedPlan } from './plan';
-import type { FusedSpec } from './spec';
+import { networkSpecOf, trainingSpecOf, type FusedPlan } from './plan';
 
 /**
  * Training sets up to this many float32 values (features + labels, 256 MB) are copied into the
@@ -37,29 +36,6 @@ const SLOT_SUFFIXES: Readonly<Record<string, Readonly<Record<string, string>>>> 
   Adamax: { accumulatedFirstMoment: 'm', accumulatedWeightedInfNorm: 'v' },
   RMSProp: { accumulatedMeanSquares: 'rms', accumulatedMoments: 'momentum', accumulatedMeanGrads: 'mg' },
 };
-
-/** The network spec of a plan. */
-export function specOf(plan: FusedPlan, threads: number): FusedSpec {
-  return {
-    inputs: plan.inputs,
-    layers: plan.layers.map((layer) =>
-      layer.kind === 'dropout'
-        ? { type: 'dropout', rate: layer.rate }
-        : {
-            type: 'dense',
-            units: layer.units,
-            activation: layer.activation,
-            useBias: layer.useBias,
-            ...(layer.kernelPenalty ? { kernelRegularizer: layer.kernelPenalty } : {}),
-            ...(layer.biasPenalty ? { biasRegularizer: layer.biasPenalty } : {}),
-          },
-    ),
-    loss: plan.loss,
-    metrics: plan.metrics,
-    optimizer: { className: plan.optimizer.className as FusedSpec['optimizer']['className'], config: plan.optimizer.config },
-    threads,
-  };
-}
 
 /** See the module comment. */
 export class FusedEngine implements Engine {
@@ -92,7 +68,7 @@ export class FusedEngine implements Engine {
     this.dropout = dropout;
     this.where = where;
     this.className = plan.optimizer.className;
-    this.net = new FusedNetwork(specOf(plan, threads));
+    this.net = new FusedNetwork({ ...networkSpecOf(plan), ...trainingSpecOf(plan), threads });
     this.info = { name: 'fused', threads: this.net.threads };
     try {
       this.net.setWeights(model.trainableWeights.map((weight) => weight.read().dataSync() as Float32Array));

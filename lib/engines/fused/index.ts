@@ -21,7 +21,9 @@ export {
   type LossName,
   type MetricFunction,
   type NetworkPlan,
+  type NetworkSpec,
   type OptimizerClass,
   type OptimizerSpec,
   type RegularizerSpec,
+  type TrainingSpec,
 } from './spec';

@@ -41,7 +41,7 @@ import {
 } from './engine';
 import { instantiate, sharedMemory, wasmModule, type Kernels, type WasmMemory } from './kernels';
 import { ReferenceKernels } from './reference';
-import { planNetwork, type FusedSpec, type NetworkPlan } from './spec';
+import { PREDICTION_ONLY, planNetwork, type FusedSpec, type NetworkPlan, type NetworkSpec } from './spec';
 import { WorkerPool, controlBarrier } from './threads';
 
 /** The optimizer's complete state: tf.js' field names, one array per trainable weight. */
@@ -120,6 +120,23 @@ export class FusedNetwork {
   private dataRows = 0;
   private disposed = false;
   private readonly spec: FusedSpec;
+  /** Built by {@link FusedNetwork.forPrediction}: it has no loss or optimizer to train or evaluate with. */
+  private predictsOnly = false;
+
+  /**
+   * A network that only predicts: built from the network alone, with no loss, metrics or
+   * optimizer (train() and evaluate() refuse).
+   *
+   * @example
+   * const net = FusedNetwork.forPrediction({ inputs: 2, layers: [{ type: 'dense', units: 1 }] }, { threads: 1 });
+   * net.setWeights(model.trainableWeights.map((w) => w.read().dataSync() as Float32Array));
+   * const predictions = net.predict(gridXs);
+   */
+  static forPrediction(network: NetworkSpec, options: { readonly threads?: number; readonly kernels?: 'wasm' | 'reference' } = {}): FusedNetwork {
+    const net = new FusedNetwork({ inputs: network.inputs, layers: network.layers, ...PREDICTION_ONLY, threads: options.threads }, { kernels: options.kernels });
+    net.predictsOnly = true;
+    return net;
+  }
 
   /**
    * @param spec The network (validated here; errors name the field and the value received).
@@ -303,6 +320,7 @@ export class FusedNetwork {
   train(options: TrainOptions): Float32Array {
     this.check();
     const where = `${WHERE}.train()`;
+    this.checkTrainable(where);
     const { batchSize } = options;
     if (!Number.isInteger(batchSize) || batchSize <= 0) fail(where, `batchSize must be a positive integer. Received: batchSize=${formatValue(batchSize)}.`);
     const source = this.resolveRows(options, where, true);
@@ -337,6 +355,7 @@ export class FusedNetwork {
   evaluate(options: EvaluateOptions): number[] {
     this.check();
     const where = `${WHERE}.evaluate()`;
+    this.checkTrainable(where);
     const batchSize = options.batchSize ?? 32;
     if (!Number.isInteger(batchSize) || batchSize <= 0) fail(where, `batchSize must be a positive integer. Received: batchSize=${formatValue(batchSize)}.`);
     const source = this.resolveRows(options, where, true);
@@ -397,6 +416,10 @@ export class FusedNetwork {
 
   private check(): void {
     if (this.disposed) fail(WHERE, 'the network was disposed.');
+  }
+
+  private checkTrainable(where: string): void {
+    if (this.predictsOnly) fail(where, 'this network was built by FusedNetwork.forPrediction() and has no loss or optimizer. Build it with new FusedNetwork({ ...network, loss, optimizer }) to train or evaluate it.');
   }
 
   private f32(): Float32Array {

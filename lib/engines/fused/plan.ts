@@ -6,7 +6,7 @@
  */
 import { tf } from '../../backend';
 import { SLOT_FIELDS } from '../optimizers';
-import { ACTIVATIONS, LOSSES, METRIC_FUNCTIONS, resolveMetric, type ActivationName, type LossName, type MetricFunction } from './spec';
+import { ACTIVATIONS, LOSSES, METRIC_FUNCTIONS, resolveMetric, type ActivationName, type LossName, type MetricFunction, type NetworkSpec, type OptimizerClass, type TrainingSpec } from './spec';
 
 /** The metrics the fused engine computes, as compile() resolves them (tfjs-layers/src/engine/training.ts). */
 export type MetricName = MetricFunction;
@@ -22,11 +22,15 @@ export type PlannedLayer =
   | { readonly kind: 'dense'; readonly units: number; readonly activation: ActivationName; readonly useBias: boolean; readonly kernelPenalty?: Penalty; readonly biasPenalty?: Penalty }
   | { readonly kind: 'dropout'; readonly rate: number };
 
-/** The model as the fused engine trains it. */
-export interface FusedPlan {
+/** The model's network as the fused engine runs it: what a forward pass needs. */
+export interface PlannedNetwork {
   /** Features per row. */
   readonly inputs: number;
   readonly layers: readonly PlannedLayer[];
+}
+
+/** The model as the fused engine trains it: its network and its training settings. */
+export interface FusedPlan extends PlannedNetwork {
   readonly loss: LossName;
   /** In `model.metricsNames` order after the loss. */
   readonly metrics: readonly MetricName[];
@@ -44,8 +48,8 @@ interface LayerLike {
   readonly inboundNodes: { readonly inboundLayers: LayerLike[] }[];
 }
 
-/** The layers of a plan: what the forward pass needs (prediction needs no loss or optimizer). */
-export type LayersResult = { readonly inputs: number; readonly layers: readonly PlannedLayer[]; readonly reason?: undefined } | { readonly inputs?: undefined; readonly layers?: undefined; readonly reason: string };
+/** The network of a plan (prediction needs no loss or optimizer), or why the model is not one the fused engine runs. */
+export type LayersResult = (PlannedNetwork & { readonly reason?: undefined }) | { readonly inputs?: undefined; readonly layers?: undefined; readonly reason: string };
 
 /** Reads `model`'s layers as a chain of dense and dropout layers, or says why they are not one. */
 export function planLayers(model: tf.LayersModel): LayersResult {
@@ -77,6 +81,30 @@ export function planFor(model: tf.LayersModel, optimizer: tf.Optimizer): PlanRes
   const className = optimizer.getClassName();
   if (!(className in SLOT_FIELDS) || !isBuiltIn(optimizer)) return { reason: `its optimizer ${className} is not one of tf.js' seven built-in optimizers` };
   return { plan: { inputs, layers, loss: loss as LossName, metrics, optimizer: { className, config: optimizer.getConfig() as Record<string, unknown> } } };
+}
+
+/** The network spec of a planned network: its layers as the fused network takes them. */
+export function networkSpecOf(network: PlannedNetwork): NetworkSpec {
+  return {
+    inputs: network.inputs,
+    layers: network.layers.map((layer) =>
+      layer.kind === 'dropout'
+        ? { type: 'dropout', rate: layer.rate }
+        : {
+            type: 'dense',
+            units: layer.units,
+            activation: layer.activation,
+            useBias: layer.useBias,
+            ...(layer.kernelPenalty ? { kernelRegularizer: layer.kernelPenalty } : {}),
+            ...(layer.biasPenalty ? { biasRegularizer: layer.biasPenalty } : {}),
+          },
+    ),
+  };
+}
+
+/** The training spec of a plan: its loss, metrics and optimizer as the fused network takes them. */
+export function trainingSpecOf(plan: FusedPlan): TrainingSpec {
+  return { loss: plan.loss, metrics: plan.metrics, optimizer: { className: plan.optimizer.className as OptimizerClass, config: plan.optimizer.config } };
 }
 
 /** The model's layers as a chain, input first (without the input layer), or why they are not one. */

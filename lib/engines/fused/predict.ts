@@ -5,8 +5,7 @@
  */
 import type { tf } from '../../backend';
 import { FusedNetwork } from './network';
-import { planLayers } from './plan';
-import { specOf } from './adapter';
+import { networkSpecOf, planLayers } from './plan';
 
 /** Predicts rows of features (row-major, `inputs` per row) into rows of outputs. */
 export interface RowPredictor {
@@ -26,11 +25,9 @@ export interface RowPredictor {
  * predictor?.dispose();
  */
 export function rowPredictor(model: tf.LayersModel, threads?: number): RowPredictor | undefined {
-  const { inputs, layers } = planLayers(model);
-  if (!layers) return undefined;
-  // A forward pass needs no loss or optimizer; the network's spec asks for some, so name plain ones.
-  const spec = specOf({ inputs, layers, loss: 'meanSquaredError', metrics: [], optimizer: { className: 'SGD', config: {} } }, threads ?? 1);
-  const net = new FusedNetwork(threads === undefined ? { ...spec, threads: undefined } : spec);
+  const network = planLayers(model);
+  if (network.reason !== undefined) return undefined;
+  const net = FusedNetwork.forPrediction(networkSpecOf(network), { threads });
   try {
     net.setWeights(model.trainableWeights.map((weight) => weight.read().dataSync() as Float32Array));
   } catch (error) {
@@ -38,7 +35,7 @@ export function rowPredictor(model: tf.LayersModel, threads?: number): RowPredic
     throw error;
   }
   return {
-    inputs,
+    inputs: network.inputs,
     outputs: net.plan.outputs,
     predict: (features, out) => net.predict(features, out),
     dispose: () => net.dispose(),

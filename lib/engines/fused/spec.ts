@@ -126,34 +126,58 @@ export interface OptimizerSpec {
 }
 
 /**
- * A network the fused engine can train.
+ * A network: its input width and its chain of layers (units, activations, regularisers, dropout)
+ * — all a forward pass needs.
  *
  * @example
- * const spec: FusedSpec = {
+ * const network: NetworkSpec = {
  *   inputs: 2,
  *   layers: [
  *     { type: 'dense', units: 64, activation: 'relu' },
  *     { type: 'dropout', rate: 0.1 },
  *     { type: 'dense', units: 1 },
  *   ],
- *   loss: 'meanSquaredError',
- *   metrics: ['mae'],
- *   optimizer: { className: 'Adam', config: { learningRate: 1e-3 } },
  * };
  */
-export interface FusedSpec {
+export interface NetworkSpec {
   /** Width of an input row. */
   readonly inputs: number;
   /** The chain, input to output; at least one dense layer. */
   readonly layers: readonly LayerSpec[];
+}
+
+/**
+ * How a network is trained: its compiled loss and metrics and its optimizer (what `model.compile`
+ * takes).
+ *
+ * @example
+ * const training: TrainingSpec = { loss: 'meanSquaredError', metrics: ['mae'], optimizer: { className: 'Adam', config: { learningRate: 1e-3 } } };
+ */
+export interface TrainingSpec {
   /** A loss name as `model.compile` takes it (see {@link LOSSES}; aliases such as 'mse' work). */
   readonly loss: string;
   /** Metrics as `model.compile` takes them ('accuracy', 'mae', ...). Defaults to none. */
   readonly metrics?: readonly string[];
   readonly optimizer: OptimizerSpec;
+}
+
+/**
+ * A network the fused engine can train: the network and its training settings.
+ *
+ * @example
+ * const spec: FusedSpec = { ...network, ...training, threads: 2 };
+ */
+export interface FusedSpec extends NetworkSpec, TrainingSpec {
   /** Worker threads sharing the work of large batches (results do not depend on it). Defaults to the machine's cores. */
   readonly threads?: number;
 }
+
+/**
+ * The training settings of a network built only to predict. The engine's memory plan has room for
+ * a loss, metrics and optimizer slots whatever the network runs; these take the least of it: a
+ * loss whose targets are the outputs, no metrics, SGD (which keeps no slots).
+ */
+export const PREDICTION_ONLY: TrainingSpec = { loss: 'meanSquaredError', metrics: [], optimizer: { className: 'SGD', config: {} } };
 
 /** A dense layer after validation, with its place in the parameter vector. */
 export interface DenseLayer {

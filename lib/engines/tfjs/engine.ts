@@ -11,7 +11,7 @@ import { tf } from '../../backend';
 import type { OptimizerSnapshot, WeightsSnapshot } from '../../checkpoint/snapshot';
 import { fail } from '../../errors';
 import type { Rng } from '../../random';
-import type { Batch, Dataset } from '../../train/data';
+import type { Batch, Dataset } from '../data';
 import type { Engine, EngineInfo, EngineSetup } from '../engine';
 import { optimizerDriver, type OptimizerDriver } from './adam';
 import { restoreOptimizer, setLearningRate } from './optimizer';

@@ -132,6 +132,22 @@ describe('fused engine: FusedNetwork', () => {
     assert.equal((net as unknown as { memory: { buffer: ArrayBuffer } }).memory.buffer.byteLength, bytes);
     net.dispose();
   });
+
+  it('forPrediction(network) predicts as the trained network does from the network alone, and refuses to train or evaluate', () => {
+    const { inputs, layers } = oddSpec({ layers: [{ type: 'dense', units: 4, activation: 'tanh' }, { type: 'dropout', rate: 0.3 }, { type: 'dense', units: 2 }] });
+    const trained = new FusedNetwork({ ...oddSpec(), inputs, layers });
+    const next = uniform(5);
+    const weights = trained.weights.map((w) => floats(w.size, next));
+    trained.setWeights(weights);
+    const predictor = FusedNetwork.forPrediction({ inputs, layers }, { threads: 1 });
+    predictor.setWeights(weights);
+    const xs = floats(3 * 50, next);
+    assert.deepEqual(Array.from(predictor.predict(xs)), Array.from(trained.predict(xs)));
+    throwsWith(() => predictor.train({ xs, ys: new Float32Array(100), batchSize: 10 }), 'FusedNetwork.train()', 'built by FusedNetwork.forPrediction()', 'has no loss or optimizer');
+    throwsWith(() => predictor.evaluate({ xs, ys: new Float32Array(100) }), 'FusedNetwork.evaluate()', 'has no loss or optimizer');
+    trained.dispose();
+    predictor.dispose();
+  });
 });
 
 describe('fused engine: worker threads', () => {
