@@ -28,8 +28,11 @@ import { interruptedError, runtimeError, type CellError } from './traceback';
 const parseModule = (): typeof ParseModule => require('./magics/parse') as typeof ParseModule;
 const tslabModule = (): typeof TslabModule => require('./tslab') as typeof TslabModule;
 
-/** Requests that need the cell runner (and so wait until it is ready); the others are answered at once. */
-const NEEDS_CELLS = new Set(['execute_request', 'complete_request', 'inspect_request', 'is_complete_request']);
+/**
+ * Requests that need the cell runner (and so wait until it is ready); the others are answered at
+ * once. is_complete_request needs only TypeScript's parser, which the warm-up loads first.
+ */
+const NEEDS_CELLS = new Set(['execute_request', 'complete_request', 'inspect_request']);
 
 /** The content of kernel_info_reply. */
 export interface KernelInfo {

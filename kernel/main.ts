@@ -181,13 +181,9 @@ export async function startKernel(connectionFile: string, options: StartOptions 
   /** Loads what cells need and checks an empty cell once; resolves to the cell runner. */
   async function warmUp(startOptions: StartOptions, onBackend: (name: string) => void) {
     const warmStart = performance.now();
-    // Before the first cell: tensors made in cells then live on the chosen backend from the start.
-    const { ready } = require('../lib/backend') as typeof BackendModule;
-    const backendReady = ready().catch((error: unknown) => {
-      kernelLog(`backend: ${error instanceof Error ? error.message : String(error)}`);
-      return 'cpu';
-    });
-    logTiming('tf.js loaded', warmStart);
+    // TypeScript first, then a turn of the event loop: is_complete_request needs only the parser, and
+    // jupyter console gives up on the kernel's answer after 1 s (for the whole session), so it must
+    // not wait behind tf.js and the first type check.
     const tslab = require('./tslab') as typeof TslabModule;
     const { Executor } = require('./executor') as typeof ExecutorModule;
     const { CellRunner } = require('./cell') as typeof CellModule;
@@ -195,10 +191,20 @@ export async function startKernel(connectionFile: string, options: StartOptions 
     const { MagicRegistry } = require('./magics/registry') as typeof RegistryModule;
     const { setKernelHandle } = require('./api') as typeof ApiModule;
     logTiming('TypeScript, tslab and the magics loaded', warmStart);
+    await eventLoopTurn();
+    // Before the first cell: tensors made in cells then live on the chosen backend from the start.
+    const { ready } = require('../lib/backend') as typeof BackendModule;
+    const backendReady = ready().catch((error: unknown) => {
+      kernelLog(`backend: ${error instanceof Error ? error.message : String(error)}`);
+      return 'cpu';
+    });
+    logTiming('tf.js loaded', warmStart);
+    await eventLoopTurn();
     const compiler = tslab.createCompiler();
     // Parses the lib and Node's declarations and compiles the checker's code, off the first cell.
     compiler.compile('', '0');
     logTiming('first type check (warm-up)', warmStart);
+    await eventLoopTurn();
     const executor = new Executor({
       compiler,
       cellRequire: tslab.createCellRequire(process.cwd()),
@@ -218,4 +224,14 @@ export async function startKernel(connectionFile: string, options: StartOptions 
     logTiming('warm-up done', warmStart);
     return new CellRunner({ executor, magics });
   }
+}
+
+/**
+ * Resolves after the event loop has polled for I/O once: messages from the socket thread that came
+ * in during a long synchronous step (loading a module) are handled before the next one starts. Two
+ * setImmediate hops, since the first may run in the same loop iteration as the step, after its poll.
+ */
+async function eventLoopTurn(): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  await new Promise<void>((resolve) => setImmediate(resolve));
 }
