@@ -5,6 +5,7 @@
  * CodeMirror would test CodeMirror).
  */
 import type { Browser, Page, Target } from 'puppeteer-core';
+import { untilIdle } from '../support/browser';
 
 // The functions given to page.evaluate() run in the page; the project compiles without the DOM lib.
 declare const window: any;
@@ -86,14 +87,7 @@ export function busy(page: Page): Promise<boolean> {
 
 /** Waits until no cell runs (up to `timeout` ms). */
 export async function waitIdle(page: Page, timeout = 180_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  // "Idle" twice in a row: between two cells of Run All the kernel is briefly idle.
-  let idle = 0;
-  while (idle < 2) {
-    if (Date.now() > deadline) throw new Error(`the notebook still runs after ${timeout} ms`);
-    idle = (await busy(page)) ? 0 : idle + 1;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await untilIdle(() => busy(page), timeout);
 }
 
 /** What every code cell shows, in order. */

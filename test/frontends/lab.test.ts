@@ -17,6 +17,7 @@ import { ARTIFACTS } from '../support/chromium';
 import { JUPYTER, jupyterHome, type JupyterHome, type NotebookServer } from '../support/jupyter';
 import { startLabServer } from '../support/lab';
 import { drawExported } from './exported';
+import { assertResumed, interruptedAt } from './training';
 import { appendCell, busy, hoverCharts, menu, newNotebook, notebookReady, openLab, runCell, save, setCells, shownCells, toolbar, waitForCharts, waitIdle, type LabCell } from './lab';
 
 declare const window: any;
@@ -132,19 +133,13 @@ for (const plotly of [true, false]) {
       log(`stopped ${Date.now() - pressed} ms after ■`);
       let cell = (await shownCells(page))[3];
       await shot('interrupted');
-      const last = cell.outputs[cell.outputs.length - 1];
-      assert.match(last, /Interrupted: the cell was interrupted\. slow: interrupted at (epoch \d, batch \d+ of 400|the start of epoch \d)\. Checkpoint (epoch-\d{4}(-batch-\d{6})?) holds this point: re-run to resume from it\.$/, `the last thing the cell shows: ${last}`);
-      const checkpoint = /Checkpoint (\S+) holds/.exec(last)![1];
+      const checkpoint = interruptedAt(cell.outputs[cell.outputs.length - 1]);
 
       await runCell(page, 3);
       await waitIdle(page);
       cell = (await waitForCharts(page))[3];
       await shot('resumed');
-      const [, epoch, batch] = /^epoch-(\d{4})(?:-batch-(\d{6}))?$/.exec(checkpoint)!.map(Number);
-      const where = batch > 0 ? `epoch ${epoch + 1}, batch ${batch}` : `epoch ${epoch + 1}`;
-      assert.equal(cell.outputs[0], `slow: resumed from checkpoint ${checkpoint} (${where} of 8)`);
-      assert.equal(cell.outputs[1], 'slow: trained 8 epochs.');
-      assert.deepEqual(cell.charts.map((chart) => [chart.drawn, chart.points]), [[true, 8]]);
+      assertResumed(cell, checkpoint);
     });
 
     it("a sweep's live table and charts update while it runs", async () => {

@@ -6,6 +6,7 @@
  * the front end sets once restored) — typing into CodeMirror would test CodeMirror.
  */
 import type { Browser, Page } from 'puppeteer-core';
+import { untilIdle } from '../support/browser';
 import type { ShownCell } from './classic';
 
 // The functions given to page.evaluate() run in the page; the project compiles without the DOM lib.
@@ -123,14 +124,7 @@ export function busy(page: Page): Promise<boolean> {
 
 /** Waits until no cell runs (up to `timeout` ms). */
 export async function waitIdle(page: Page, timeout = 180_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  // "Idle" twice in a row: between two cells of Run All the kernel is briefly idle.
-  let idle = 0;
-  while (idle < 2) {
-    if (Date.now() > deadline) throw new Error(`the notebook still runs after ${timeout} ms`);
-    idle = (await busy(page)) ? 0 : idle + 1;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await untilIdle(() => busy(page), timeout);
 }
 
 /** What a code cell shows in Lab: as in the classic Notebook, plus which renderer drew each chart. */

@@ -32,3 +32,17 @@ export async function launchBrowser({ width = 1200, height = 1400 }: { width?: n
   };
   return browser;
 }
+
+/**
+ * Waits until `busy()` (a front end's "a cell runs" check) is false twice in a row, 200 ms apart
+ * — between two cells of Run All the kernel is briefly idle — or fails after `timeout` ms.
+ */
+export async function untilIdle(busy: () => Promise<boolean>, timeout: number): Promise<void> {
+  const deadline = Date.now() + timeout;
+  let idle = 0;
+  while (idle < 2) {
+    if (Date.now() > deadline) throw new Error(`the notebook still runs after ${timeout} ms`);
+    idle = (await busy()) ? 0 : idle + 1;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
