@@ -14,8 +14,11 @@
  *   the top ⌊n/η⌋; when the sweep ends, trials still paused are pruned at their rung.
  */
 import { fail, formatValue } from '../errors';
+import { ashaOptions, ashaRungs, ASHA_DEFAULTS, type AshaOptions } from './asha';
 import { standingsOf } from './standings';
 import { bestReported, better, type PrunerConfig, type SweepRecord, type TrialRecord } from './state';
+
+export { ashaRungs, type AshaOptions } from './asha';
 
 /** What a trial does after an epoch: go on, pause at an ASHA rung (promotable later), or stop for good. */
 export type Decision = 'continue' | 'pause' | 'prune';
@@ -49,17 +52,10 @@ export interface MedianOptions {
 }
 
 /** Options of ASHA. */
-export interface AshaOptions {
-  /** Epochs of the first rung. Defaults to 1. */
-  readonly minEpochs: number;
-  /** η: each rung is η times the previous, and the top 1/η of a rung is promoted. Defaults to 3. */
-  readonly reduction: number;
-}
-
 const DEFAULTS = {
   none: {},
   median: { startupTrials: 5, warmupEpochs: 0, intervalEpochs: 1 } satisfies MedianOptions,
-  asha: { minEpochs: 1, reduction: 3 } satisfies AshaOptions,
+  asha: ASHA_DEFAULTS,
 } as const;
 
 /** Checks the `pruner` option. */
@@ -89,7 +85,7 @@ export function makePruner(config: PrunerConfig): Pruner {
     case 'median':
       return medianPruner(config, { ...DEFAULTS.median, ...config.options } as MedianOptions);
     case 'asha':
-      return ashaPruner(config, { ...DEFAULTS.asha, ...config.options } as AshaOptions);
+      return ashaPruner(config, ashaOptions(config));
   }
 }
 
@@ -122,13 +118,6 @@ function medianPruner(config: PrunerConfig, { startupTrials, warmupEpochs, inter
 function sortedMedian(sorted: readonly number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-/** The rung epochs of a trial whose run trains `epochs` epochs: minEpochs·η^k < epochs. */
-export function ashaRungs({ minEpochs, reduction }: AshaOptions, epochs: number | undefined, upTo = Infinity): number[] {
-  const rungs: number[] = [];
-  for (let rung = minEpochs; rung < (epochs ?? Infinity) && rung <= upTo; rung *= reduction) rungs.push(rung);
-  return rungs;
 }
 
 function ashaPruner(config: PrunerConfig, options: AshaOptions): Pruner {

@@ -12,7 +12,7 @@
  * time they are asked for (one pass), then the scheduler tells them of every trial it changes
  * ({@link Standings.sync}); trials appended to the record are taken in on the next question.
  */
-import type { AshaOptions } from './pruners';
+import { ashaOptions, ashaRungs, type AshaOptions } from './asha';
 import { better, type SweepRecord, type TrialRecord, type TrialStatus } from './state';
 
 /** A trial's value at an epoch, as a rung sorts it. */
@@ -95,7 +95,7 @@ export class Standings {
     this.pruner = record.pruner ?? { kind: 'none' };
     this.mode = record.mode;
     this.trials = record.trials;
-    if (this.pruner.kind === 'asha') this.asha = { minEpochs: 1, reduction: 3, ...this.pruner.options } as AshaOptions;
+    if (this.pruner.kind === 'asha') this.asha = ashaOptions(this.pruner);
   }
 
   /** True while the record still has the trials, pruner and direction these standings were built for. */
@@ -125,7 +125,7 @@ export class Standings {
 
     const rungs = new Map<number, number>();
     if (this.asha) {
-      for (let rung = this.asha.minEpochs; rung <= trial.values.length; rung *= this.asha.reduction) {
+      for (const rung of ashaRungs(this.asha, undefined, trial.values.length)) {
         const value = trial.values[rung - 1];
         if (value !== null && value !== undefined && Number.isFinite(value)) rungs.set(rung, value);
       }
