@@ -5,7 +5,6 @@
  * checkpoints — so that a run trained elsewhere (a sweep's worker process, another machine, an
  * earlier session) can be evaluated, exported and fine-tuned like one train() returned.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ready, tf } from '../backend';
 import { checkpoint } from '../checkpoint/store';
@@ -13,10 +12,10 @@ import { compile, type Metric } from '../compile';
 import { applyWeights, modelWeights } from '../engines/tfjs/weights';
 import { fail, formatValue } from '../errors';
 import { CLASSIFICATION_METRICS } from '../metrics';
-import { Preprocessing, PREPROCESSING_FILE, type PreprocessingJson } from '../preprocess';
+import { Preprocessing, type PreprocessingJson } from '../preprocess';
 import { readRunRecord } from '../runs';
 import type { ColumnChoice } from './data';
-import { predictWith, scoreWith } from './predict';
+import { predictWith, readPreprocessing, scoreWith } from './predict';
 import { Run } from './run';
 import { savedOutcome, type CheckpointState } from './state';
 import { evaluateOn } from './train';
@@ -83,10 +82,8 @@ export async function loadRun(dir: string): Promise<Run> {
 function reviveColumns(runDir: string, saved: ColumnChoice | undefined): ColumnChoice {
   const columns = saved ?? {};
   const stored = columns.preprocess as unknown as PreprocessingJson | undefined;
-  const file = path.join(runDir, PREPROCESSING_FILE);
-  const json = stored ?? (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as PreprocessingJson) : undefined);
-  if (!json) return columns;
-  const preprocess = json instanceof Preprocessing ? json : Preprocessing.fromJSON(json);
+  const preprocess = stored ? Preprocessing.fromJSON(stored) : readPreprocessing(runDir);
+  if (!preprocess) return columns;
   return { ...columns, features: columns.features ?? preprocess.features, preprocess };
 }
 

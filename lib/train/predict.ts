@@ -9,11 +9,14 @@ import { ready, tf } from '../backend';
 import { MODEL_FILE } from '../checkpoint/format';
 import { nodeFs, writeAtomic } from '../checkpoint/fs';
 import { fileHandler } from '../checkpoint/layers';
+import type { Tabular } from '../data';
 import { fail } from '../errors';
 import { PREPROCESSING_FILE, Preprocessing } from '../preprocess';
 import { scoredRows, type ScoredRows } from '../metrics';
 import { featureTensor, toDataset, type ColumnChoice } from './data';
-import type { PredictInput } from './run';
+
+/** What `run.predict()` takes: features as a tensor or nested arrays, `{ xs }`, or rows / a table with the run's feature columns. */
+export type PredictInput = tf.Tensor | readonly (readonly number[])[] | readonly number[] | { readonly xs: unknown } | Tabular;
 
 /** Predictions of `model` for `data` (a tensor the caller disposes). */
 export function predictWith(model: tf.LayersModel, columns: ColumnChoice, data: unknown, where: string): tf.Tensor {
@@ -50,6 +53,12 @@ export async function savePreprocessing(runDir: string, preprocess: Preprocessin
   }
 }
 
+/** The preprocessing kept in `dir` (a run directory or an export), if there is one. */
+export function readPreprocessing(dir: string): Preprocessing | undefined {
+  const file = path.join(dir, PREPROCESSING_FILE);
+  return fs.existsSync(file) ? Preprocessing.fromJSON(JSON.parse(fs.readFileSync(file, 'utf8'))) : undefined;
+}
+
 /** A model exported by `run.checkpoints.export()`, with the preprocessing it was trained with. */
 export interface ExportedModel {
   readonly model: tf.LayersModel;
@@ -75,8 +84,7 @@ export async function loadModel(dir: string): Promise<ExportedModel> {
   if (!fs.existsSync(path.join(dir, MODEL_FILE))) fail(where, `${path.resolve(dir)} holds no ${MODEL_FILE}. Export a run first: await run.checkpoints.export('best', dir).`);
   await ready();
   const model = await tf.loadLayersModel(fileHandler(dir));
-  const file = path.join(dir, PREPROCESSING_FILE);
-  const preprocessing = fs.existsSync(file) ? Preprocessing.fromJSON(JSON.parse(fs.readFileSync(file, 'utf8'))) : undefined;
+  const preprocessing = readPreprocessing(dir);
   const columns = preprocessing ? { features: preprocessing.features, preprocess: preprocessing } : {};
   return { model, ...(preprocessing ? { preprocessing } : {}), predict: (data) => predictWith(model, columns, data, 'ExportedModel.predict()') };
 }

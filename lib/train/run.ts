@@ -6,12 +6,11 @@
 import * as path from 'node:path';
 import type { tf } from '../backend';
 import { parseCheckpointId } from '../checkpoint/format';
-import { nodeFs, writeAtomic } from '../checkpoint/fs';
 import { saveLayersModel } from '../checkpoint/layers';
 import type { CheckpointStore } from '../checkpoint/store';
-import type { Tabular, TrainPart } from '../data';
+import type { TrainPart } from '../data';
 import type { ScoredRows } from '../metrics';
-import { PREPROCESSING_FILE, type Preprocessing } from '../preprocess';
+import type { Preprocessing } from '../preprocess';
 import type { StopDecision } from '../earlystop';
 import type { EngineInfo } from '../engines/engine';
 import { fail, formatValue } from '../errors';
@@ -19,6 +18,7 @@ import { formatMetric } from '../monitor';
 import { trainingPlot, type TrainingPlot } from '../plots/training';
 import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
 import { escapeHtml } from '../util/html';
+import { savePreprocessing, type PredictInput } from './predict';
 import type { BestEpoch, HistoryEntry, ParentRef, RunStatus } from './state';
 
 /** Where a resumed run picked up. */
@@ -33,9 +33,6 @@ export interface ResumePoint {
  * both again with the evaluation prefix `P` (`val_`, or `test_` for a train/test split).
  */
 export type HistoryKey<M extends string, P extends string> = 'loss' | M | `${P}loss` | `${P}${M}`;
-
-/** What {@link Run.predict} takes: features as a tensor or nested arrays, `{ xs }`, or rows / a table with the run's feature columns. */
-export type PredictInput = tf.Tensor | readonly (readonly number[])[] | readonly number[] | { readonly xs: unknown } | Tabular;
 
 /** Everything a {@link Run} is made of. */
 export interface RunFields {
@@ -148,10 +145,10 @@ export class Run<M extends string = string, P extends string = string> implement
     const target = path.resolve(dir);
     try {
       await saveLayersModel(this.model, target);
-      if (this.preprocessing) await writeAtomic(nodeFs, path.join(target, PREPROCESSING_FILE), new TextEncoder().encode(JSON.stringify(this.preprocessing.toJSON())));
     } catch (error) {
       fail(where, `could not write the model to ${target}: ${(error as Error).message}. Choose a writable directory with free space.`);
     }
+    if (this.preprocessing) await savePreprocessing(target, this.preprocessing, where);
     return target;
   }
 
