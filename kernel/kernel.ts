@@ -29,10 +29,11 @@ const parseModule = (): typeof ParseModule => require('./magics/parse') as typeo
 const tslabModule = (): typeof TslabModule => require('./tslab') as typeof TslabModule;
 
 /**
- * Requests that need the cell runner (and so wait until it is ready); the others are answered at
- * once. is_complete_request needs only TypeScript's parser, which the warm-up loads first.
+ * Requests that wait until the cell runner is ready; the others (history, comms, shutdown) are
+ * answered at once. kernel_info waits too: clients take its reply as "ready" and then send
+ * is_complete_request, which jupyter console gives up on after 1 s for the whole session.
  */
-const NEEDS_CELLS = new Set(['execute_request', 'complete_request', 'inspect_request']);
+const NEEDS_CELLS = new Set(['kernel_info_request', 'execute_request', 'complete_request', 'inspect_request', 'is_complete_request']);
 
 /** The content of kernel_info_reply. */
 export interface KernelInfo {

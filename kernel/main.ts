@@ -3,11 +3,12 @@
  * the sockets on a worker thread, the toolkit's session seam, and the interrupt and crash handlers.
  * Jupyter runs it as `node dist/kernel/cli.js kernel --connection-file FILE` (see kernel/install.ts).
  *
- * Start-up order: the sockets first, so that the kernel_info_reply a frontend waits for goes out
- * at once; then, after it (or after {@link WARM_UP_AFTER_MS} without one), what cells need, in the
- * background: tf.js and its backend, TypeScript, and a first type check of an empty cell, which
- * parses the lib and Node's declarations and gets the checker's code compiled, so that the first
- * cell pays none of it. Requests that need cells wait for that (kernel/kernel.ts).
+ * Start-up order: the sockets first, then what cells need: TypeScript, tf.js and its backend, and
+ * a first type check of an empty cell, which parses the lib and Node's declarations and gets the
+ * checker's code compiled, so that the first cell pays none of it. kernel_info and the requests
+ * that need cells wait for that (kernel/kernel.ts): a client takes the kernel_info_reply as "ready",
+ * and jupyter console gives up on is_complete_request after 1 s for the whole session, so its first
+ * lines must not arrive while the main thread is busy loading.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -34,9 +35,6 @@ import type * as TslabModule from './tslab';
 
 /** cellfit's version, from its package.json (read once, in lib/sweep/version.ts). */
 export { cellfitVersion };
-
-/** Without a kernel_info_request within this many milliseconds, the warm-up starts anyway. */
-export const WARM_UP_AFTER_MS = 200;
 
 function packageVersion(request: string, from: string): string {
   return (JSON.parse(fs.readFileSync(require.resolve(request, { paths: [from] }), 'utf8')) as { version: string }).version;
@@ -115,11 +113,9 @@ export async function startKernel(connectionFile: string, options: StartOptions 
   setSessionProvider(() => (currentScope() ? notebookSession : undefined));
 
   let backend: string | undefined;
+  // Started once the sockets are bound (the heartbeat answers meanwhile, from the socket thread).
   let startWarmUp: () => void = () => undefined;
-  const warmUpStarted = new Promise<void>((resolve) => {
-    startWarmUp = resolve;
-  });
-  const cells = warmUpStarted.then(() => warmUp(options, (name) => (backend = name)));
+  const cells = new Promise<void>((resolve) => (startWarmUp = resolve)).then(() => warmUp(options, (name) => (backend = name)));
   cells.catch((error: unknown) => {
     kernelLog(`could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exit(1);
@@ -136,10 +132,7 @@ export async function startKernel(connectionFile: string, options: StartOptions 
     arrivals: () => Atomics.load(shellArrivals, 0),
     send: (channel, message) => {
       sockets?.send(channel, message);
-      if (message.header.msg_type === 'kernel_info_reply') {
-        logTiming('start-up to the kernel_info_reply', 0);
-        startWarmUp();
-      }
+      if (message.header.msg_type === 'kernel_info_reply') logTiming('start-up to the kernel_info_reply', 0);
     },
     shutdown: () => {
       void (sockets?.close() ?? Promise.resolve()).finally(() => {
@@ -162,7 +155,7 @@ export async function startKernel(connectionFile: string, options: StartOptions 
   );
   sockets.send('iopub', messageFor(undefined, 'status', { execution_state: 'starting' }, session));
   logTiming('sockets bound', start);
-  setTimeout(startWarmUp, WARM_UP_AFTER_MS).unref();
+  startWarmUp();
 
   // SIGINT from Jupyter (interrupt_mode "signal"), or from the socket thread when the main thread
   // did not answer an interrupt_request: vm's breakOnSigint breaks the synchronous part of a cell;
@@ -181,9 +174,6 @@ export async function startKernel(connectionFile: string, options: StartOptions 
   /** Loads what cells need and checks an empty cell once; resolves to the cell runner. */
   async function warmUp(startOptions: StartOptions, onBackend: (name: string) => void) {
     const warmStart = performance.now();
-    // TypeScript first, then a turn of the event loop: is_complete_request needs only the parser, and
-    // jupyter console gives up on the kernel's answer after 1 s (for the whole session), so it must
-    // not wait behind tf.js and the first type check.
     const tslab = require('./tslab') as typeof TslabModule;
     const { Executor } = require('./executor') as typeof ExecutorModule;
     const { CellRunner } = require('./cell') as typeof CellModule;
@@ -191,7 +181,6 @@ export async function startKernel(connectionFile: string, options: StartOptions 
     const { MagicRegistry } = require('./magics/registry') as typeof RegistryModule;
     const { setKernelHandle } = require('./api') as typeof ApiModule;
     logTiming('TypeScript, tslab and the magics loaded', warmStart);
-    await eventLoopTurn();
     // Before the first cell: tensors made in cells then live on the chosen backend from the start.
     const { ready } = require('../lib/backend') as typeof BackendModule;
     const backendReady = ready().catch((error: unknown) => {
@@ -199,12 +188,10 @@ export async function startKernel(connectionFile: string, options: StartOptions 
       return 'cpu';
     });
     logTiming('tf.js loaded', warmStart);
-    await eventLoopTurn();
     const compiler = tslab.createCompiler();
     // Parses the lib and Node's declarations and compiles the checker's code, off the first cell.
     compiler.compile('', '0');
     logTiming('first type check (warm-up)', warmStart);
-    await eventLoopTurn();
     const executor = new Executor({
       compiler,
       cellRequire: tslab.createCellRequire(process.cwd()),
@@ -224,14 +211,4 @@ export async function startKernel(connectionFile: string, options: StartOptions 
     logTiming('warm-up done', warmStart);
     return new CellRunner({ executor, magics });
   }
-}
-
-/**
- * Resolves after the event loop has polled for I/O once: messages from the socket thread that came
- * in during a long synchronous step (loading a module) are handled before the next one starts. Two
- * setImmediate hops, since the first may run in the same loop iteration as the step, after its poll.
- */
-async function eventLoopTurn(): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
-  await new Promise<void>((resolve) => setImmediate(resolve));
 }
