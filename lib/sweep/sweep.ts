@@ -17,7 +17,7 @@ import { CellfitError, fail, formatValue } from '../errors';
 import { Monitor, type MonitorMode } from '../monitor';
 import { checkSeed, getSeed, type Seed } from '../random';
 import { currentSession } from '../session';
-import { watchTerminalInterrupt } from '../train/interrupt';
+import { stopSignal as workStopSignal } from '../train/interrupt';
 import { notebookView, silentView, terminalView, type LiveInfo, type SweepView } from './display';
 import { inProcess, processPool, type Executor, type Slot } from './executors';
 import { loadTrialFunction, resolveTrialModule, type ResolvedModule, type TrialModule } from './module';
@@ -257,10 +257,7 @@ export function viewFor(options: SweepOptions): SweepView {
  * (stopping the trials at a checkpoint, then exiting as usual).
  */
 export function stopSignal(options: SweepOptions): { signal: AbortSignal; release(): void } {
-  const own = options.signal ?? currentSession()?.signal;
-  if (own) return { signal: own, release: () => undefined };
-  const terminal = watchTerminalInterrupt((message) => process.stderr.write(`${message.replace(/^train\(\): interrupted — saving a checkpoint of the last completed step/, 'sweep(): interrupted — stopping the running trials at a checkpoint')}\n`));
-  return terminal ?? { signal: new AbortController().signal, release: () => undefined };
+  return workStopSignal({ own: options.signal, where: WHERE, interrupted: 'stopping the running trials at a checkpoint' });
 }
 
 async function runLocal(plan: SweepPlan): Promise<Sweep> {
