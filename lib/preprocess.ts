@@ -13,6 +13,7 @@ import { viewData, type ColumnName, type DataView, type Tabular } from './data';
 import { fail, formatValue } from './errors';
 import { JUPYTER_DISPLAY, type MimeBundle } from './session';
 import { escapeHtml } from './util/html';
+import { checkKeys, type OptionKeys } from './util/options';
 
 const WHERE = 'preprocess()';
 
@@ -94,10 +95,11 @@ export const PREPROCESSING_FILE = 'preprocessing.json';
  * const run = await train(model, parts, { features, label: 'defaulted', preprocess: prep, epochs: 20 });
  * run.predict([{ income: 52000, age: null, purpose: 'car' }]);   // raw rows in, predictions out
  */
+const PREPROCESS_KEYS = { features: true, categorical: true, impute: true, scale: true, encode: true } as const satisfies OptionKeys<PreprocessOptions>;
+
 export function preprocess<T extends Tabular, const C extends ColumnName<T>>(train: T, options: PreprocessOptions<C>): Preprocessing {
   if (typeof options !== 'object' || options === null) fail(WHERE, `options must be an object such as { features: ['age', 'city'] }. Received: ${formatValue(options)}.`);
-  const known = ['features', 'categorical', 'impute', 'scale', 'encode'];
-  for (const key of Object.keys(options)) if (!known.includes(key)) fail(WHERE, `unknown option \`${key}\`. Expected one of ${known.join(', ')}.`);
+  checkKeys(WHERE, options, PREPROCESS_KEYS);
   const { features, categorical, impute = 'median', scale = 'standard', encode = 'onehot' } = options;
   if (!Array.isArray(features) || features.length === 0 || features.some((name) => typeof name !== 'string')) {
     fail(WHERE, `\`features\` must be a non-empty list of column names. Received: features=${formatValue(features)}.`);

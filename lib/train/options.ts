@@ -10,6 +10,7 @@ import { checkpoint, CheckpointStore, type CheckpointOptions } from '../checkpoi
 import { EarlyStopper, type EarlyStopOptions } from '../earlystop';
 import { ENGINE_CHOICES, type EngineChoice } from '../engines/engine';
 import { fail, formatValue } from '../errors';
+import { checkBoolean, checkInteger, checkKeys, failOption, type OptionKeys } from '../util/options';
 import { Preprocessing } from '../preprocess';
 import { checkSeed, getSeed, type Seed } from '../random';
 import type { LearningRateOption } from '../schedules';
@@ -100,10 +101,10 @@ export interface TrainOptions {
   readonly threads?: number;
 }
 
-const OPTION_NAMES = [
-  'epochs', 'name', 'batchSize', 'validation', 'seed', 'shuffle', 'checkpoint', 'earlyStop', 'learningRate', 'callbacks',
-  'plot', 'progress', 'resume', 'signal', 'from', 'features', 'label', 'preprocess', 'evaluationBatchSize', 'engine', 'threads',
-];
+const TRAIN_KEYS = {
+  epochs: true, name: true, batchSize: true, validation: true, seed: true, shuffle: true, checkpoint: true, earlyStop: true, learningRate: true, callbacks: true,
+  plot: true, progress: true, resume: true, signal: true, from: true, features: true, label: true, preprocess: true, evaluationBatchSize: true, engine: true, threads: true,
+} as const satisfies OptionKeys<TrainOptions>;
 
 /** What a call trains with: its options checked, with their defaults. */
 export interface Settings {
@@ -126,36 +127,33 @@ export interface Settings {
 export function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
   if (!(model instanceof tf.LayersModel)) fail(WHERE, `model must be a tfjs LayersModel (tf.sequential() or tf.model()). Received: ${formatValue(model)}.`);
   if (typeof options !== 'object' || options === null) fail(WHERE, `options must be an object such as { epochs: 10 }. Received: ${formatValue(options)}.`);
-  for (const key of Object.keys(options)) {
-    if (OPTION_NAMES.includes(key)) continue;
-    const hint: string | undefined = Object.hasOwn(TRAIN_OPTION_HINTS, key) ? TRAIN_OPTION_HINTS[key as keyof TrainOptionHints] : undefined;
-    const meant = hint === undefined ? '.' : `: ${hint}${hint.endsWith('?') ? '' : '.'}`;
-    fail(WHERE, `unknown option \`${key}\`${meant} Expected one of ${OPTION_NAMES.join(', ')}.`);
-  }
+  checkKeys(WHERE, options, TRAIN_KEYS, TRAIN_OPTION_HINTS);
   const { epochs, batchSize = 32, seed = getSeed(), shuffle = true, resume = 'auto', name, plot = true, progress = true } = options;
-  if (!Number.isInteger(epochs) || epochs < 1) fail(WHERE, `\`epochs\` must be an integer ≥ 1. Received: epochs=${formatValue(epochs)}.`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) fail(WHERE, `\`batchSize\` must be an integer ≥ 1. Received: batchSize=${formatValue(batchSize)}.`);
+  checkInteger(WHERE, 'epochs', epochs, 1);
+  checkInteger(WHERE, 'batchSize', batchSize, 1);
   checkSeed(seed, WHERE);
-  for (const [option, value] of [['shuffle', shuffle], ['plot', plot], ['progress', progress]] as const) {
-    if (typeof value !== 'boolean') fail(WHERE, `\`${option}\` must be true or false. Received: ${option}=${formatValue(value)}.`);
-  }
-  if (!['auto', 'fresh', 'require', 'continue'].includes(resume)) fail(WHERE, `\`resume\` must be 'auto', 'fresh', 'require' or 'continue'. Received: resume=${formatValue(resume)}.`);
+  checkBoolean(WHERE, 'shuffle', shuffle);
+  checkBoolean(WHERE, 'plot', plot);
+  checkBoolean(WHERE, 'progress', progress);
+  if (!['auto', 'fresh', 'require', 'continue'].includes(resume)) failOption(WHERE, 'resume', resume, "'auto', 'fresh', 'require' or 'continue'");
   if (name !== undefined) checkName(name, 'name', WHERE);
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) fail(WHERE, `\`signal\` must be an AbortSignal. Received: signal=${formatValue(options.signal)}.`);
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) failOption(WHERE, 'signal', options.signal, 'an AbortSignal');
   const fromEnvironment = options.engine === undefined && process.env.CELLFIT_ENGINE ? process.env.CELLFIT_ENGINE : undefined;
   const engine = (options.engine ?? fromEnvironment ?? 'auto') as EngineChoice;
   if (!ENGINE_CHOICES.includes(engine)) {
-    const source = fromEnvironment !== undefined ? `the CELLFIT_ENGINE environment variable` : '`engine`';
-    fail(WHERE, `${source} must be ${ENGINE_CHOICES.map((choice) => `'${choice}'`).join(', ')}. Received: ${fromEnvironment !== undefined ? 'CELLFIT_ENGINE' : 'engine'}=${formatValue(engine)}.`);
+    const choices = ENGINE_CHOICES.map((choice) => `'${choice}'`).join(', ');
+    if (fromEnvironment !== undefined) failOption(WHERE, 'CELLFIT_ENGINE', engine, choices, { subject: 'the CELLFIT_ENGINE environment variable' });
+    failOption(WHERE, 'engine', engine, choices);
   }
   const threadsFromEnvironment = options.threads === undefined && process.env.CELLFIT_THREADS ? process.env.CELLFIT_THREADS : undefined;
   const threads = options.threads ?? (threadsFromEnvironment !== undefined ? Number(threadsFromEnvironment) : defaultThreads());
-  if (!Number.isInteger(threads) || threads < 1) {
-    const [source, name, value] = threadsFromEnvironment !== undefined ? ['the CELLFIT_THREADS environment variable', 'CELLFIT_THREADS', threadsFromEnvironment] : ['`threads`', 'threads', threads];
-    fail(WHERE, `${source} must be an integer ≥ 1 (threads the fused engine splits large batches over). Received: ${name}=${formatValue(value)}.`);
+  const why = 'threads the fused engine splits large batches over';
+  if (threadsFromEnvironment !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+    failOption(WHERE, 'CELLFIT_THREADS', threadsFromEnvironment, 'an integer ≥ 1', { subject: 'the CELLFIT_THREADS environment variable', why });
   }
+  checkInteger(WHERE, 'threads', threads, 1, undefined, { why });
   const evaluationBatchSize = options.evaluationBatchSize ?? Math.max(batchSize, 256);
-  if (!Number.isInteger(evaluationBatchSize) || evaluationBatchSize < 1) fail(WHERE, `\`evaluationBatchSize\` must be an integer ≥ 1. Received: evaluationBatchSize=${formatValue(evaluationBatchSize)}.`);
+  checkInteger(WHERE, 'evaluationBatchSize', evaluationBatchSize, 1);
   if (options.features !== undefined && (!Array.isArray(options.features) || options.features.some((feature) => typeof feature !== 'string'))) {
     fail(WHERE, `\`features\` must be a list of column names. Received: features=${formatValue(options.features)}.`);
   }
@@ -180,6 +178,7 @@ export function checkOptions(model: tf.LayersModel, options: TrainOptions): Sett
     show: { plot, progress: progress && plot },
   };
 }
+
 
 /** The checkpoint store of the `checkpoint` option, or undefined for none. */
 export function resolveStore(option: TrainOptions['checkpoint']): CheckpointStore | undefined {
