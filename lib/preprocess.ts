@@ -82,6 +82,8 @@ export interface PreprocessingJson {
 /** The file a run directory and an export hold the preprocessing in. */
 export const PREPROCESSING_FILE = 'preprocessing.json';
 
+const PREPROCESS_KEYS = { features: true, categorical: true, impute: true, scale: true, encode: true } as const satisfies OptionKeys<PreprocessOptions>;
+
 /**
  * Fits preprocessing on `train` — the training part of a split, never the whole data, so that
  * no statistic of the validation or test rows leaks into training — and returns it, ready for
@@ -95,8 +97,6 @@ export const PREPROCESSING_FILE = 'preprocessing.json';
  * const run = await train(model, parts, { features, label: 'defaulted', preprocess: prep, epochs: 20 });
  * run.predict([{ income: 52000, age: null, purpose: 'car' }]);   // raw rows in, predictions out
  */
-const PREPROCESS_KEYS = { features: true, categorical: true, impute: true, scale: true, encode: true } as const satisfies OptionKeys<PreprocessOptions>;
-
 export function preprocess<T extends Tabular, const C extends ColumnName<T>>(train: T, options: PreprocessOptions<C>): Preprocessing {
   if (typeof options !== 'object' || options === null) fail(WHERE, `options must be an object such as { features: ['age', 'city'] }. Received: ${formatValue(options)}.`);
   checkKeys(WHERE, options, PREPROCESS_KEYS);
