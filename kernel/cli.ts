@@ -52,7 +52,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const file = (options.get('--connection-file') ?? options.get('-f') ?? positional[0]) as string | undefined;
       if (file === undefined) throw new CellfitError('cellfit kernel', `expected --connection-file FILE.\n\n${USAGE}`);
       // A notebook whose project installed its own cellfit runs with it, kernel included.
-      const { projectCli } = await import('./modules');
+      const { projectCli } = await import('../lib/modules');
       const own = projectCli(process.cwd());
       if (own) {
         console.error(`cellfit: this notebook's project has its own cellfit; running its kernel (${own}).`);
