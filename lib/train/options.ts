@@ -107,7 +107,7 @@ const TRAIN_KEYS = {
 } as const satisfies OptionKeys<TrainOptions>;
 
 /** What a call trains with: its options checked, with their defaults. */
-export interface Settings {
+export interface TrainSettings {
   readonly epochs: number;
   readonly batchSize: number;
   readonly seed: Seed;
@@ -124,7 +124,7 @@ export interface Settings {
 
 
 /** Checks `options` (and `model`) and resolves them into the settings the call trains with. */
-export function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
+export function resolveTrainOptions(model: tf.LayersModel, options: TrainOptions): TrainSettings {
   if (!(model instanceof tf.LayersModel)) fail(WHERE, `model must be a tfjs LayersModel (tf.sequential() or tf.model()). Received: ${formatValue(model)}.`);
   if (typeof options !== 'object' || options === null) fail(WHERE, `options must be an object such as { epochs: 10 }. Received: ${formatValue(options)}.`);
   checkKeys(WHERE, options, TRAIN_KEYS, TRAIN_OPTION_HINTS);

@@ -30,7 +30,7 @@ import { InputSpace } from '../tabulate';
 import { prepareData, toDataset, type PreparedData } from './data';
 import { canonicalTopology, compileSettings, derivedRunId, runIdentity, weightsHash, type RunIdentity } from './identity';
 import { stopSignal } from './interrupt';
-import { checkOptions, resolveStore, type Settings, type TrainOptions } from './options';
+import { resolveTrainOptions, resolveStore, type TrainSettings, type TrainOptions } from './options';
 import { currentTrainScope, scopedOptions, type TrainScope } from './scope';
 import { TrainingLoop, type LoopConfig, type LoopResult } from './loop';
 import { predictWith, savePreprocessing, scoreWith } from './predict';
@@ -73,7 +73,7 @@ export async function train(model: tf.LayersModel, data: unknown, options: Train
   // Whoever runs this call (a sweep's trial, say) may add defaults, callbacks and a signal (lib/train/scope.ts).
   const scope = currentTrainScope();
   options = scopedOptions(options, scope);
-  const settings = checkOptions(model, options);
+  const settings = resolveTrainOptions(model, options);
   await ready();
   const optimizer = compiledOptimizer(model);
   if (!optimizer) fail(WHERE, "the model is not compiled. Call model.compile({ optimizer: 'adam', loss: 'meanSquaredError' }) first.");
@@ -93,7 +93,7 @@ async function trainCall(
   model: tf.LayersModel,
   data: unknown,
   options: TrainOptions,
-  settings: Settings,
+  settings: TrainSettings,
   optimizer: tf.Optimizer,
   root: CheckpointStore | undefined,
   session: ReturnType<typeof currentSession>,
@@ -175,7 +175,7 @@ interface RunContext {
   /** The rate the optimizer was compiled with. */
   readonly compiledRate: number;
   readonly prepared: PreparedData;
-  readonly settings: Settings;
+  readonly settings: TrainSettings;
   readonly schedule: LearningRateSchedule;
   readonly stopper?: EarlyStopper;
   readonly monitor: Monitor;
@@ -202,7 +202,7 @@ function runLabel(dirName: string, name: string | undefined): string {
 }
 
 /** Finds the run directory this call continues, or names a new one (warning where it helps). */
-function chooseRunDir(root: CheckpointStore, settings: Settings, ids: RunIdentity): { runDirName: string; existing: boolean } {
+function chooseRunDir(root: CheckpointStore, settings: TrainSettings, ids: RunIdentity): { runDirName: string; existing: boolean } {
   const { name } = settings;
   // 'continue' finds runs as 'auto' does; it differs only for an early-stopped run (isFinished).
   const resume = settings.resume === 'continue' ? 'auto' : settings.resume;
@@ -501,7 +501,7 @@ function makeRun(context: RunContext, header: RunHeader, outcome: Pick<LoopResul
 }
 
 /** Loss and metrics of `model` on `data` (what Run.evaluate() computes), reading `settings.columns`. */
-export async function evaluateOn(model: tf.LayersModel, data: unknown, settings: Pick<Settings, 'columns' | 'evaluationBatchSize'>, names: readonly string[]): Promise<Record<string, number>> {
+export async function evaluateOn(model: tf.LayersModel, data: unknown, settings: Pick<TrainSettings, 'columns' | 'evaluationBatchSize'>, names: readonly string[]): Promise<Record<string, number>> {
   const where = 'Run.evaluate()';
   if (data === undefined) fail(where, 'there is no test data: pass the data to evaluate, e.g. run.evaluate(test). (Without an argument it evaluates the test part of the split the run trained on.)');
   await ready();
