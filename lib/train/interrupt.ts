@@ -1,4 +1,7 @@
 /**
+ * What stops long work — `train()`, `sweep()` — in one place ({@link stopSignal}): the call's signal,
+ * the cell's interrupt, a train scope's signal, or Ctrl-C in a terminal.
+ *
  * Ctrl-C in a terminal. Outside a notebook, while `train()` runs, the first SIGINT stops training
  * at the next step — with a checkpoint of the last completed step, as a notebook interrupt does —
  * and then lets the signal take its usual course (the process exits, code 130); a second SIGINT
