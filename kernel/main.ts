@@ -26,6 +26,7 @@ import { setSessionProvider } from '../lib/session';
 import { cellfitVersion } from '../lib/sweep/version';
 import type * as ApiModule from './api';
 import type * as CellModule from './cell';
+import { compileWithCodeCache } from './code-cache';
 import type * as ExecutorModule from './executor';
 import { Kernel, type KernelInfo } from './kernel';
 import type * as BuiltinModule from './magics/builtin';
@@ -183,6 +184,7 @@ export async function startKernel(connectionFile: string, options: StartOptions 
   /** Loads what cells need and checks an empty cell once; resolves to the cell runner. */
   async function warmUp(startOptions: StartOptions, onBackend: (name: string) => void) {
     const warmStart = performance.now();
+    const codeCache = compileWithCodeCache(require.resolve('@tslab/typescript-for-tslab', { paths: [tslabRoot] }));
     const tslab = require('./tslab') as typeof TslabModule;
     const { Executor } = require('./executor') as typeof ExecutorModule;
     const { CellRunner } = require('./cell') as typeof CellModule;
@@ -225,6 +227,8 @@ export async function startKernel(connectionFile: string, options: StartOptions 
         // The embedded copy of plotly.js is compressed meanwhile, on the thread pool, not by the first chart.
         const { prepareCompressedPlotly } = require('../lib/plots/library') as typeof PlotsLibraryModule;
         prepareCompressedPlotly().catch((error: unknown) => kernelLog(`plotly.js: ${error instanceof Error ? error.message : String(error)}`));
+        // With the functions the warm-up and the first cell compiled (once per TypeScript and Node version).
+        codeCache.save();
       })();
       return toolkit;
     };

@@ -28,7 +28,7 @@ const fakeRunner = {
 /** Starts a real kernel with timing logs on; `log` collects its stderr. */
 async function launchTimed(env: NodeJS.ProcessEnv = {}): Promise<{ client: KernelClient; log: () => string }> {
   let text = '';
-  const client = await KernelClient.launch({ cwd: NOTEBOOKS, env: { ...process.env, CELLFIT_TIMING: '1', ...env }, onStderr: (chunk) => (text += chunk) });
+  const client = await KernelClient.launch({ cwd: NOTEBOOKS, env: { ...process.env, CELLFIT_TIMING: '1', ...env }, untilCellsReady: false, onStderr: (chunk) => (text += chunk) });
   return { client, log: () => text };
 }
 
