@@ -5,10 +5,10 @@
  * blocks the main thread.
  *
  * The thread decodes and verifies incoming messages and hands them to the main thread; it signs and
- * sends what the main thread gives it. It answers `kernel_info_request` and `is_complete_request`
- * itself while the main thread is still loading TypeScript at start-up (see StartingAnswers in
- * kernel/protocol/thread-messages.ts), and `interrupt_request` always (see kernel/executor.ts for
- * the receiving end):
+ * sends what the main thread gives it. It answers `kernel_info_request`, `is_complete_request`,
+ * `history_request` and `comm_info_request` itself while the main thread is still loading
+ * TypeScript at start-up (see StartingAnswers in kernel/protocol/thread-messages.ts), and
+ * `interrupt_request` always (see kernel/executor.ts for the receiving end):
  * 1. it raises the shared interrupt flag, which the loops of cell code check — this stops a loop
  *    that blocks the main thread, even one that runs after an `await`;
  * 2. it tells the main thread, which aborts the running cell's signal (stopping `train()`) and
@@ -134,19 +134,29 @@ async function main(): Promise<void> {
     await send('iopub', messageFor(request, 'status', { execution_state: 'idle' }, session));
   };
 
-  /** kernel_info and is_complete while the main thread loads TypeScript (StartingAnswers). */
-  const answerWhileStarting = async (request: Message, channel: Channel) => {
-    await send('iopub', messageFor(request, 'status', { execution_state: 'busy' }, session));
-    if (request.header.msg_type === 'kernel_info_request') {
-      await send(channel, messageFor(request, 'kernel_info_reply', starting.kernelInfo, session));
-      if (process.env.CELLFIT_TIMING === '1') log(`timing: kernel_info_reply sent while loading (at ${(process.uptime() * 1000).toFixed(0)} ms since process start)`);
-    } else {
-      const code = typeof request.content.code === 'string' ? request.content.code : '';
-      await send(channel, messageFor(request, 'is_complete_reply', scanCompleteness(code), session));
+  /** What the main thread cannot answer while it loads TypeScript (StartingAnswers). */
+  const startingReply = (request: Message): { msgType: string; content: unknown } | undefined => {
+    switch (request.header.msg_type) {
+      case 'kernel_info_request':
+        if (process.env.CELLFIT_TIMING === '1') log(`timing: kernel_info_reply sent while loading (at ${(process.uptime() * 1000).toFixed(0)} ms since process start)`);
+        return { msgType: 'kernel_info_reply', content: starting.kernelInfo };
+      case 'is_complete_request':
+        return { msgType: 'is_complete_reply', content: scanCompleteness(typeof request.content.code === 'string' ? request.content.code : '') };
+      case 'history_request':
+        // No cell has run yet. (jupyter console asks at start-up; a reply arriving later would be
+        // taken for the reply to its first execute_request, whose output it would then miss.)
+        return { msgType: 'history_reply', content: { status: 'ok', history: [] } };
+      case 'comm_info_request':
+        return { msgType: 'comm_info_reply', content: { status: 'ok', comms: {} } };
+      default:
+        return undefined;
     }
+  };
+  const answerWhileStarting = async (request: Message, channel: Channel, reply: { msgType: string; content: unknown }) => {
+    await send('iopub', messageFor(request, 'status', { execution_state: 'busy' }, session));
+    await send(channel, messageFor(request, reply.msgType, reply.content, session));
     await send('iopub', messageFor(request, 'status', { execution_state: 'idle' }, session));
   };
-  const startingAnswers = new Set(['kernel_info_request', 'is_complete_request']);
 
   const receive = async (socket: zmq.Router, channel: Channel) => {
     for await (const frames of socket) {
@@ -161,8 +171,9 @@ async function main(): Promise<void> {
         await interrupt(message);
         continue;
       }
-      if (channel !== 'stdin' && startingAnswers.has(message.header.msg_type) && Atomics.load(starting.cellsReady, 0) === 0) {
-        await answerWhileStarting(message, channel);
+      const early = channel !== 'stdin' && Atomics.load(starting.cellsReady, 0) === 0 ? startingReply(message) : undefined;
+      if (early) {
+        await answerWhileStarting(message, channel, early);
         continue;
       }
       if (channel === 'shell' && message.header.msg_type === 'execute_request') pendingExecutes.push(message.header.msg_id);

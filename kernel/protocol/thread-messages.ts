@@ -23,8 +23,11 @@ export interface SocketThreadData {
 /**
  * While element 0 of `cellsReady` (shared memory) is 0 — the main thread is loading TypeScript
  * and cannot answer for a second or more — the socket thread answers kernel_info_request with
- * `kernelInfo` and is_complete_request with kernel/protocol/completeness.ts. jupyter console sends
- * is_complete_request right after kernel_info_reply and gives up on it after 1 s.
+ * `kernelInfo`, is_complete_request with kernel/protocol/completeness.ts, and history_request and
+ * comm_info_request (no cell has run, no comm is open). jupyter console sends is_complete_request
+ * right after kernel_info_reply and gives up on it after 1 s, and it takes any shell reply that
+ * comes while it waits for an execute_reply for that reply (so a late history_reply hid the output
+ * of the first cell).
  */
 export interface StartingAnswers {
   readonly cellsReady: Int32Array;

@@ -2,7 +2,7 @@
  * Start-up: loading the kernel loads neither TypeScript nor tf.js (its warm-up loads TypeScript once
  * the sockets are bound); kernel_info_request is answered at once, and while the main thread loads
  * TypeScript the socket thread answers is_complete_request (jupyter console gives up on one after
- * 1 s); tf.js and the magics load after the first cell unless that cell needs them. (How long
+ * 1 s), history_request and comm_info_request; tf.js and the magics load after the first cell unless that cell needs them. (How long
  * start-up takes is measured by `npm run bench -- kernel`.)
  */
 import assert from 'node:assert/strict';
@@ -79,7 +79,7 @@ console.log(JSON.stringify(['typescript-for-tslab', '@tensorflow/tfjs', 'tslab/d
     for (const cell of ['let a = 1 + 1; a', 'function f(x: number) { return x * x; }', 'const imported = 1; imported']) assert.equal(needsToolkit(cell), false, cell);
   });
 
-  it('a real kernel: the socket thread answers is_complete_request while TypeScript loads, and the first plain cell does not wait for tf.js', async () => {
+  it('a real kernel: the socket thread answers is_complete, history and comm_info requests while TypeScript loads, and the first plain cell does not wait for tf.js', async () => {
     const { client, log } = await launchTimed();
     try {
       // Sent together right after the kernel_info_reply, as jupyter console does (is_complete
@@ -87,9 +87,15 @@ console.log(JSON.stringify(['typescript-for-tslab', '@tensorflow/tfjs', 'tslab/d
       const order: string[] = [];
       const executed = client.execute('let a = 1 + 1; a').then((exchange) => (order.push('execute_reply'), exchange));
       const completeness = client.request('shell', 'is_complete_request', { code: 'function f() {' }).then((exchange) => (order.push('is_complete_reply'), exchange));
-      const [first, incomplete] = await Promise.all([executed, completeness]);
-      assert.deepEqual(order, ['is_complete_reply', 'execute_reply'], 'is_complete answered by the socket thread before the first cell could run');
+      // jupyter console also asks for the history at start-up, and takes a shell reply that comes
+      // while it waits for its first execute_reply for that reply.
+      const history = client.request('shell', 'history_request', { hist_access_type: 'tail', n: 100, output: false, raw: true }).then((exchange) => (order.push('history_reply'), exchange));
+      const comms = client.request('shell', 'comm_info_request').then((exchange) => (order.push('comm_info_reply'), exchange));
+      const [first, incomplete, past, open] = await Promise.all([executed, completeness, history, comms]);
+      assert.deepEqual(order, ['is_complete_reply', 'history_reply', 'comm_info_reply', 'execute_reply'], 'answered by the socket thread before the first cell could run');
       assert.deepEqual(incomplete.reply.content, { status: 'incomplete', indent: '  ' });
+      assert.deepEqual(past.reply.content, { status: 'ok', history: [] });
+      assert.deepEqual(open.reply.content, { status: 'ok', comms: {} });
       assert.equal(plain(first), '2');
       await client.execute('%lsmagic');
       const timing = log();
