@@ -6,10 +6,10 @@
  * Start-up order: the sockets first, then what every cell needs: TypeScript and a first type check
  * of an empty cell, which parses the lib and Node's declarations and gets the checker's code
  * compiled, so that the first cell pays none of it. Requests that need cells wait for that
- * (kernel/kernel.ts). Meanwhile the socket thread answers kernel_info_request and
- * is_complete_request itself (StartingAnswers in kernel/protocol/thread-messages.ts): a client
- * takes the kernel_info_reply as "ready", and jupyter console then gives up on an
- * is_complete_request unanswered after 1 s, for the whole session.
+ * (kernel/kernel.ts). Meanwhile the socket thread answers kernel_info, is_complete, history and
+ * comm_info requests itself (StartingAnswers in kernel/protocol/thread-messages.ts): a client takes
+ * the kernel_info_reply as "ready", and jupyter console then gives up on an is_complete_request
+ * unanswered after 1 s, for the whole session.
  *
  * tf.js, its backend and the built-in magics (which load the toolkit, tf.js included) come after:
  * before the first cell that imports something or uses a magic, or once the kernel is idle after
