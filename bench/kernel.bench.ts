@@ -8,9 +8,12 @@
  * - `let a = 1 + 1; a`, a cell using tf.js types, and a cell defining a new function (p50 of 10);
  * - a 200-cell notebook whose cells declare consts and functions later cells use (p50 and p95).
  *
- * cellfit runs with CELLFIT_TIMING=1, and its timing log says where a cell's time goes (the
- * "where" rows): type check and compile, running, the display of the value; the rest of the round
- * trip is the protocol — the hop to the socket thread and ZeroMQ both ways, and the client.
+ * cellfit runs with CELLFIT_TIMING=1, and its timing log says where start-up and a cell's time go
+ * (the "where" rows, means over the run): loading TypeScript, building the first program (parsing
+ * the lib's and Node's declarations) and checking an empty cell; then per cell the type check and
+ * compile, running, the display of the value; the rest of the round trip is the protocol — the hop
+ * to the socket thread and ZeroMQ both ways, and the client. TypeScript's module is compiled from
+ * the code cache any earlier cellfit kernel wrote (kernel/code-cache.ts), as for a user's kernel.
  * Deno: `npm i deno` in a folder outside the repository and set CELLFIT_BENCH_DENO to its binary
  * (or have `deno` on PATH). Measured without type checking: Deno's kernel only transpiles.
  */

@@ -27,6 +27,11 @@ export interface CellRunnerOptions {
   readonly magics: MagicRegistry;
   /** Time sources for %time / %timeit. Defaults to the system clock. */
   readonly clock?: Clock;
+  /**
+   * Awaited before each cell runs, given its text: the kernel loads tf.js and chooses its backend
+   * there for the first cell that imports something or uses a magic (kernel/main.ts).
+   */
+  readonly beforeRun?: (cell: string) => Promise<unknown> | undefined;
 }
 
 const NO_VALUE: Outcome = { status: 'ok', value: undefined, hasValue: false };
@@ -40,17 +45,21 @@ export class CellRunner {
   readonly executor: Executor;
   readonly magics: MagicRegistry;
   private readonly clock: Clock;
+  private readonly beforeRun: CellRunnerOptions['beforeRun'];
 
-  constructor({ executor, magics, clock = systemClock }: CellRunnerOptions) {
+  constructor({ executor, magics, clock = systemClock, beforeRun }: CellRunnerOptions) {
     this.executor = executor;
     this.magics = magics;
     this.clock = clock;
+    this.beforeRun = beforeRun;
   }
 
   /** Runs `cell`, labelled `label` in tracebacks, in `scope`. Never throws. */
   async run(cell: string, label: string, scope: CellScope): Promise<Outcome> {
     let parsed;
     try {
+      const before = this.beforeRun?.(cell);
+      if (before) await before;
       parsed = parseCell(cell);
     } catch (error) {
       return this.failure(error, scope);

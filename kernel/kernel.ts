@@ -29,11 +29,11 @@ const parseModule = (): typeof ParseModule => require('./magics/parse') as typeo
 const tslabModule = (): typeof TslabModule => require('./tslab') as typeof TslabModule;
 
 /**
- * Requests that wait until the cell runner is ready; the others (history, comms, shutdown) are
- * answered at once. kernel_info waits too: clients take its reply as "ready" and then send
- * is_complete_request, which jupyter console gives up on after 1 s for the whole session.
+ * Requests that wait until the cell runner is ready; the others (kernel_info, history, comms,
+ * shutdown) are answered at once. While the main thread loads TypeScript, the socket thread
+ * answers kernel_info and is_complete itself (kernel/protocol/thread-messages.ts).
  */
-const NEEDS_CELLS = new Set(['kernel_info_request', 'execute_request', 'complete_request', 'inspect_request', 'is_complete_request']);
+const NEEDS_CELLS = new Set(['execute_request', 'complete_request', 'inspect_request', 'is_complete_request']);
 
 /** The content of kernel_info_reply. */
 export interface KernelInfo {

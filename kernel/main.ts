@@ -3,12 +3,18 @@
  * the sockets on a worker thread, the toolkit's session seam, and the interrupt and crash handlers.
  * Jupyter runs it as `node dist/kernel/cli.js kernel --connection-file FILE` (see kernel/install.ts).
  *
- * Start-up order: the sockets first, then what cells need: TypeScript, tf.js and its backend, and
- * a first type check of an empty cell, which parses the lib and Node's declarations and gets the
- * checker's code compiled, so that the first cell pays none of it. kernel_info and the requests
- * that need cells wait for that (kernel/kernel.ts): a client takes the kernel_info_reply as "ready",
- * and jupyter console gives up on is_complete_request after 1 s for the whole session, so its first
- * lines must not arrive while the main thread is busy loading.
+ * Start-up order: the sockets first, then what every cell needs: TypeScript and a first type check
+ * of an empty cell, which parses the lib and Node's declarations and gets the checker's code
+ * compiled, so that the first cell pays none of it. Requests that need cells wait for that
+ * (kernel/kernel.ts). Meanwhile the socket thread answers kernel_info, is_complete, history and
+ * comm_info requests itself (StartingAnswers in kernel/protocol/thread-messages.ts): a client takes
+ * the kernel_info_reply as "ready", and jupyter console then gives up on an is_complete_request
+ * unanswered after 1 s, for the whole session.
+ *
+ * tf.js, its backend and the built-in magics (which load the toolkit, tf.js included) come after:
+ * before the first cell that imports something or uses a magic, or once the kernel is idle after
+ * its first cell, whichever is first — so tensors still live on the chosen backend from the start,
+ * and `let a = 1 + 1; a` does not wait for them.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -19,6 +25,7 @@ import { setSessionProvider } from '../lib/session';
 import { cellfitVersion } from '../lib/sweep/version';
 import type * as ApiModule from './api';
 import type * as CellModule from './cell';
+import { compileWithCodeCache } from './code-cache';
 import type * as ExecutorModule from './executor';
 import { Kernel, type KernelInfo } from './kernel';
 import type * as BuiltinModule from './magics/builtin';
@@ -115,6 +122,8 @@ export async function startKernel(connectionFile: string, options: StartOptions 
   const session = randomUUID();
   const shellArrivals = new Int32Array(new SharedArrayBuffer(4));
   const interruptFlag = new Int32Array(new SharedArrayBuffer(4));
+  const cellsReady = new Int32Array(new SharedArrayBuffer(4));
+  void cells.then(() => Atomics.store(cellsReady, 0, 1), () => undefined);
   let sockets: Sockets | undefined;
   const kernel = new Kernel({
     cells,
@@ -143,6 +152,7 @@ export async function startKernel(connectionFile: string, options: StartOptions 
     },
     interruptFlag,
     shellArrivals,
+    { cellsReady, kernelInfo: kernelInfo(undefined) },
   );
   sockets.send('iopub', messageFor(undefined, 'status', { execution_state: 'starting' }, session));
   logTiming('sockets bound', start);
@@ -165,20 +175,13 @@ export async function startKernel(connectionFile: string, options: StartOptions 
   /** Loads what cells need and checks an empty cell once; resolves to the cell runner. */
   async function warmUp(startOptions: StartOptions, onBackend: (name: string) => void) {
     const warmStart = performance.now();
+    const codeCache = compileWithCodeCache(require.resolve('@tslab/typescript-for-tslab', { paths: [tslabRoot] }));
     const tslab = require('./tslab') as typeof TslabModule;
     const { Executor } = require('./executor') as typeof ExecutorModule;
     const { CellRunner } = require('./cell') as typeof CellModule;
-    const { builtinMagics } = require('./magics/builtin') as typeof BuiltinModule;
     const { MagicRegistry } = require('./magics/registry') as typeof RegistryModule;
     const { setKernelHandle } = require('./api') as typeof ApiModule;
-    logTiming('TypeScript, tslab and the magics loaded', warmStart);
-    // Before the first cell: tensors made in cells then live on the chosen backend from the start.
-    const { ready } = require('../lib/backend') as typeof BackendModule;
-    const backendReady = ready().catch((error: unknown) => {
-      kernelLog(`backend: ${error instanceof Error ? error.message : String(error)}`);
-      return 'cpu';
-    });
-    logTiming('tf.js loaded', warmStart);
+    logTiming('TypeScript and tslab loaded', warmStart);
     const compiler = tslab.createCompiler();
     // Parses the lib and Node's declarations and compiles the checker's code, off the first cell.
     compiler.compile('', '0');
@@ -189,17 +192,49 @@ export async function startKernel(connectionFile: string, options: StartOptions 
       interruptGraceMs: startOptions.interruptGraceMs ?? envNumber('CELLFIT_INTERRUPT_GRACE_MS'),
       interruptFlag,
     });
-    const magics = new MagicRegistry(builtinMagics());
+    // The built-in magics load the toolkit and tf.js: on first use (loadToolkit, %lsmagic, completion).
+    const magics = new MagicRegistry(() => (require('./magics/builtin') as typeof BuiltinModule).builtinMagics());
     tslab.hookTslabDisplay((content, update) =>
       currentScope()?.sink.display({ data: content.data, metadata: content.metadata ?? {}, transient: content.transient }, update),
     );
     setKernelHandle({ magics, clearOutput: (wait) => currentScope()?.sink.clear(wait) });
-    onBackend(await backendReady);
-    logTiming('backend ready', warmStart);
-    // The embedded copy of plotly.js is compressed meanwhile, on the thread pool, not by the first chart.
-    const { prepareCompressedPlotly } = require('../lib/plots/library') as typeof PlotsLibraryModule;
-    prepareCompressedPlotly().catch((error: unknown) => kernelLog(`plotly.js: ${error instanceof Error ? error.message : String(error)}`));
+
+    let toolkit: Promise<void> | undefined;
+    /** Loads tf.js and the magics, and chooses the backend; once. */
+    const loadToolkit = (): Promise<void> => {
+      toolkit ??= (async () => {
+        const toolkitStart = performance.now();
+        magics.load();
+        // Before a cell makes tensors: they then live on the chosen backend from the start.
+        const { ready } = require('../lib/backend') as typeof BackendModule;
+        logTiming('tf.js and the magics loaded', toolkitStart);
+        onBackend(
+          await ready().catch((error: unknown) => {
+            kernelLog(`backend: ${error instanceof Error ? error.message : String(error)}`);
+            return 'cpu';
+          }),
+        );
+        logTiming('backend ready', toolkitStart);
+        // The embedded copy of plotly.js is compressed meanwhile, on the thread pool, not by the first chart.
+        const { prepareCompressedPlotly } = require('../lib/plots/library') as typeof PlotsLibraryModule;
+        prepareCompressedPlotly().catch((error: unknown) => kernelLog(`plotly.js: ${error instanceof Error ? error.message : String(error)}`));
+        // With the functions the warm-up and the first cell compiled (once per TypeScript and Node version).
+        codeCache.save();
+      })();
+      return toolkit;
+    };
+    // Once the requests queued meanwhile (the first cell, typically) have run.
+    setImmediate(() => void loadToolkit());
     logTiming('warm-up done', warmStart);
-    return new CellRunner({ executor, magics });
+    return new CellRunner({ executor, magics, beforeRun: (cell) => (toolkit || needsToolkit(cell) ? loadToolkit() : undefined) });
   }
+}
+
+/**
+ * Whether a cell may make tensors or use a magic, so that tf.js, its backend and the magics must be
+ * ready before it runs: it imports or requires something, or has a `%` line. A cell without
+ * imports reaches tf.js only through an earlier cell's import, which loaded it.
+ */
+export function needsToolkit(cell: string): boolean {
+  return /\bimport\b|\brequire\b|^\s*%/m.test(cell);
 }

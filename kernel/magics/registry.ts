@@ -33,9 +33,22 @@ const KINDS: readonly MagicKind[] = ['line', 'cell', 'both'];
 /** The magics of one kernel. */
 export class MagicRegistry {
   private readonly magics = new Map<string, Magic>();
+  private pending: (() => readonly Magic[]) | undefined;
 
-  constructor(magics: readonly Magic[] = []) {
-    for (const magic of magics) this.register(magic);
+  /**
+   * @param magics The magics to start with, or a function giving them, called on first use: the
+   *   kernel's built-in magics load tf.js, which its first cell need not wait for.
+   */
+  constructor(magics: readonly Magic[] | (() => readonly Magic[]) = []) {
+    if (typeof magics === 'function') this.pending = magics;
+    else for (const magic of magics) this.register(magic);
+  }
+
+  /** Registers the magics given as a function, if that has not happened yet. */
+  load(): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending) for (const magic of pending()) this.register(magic);
   }
 
   /**
@@ -43,6 +56,7 @@ export class MagicRegistry {
    * malformed.
    */
   register(magic: Magic): void {
+    this.load();
     const where = 'registerMagic()';
     if (typeof magic !== 'object' || magic === null) throw new TypeError(`${where}: expected a magic object { name, kind, usage, summary, run }. Received: ${formatValue(magic)}.`);
     if (typeof magic.name !== 'string' || !NAME.test(magic.name)) {
@@ -56,17 +70,20 @@ export class MagicRegistry {
 
   /** Removes the magic called `name`; returns whether there was one. */
   unregister(name: string): boolean {
+    this.load();
     return this.magics.delete(name);
   }
 
   /** The magic called `name`, if it can be used as a `kind` magic. */
   find(name: string, kind: 'line' | 'cell'): Magic | undefined {
+    this.load();
     const magic = this.magics.get(name);
     return magic && (magic.kind === 'both' || magic.kind === kind) ? magic : undefined;
   }
 
   /** Every magic, by name. */
   list(): Magic[] {
+    this.load();
     return [...this.magics.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -74,6 +91,7 @@ export class MagicRegistry {
    * The error for `%name` when no such magic exists (or not of that kind), suggesting a close name.
    */
   unknown(name: string, kind: 'line' | 'cell'): UsageError {
+    this.load();
     const prefix = kind === 'line' ? '%' : '%%';
     const other = this.magics.get(name);
     if (other) {

@@ -5,8 +5,10 @@
  * blocks the main thread.
  *
  * The thread decodes and verifies incoming messages and hands them to the main thread; it signs and
- * sends what the main thread gives it. It answers only `interrupt_request` itself (see
- * kernel/executor.ts for the receiving end):
+ * sends what the main thread gives it. It answers `kernel_info_request`, `is_complete_request`,
+ * `history_request` and `comm_info_request` itself while the main thread is still loading
+ * TypeScript at start-up (see StartingAnswers in kernel/protocol/thread-messages.ts), and
+ * `interrupt_request` always (see kernel/executor.ts for the receiving end):
  * 1. it raises the shared interrupt flag, which the loops of cell code check — this stops a loop
  *    that blocks the main thread, even one that runs after an `await`;
  * 2. it tells the main thread, which aborts the running cell's signal (stopping `train()`) and
@@ -24,22 +26,10 @@
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as zmq from 'zeromq';
+import { scanCompleteness } from './completeness';
 import { decode, encode, Signer } from './wire';
-import { endpoint, messageFor, type Channel, type ConnectionInfo, type Message } from './messages';
-import type { ThreadCommand, ThreadEvent } from './sockets';
-
-/** What the main thread passes in `workerData`. */
-export interface SocketThreadData {
-  readonly connection: ConnectionInfo;
-  /** The kernel's session id, for the messages this thread writes itself. */
-  readonly session: string;
-  /** The executor's interrupt flag (an Int32Array over shared memory). */
-  readonly interruptFlag: Int32Array;
-  /** Element 0 counts the shell messages received so far (shared memory; see Kernel `arrivals`). */
-  readonly shellArrivals: Int32Array;
-  /** How long the main thread may take to acknowledge an interrupt before SIGINT is sent. */
-  readonly signalAfterMs: number;
-}
+import { endpoint, messageFor, type Channel, type Message } from './messages';
+import type { SocketThreadData, ThreadCommand, ThreadEvent } from './thread-messages';
 
 /** How long stream text may wait to be merged with what follows. */
 const STREAM_DELAY_MS = 10;
@@ -71,7 +61,7 @@ class Sender {
 async function main(): Promise<void> {
   const port = parentPort;
   if (!port) throw new Error('socket-thread.ts runs as a worker thread');
-  const { connection, session, interruptFlag, shellArrivals, signalAfterMs } = workerData as SocketThreadData;
+  const { connection, session, interruptFlag, shellArrivals, starting, signalAfterMs } = workerData as SocketThreadData;
   const signer = new Signer(connection.signature_scheme, connection.key);
   const post = (event: ThreadEvent) => port.postMessage(event);
 
@@ -144,6 +134,30 @@ async function main(): Promise<void> {
     await send('iopub', messageFor(request, 'status', { execution_state: 'idle' }, session));
   };
 
+  /** What the main thread cannot answer while it loads TypeScript (StartingAnswers). */
+  const startingReply = (request: Message): { msgType: string; content: unknown } | undefined => {
+    switch (request.header.msg_type) {
+      case 'kernel_info_request':
+        if (process.env.CELLFIT_TIMING === '1') log(`timing: kernel_info_reply sent while loading (at ${(process.uptime() * 1000).toFixed(0)} ms since process start)`);
+        return { msgType: 'kernel_info_reply', content: starting.kernelInfo };
+      case 'is_complete_request':
+        return { msgType: 'is_complete_reply', content: scanCompleteness(typeof request.content.code === 'string' ? request.content.code : '') };
+      case 'history_request':
+        // No cell has run yet. (jupyter console asks at start-up; a reply arriving later would be
+        // taken for the reply to its first execute_request, whose output it would then miss.)
+        return { msgType: 'history_reply', content: { status: 'ok', history: [] } };
+      case 'comm_info_request':
+        return { msgType: 'comm_info_reply', content: { status: 'ok', comms: {} } };
+      default:
+        return undefined;
+    }
+  };
+  const answerWhileStarting = async (request: Message, channel: Channel, reply: { msgType: string; content: unknown }) => {
+    await send('iopub', messageFor(request, 'status', { execution_state: 'busy' }, session));
+    await send(channel, messageFor(request, reply.msgType, reply.content, session));
+    await send('iopub', messageFor(request, 'status', { execution_state: 'idle' }, session));
+  };
+
   const receive = async (socket: zmq.Router, channel: Channel) => {
     for await (const frames of socket) {
       let message: Message;
@@ -155,6 +169,11 @@ async function main(): Promise<void> {
       }
       if (channel === 'control' && message.header.msg_type === 'interrupt_request') {
         await interrupt(message);
+        continue;
+      }
+      const early = channel !== 'stdin' && Atomics.load(starting.cellsReady, 0) === 0 ? startingReply(message) : undefined;
+      if (early) {
+        await answerWhileStarting(message, channel, early);
         continue;
       }
       if (channel === 'shell' && message.header.msg_type === 'execute_request') pendingExecutes.push(message.header.msg_id);

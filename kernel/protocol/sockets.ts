@@ -6,21 +6,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fail } from '../../lib/errors';
 import type { Channel, ChannelMessage, ConnectionInfo, Message } from './messages';
-import type { SocketThreadData } from './socket-thread';
-
-/** Main thread → socket thread. */
-export type ThreadCommand =
-  | { readonly kind: 'send'; readonly channel: Channel; readonly message: Message<unknown> }
-  | { readonly kind: 'interrupt-handled' }
-  | { readonly kind: 'close' };
-
-/** Socket thread → main thread. */
-export type ThreadEvent =
-  | { readonly kind: 'ready' }
-  | { readonly kind: 'failed'; readonly message: string }
-  | { readonly kind: 'message'; readonly channel: Channel; readonly message: Message; readonly seq?: number }
-  | { readonly kind: 'interrupt'; readonly target: string | undefined }
-  | { readonly kind: 'closed' };
+import type { SocketThreadData, StartingAnswers, ThreadCommand, ThreadEvent } from './thread-messages';
 
 /** What the kernel does with what arrives. */
 export interface SocketHandlers {
@@ -44,6 +30,7 @@ export interface Sockets {
  *
  * @param interruptFlag The executor's interrupt flag, raised by the socket thread on interrupt_request.
  * @param shellArrivals Counts shell messages as they arrive (an Int32Array over shared memory).
+ * @param starting What the socket thread answers itself until the main thread sets `cellsReady`.
  * @param signalAfterMs How long an interrupt may go unacknowledged before SIGINT. Defaults to 2000 ms.
  */
 export function startSockets(
@@ -52,9 +39,10 @@ export function startSockets(
   handlers: SocketHandlers,
   interruptFlag: Int32Array,
   shellArrivals: Int32Array,
+  starting: StartingAnswers,
   signalAfterMs = 2000,
 ): Promise<Sockets> {
-  const data: SocketThreadData = { connection, session, interruptFlag, shellArrivals, signalAfterMs };
+  const data: SocketThreadData = { connection, session, interruptFlag, shellArrivals, starting, signalAfterMs };
   const worker = new Worker(path.join(__dirname, 'socket-thread.js'), { workerData: data, stdout: false, stderr: false });
   let closed: (() => void) | undefined;
   return new Promise<Sockets>((resolve, reject) => {

@@ -32,6 +32,12 @@ export interface LaunchOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** How long to wait for the kernel to answer kernel_info. Defaults to 60 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * Whether {@link KernelClient.launch} also waits until the kernel can run cells (default true).
+   * A cellfit kernel answers kernel_info while it still loads TypeScript; an interrupt sent then
+   * finds no running cell, so tests that time an interrupt after starting a cell need this.
+   */
+  readonly untilCellsReady?: boolean;
   /** Called with the kernel's stderr as it arrives (its log). */
   readonly onStderr?: (text: string) => void;
 }
@@ -123,6 +129,8 @@ export class KernelClient {
     await client.connect();
     try {
       await client.waitForReady(options.startTimeoutMs ?? 60_000);
+      // Answered once cells can run (an empty inspection costs next to nothing).
+      if (options.untilCellsReady !== false) await client.request('shell', 'inspect_request', { code: '', cursor_pos: 0, detail_level: 0 });
     } catch (error) {
       client.kill();
       throw error;

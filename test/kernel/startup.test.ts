@@ -1,16 +1,19 @@
 /**
- * Start-up: loading the kernel loads neither TypeScript nor tf.js (its warm-up does, once the sockets
- * are bound), and kernel_info waits for the warm-up, as the requests that need cells do: a client
- * that has its kernel_info_reply finds the kernel ready (jupyter console gives up on an
- * is_complete_request after 1 s). (How long start-up takes is measured by `npm run bench -- kernel`.)
+ * Start-up: loading the kernel loads neither TypeScript nor tf.js (its warm-up loads TypeScript once
+ * the sockets are bound); kernel_info_request is answered at once, and while the main thread loads
+ * TypeScript the socket thread answers is_complete_request (jupyter console gives up on one after
+ * 1 s), history_request and comm_info_request; tf.js and the magics load after the first cell unless that cell needs them. (How long
+ * start-up takes is measured by `npm run bench -- kernel`.)
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { CellRunner } from '../../kernel/cell';
 import { Kernel } from '../../kernel/kernel';
-import { kernelInfo } from '../../kernel/main';
+import { kernelInfo, needsToolkit } from '../../kernel/main';
 import { messageFor, type Channel, type ChannelMessage, type Message } from '../../kernel/protocol/messages';
+import { KernelClient } from '../../kernel/runner/client';
+import { NOTEBOOKS, plain } from './harness';
 
 function request(channel: Channel, msgType: string, content: Record<string, unknown> = {}): ChannelMessage {
   return { ...messageFor(undefined, msgType, content, 'test-session'), channel } as ChannelMessage;
@@ -22,16 +25,25 @@ const fakeRunner = {
   run: async () => ({ status: 'ok', value: 42, hasValue: true }),
 } as unknown as CellRunner;
 
-describe('kernel start-up', () => {
+/** Starts a real kernel with timing logs on; `log` collects its stderr. */
+async function launchTimed(env: NodeJS.ProcessEnv = {}): Promise<{ client: KernelClient; log: () => string }> {
+  let text = '';
+  const client = await KernelClient.launch({ cwd: NOTEBOOKS, env: { ...process.env, CELLFIT_TIMING: '1', ...env }, untilCellsReady: false, onStderr: (chunk) => (text += chunk) });
+  return { client, log: () => text };
+}
+
+describe('kernel start-up', function () {
+  this.timeout(120_000);
+
   it('loading the kernel entry points loads neither TypeScript nor tf.js (the warm-up loads them)', () => {
     const dist = path.resolve(__dirname, '..', '..', 'kernel');
-    const script = `require(${JSON.stringify(path.join(dist, 'main.js'))}); require(${JSON.stringify(path.join(dist, 'kernel.js'))});
+    const script = `require(${JSON.stringify(path.join(dist, 'main.js'))}); require(${JSON.stringify(path.join(dist, 'kernel.js'))}); require(${JSON.stringify(path.join(dist, 'protocol', 'completeness.js'))});
 const loaded = Object.keys(require.cache);
 console.log(JSON.stringify(['typescript-for-tslab', '@tensorflow/tfjs', 'tslab/dist'].filter((name) => loaded.some((file) => file.includes(name)))));`;
-    assert.deepEqual(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })), []);
+    assert.deepEqual(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }).trim().split('\n').pop()!), []);
   });
 
-  it('kernel_info_request and is_complete_request wait for the cell runner, as execute_request does', async () => {
+  it('kernel_info_request is answered before the cell runner is ready; is_complete_request and execute_request wait for it', async () => {
     const sent: { channel: Channel; message: Message<unknown> }[] = [];
     let provide: (runner: CellRunner) => void = () => undefined;
     let backend: string | undefined;
@@ -49,16 +61,61 @@ console.log(JSON.stringify(['typescript-for-tslab', '@tensorflow/tfjs', 'tslab/d
     kernel.handle(request('shell', 'is_complete_request', { code: 'let a = (' }));
     kernel.handle(request('shell', 'execute_request', { code: '6 * 7' }));
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(replies(), [], 'nothing is answered before the cell runner is ready');
+    assert.deepEqual(replies(), ['kernel_info_reply'], 'only kernel_info is answered before the cell runner is ready');
+    const info = sent.find((s) => s.message.header.msg_type === 'kernel_info_reply')?.message.content as { banner: string };
+    assert.match(info.banner, /tf\.js is loading/);
 
     backend = 'wasm';
     provide(fakeRunner);
     await new Promise((resolve) => setTimeout(resolve, 10));
     assert.deepEqual(replies(), ['kernel_info_reply', 'is_complete_reply', 'execute_reply']);
-    const info = sent.find((s) => s.message.header.msg_type === 'kernel_info_reply')?.message.content as { banner: string };
-    assert.doesNotMatch(info.banner, /tf\.js is loading/);
     assert.equal((sent.find((s) => s.message.header.msg_type === 'is_complete_reply')?.message.content as { status: string }).status, 'incomplete');
     const result = sent.find((s) => s.message.header.msg_type === 'execute_result')?.message.content as { data: Record<string, unknown> };
     assert.equal(result.data['text/plain'], '42');
+  });
+
+  it('needsToolkit(cell): cells that import, require or use a magic wait for tf.js and its backend', () => {
+    for (const cell of ["import * as tf from '@tensorflow/tfjs';", "const { train } = require('cellfit');", '%backend', '%%time\n1', 'const a = 1;\n  %who']) assert.equal(needsToolkit(cell), true, cell);
+    for (const cell of ['let a = 1 + 1; a', 'function f(x: number) { return x * x; }', 'const imported = 1; imported']) assert.equal(needsToolkit(cell), false, cell);
+  });
+
+  it('a real kernel: the socket thread answers is_complete, history and comm_info requests while TypeScript loads, and the first plain cell does not wait for tf.js', async () => {
+    const { client, log } = await launchTimed();
+    try {
+      // Sent together right after the kernel_info_reply, as jupyter console does (is_complete
+      // first): the reply to is_complete must not wait for the main thread's warm-up.
+      const order: string[] = [];
+      const executed = client.execute('let a = 1 + 1; a').then((exchange) => (order.push('execute_reply'), exchange));
+      const completeness = client.request('shell', 'is_complete_request', { code: 'function f() {' }).then((exchange) => (order.push('is_complete_reply'), exchange));
+      // jupyter console also asks for the history at start-up, and takes a shell reply that comes
+      // while it waits for its first execute_reply for that reply.
+      const history = client.request('shell', 'history_request', { hist_access_type: 'tail', n: 100, output: false, raw: true }).then((exchange) => (order.push('history_reply'), exchange));
+      const comms = client.request('shell', 'comm_info_request').then((exchange) => (order.push('comm_info_reply'), exchange));
+      const [first, incomplete, past, open] = await Promise.all([executed, completeness, history, comms]);
+      assert.deepEqual(order, ['is_complete_reply', 'history_reply', 'comm_info_reply', 'execute_reply'], 'answered by the socket thread before the first cell could run');
+      assert.deepEqual(incomplete.reply.content, { status: 'incomplete', indent: '  ' });
+      assert.deepEqual(past.reply.content, { status: 'ok', history: [] });
+      assert.deepEqual(open.reply.content, { status: 'ok', comms: {} });
+      assert.equal(plain(first), '2');
+      await client.execute('%lsmagic');
+      const timing = log();
+      const firstCell = timing.indexOf('timing: execute_request, busy to reply');
+      const toolkit = timing.indexOf('timing: tf.js and the magics loaded');
+      assert.ok(firstCell >= 0 && toolkit > firstCell, `tf.js loaded after the first cell. The log:\n${timing}`);
+      // Once cells can run, the main thread answers, with TypeScript's parser.
+      assert.equal((await client.request('shell', 'is_complete_request', { code: 'const = 5;' })).reply.content.status, 'invalid');
+    } finally {
+      await client.shutdown();
+    }
+  });
+
+  it('a real kernel: a first cell that imports tf.js runs on the chosen backend, not on the cpu one tf.js starts with', async () => {
+    const { client } = await launchTimed({ CELLFIT_BACKEND: 'wasm' });
+    try {
+      const exchange = await client.execute("import * as tf from '@tensorflow/tfjs';\ntf.getBackend()");
+      assert.equal(plain(exchange), "'wasm'");
+    } finally {
+      await client.shutdown();
+    }
   });
 });

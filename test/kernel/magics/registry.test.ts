@@ -16,6 +16,20 @@ describe('magics/registry', () => {
     assert.deepEqual(registry.list().map((m) => m.name), ['capture', 'time', 'who']);
   });
 
+  it('new MagicRegistry(() => magics) calls the function on first use, once, and a magic registered then replaces a built-in one', () => {
+    let calls = 0;
+    const registry = new MagicRegistry(() => {
+      calls++;
+      return [magic('time', 'both'), magic('who', 'line')];
+    });
+    assert.equal(calls, 0, 'not called by the constructor (the kernel defers loading tf.js with it)');
+    registry.register({ ...magic('who', 'line'), summary: 'mine' });
+    assert.equal(calls, 1);
+    assert.equal(registry.find('who', 'line')?.summary, 'mine');
+    assert.deepEqual(registry.list().map((m) => m.name), ['time', 'who']);
+    assert.equal(calls, 1);
+  });
+
   it('registry.register(spec) names the malformed field', () => {
     const registry = new MagicRegistry();
     throwsWith(() => registry.register({ ...magic('1x', 'line') }), 'registerMagic(): `name` must be letters', 'Received: name="1x"');
