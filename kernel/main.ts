@@ -31,7 +31,7 @@ import { Kernel, type KernelInfo } from './kernel';
 import type * as BuiltinModule from './magics/builtin';
 import type * as RegistryModule from './magics/registry';
 import { kernelLog, redirectProcessOutput } from './output';
-import { installModuleResolution, tslabVersions } from '../lib/modules';
+import { installModuleResolution, tslabTypeScriptPath, tslabVersions } from '../lib/modules';
 import { messageFor, PROTOCOL_VERSION } from './protocol/messages';
 import { parseConnectionInfo, startSockets, type Sockets } from './protocol/sockets';
 import { currentScope, notebookSession } from './scope';
@@ -175,7 +175,7 @@ export async function startKernel(connectionFile: string, options: StartOptions 
   /** Loads what cells need and checks an empty cell once; resolves to the cell runner. */
   async function warmUp(startOptions: StartOptions, onBackend: (name: string) => void) {
     const warmStart = performance.now();
-    const codeCache = compileWithCodeCache(require.resolve('@tslab/typescript-for-tslab', { paths: [tslabRoot] }));
+    const codeCache = compileWithCodeCache(tslabTypeScriptPath());
     const tslab = require('./tslab') as typeof TslabModule;
     const { Executor } = require('./executor') as typeof ExecutorModule;
     const { CellRunner } = require('./cell') as typeof CellModule;

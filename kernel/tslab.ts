@@ -20,19 +20,13 @@ import type * as TS from '@tslab/typescript-for-tslab';
 import type * as ConverterModule from 'tslab/dist/converter';
 import type * as ExecutorModule from 'tslab/dist/executor';
 import type * as InspectModule from 'tslab/dist/inspect';
-import { KERNEL_ROOT, noticeResolved, providedPath } from '../lib/modules';
+import { KERNEL_ROOT, noticeResolved, providedPath, tslabTypeScriptPath } from '../lib/modules';
 import { createCellWatchProgram } from './program';
 import { SourceMap } from './sourcemap';
 
 const tslabRoot = path.dirname(require.resolve('tslab/package.json'));
-const typescriptPath = require.resolve('@tslab/typescript-for-tslab', { paths: [tslabRoot] });
+const typescriptPath = tslabTypeScriptPath();
 const ts: typeof TS = require(typescriptPath);
-
-/** The versions a kernel_info_reply reports. */
-export const versions = {
-  tslab: (require(path.join(tslabRoot, 'package.json')) as { version: string }).version,
-  typescript: ts.version,
-} as const;
 
 // ---------------------------------------------------------------------------------------------
 // The TypeScript module as tslab sees it. Its exports are non-configurable getters, so they cannot

@@ -11,7 +11,7 @@
  * the synchronous `cpu` backend is active until {@link ready} switches to the chosen one; tensors
  * made before the switch move to the new backend the first time they are used. cellfit's own
  * asynchronous entry points (training, streaming, evaluation) await {@link ready} themselves, and
- * the kernel awaits it before the first cell runs.
+ * the kernel awaits it before the first cell that imports a module or uses a magic runs.
  *
  * `CELLFIT_BACKEND=tensorflow|wasm|cpu` in the environment (or {@link setBackend}) forces one.
  */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as zmq from 'zeromq';
 import { endpoint, type Message } from '../../kernel/protocol/messages';
 import { KernelClient, type Exchange } from '../../kernel/runner/client';
-import { versions } from '../../kernel/tslab';
+import { tslabVersions } from '../../lib/modules';
 import { failure, NOTEBOOKS, plain, result, sharedKernel, streamText, summarize, temporaryDir, until } from './harness';
 
 const types = (exchange: Exchange) => exchange.iopub.map((m) => m.header.msg_type);
@@ -28,7 +28,7 @@ describe('Kernel (over the Jupyter protocol)', function () {
         assert.equal(info.implementation, 'cellfit');
         assert.match(info.implementation_version, /^\d+\.\d+\.\d+/);
         assert.equal(info.language_info.name, 'typescript');
-        assert.equal(info.language_info.version, versions.typescript);
+        assert.equal(info.language_info.version, tslabVersions().typescript);
         assert.equal(info.language_info.file_extension, '.ts');
         assert.ok(info.banner.includes(process.version), info.banner);
         assert.ok(info.help_links.length >= 3 && info.help_links.every((link: any) => link.text && link.url.startsWith('https://')));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { completeness, createCompiler, endsWithSemicolon, expandShorthands, needsMoreInput, toOriginalColumn, versions, type Compiler } from '../../kernel/tslab';
+import { completeness, createCompiler, endsWithSemicolon, expandShorthands, needsMoreInput, toOriginalColumn, type Compiler } from '../../kernel/tslab';
+import { tslabTypeScriptPath, tslabVersions } from '../../lib/modules';
 import { chainPosition } from '../../kernel/sourcemap';
 
 describe('tslab (the wrapper around tslab internals)', () => {
@@ -9,9 +10,11 @@ describe('tslab (the wrapper around tslab internals)', () => {
   });
   after(() => compiler.close());
 
-  it('versions names the pinned tslab and its TypeScript', () => {
+  it('tslabVersions() names the pinned tslab and the TypeScript the kernel loads', () => {
+    const versions = tslabVersions();
     assert.equal(versions.tslab, '1.0.22');
     assert.equal(versions.typescript, '5.0.4');
+    assert.equal((require(tslabTypeScriptPath()) as { version: string }).version, versions.typescript);
   });
 
   it('compiler.compile(decls, source) returns CommonJS with source maps back to the cell (blank lines and all)', () => {
