@@ -25,7 +25,11 @@ describe('sweep() results as runs', function () {
     assert.ok(best.run instanceof Run, `best.run is a Run: ${String(best.run)}`);
     assert.equal(best.run.dir, path.join(dir, 'runs', `trial-000${best.number}`));
     assert.equal(best.runInfo!.id, best.run.id);
-    for (const trial of result.trials) assert.ok(trial.run instanceof Run);
+    for (const trial of result.trials) {
+      const run = await trial.loadRun();
+      assert.ok(run instanceof Run);
+      assert.equal(run.dir, trial.runInfo!.dir);
+    }
 
     // The same weights as the trial trained (the fixture is deterministic, so train it again here).
     const { train: data, validation } = sweepData();
@@ -39,6 +43,30 @@ describe('sweep() results as runs', function () {
     assert.ok(fs.existsSync(exported));
     const loaded = await tf.loadLayersModel(fileHandler(path.join(dir, 'exported')));
     assert.ok(weightBytes(loaded).equals(weightBytes(best.run.model)));
+  });
+
+  it('a sweep returns with only its best trial’s run rebuilt; another trial’s is rebuilt by its first loadRun(), once, and trial.run says so before', async () => {
+    const dir = tmpDir('sweep-lazy-runs');
+    const result = await sweep({ units: [4, 8, 16] }, { module: FIXTURE }, { dir, name: 'lazy', workers: 1, ...QUIET });
+    const best = result.best!;
+    const other = result.trials.find((trial) => trial.number !== best.number)!;
+    assert.ok(best.run instanceof Run, 'the best trial’s run is rebuilt when the sweep returns');
+    assert.equal(await best.loadRun(), best.run, 'and loadRun() answers that same Run');
+    assert.throws(
+      () => other.run,
+      (error: Error) =>
+        error.message ===
+        `sweep(): trial ${other.number}'s run is rebuilt from its checkpoints on first use: \`await result.trials[${other.number - 1}].loadRun()\` returns it (and sets trial.run). The best trial's run is rebuilt when the sweep returns; trial.runInfo (id, dir, status, best) needs no rebuilding.`,
+    );
+    // Two calls at once rebuild it once.
+    const [first, second] = await Promise.all([other.loadRun(), other.loadRun()]);
+    assert.ok(first instanceof Run);
+    assert.equal(second, first);
+    assert.equal(other.run, first);
+    assert.equal(first.dir, other.runInfo!.dir);
+    assert.deepEqual(first.history.map((entry) => entry.val_loss), other.values);
+    // Runs stay out of the result's JSON (runInfo describes them).
+    assert.ok(!('run' in JSON.parse(JSON.stringify(result)).best));
   });
 
   it('loadRun(dir) names a directory that holds no run', async () => {
