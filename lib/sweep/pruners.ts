@@ -30,6 +30,8 @@ export interface Pruner {
   decide(record: SweepRecord, trial: TrialRecord, epoch: number): Decision;
   /** Paused trials that have become promotable, the most advanced and best first. */
   promotable(record: SweepRecord): TrialRecord[];
+  /** False when {@link decide} answers `continue` at `epoch` of `trial` whatever the record holds (the queue then need not wait for the answer). */
+  decidesAt(trial: TrialRecord, epoch: number): boolean;
 }
 
 /** The pruner option: a name or `{ kind, ...options }`. */
@@ -81,7 +83,7 @@ export function prunerConfig(option: PrunerOption, where: string): PrunerConfig 
 export function makePruner(config: PrunerConfig): Pruner {
   switch (config.kind) {
     case 'none':
-      return { config, decide: () => 'continue', promotable: () => [] };
+      return { config, decide: () => 'continue', promotable: () => [], decidesAt: () => false };
     case 'median':
       return medianPruner(config, { ...DEFAULTS.median, ...config.options } as MedianOptions);
     case 'asha':
@@ -112,6 +114,7 @@ function medianPruner(config: PrunerConfig, { startupTrials, warmupEpochs, inter
       return better(record, sortedMedian(atEpoch), best.value) ? 'prune' : 'continue';
     },
     promotable: () => [],
+    decidesAt: (_trial, epoch) => epoch > warmupEpochs && (epoch - warmupEpochs - 1) % intervalEpochs === 0,
   };
 }
 
@@ -140,6 +143,7 @@ function ashaPruner(config: PrunerConfig, options: AshaOptions): Pruner {
   };
   return {
     config,
+    decidesAt: isRung,
     decide(record, trial, epoch) {
       if (!isRung(trial, epoch)) return 'continue';
       if (!Number.isFinite(trial.values[epoch - 1] ?? NaN)) return 'pause';

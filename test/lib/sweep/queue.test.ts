@@ -163,7 +163,7 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
       const { children, output } = startWorkers(1, redis.url, {});
       const code = await new Promise<number | null>((resolve) => children[0].once('exit', resolve));
       assert.equal(code, 2);
-      assert.match(output[0], new RegExp(`cellfit worker: worker ${os.hostname()}:\\d+ runs cellfit \\S+ \\(sweep protocol 1\\), but sweep future was queued by cellfit 9\\.9\\.9 \\(protocol 999\\): install cellfit 9\\.9\\.9 on ${os.hostname()}\\.`));
+      assert.match(output[0], new RegExp(`cellfit worker: worker ${os.hostname()}:\\d+ runs cellfit \\S+ \\(queue protocol 2\\), but sweep future was queued by cellfit 9\\.9\\.9 \\(protocol 999\\): install cellfit 9\\.9\\.9 on ${os.hostname()}\\.`));
       assert.equal(await (await queue.getJob('future.n1'))?.getState(), 'delayed');
     } finally {
       await queue.obliterate({ force: true });
