@@ -62,6 +62,21 @@ redis.call('SET', KEYS[3], 0)
 return 1
 `;
 
+/** The scripts, sent once per connection and called by their hash after (EVALSHA). */
+interface Scripts {
+  cellfitJournalAppend(journal: string, offset: string, from: number, ...entries: string[]): Promise<[number, number, string[]]>;
+  cellfitJournalFold(snapshot: string, journal: string, offset: string, at: number, record: string): Promise<number>;
+}
+
+function scripts(client: Redis): Scripts {
+  const defined = client as Redis & Partial<Scripts>;
+  if (!defined.cellfitJournalAppend) {
+    client.defineCommand('cellfitJournalAppend', { numberOfKeys: 2, lua: APPEND });
+    client.defineCommand('cellfitJournalFold', { numberOfKeys: 3, lua: FOLD });
+  }
+  return defined as unknown as Scripts;
+}
+
 /** The keys of sweep `name`. */
 export function sweepKeys(prefix: string, name: string): { readonly snapshot: string; readonly journal: string; readonly offset: string } {
   return { snapshot: `${prefix}:sweep:${name}`, journal: `${prefix}:sweep-journal:${name}`, offset: `${prefix}:sweep-offset:${name}` };
@@ -215,7 +230,7 @@ export class RedisStore implements SweepStore {
   private async exchange(texts: readonly string[]): Promise<unknown[]> {
     const keys = sweepKeys(this.prefix, this.record.name);
     for (let attempt = 0; ; attempt++) {
-      const [offset, from, entries] = (await this.client.eval(APPEND, 2, keys.journal, keys.offset, this.position, ...texts)) as [number, number, string[]];
+      const [offset, from, entries] = await scripts(this.client).cellfitJournalAppend(keys.journal, keys.offset, this.position, ...texts);
       if (from < 0) {
         // Behind the snapshot (folded while this client was away), or a record made anew: read the record again, then append.
         const [read] = await readRecords(this.client, this.prefix, [this.record.name]);
@@ -235,7 +250,7 @@ export class RedisStore implements SweepStore {
       this.position = from + entries.length;
       const length = this.position - offset;
       if (texts.length > 0 && before < foldAfter(this.record) && length >= foldAfter(this.record)) {
-        await this.client.eval(FOLD, 3, keys.snapshot, keys.journal, keys.offset, this.position, JSON.stringify(this.record));
+        await scripts(this.client).cellfitJournalFold(keys.snapshot, keys.journal, keys.offset, this.position, JSON.stringify(this.record));
       }
       return results;
     }
