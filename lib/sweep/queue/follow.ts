@@ -21,7 +21,7 @@ import { isDone } from '../scheduler';
 import { standingsOf } from '../standings';
 import type { SweepRecord } from '../state';
 import { checkRecord, chooseAmong, type SweepVersion } from '../versions';
-import { enqueue, openQueue, pendingJobs, type TrialQueue } from './jobs';
+import { enqueue, openQueue, pendingJobs, promotionJobs, type TrialQueue } from './jobs';
 import { connectRedis, parseQueueUrl, type QueueTarget } from './redis';
 import { readRecords, RedisStore } from './store';
 import { liveWorkers } from './worker';
@@ -79,7 +79,7 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
     await enqueue(queue, pendingJobs(store.record, store.engines));
     const writer = new RecordWriter(file, () => store.record);
     const view = viewFor(plan.options);
-    const final = await follow(store, client, target, stop.signal, view, () => writer.schedule(), () => recoverOrphans(store, queue!));
+    const final = await follow(store, client, target, stop.signal, view, () => writer.schedule(), () => recoverOrphans(store, queue!), (jobs) => enqueue(queue!, jobs));
     await writer.flush();
     view.end(final);
     const result = await loadSweepResult(final, file);
@@ -94,8 +94,18 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
 }
 
 /** Reads the record until the sweep ends; on `stop`, asks the workers to stop and waits for them. */
-async function follow(store: RedisStore, client: Redis, target: QueueTarget, stop: AbortSignal, view: SweepView, changed: () => void, recover: () => Promise<void>): Promise<SweepRecord> {
+async function follow(
+  store: RedisStore,
+  client: Redis,
+  target: QueueTarget,
+  stop: AbortSignal,
+  view: SweepView,
+  changed: () => void,
+  recover: () => Promise<void>,
+  add: (jobs: ReturnType<typeof promotionJobs>) => Promise<void>,
+): Promise<SweepRecord> {
   const seen = new Map<number, string>();
+  const promotions = new Set<string>();
   let stopping: number | undefined;
   let checked = Date.now();
   for (;;) {
@@ -113,6 +123,10 @@ async function follow(store: RedisStore, client: Redis, target: QueueTarget, sto
     // Workers that do not answer within the wait leave their trials to the next execution.
     if (stopping !== undefined && record.status === 'stopping' && Date.now() - stopping > STOP_WAIT_MS) await store.apply({ kind: 'end', force: true });
     record = store.record;
+    // A promotion decided in a replay whose worker went on (or away) before adding its job: added here (ids are unique; a duplicate's claim gets nothing).
+    const promote = promotionJobs(record).filter((job) => !promotions.has(job.id));
+    for (const job of promote) promotions.add(job.id);
+    if (record.status === 'running') await add(promote);
     changed();
     for (const trial of record.trials) {
       const previous = seen.get(trial.number);

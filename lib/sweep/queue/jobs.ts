@@ -9,7 +9,7 @@
 import type { ConnectionOptions, Queue } from 'bullmq';
 import { budgetLeft, type Engines } from '../scheduler';
 import { standingsOf } from '../standings';
-import type { SweepRecord } from '../state';
+import type { SweepRecord, TrialRecord } from '../state';
 import { cellfitVersion } from '../version';
 import { QUEUE_NAME, redisOptions, type QueueTarget } from './redis';
 
@@ -61,7 +61,7 @@ const job = (record: SweepRecord, id: string, kind: TrialJobData['kind'], number
 export function pendingJobs(record: SweepRecord, engines: Engines): TrialJob[] {
   const jobs: TrialJob[] = [];
   for (const trial of record.trials) {
-    if (trial.status === 'paused' && trial.promote) jobs.push(job(record, `t${trial.number}.p${trial.prunedAt}`, 'promote', trial.number));
+    if (trial.status === 'paused' && trial.promote) jobs.push(promotionJob(record, trial));
     else if ((trial.status === 'interrupted' || trial.status === 'pending') && !trial.job) jobs.push(job(record, `t${trial.number}.r${trial.attempts}`, 'resume', trial.number));
   }
   if (budgetLeft(record, engines)) {
@@ -73,7 +73,12 @@ export function pendingJobs(record: SweepRecord, engines: Engines): TrialJob[] {
 
 /** Promotion jobs only (what a worker adds after a report or a settle): one per trial queued for promotion, in the order of their numbers. */
 export function promotionJobs(record: SweepRecord): TrialJob[] {
-  return [...standingsOf(record).promoting].sort((a, b) => a.number - b.number).map((trial) => job(record, `t${trial.number}.p${trial.prunedAt}`, 'promote', trial.number));
+  return [...standingsOf(record).promoting].sort((a, b) => a.number - b.number).map((trial) => promotionJob(record, trial));
+}
+
+/** The job of a promotion: one per rung and attempt (a trial that does not resume its run may be paused at the same rung again). */
+function promotionJob(record: SweepRecord, trial: TrialRecord): TrialJob {
+  return job(record, `t${trial.number}.p${trial.prunedAt}.a${trial.attempts}`, 'promote', trial.number);
 }
 
 /** A job that resumes trial `number` (a worker that shuts down hands its trial back). */
