@@ -1,7 +1,8 @@
 /**
  * Pruners decide, at the end of each epoch of a trial, whether it keeps training. Decisions are pure
- * functions of the record (the values every trial reported so far), made under the record's lock or
- * Redis transaction so that concurrent workers never decide from a stale picture.
+ * functions of the record (the values every trial reported so far), made as the sweep's operations
+ * are applied in order (lib/sweep/store.ts) — under a local sweep's lock, or in the journal's order
+ * of a queued one — so that concurrent workers never decide from different pictures.
  *
  * - `median` (Optuna's MedianPruner): once `startupTrials` trials have finished, after
  *   `warmupEpochs`, a trial whose best value so far is worse than the median of the finished trials'
