@@ -1,4 +1,6 @@
 /** Hyperparameter sweeps: `sweep()`, its result, `listSweeps()`, and the parts they are made of. */
+import { setQueueDispatcher } from './plan';
+
 export { sweep } from './sweep';
 export type { SweepOptions, SweepTrialSpec } from './sweep';
 export { Sweep, SweepPlot } from './result';
@@ -16,3 +18,6 @@ export type { TpeOptions } from './tpe';
 export type { TrainFingerprint, TrialRunInfo, TrialStatus, PublicStatus, SweepRecord, SweepStatus, TrialRecord, TrialCode, SamplerConfig, PrunerConfig } from './state';
 export { parameterImportance } from './importance';
 export type { Scored } from './importance';
+
+// Queued sweeps (BullMQ, Redis) are loaded when a sweep is queued.
+setQueueDispatcher(async () => (await import('./queue/follow')).runQueued);

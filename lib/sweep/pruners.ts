@@ -1,7 +1,8 @@
 /**
  * Pruners decide, at the end of each epoch of a trial, whether it keeps training. Decisions are pure
- * functions of the record (the values every trial reported so far), made under the record's lock or
- * Redis transaction so that concurrent workers never decide from a stale picture.
+ * functions of the record (the values every trial reported so far), made as the sweep's operations
+ * are applied in order (lib/sweep/store.ts) — under a local sweep's lock, or in the journal's order
+ * of a queued one — so that concurrent workers never decide from different pictures.
  *
  * - `median` (Optuna's MedianPruner): once `startupTrials` trials have finished, after
  *   `warmupEpochs`, a trial whose best value so far is worse than the median of the finished trials'
@@ -31,6 +32,8 @@ export interface Pruner {
   decide(record: SweepRecord, trial: TrialRecord, epoch: number): Decision;
   /** Paused trials that have become promotable, the most advanced and best first. */
   promotable(record: SweepRecord): TrialRecord[];
+  /** False when {@link decide} answers `continue` at `epoch` of `trial` whatever the record holds (the queue then need not wait for the answer). */
+  decidesAt(trial: TrialRecord, epoch: number): boolean;
 }
 
 /** The pruner option: a name or `{ kind, ...options }`. */
@@ -82,7 +85,7 @@ export function prunerConfig(option: PrunerOption, where: string): PrunerConfig 
 export function makePruner(config: PrunerConfig): Pruner {
   switch (config.kind) {
     case 'none':
-      return { config, decide: () => 'continue', promotable: () => [] };
+      return { config, decide: () => 'continue', promotable: () => [], decidesAt: () => false };
     case 'median':
       return medianPruner(config, { ...DEFAULTS.median, ...config.options } as MedianOptions);
     case 'asha':
@@ -113,6 +116,7 @@ function medianPruner(config: PrunerConfig, { startupTrials, warmupEpochs, inter
       return better(record, sortedMedian(atEpoch), best.value) ? 'prune' : 'continue';
     },
     promotable: () => [],
+    decidesAt: (_trial, epoch) => epoch > warmupEpochs && (epoch - warmupEpochs - 1) % intervalEpochs === 0,
   };
 }
 
@@ -141,6 +145,7 @@ function ashaPruner(config: PrunerConfig, options: AshaOptions): Pruner {
   };
   return {
     config,
+    decidesAt: isRung,
     decide(record, trial, epoch) {
       if (!isRung(trial, epoch)) return 'continue';
       if (!Number.isFinite(trial.values[epoch - 1] ?? NaN)) return 'pause';

@@ -169,21 +169,23 @@ export class RecordWriter {
   }
 
   private async writeDocument(): Promise<void> {
+    // What is written is taken now: the record may change while the file is written.
     const record = this.record();
     record.updated = new Date().toISOString();
     const { text, trials } = formatRecord(record);
     const bytes = new TextEncoder().encode(text);
-    await nodeFs.mkdir(path.dirname(this.file));
-    await writeAtomic(nodeFs, this.file, bytes);
-    await fs.promises.rm(journalFile(this.file), { force: true });
-    const { trials: _trials, ...fields } = record;
-    this.written = {
+    const { trials: trialRecords, ...fields } = record;
+    const written = {
       fields: JSON.parse(JSON.stringify(fields)) as Record<string, unknown>,
-      trials: new Map(record.trials.map((trial, i) => [trial.number, JSON.parse(trials[i])])),
+      trials: new Map(trialRecords.map((trial, i) => [trial.number, JSON.parse(trials[i])])),
       base: record.updated,
       documentBytes: bytes.length,
       journalBytes: 0,
     };
+    await nodeFs.mkdir(path.dirname(this.file));
+    await writeAtomic(nodeFs, this.file, bytes);
+    await fs.promises.rm(journalFile(this.file), { force: true });
+    this.written = written;
   }
 
   private async append(): Promise<void> {

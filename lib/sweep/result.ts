@@ -2,13 +2,13 @@
  * `Sweep`: what `sweep()` resolves to — the trials with their parameters, status, value and run,
  * the best trial, parameter importance, charts, and a notebook display (the trials table).
  */
-import { fail, warn } from '../errors';
+import { CellfitError, fail, warn } from '../errors';
 import { Chart } from '../plots/chart';
 import type { PlotlyFigure } from '../plots/plotly';
 import { JUPYTER_DISPLAY, type MimeBundle } from '../session';
 import { importanceOf, summaryLine, sweepCharts, trialsTable } from './display';
 import type { Run } from '../train/run';
-import type { Params } from './space';
+import { describeParams, type Params } from './space';
 import { bestTrial, publicStatus, type PublicStatus, type SweepRecord, type SweepStatus, type TrialRecord, type TrialRunInfo } from './state';
 
 /** One trial of a finished (or stopped) sweep; `P` types its parameters from the sweep's space. */
@@ -28,10 +28,21 @@ export interface SweepTrial<P extends Params = Params> {
   /**
    * The run it trained, rebuilt from its checkpoints (wherever it trained: this process, a worker
    * process, another machine): its model holds the weights the run ended with, ready for
-   * `run.evaluate(test)` or `run.checkpoints.export('best', dir)`. Absent when the trial trained no
-   * run with checkpoints.
+   * `run.evaluate(test)` or `run.checkpoints.export('best', dir)`. Undefined when the trial trained
+   * no run with checkpoints. sweep() returns every trial's run rebuilt; a result made from a record
+   * alone (`new Sweep(record, file)`) rebuilds one on {@link SweepTrial.loadRun} (reading it before
+   * says so).
    */
   readonly run?: Run;
+  /**
+   * Rebuilds the trial's run from its checkpoints, once (later calls answer the same Run); undefined
+   * when it trained no run with checkpoints, or they cannot be read (a warning says why).
+   *
+   * @example
+   * const run = await result.trials[3].loadRun();
+   * await run?.evaluate(test);
+   */
+  loadRun(): Promise<Run | undefined>;
   /** The run as the sweep's record keeps it (id, directory, status, epochs, best). */
   readonly runInfo?: TrialRunInfo;
   readonly error?: string;
@@ -59,14 +70,14 @@ export class Sweep<P extends Params = Params> {
   /** The record as saved. */
   readonly record!: SweepRecord;
 
-  /** `runs`: the trials' runs rebuilt from their checkpoints (with loadRun()), by trial number. */
+  /** `runs`: trials' runs already rebuilt from their checkpoints (with loadRun()), by trial number; the others are rebuilt on demand. */
   constructor(record: SweepRecord, file: string, runs: ReadonlyMap<number, Run> = new Map()) {
     this.name = record.name;
     this.file = file;
     this.status = record.status;
     if (record.monitor) this.monitor = record.monitor;
     if (record.mode) this.mode = record.mode;
-    this.trials = record.trials.map((trial) => trialOf<P>(trial, runs.get(trial.number)));
+    this.trials = record.trials.map((trial) => trialOf<P>(trial, runs.has(trial.number) ? { run: runs.get(trial.number) } : undefined));
     const best = bestTrial(record);
     if (best) this.best = this.trials[best.number - 1];
     Object.defineProperty(this, 'record', { value: record, enumerable: false });
@@ -127,27 +138,35 @@ export class SweepPlot extends Chart {
 }
 
 /**
- * The sweep's result with every trial's run rebuilt from its checkpoints (loadRun()); a run that
- * cannot be rebuilt (its directory gone or damaged) is left out with a warning.
+ * The sweep's result with every trial's run rebuilt from its checkpoints (loadRun()), as the public
+ * contract promises (`trials[i].run` and `best.run` are Runs); a run that cannot be rebuilt (its
+ * directory gone or damaged) is left out with a warning. Rebuilding costs ~8-13 ms and one tf.js
+ * model per trial; a result built elsewhere (`new Sweep(record, file)`) rebuilds on
+ * {@link SweepTrial.loadRun}.
  */
 export async function loadSweepResult<P extends Params = Params>(record: SweepRecord, file: string): Promise<Sweep<P>> {
-  const { loadRun } = require('../train/load') as typeof import('../train/load');
-  const runs = new Map<number, Run>();
-  for (const trial of record.trials) {
-    const dir = trial.run?.dir;
-    if (!dir) continue;
-    try {
-      runs.set(trial.number, await loadRun(dir));
-    } catch (error) {
-      // A failed or unstarted trial may have no checkpoint yet: nothing was lost.
-      if (['finished', 'pruned', 'paused'].includes(trial.status)) warn('sweep()', `trial ${trial.number}'s run in ${dir} could not be rebuilt from its checkpoints: ${(error as Error).message}`);
-    }
-  }
-  return new Sweep<P>(record, file, runs);
+  const result = new Sweep<P>(record, file);
+  for (const trial of result.trials) await trial.loadRun();
+  return result;
 }
 
-function trialOf<P extends Params>(trial: TrialRecord, run: Run | undefined): SweepTrial<P> {
-  return {
+/** The run in `dir` rebuilt, or undefined with a warning when it cannot be (a trial that never checkpointed: nothing was lost). */
+async function rebuildRun(trial: TrialRecord, dir: string): Promise<Run | undefined> {
+  const { loadRun } = require('../train/load') as typeof import('../train/load');
+  try {
+    return await loadRun(dir);
+  } catch (error) {
+    if (['finished', 'pruned', 'paused'].includes(trial.status)) warn('sweep()', `trial ${trial.number}'s run in ${dir} could not be rebuilt from its checkpoints: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+/** A trial of the result; `loaded`: its run, when already rebuilt. */
+function trialOf<P extends Params>(trial: TrialRecord, loaded: { run: Run | undefined } | undefined): SweepTrial<P> {
+  const dir = trial.run?.dir;
+  let run = loaded ?? (dir ? undefined : { run: undefined });
+  let loading: Promise<Run | undefined> | undefined;
+  const result = {
     number: trial.number,
     params: trial.params as P,
     status: publicStatus(trial),
@@ -155,11 +174,48 @@ function trialOf<P extends Params>(trial: TrialRecord, run: Run | undefined): Sw
     ...(trial.bestEpoch !== undefined ? { epoch: trial.bestEpoch } : {}),
     values: trial.values,
     ...(trial.prunedAt !== undefined && publicStatus(trial) === 'pruned' ? { prunedAt: trial.prunedAt } : {}),
-    ...(run ? { run } : {}),
     ...(trial.run ? { runInfo: trial.run } : {}),
     ...(trial.error ? { error: trial.error } : {}),
     ...(trial.worker ? { worker: trial.worker } : {}),
     attempts: trial.attempts,
     seconds: trial.seconds,
-  };
+  } as unknown as SweepTrial<P>;
+  Object.defineProperties(result, {
+    run: {
+      enumerable: false,
+      get(): Run | undefined {
+        if (run) return run.run;
+        throw new CellfitError(
+          'sweep()',
+          `trial ${trial.number}'s run is not rebuilt yet (this result was made from a record alone): \`await result.trials[${trial.number - 1}].loadRun()\` rebuilds it from its checkpoints and sets trial.run; trial.runInfo (id, dir, status, best) needs no rebuilding.`,
+        );
+      },
+    },
+    loadRun: {
+      enumerable: false,
+      value: (): Promise<Run | undefined> => {
+        if (run) return Promise.resolve(run.run);
+        loading ??= rebuildRun(trial, dir!).then((built) => {
+          run = { run: built };
+          return built;
+        });
+        return loading;
+      },
+    },
+  });
+  return result;
+}
+
+/** The error a failed trial stops the sweep with: its own message, the trial named, what to do. */
+export function failureError(failure: TrialRecord | Error, result: Sweep): CellfitError {
+  const error =
+    failure instanceof Error
+      ? new CellfitError('sweep()', failure.message.replace(/^sweep\(\): /, ''))
+      : new CellfitError(
+          'sweep()',
+          `trial ${failure.number} (${describeParams(failure.params)}) failed, so the sweep stopped (failures: 'continue' records failures and goes on). ` +
+            `Fix the trial and run the sweep again: finished trials are kept, the failed one runs again.\n\n${failure.error ?? ''}`,
+        );
+  Object.defineProperty(error, 'sweep', { value: result, enumerable: false });
+  return error;
 }

@@ -2,8 +2,9 @@
  * The scheduler: every decision a sweep makes, as functions that change a {@link SweepRecord} in
  * place — which trial runs next (a promotion first, then a trial to resume, then a new proposal),
  * what a reported epoch means (go on, pause, prune), how a trial that returned is settled, and when
- * the sweep is done. A local sweep applies them to its in-memory record under the sweep's lock; a
- * queued sweep applies them inside Redis transactions. The same code decides in both.
+ * the sweep is done. They are applied through the operations of lib/sweep/store.ts: by a local
+ * sweep to its in-memory record under the sweep's lock, by every client of a queued sweep as it
+ * replays the sweep's journal. The same code decides in both.
  */
 import { Monitor } from '../monitor';
 import { makePruner, type Decision, type Pruner } from './pruners';
@@ -64,15 +65,18 @@ export function claimNext(record: SweepRecord, engines: Engines, worker: string,
 
 /**
  * Queued sweeps: the trial job `job` is for. `number` names it for resume and promotion jobs; a
- * "next" job (no number) proposes a new trial. A job handed back by BullMQ after its worker died
- * gets its trial again; a duplicate job gets nothing.
+ * "next" job (no number) starts a new trial with `proposal` — parameters the claimer proposed for
+ * the next trial number, or null when its proposal was made for a number another claim took (the
+ * claim then gets nothing) — or, when `proposal` is undefined, proposed here. A job handed back by
+ * BullMQ after its worker died gets its trial again; a duplicate job gets nothing.
  */
-export function claimForJob(record: SweepRecord, engines: Engines, job: { readonly id: string; readonly number?: number }, worker: string, now = new Date()): Claim | undefined {
+export function claimForJob(record: SweepRecord, engines: Engines, job: { readonly id: string; readonly number?: number }, worker: string, now = new Date(), proposal?: Params | null): Claim | undefined {
   if (record.status !== 'running') return undefined;
-  const held = [...standingsOf(record).running].find((trial) => trial.job === job.id);
+  const held = heldBy(record, job.id);
   if (held) return start(record, held, worker, now, job.id);
   if (job.number === undefined) {
-    const trial = proposeTrial(record, engines);
+    if (proposal === null) return undefined;
+    const trial = proposal ? (budgetLeft(record, engines) ? addTrial(record, proposal) : undefined) : proposeTrial(record, engines);
     return trial ? start(record, trial, worker, now, job.id) : undefined;
   }
   const trial = record.trials[job.number - 1];
@@ -81,12 +85,25 @@ export function claimForJob(record: SweepRecord, engines: Engines, job: { readon
   return ready ? start(record, trial, worker, now, job.id) : undefined;
 }
 
-function proposeTrial(record: SweepRecord, engines: Engines): TrialRecord | undefined {
+/** The running trial job `job` holds. */
+export function heldBy(record: SweepRecord, job: string): TrialRecord | undefined {
+  for (const trial of standingsOf(record).running) if (trial.job === job) return trial;
+  return undefined;
+}
+
+/** The parameters of the next trial, or undefined when the budget (or a grid) has none left. */
+export function proposeNext(record: SweepRecord, engines: Engines): Params | undefined {
   if (!budgetLeft(record, engines)) return undefined;
-  const number = record.trials.length + 1;
-  const params = engines.sampler.propose(number, record);
-  if (!params) return undefined;
-  const trial = newTrial(number, params);
+  return engines.sampler.propose(record.trials.length + 1, record);
+}
+
+function proposeTrial(record: SweepRecord, engines: Engines): TrialRecord | undefined {
+  const params = proposeNext(record, engines);
+  return params ? addTrial(record, params) : undefined;
+}
+
+function addTrial(record: SweepRecord, params: Params): TrialRecord {
+  const trial = newTrial(record.trials.length + 1, params);
   record.trials.push(trial);
   return trial;
 }
@@ -224,24 +241,4 @@ export function canPropose(record: SweepRecord, engines: Engines): boolean {
 /** A metric's direction: max for accuracy-like names, else min (a returned number is minimised). */
 export function defaultMode(monitor: string | undefined): 'min' | 'max' {
   return monitor === undefined || monitor === 'value' ? 'min' : new Monitor('sweep()', { monitor }).mode;
-}
-
-/** Trials still running. */
-export function running(record: SweepRecord): TrialRecord[] {
-  return record.trials.filter((trial) => trial.status === 'running');
-}
-
-/**
- * Opens a record for another execution of a local sweep: trials left running by a process that is
- * gone are interrupted (they resume), failed trials are tried again.
- */
-export function reopen(record: SweepRecord): void {
-  record.status = 'running';
-  for (const trial of record.trials) {
-    if (trial.status === 'running' || trial.status === 'failed') {
-      trial.status = 'interrupted';
-      delete trial.job;
-      standingsOf(record).sync(trial);
-    }
-  }
 }

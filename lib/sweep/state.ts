@@ -2,7 +2,8 @@
  * The sweep's record: what it is (space, sampler, pruner, monitor, trial code) and every trial —
  * parameters, status, the monitored value of each epoch, where it was paused or pruned, its run,
  * timings and the worker that ran it. One JSON document, the same whether it lives in a file beside
- * the checkpoints (local sweeps) or in Redis (queued sweeps), so that one scheduler decides for both.
+ * the checkpoints (local sweeps) or in Redis (queued sweeps, as a snapshot and a journal of the
+ * operations since), so that one scheduler decides for both.
  */
 import type { ParamValue, Params } from './space';
 

@@ -13,25 +13,27 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkName } from '../checkpoint/format';
-import { CellfitError, fail, formatValue } from '../errors';
+import { fail, formatValue } from '../errors';
 import { Monitor, type MonitorMode } from '../monitor';
 import { checkSeed, getSeed, type Seed } from '../random';
-import { currentSession } from '../session';
-import { stopSignal as workStopSignal } from '../train/interrupt';
-import { notebookView, silentView, terminalView, type LiveInfo, type SweepView } from './display';
+import type { LiveInfo, SweepView } from './display';
 import { inProcess, processPool, type Executor, type Slot } from './executors';
-import { loadTrialFunction, resolveTrialModule, type ResolvedModule, type TrialModule } from './module';
+import { loadTrialFunction, resolveTrialModule, type TrialModule } from './module';
+import { runClaimedTrial, taskFor } from './pipeline';
+import { prepareRecord, queueDispatcher, stopSignal, trialChecker, viewFor, type SweepPlan } from './plan';
 import { prunerConfig, type PrunerOption } from './pruners';
-import { readRecord, recordFile, RecordWriter } from './record';
-import { loadSweepResult, type Sweep } from './result';
+import { recordFile } from './record';
+import { failureError, loadSweepResult, type Sweep } from './result';
 import { samplerConfig, type SamplerOption } from './samplers';
-import { claimNext, enginesOf, isDone, reopen, reportEpoch, settleTrial, type Engines } from './scheduler';
-import { SearchSpace, describeParams, type Params, type ParamsOf, type SpaceSpec } from './space';
-import { SWEEP_PROTOCOL, type PrunerConfig, type SamplerConfig, type SweepRecord, type TrialCode, type TrialRecord } from './state';
-import { checkTrial, type TrialFunction, type TrialHooks, type TrialTask } from './trial';
-import { checkRecord, chooseVersion, type TrialChecker } from './versions';
-import { cellfitVersion } from './version';
+import { enginesOf } from './scheduler';
+import { SearchSpace, type Params, type ParamsOf, type SpaceSpec } from './space';
+import type { SweepRecord, TrialCode, TrialRecord } from './state';
+import { FileStore } from './store';
+import type { TrialFunction } from './trial';
+import { checkRecord, chooseVersion } from './versions';
 import { checkBoolean, checkInteger, checkKeys, type OptionKeys } from '../util/options';
+
+export type { SweepPlan } from './plan';
 
 /** Options of {@link sweep}. */
 export interface SweepOptions {
@@ -86,30 +88,8 @@ const DEFAULT_TRIALS = 20;
  */
 export async function sweep<const S extends SpaceSpec>(space: S, trial: SweepTrialSpec<ParamsOf<S>>, options: SweepOptions = {}): Promise<Sweep<ParamsOf<S>>> {
   const plan = planSweep(space, trial as SweepTrialSpec, options);
-  if (plan.queue) {
-    const { runQueued } = await import('./queue/follow');
-    return (await runQueued(plan)) as Sweep<ParamsOf<S>>;
-  }
-  return (await runLocal(plan)) as Sweep<ParamsOf<S>>;
-}
-
-/** Everything decided from the arguments before a trial runs. */
-export interface SweepPlan {
-  readonly name: string;
-  readonly dir: string;
-  readonly space: SearchSpace;
-  readonly sampler: SamplerConfig;
-  readonly pruner: PrunerConfig;
-  readonly budget: number;
-  readonly monitor?: string;
-  readonly mode?: 'min' | 'max';
-  readonly code: TrialCode;
-  readonly fn?: TrialFunction;
-  readonly module?: ResolvedModule;
-  readonly workers: number;
-  readonly queue?: string;
-  readonly stopOnFailure: boolean;
-  readonly options: SweepOptions;
+  const dispatch = plan.queue ? await queueDispatcher() : runLocal;
+  return (await dispatch(plan)) as Sweep<ParamsOf<S>>;
 }
 
 /** Checks the arguments and decides name, sampler, budget, workers. */
@@ -182,81 +162,9 @@ export function planSweep(spaceSpec: SpaceSpec, trial: SweepTrialSpec, options: 
 }
 
 /**
- * The record this execution runs: a new one, or the existing one updated to today's options (space,
- * sampler, pruner, budget) with its trials kept. The monitor cannot change under a sweep's trials.
+ * A local sweep: its record in a {@link FileStore} (this process holds the sweep's lock), its trials
+ * run on the executor's slots (this process, or worker processes) through the trial pipeline.
  */
-export function prepareRecord(existing: ReturnType<typeof readRecord>, plan: SweepPlan, file: string, queue?: string): SweepRecord {
-  const now = new Date().toISOString();
-  if (existing && !('legacy' in existing)) {
-    if (existing.protocol !== SWEEP_PROTOCOL) fail(WHERE, `sweep ${JSON.stringify(plan.name)} was recorded by cellfit ${existing.cellfit} (sweep protocol ${existing.protocol}); this is cellfit ${cellfitVersion} (protocol ${SWEEP_PROTOCOL}). Use that version, or another name.`);
-    if (plan.monitor && existing.monitor && plan.monitor !== existing.monitor) {
-      fail(WHERE, `sweep ${JSON.stringify(plan.name)} ranks its trials by ${existing.monitor}; this call asks for monitor ${JSON.stringify(plan.monitor)}. Use another name for a sweep on ${plan.monitor}.`);
-    }
-    if (plan.mode && existing.mode && plan.mode !== existing.mode) fail(WHERE, `sweep ${JSON.stringify(plan.name)} ${existing.mode === 'min' ? 'minimises' : 'maximises'} ${existing.monitor ?? 'its value'}; this call asks for mode ${JSON.stringify(plan.mode)}.`);
-    if (Boolean(existing.queue) !== Boolean(queue)) {
-      fail(WHERE, existing.queue ? `sweep ${JSON.stringify(plan.name)} runs on the queue ${existing.queue}: pass queue: '${existing.queue}' to follow it, or choose another name.` : `sweep ${JSON.stringify(plan.name)} ran locally (${file}); choose another name for a queued sweep.`);
-    }
-    return { ...existing, ...fromPlan(plan), updated: now };
-  }
-  return {
-    format: 'cellfit-sweep',
-    version: 2,
-    protocol: SWEEP_PROTOCOL,
-    name: plan.name,
-    status: 'running',
-    ...fromPlan(plan),
-    ...(queue ? { queue } : {}),
-    warnings: [],
-    created: now,
-    updated: now,
-    trials: existing && 'legacy' in existing ? existing.legacy : [],
-  };
-}
-
-/** What each execution of a sweep records from its own call (the trials and history stay). */
-function fromPlan(plan: SweepPlan) {
-  return {
-    dir: plan.dir,
-    cellfit: cellfitVersion,
-    space: plan.space.toJSON(),
-    sampler: plan.sampler,
-    pruner: plan.pruner,
-    budget: plan.budget,
-    ...(plan.monitor ? { monitor: plan.monitor } : {}),
-    ...(plan.mode ? { mode: plan.mode } : {}),
-    trial: plan.code,
-    stopOnFailure: plan.stopOnFailure,
-  } satisfies Partial<SweepRecord>;
-}
-
-/** The task a worker gets for a claimed trial. */
-export function taskFor(record: SweepRecord, trial: TrialRecord): TrialTask {
-  return {
-    sweep: record.name,
-    number: trial.number,
-    params: trial.params,
-    attempt: trial.attempts,
-    dir: path.join(record.dir, record.name),
-    ...(record.monitor ? { monitor: record.monitor } : {}),
-    ...(record.mode ? { mode: record.mode } : {}),
-  };
-}
-
-/** The view for this process: live in a notebook, lines in a terminal, or nothing. */
-export function viewFor(options: SweepOptions): SweepView {
-  const session = currentSession();
-  if (session) return options.plot === false ? silentView : notebookView(session);
-  return options.progress === false ? silentView : terminalView();
-}
-
-/**
- * The signal that stops a sweep: the option's, else the cell's interrupt, else Ctrl-C in a terminal
- * (stopping the trials at a checkpoint, then exiting as usual).
- */
-export function stopSignal(options: SweepOptions): { signal: AbortSignal; release(): void } {
-  return workStopSignal({ own: options.signal, where: WHERE, interrupted: 'stopping the running trials at a checkpoint' });
-}
-
 async function runLocal(plan: SweepPlan): Promise<Sweep> {
   const fn = plan.fn ?? (plan.workers === 1 ? loadTrialFunction(plan.module!, WHERE) : undefined);
   const version = await chooseVersion(plan.dir, plan.name, plan.code, WHERE, (record) => checkRecord(record, trialChecker(plan, fn), (trial) => taskFor(record, trial)));
@@ -264,18 +172,16 @@ async function runLocal(plan: SweepPlan): Promise<Sweep> {
   const stop = stopSignal(plan.options);
   let executor: Executor | undefined;
   try {
-    const record = prepareRecord(version.existing, { ...plan, name: version.name }, file);
-    reopen(record);
+    const store = new FileStore(file, prepareRecord(version.existing, { ...plan, name: version.name }, file), WHERE);
     // Trials whose train() now asks for more epochs continue their runs, as a run does.
-    for (const number of version.grown) record.trials[number - 1].status = 'interrupted';
-    const engines = enginesOf(record, WHERE);
-    const writer = new RecordWriter(file, () => record);
-    await writer.flush();
+    store.applyNow({ kind: 'reopen', again: true, grown: version.grown });
+    await store.flush();
     executor = fn ? inProcess(fn) : processPool(plan.module!, plan.workers);
     const view = viewFor(plan.options);
-    const failure = await runTrials(record, engines, executor.slots, { stop: stop.signal, view, save: () => writer.schedule() });
-    record.status = failure ? 'failed' : isDone(record, engines) ? 'finished' : 'interrupted';
-    await writer.flush();
+    const failure = await runTrials(store, executor.slots, stop.signal, view);
+    store.applyNow({ kind: 'end', force: true, failed: failure instanceof Error });
+    await store.flush();
+    const record = store.record;
     view.end(record);
     const result = await loadSweepResult(record, file);
     if (failure) throw failureError(failure, result);
@@ -288,40 +194,18 @@ async function runLocal(plan: SweepPlan): Promise<Sweep> {
 }
 
 /**
- * How this process checks a recorded trial: its function called in a checking scope. A module trial
- * that runs in worker processes is loaded here for the check; when it cannot be (it needs what only
- * the workers have), its trials are not checked — its file's hash still tells an edit.
- */
-export function trialChecker(plan: SweepPlan, fn: TrialFunction | undefined): TrialChecker {
-  let loaded: TrialFunction | undefined | null = fn;
-  return async (task, recorded) => {
-    if (loaded === undefined) {
-      try {
-        loaded = loadTrialFunction(plan.module!, WHERE);
-      } catch {
-        loaded = null;
-      }
-    }
-    return loaded ? checkTrial(loaded, task, recorded) : { same: true, calls: recorded };
-  };
-}
-
-/** How the trials loop reports (the record's writer and view). */
-interface LoopSinks {
-  readonly stop: AbortSignal;
-  readonly view: SweepView;
-  readonly save: () => void;
-}
-
-/**
  * Runs trials on `slots` until the sweep is done or stopped: claims the next trial whenever a slot is
- * free (and when a report makes a paused trial promotable), answers every reported epoch with the
- * pruner's decision. Returns the trial that failed when failures stop the sweep, or an error that
- * prevented running trials at all.
+ * free (and when a report makes a paused trial promotable) and runs it through the trial pipeline.
+ * Returns the trial that failed when failures stop the sweep, or an error that prevented running
+ * trials at all.
  */
-async function runTrials(record: SweepRecord, engines: Engines, slots: readonly Slot[], { stop, view, save }: LoopSinks): Promise<TrialRecord | Error | undefined> {
+async function runTrials(store: FileStore, slots: readonly Slot[], stop: AbortSignal, view: SweepView): Promise<TrialRecord | Error | undefined> {
+  const record = store.record;
   const halt = new AbortController();
-  const onStop = () => halt.abort();
+  const onStop = () => {
+    store.applyNow({ kind: 'stop' });
+    halt.abort();
+  };
   if (stop.aborted) onStop();
   else stop.addEventListener('abort', onStop, { once: true });
   const busy = new Set<Slot>();
@@ -333,47 +217,25 @@ async function runTrials(record: SweepRecord, engines: Engines, slots: readonly 
     for (;;) {
       for (const slot of slots) {
         if (busy.has(slot) || halt.signal.aborted) continue;
-        const claim = claimNext(record, engines, slot.label);
+        const holder = { worker: slot.label };
+        const claim = store.applyNow({ kind: 'claim', ...holder, at: new Date().toISOString() });
         if (!claim) break;
         busy.add(slot);
-        save();
         view.update(record, live());
-        const trial = record.trials[claim.number - 1];
-        const task = taskFor(record, trial);
-        const hooks: TrialHooks = {
-          signal: halt.signal,
-          began: (run) => {
-            trial.run = run;
-            save();
-          },
-          report: async (epoch: number, value: number, monitor: string, epochs: number | undefined) => {
-            const decision = reportEpoch(record, engines, claim.number, epoch, value, epochs, monitor);
-            save();
-            view.update(record, live());
-            wake();
-            return decision;
-          },
+        const changed = () => {
+          view.update(record, live());
+          wake();
         };
-        const done: Promise<void> = slot
-          .run(task, hooks)
-          .then(
-            (outcome) => {
-              settleTrial(record, engines, claim.number, outcome);
-              if (outcome.kind === 'failed' && record.stopOnFailure && !failure) {
-                failure = trial;
-                halt.abort();
-              }
-            },
-            (error: unknown) => {
-              settleTrial(record, engines, claim.number, { kind: 'interrupted', seconds: 0 });
-              failure ??= error instanceof Error ? error : new Error(String(error));
-              halt.abort();
-            },
-          )
+        const done: Promise<void> = runClaimedTrial(store, claim, holder, (task, hooks) => slot.run(task, hooks), { signal: halt.signal, changed })
+          .then(({ outcome, error }) => {
+            if (error) failure ??= error;
+            else if (outcome.kind === 'failed' && record.stopOnFailure) failure ??= record.trials[claim.number - 1];
+            if (record.status !== 'running' && !halt.signal.aborted) halt.abort();
+            if (error && !halt.signal.aborted) onStop();
+          })
           .finally(() => {
             busy.delete(slot);
             active.delete(done);
-            save();
             view.settled(record, claim.number);
             view.update(record, live());
           });
@@ -386,18 +248,4 @@ async function runTrials(record: SweepRecord, engines: Engines, slots: readonly 
     stop.removeEventListener('abort', onStop);
   }
   return failure;
-}
-
-/** The error a failed trial stops the sweep with: its own message, the trial named, what to do. */
-export function failureError(failure: TrialRecord | Error, result: Sweep): CellfitError {
-  const error =
-    failure instanceof Error
-      ? new CellfitError(WHERE, failure.message.replace(/^sweep\(\): /, ''))
-      : new CellfitError(
-          WHERE,
-          `trial ${failure.number} (${describeParams(failure.params)}) failed, so the sweep stopped (failures: 'continue' records failures and goes on). ` +
-            `Fix the trial and run the sweep again: finished trials are kept, the failed one runs again.\n\n${failure.error ?? ''}`,
-        );
-  Object.defineProperty(error, 'sweep', { value: result, enumerable: false });
-  return error;
 }

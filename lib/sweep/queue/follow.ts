@@ -2,8 +2,9 @@
  * The notebook's (or script's) side of a queued sweep: writes the sweep's record to Redis (or
  * updates it, for a sweep executed again), queues the jobs its trials need, then follows the record
  * live — the same table, charts and result as a local sweep — until the workers finish it. The
- * decisions are the workers' (in Redis transactions), so the sweep goes on if this process goes
- * away; executing the cell again, from this notebook or another, follows it again.
+ * decisions are the workers' (operations on the sweep's journal in Redis, lib/sweep/queue/store.ts),
+ * so the sweep goes on if this process goes away; executing the cell again, from this notebook or
+ * another, follows it again.
  *
  * Interrupting the cell stops the sweep: its workers stop their trials at a checkpoint, and the next
  * execution resumes them. A local copy of the record is kept in DIR/sweeps/NAME.json for
@@ -11,14 +12,18 @@
  */
 import type { Redis } from 'ioredis';
 import { fail } from '../../errors';
-import { loadSweepResult, type Sweep } from '../result';
+import type { SweepView } from '../display';
+import { taskFor } from '../pipeline';
+import { fromPlan, prepareRecord, stopSignal, trialChecker, viewFor, type SweepPlan } from '../plan';
 import { readRecord, recordFile, RecordWriter } from '../record';
-import { enginesOf, isDone, running } from '../scheduler';
+import { failureError, loadSweepResult, type Sweep } from '../result';
+import { isDone } from '../scheduler';
+import { standingsOf } from '../standings';
 import type { SweepRecord } from '../state';
-import { failureError, prepareRecord, stopSignal, taskFor, trialChecker, viewFor, type SweepPlan } from '../sweep';
 import { checkRecord, chooseAmong, type SweepVersion } from '../versions';
-import { enqueue, openQueue, pendingJobs, type TrialQueue } from './jobs';
-import { connectRedis, parseQueueUrl, RedisRecords } from './redis';
+import { enqueue, openQueue, pendingJobs, promotionJobs, type TrialQueue } from './jobs';
+import { connectRedis, parseQueueUrl, type QueueTarget } from './redis';
+import { readRecords, RedisStore } from './store';
 import { liveWorkers } from './worker';
 
 const WHERE = 'sweep()';
@@ -30,16 +35,31 @@ const STOP_WAIT_MS = 60_000;
 const ORPHAN_CHECK_MS = 10_000;
 
 /** The version of the sweep this execution follows: NAME, or NAME@N when its trials changed. */
-async function queuedVersion(plan: SweepPlan, records: RedisRecords, url: string): Promise<string> {
+async function queuedVersion(plan: SweepPlan, client: Redis, target: QueueTarget): Promise<string> {
   const versions: SweepVersion[] = [];
   for (let n = 1; ; n++) {
     const name = n === 1 ? plan.name : `${plan.name}@${n}`;
-    const record = await records.read(name);
-    if (!record) break;
-    versions.unshift({ name, record });
+    const [read] = await readRecords(client, target.prefix, [name]);
+    if (!read) break;
+    versions.unshift({ name, record: read.record });
   }
-  const chosen = await chooseAmong(versions, plan.name, plan.code, WHERE, (record) => checkRecord(record, trialChecker(plan, undefined), (trial) => taskFor(record, trial)), () => ({ file: url, release: () => undefined }), url);
+  const chosen = await chooseAmong(versions, plan.name, plan.code, WHERE, (record) => checkRecord(record, trialChecker(plan, undefined), (trial) => taskFor(record, trial)), () => ({ file: target.url, release: () => undefined }), target.url);
   return chosen.name;
+}
+
+/** The sweep's store: its record created, or the existing one set to this call's options. */
+async function openStore(plan: SweepPlan, client: Redis, target: QueueTarget, file: string): Promise<RedisStore> {
+  for (;;) {
+    const existing = await RedisStore.open(client, target.prefix, plan.name, target.url);
+    if (existing) {
+      // Checks the call against the record (its monitor, direction, queue) before changing it.
+      prepareRecord(existing.record, plan, target.url, target.url);
+      await existing.apply({ kind: 'configure', set: fromPlan(plan) });
+      return existing;
+    }
+    const created = await RedisStore.create(client, target.prefix, prepareRecord(readLegacy(file, plan.name), plan, target.url, target.url), target.url);
+    if (created) return created;
+  }
 }
 
 /** Runs a queued sweep: see the module comment. */
@@ -50,33 +70,16 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
   const stop = stopSignal(plan.options);
   try {
     queue = await openQueue(target);
-    const records = new RedisRecords(client, target.prefix);
     // An edited trial starts NAME@2, as a local sweep does (lib/sweep/versions.ts).
-    plan = { ...plan, name: await queuedVersion(plan, records, target.url) };
+    plan = { ...plan, name: await queuedVersion(plan, client, target) };
     const file = recordFile(plan.dir, plan.name);
-    const active = await activeJobIds(queue);
-    const { record } = await records.update(plan.name, (existing) => {
-      const record = prepareRecord(existing ?? readLegacy(file, plan.name), plan, target.url, target.url);
-      record.status = 'running';
-      for (const trial of record.trials) {
-        // Failed trials run again; a trial whose job is gone (not waiting, active or delayed) resumes.
-        if (trial.status === 'failed' || (trial.status === 'running' && (!trial.job || !active.has(trial.job)))) {
-          trial.status = 'interrupted';
-          delete trial.job;
-        }
-      }
-      return { record, value: undefined };
-    });
-    const engines = enginesOf(record!, WHERE);
-    await enqueue(queue, pendingJobs(record!, engines));
-    const mirror = { current: record! };
-    const writer = new RecordWriter(file, () => mirror.current);
+    const store = await openStore(plan, client, target, file);
+    // Failed trials run again; a trial whose job is gone (not waiting, active or delayed) resumes.
+    await store.apply({ kind: 'reopen', again: true, live: [...(await activeJobIds(queue))] });
+    await enqueue(queue, pendingJobs(store.record, store.engines));
+    const writer = new RecordWriter(file, () => store.record);
     const view = viewFor(plan.options);
-    const final = await follow(plan, records, client, target.prefix, target.url, stop.signal, view, (next) => {
-      mirror.current = next;
-      writer.schedule();
-    }, () => recoverOrphans(plan.name, records, queue!));
-    mirror.current = final;
+    const final = await follow(store, client, target, stop.signal, view, () => writer.schedule(), () => recoverOrphans(store, queue!), (jobs) => enqueue(queue!, jobs));
     await writer.flush();
     view.end(final);
     const result = await loadSweepResult(final, file);
@@ -92,17 +95,17 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
 
 /** Reads the record until the sweep ends; on `stop`, asks the workers to stop and waits for them. */
 async function follow(
-  plan: SweepPlan,
-  records: RedisRecords,
+  store: RedisStore,
   client: Redis,
-  prefix: string,
-  url: string,
+  target: QueueTarget,
   stop: AbortSignal,
-  view: ReturnType<typeof viewFor>,
-  changed: (record: SweepRecord) => void,
+  view: SweepView,
+  changed: () => void,
   recover: () => Promise<void>,
+  add: (jobs: ReturnType<typeof promotionJobs>) => Promise<void>,
 ): Promise<SweepRecord> {
   const seen = new Map<number, string>();
+  const promotions = new Set<string>();
   let stopping: number | undefined;
   let checked = Date.now();
   for (;;) {
@@ -112,30 +115,27 @@ async function follow(
     }
     if (stop.aborted && stopping === undefined) {
       stopping = Date.now();
-      await records.update(plan.name, (record) => {
-        if (!record || record.status !== 'running') return { value: undefined };
-        record.status = running(record).length > 0 ? 'stopping' : 'interrupted';
-        return { record, value: undefined };
-      });
+      await store.apply({ kind: 'stop' });
     }
-    let record = (await records.read(plan.name))!;
-    const engines = enginesOf(record, WHERE);
+    let record = await store.refresh();
     // Nobody may be left to notice the end (every job skipped): settle the status here.
-    if (record.status === 'running' && isDone(record, engines)) {
-      record = (await records.update(plan.name, (current) => (current && current.status === 'running' && isDone(current, engines) ? { record: { ...current, status: 'finished' }, value: undefined } : { value: undefined }))).record ?? record;
-    }
-    if (stopping !== undefined && record.status === 'stopping' && (running(record).length === 0 || Date.now() - stopping > STOP_WAIT_MS)) {
-      record = (await records.update(plan.name, (current) => (current && current.status === 'stopping' ? { record: { ...current, status: 'interrupted' }, value: undefined } : { value: undefined }))).record ?? record;
-    }
-    changed(record);
+    if (record.status === 'running' && isDone(record, store.engines)) await store.apply({ kind: 'end' });
+    // Workers that do not answer within the wait leave their trials to the next execution.
+    if (stopping !== undefined && record.status === 'stopping' && Date.now() - stopping > STOP_WAIT_MS) await store.apply({ kind: 'end', force: true });
+    record = store.record;
+    // A promotion decided in a replay whose worker went on (or away) before adding its job: added here (ids are unique; a duplicate's claim gets nothing).
+    const promote = promotionJobs(record).filter((job) => !promotions.has(job.id));
+    for (const job of promote) promotions.add(job.id);
+    if (record.status === 'running') await add(promote);
+    changed();
     for (const trial of record.trials) {
       const previous = seen.get(trial.number);
       if (previous !== undefined && previous !== trial.status && !['running', 'pending'].includes(trial.status)) view.settled(record, trial.number);
       seen.set(trial.number, trial.status);
     }
-    const workers = await liveWorkers(client, prefix);
+    const workers = await liveWorkers(client, target.prefix);
     const notes = [...record.warnings];
-    if (workers.length === 0 && record.status === 'running') notes.push(`No worker serves ${url}: start one with npx cellfit worker --queue ${url}`);
+    if (workers.length === 0 && record.status === 'running') notes.push(`No worker serves ${target.url}: start one with npx cellfit worker --queue ${target.url}`);
     view.update(record, { workers: workers.length, ...(notes.length ? { note: notes.join(' ') } : {}) });
     if (['finished', 'interrupted', 'failed'].includes(record.status)) return record;
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -146,20 +146,11 @@ async function follow(
  * Trials marked running whose job is gone from the queue (a worker lost its job and the job was
  * finished anyway): interrupted and queued again, so that the sweep never waits on them forever.
  */
-async function recoverOrphans(name: string, records: RedisRecords, queue: TrialQueue): Promise<void> {
-  const record = await records.read(name);
-  if (!record || record.status !== 'running' || !record.trials.some((trial) => trial.status === 'running')) return;
-  const active = await activeJobIds(queue);
-  const { record: updated } = await records.update(name, (latest) => {
-    const orphans = latest?.trials.filter((trial) => trial.status === 'running' && (!trial.job || !active.has(trial.job))) ?? [];
-    if (!latest || orphans.length === 0) return { value: undefined };
-    for (const trial of orphans) {
-      trial.status = 'interrupted';
-      delete trial.job;
-    }
-    return { record: latest, value: undefined };
-  });
-  if (updated) await enqueue(queue, pendingJobs(updated, enginesOf(updated, WHERE)));
+async function recoverOrphans(store: RedisStore, queue: TrialQueue): Promise<void> {
+  if (store.record.status !== 'running' || standingsOf(store.record).running.size === 0) return;
+  const live = [...(await activeJobIds(queue))];
+  await store.apply({ kind: 'reopen', again: false, live });
+  await enqueue(queue, pendingJobs(store.record, store.engines));
 }
 
 /** Ids of the jobs still in the queue (waiting, prioritised, active, delayed). */

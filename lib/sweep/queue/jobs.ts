@@ -8,9 +8,16 @@
  */
 import type { ConnectionOptions, Queue } from 'bullmq';
 import { budgetLeft, type Engines } from '../scheduler';
-import { SWEEP_PROTOCOL, type SweepRecord } from '../state';
+import { standingsOf } from '../standings';
+import type { SweepRecord, TrialRecord } from '../state';
 import { cellfitVersion } from '../version';
 import { QUEUE_NAME, redisOptions, type QueueTarget } from './redis';
+
+/**
+ * Bump when workers of another version could misread the queue's jobs or the records' journal
+ * (2: the record in Redis became a snapshot and a journal of operations, lib/sweep/queue/store.ts).
+ */
+export const QUEUE_PROTOCOL = 2;
 
 /** What a job carries. */
 export interface TrialJobData {
@@ -46,7 +53,7 @@ export async function openQueue(target: QueueTarget): Promise<TrialQueue> {
 
 const job = (record: SweepRecord, id: string, kind: TrialJobData['kind'], number?: number): TrialJob => ({
   id: `${record.name}.${id}`,
-  data: { protocol: SWEEP_PROTOCOL, cellfit: cellfitVersion, sweep: record.name, kind, ...(number !== undefined ? { number } : {}) },
+  data: { protocol: QUEUE_PROTOCOL, cellfit: cellfitVersion, sweep: record.name, kind, ...(number !== undefined ? { number } : {}) },
   priority: kind === 'next' ? 2 : 1,
 });
 
@@ -54,7 +61,7 @@ const job = (record: SweepRecord, id: string, kind: TrialJobData['kind'], number
 export function pendingJobs(record: SweepRecord, engines: Engines): TrialJob[] {
   const jobs: TrialJob[] = [];
   for (const trial of record.trials) {
-    if (trial.status === 'paused' && trial.promote) jobs.push(job(record, `t${trial.number}.p${trial.prunedAt}`, 'promote', trial.number));
+    if (trial.status === 'paused' && trial.promote) jobs.push(promotionJob(record, trial));
     else if ((trial.status === 'interrupted' || trial.status === 'pending') && !trial.job) jobs.push(job(record, `t${trial.number}.r${trial.attempts}`, 'resume', trial.number));
   }
   if (budgetLeft(record, engines)) {
@@ -64,9 +71,14 @@ export function pendingJobs(record: SweepRecord, engines: Engines): TrialJob[] {
   return jobs;
 }
 
-/** Promotion jobs only (what a worker adds after a report or a settle). */
+/** Promotion jobs only (what a worker adds after a report or a settle): one per trial queued for promotion, in the order of their numbers. */
 export function promotionJobs(record: SweepRecord): TrialJob[] {
-  return record.trials.filter((trial) => trial.status === 'paused' && trial.promote).map((trial) => job(record, `t${trial.number}.p${trial.prunedAt}`, 'promote', trial.number));
+  return [...standingsOf(record).promoting].sort((a, b) => a.number - b.number).map((trial) => promotionJob(record, trial));
+}
+
+/** The job of a promotion: one per rung and attempt (a trial that does not resume its run may be paused at the same rung again). */
+function promotionJob(record: SweepRecord, trial: TrialRecord): TrialJob {
+  return job(record, `t${trial.number}.p${trial.prunedAt}.a${trial.attempts}`, 'promote', trial.number);
 }
 
 /** A job that resumes trial `number` (a worker that shuts down hands its trial back). */

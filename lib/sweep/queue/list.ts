@@ -1,7 +1,7 @@
 /** The sweeps queued on a Redis (what `%sweeps --queue URL` shows). */
 import { sweepInfo, type SweepInfo } from '../record';
-import type { SweepRecord } from '../state';
 import { connectRedis, parseQueueUrl } from './redis';
+import { readRecords } from './store';
 
 /**
  * The sweeps whose records live on the Redis at `url`, newest first.
@@ -21,10 +21,11 @@ export async function listQueuedSweeps(url: string): Promise<SweepInfo[]> {
       keys.push(...batch);
       cursor = next;
     } while (cursor !== '0');
-    const texts = keys.length ? await client.mget(keys) : [];
-    return texts
-      .filter((text): text is string => text !== null)
-      .map((text) => sweepInfo(JSON.parse(text) as SweepRecord, target.url))
+    const names = keys.map((key) => key.slice(`${target.prefix}:sweep:`.length));
+    const reads = await readRecords(client, target.prefix, names);
+    return reads
+      .filter((read) => read !== undefined)
+      .map((read) => sweepInfo(read!.record, target.url))
       .sort((a, b) => b.updated.getTime() - a.updated.getTime());
   } finally {
     client.disconnect();

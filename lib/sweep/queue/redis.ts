@@ -1,15 +1,13 @@
 /**
- * Redis for queued sweeps: the queue URL, a connection that fails fast and clearly when Redis is not
- * there, and the sweep records kept in Redis with atomic read-modify-write (WATCH / MULTI / EXEC,
- * retried on conflict) — so that workers on many machines, and the notebook following the sweep,
- * apply the scheduler's decisions to one consistent record.
+ * Redis for queued sweeps: the queue URL, and a connection that fails fast and clearly when Redis is
+ * not there. The sweep records kept there are lib/sweep/queue/store.ts's.
  *
- * Keys (prefix `cellfit` by default): `cellfit:sweep:NAME` (the record, JSON), `cellfit:workers`
+ * Keys (prefix `cellfit` by default): `cellfit:sweep:NAME`, `cellfit:sweep-journal:NAME` and
+ * `cellfit:sweep-offset:NAME` (a sweep's record: a snapshot and the journal since), `cellfit:workers`
  * (a hash of live workers), and BullMQ's `cellfit:trials:*` (the job queue).
  */
 import type { Redis, RedisOptions } from 'ioredis';
 import { CellfitError, fail, formatValue } from '../../errors';
-import type { SweepRecord } from '../state';
 
 /** A parsed queue URL. */
 export interface QueueTarget {
@@ -120,53 +118,4 @@ function describeRedisError(error: Error): string {
   if (code === 'ETIMEDOUT') return 'timed out (ETIMEDOUT)';
   if (/NOAUTH|WRONGPASS|invalid password/i.test(error.message)) return `authentication failed: ${error.message}`;
   return error.message;
-}
-
-/** Sweep records in Redis, changed atomically. */
-export class RedisRecords {
-  private chain: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    private readonly client: Redis,
-    private readonly prefix: string,
-  ) {}
-
-  key(name: string): string {
-    return `${this.prefix}:sweep:${name}`;
-  }
-
-  async read(name: string): Promise<SweepRecord | undefined> {
-    const text = await this.client.get(this.key(name));
-    return text === null ? undefined : (JSON.parse(text) as SweepRecord);
-  }
-
-  /**
-   * Applies `change` to the record of `name` atomically: re-read and re-applied when another client
-   * wrote the record in between. `change` gets undefined when there is no record and returns the
-   * new record (or undefined to leave it) with a value of its own.
-   */
-  update<T>(name: string, change: (record: SweepRecord | undefined) => { record?: SweepRecord; value: T }): Promise<{ value: T; record?: SweepRecord }> {
-    // WATCH belongs to the connection: one transaction at a time per client.
-    const next = this.chain.then(() => this.transact(name, change));
-    this.chain = next.catch(() => undefined);
-    return next;
-  }
-
-  private async transact<T>(name: string, change: (record: SweepRecord | undefined) => { record?: SweepRecord; value: T }): Promise<{ value: T; record?: SweepRecord }> {
-    const key = this.key(name);
-    for (let attempt = 0; ; attempt++) {
-      await this.client.watch(key);
-      const text = await this.client.get(key);
-      const current = text === null ? undefined : (JSON.parse(text) as SweepRecord);
-      const { record, value } = change(current);
-      if (!record) {
-        await this.client.unwatch();
-        return { value, ...(current ? { record: current } : {}) };
-      }
-      record.updated = new Date().toISOString();
-      const result = await this.client.multi().set(key, JSON.stringify(record)).exec();
-      if (result !== null) return { value, record };
-      if (attempt > 1000) throw new CellfitError('sweep()', `could not update ${key}: other clients keep changing it.`);
-    }
-  }
 }

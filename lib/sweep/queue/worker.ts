@@ -1,8 +1,9 @@
 /**
  * `npx cellfit worker --queue redis://host:port`: a process that pulls trial jobs of queued sweeps
  * from BullMQ and trains them, one at a time, with the checkpoint directory on storage every worker
- * shares. Every decision (which trial a job gets, each epoch's prune/pause/continue, the settling)
- * is a Redis transaction on the sweep's record, so the sweep needs no coordinator: the notebook that
+ * shares, through the trial pipeline every sweep uses (lib/sweep/pipeline.ts). Every decision (which
+ * trial a job gets, each epoch's prune/pause/continue, the settling) is an operation on the sweep's
+ * journal in Redis (lib/sweep/queue/store.ts), so the sweep needs no coordinator: the notebook that
  * queued it may go away.
  *
  * A worker killed mid-trial loses nothing: its job's lock expires, BullMQ's stalled-job check hands
@@ -19,13 +20,14 @@ import { isRunLocked, readLockHolder } from '../../checkpoint/lock';
 import { LOCK_FILE } from '../../checkpoint/format';
 import { trialLine } from '../display';
 import { loadTrialFunction, provideCellfitPackages } from '../module';
-import { claimForJob, enginesOf, isDone, reportEpoch, running, settleTrial, type Claim, type TrialOutcome } from '../scheduler';
-import { SWEEP_PROTOCOL, type SweepRecord } from '../state';
-import { taskFor } from '../sweep';
+import { runClaimedTrial } from '../pipeline';
+import { heldBy } from '../scheduler';
+import type { SweepRecord } from '../state';
 import { runTrial, type TrialFunction } from '../trial';
 import { cellfitVersion } from '../version';
-import { bullConnection, enqueue, openQueue, promotionJobs, resumeJob, type TrialJobData } from './jobs';
-import { connectRedis, parseQueueUrl, QUEUE_NAME, RedisRecords } from './redis';
+import { bullConnection, enqueue, openQueue, promotionJobs, QUEUE_PROTOCOL, resumeJob, type TrialJobData } from './jobs';
+import { connectRedis, parseQueueUrl, QUEUE_NAME } from './redis';
+import { RedisStore } from './store';
 
 const WHERE = 'cellfit worker';
 /** Seconds after which a worker that stopped updating its heartbeat no longer counts as live. */
@@ -78,106 +80,108 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   provideCellfitPackages((message) => log(message.trimEnd()));
   const lockDuration = options.lockDuration ?? 30_000;
   const client = await connectRedis(target, WHERE);
-  const records = new RedisRecords(client, target.prefix);
   const queue = await openQueue(target);
   const me = `${os.hostname()}:${process.pid}`;
   const since = new Date().toISOString();
   let current: { trial: string; controller: AbortController; job: string } | undefined;
   let exitCode = 0;
   const heartbeat = () =>
-    client.hset(`${target.prefix}:workers`, me, JSON.stringify({ id: me, host: os.hostname(), pid: process.pid, cellfit: cellfitVersion, protocol: SWEEP_PROTOCOL, since, seen: Date.now(), ...(current ? { trial: current.trial } : {}) } satisfies WorkerInfo));
+    client.hset(`${target.prefix}:workers`, me, JSON.stringify({ id: me, host: os.hostname(), pid: process.pid, cellfit: cellfitVersion, protocol: QUEUE_PROTOCOL, since, seen: Date.now(), ...(current ? { trial: current.trial } : {}) } satisfies WorkerInfo));
   await heartbeat();
   const beating = setInterval(() => void heartbeat().catch(() => undefined), 2000);
   const functions = new Map<string, TrialFunction>();
   const stopping = new AbortController();
 
   const { Worker: BullWorker, DelayedError } = await import('bullmq');
+  // Each sweep's store keeps its copy of the record between jobs: a job costs the operations since.
+  const stores = new Map<string, RedisStore>();
+  const storeOf = async (name: string): Promise<RedisStore | undefined> => {
+    let store = stores.get(name);
+    if (!store) {
+      store = await RedisStore.open(client, target.prefix, name, target.url);
+      if (store) stores.set(name, store);
+    } else {
+      await store.refresh();
+    }
+    return store;
+  };
+  // Promotion jobs already added by this worker (their ids are unique; adding one twice is a wasted round trip).
+  const promoted = new Set<string>();
+  const enqueuePromotions = async (record: SweepRecord) => {
+    const jobs = promotionJobs(record).filter((job) => !promoted.has(job.id));
+    for (const job of jobs) promoted.add(job.id);
+    await enqueue(queue, jobs);
+  };
+
   const process_ = async (job: Job<TrialJobData>, token?: string): Promise<string> => {
     const data = job.data;
-    if (data.protocol !== SWEEP_PROTOCOL) {
-      const problem = `worker ${me} runs cellfit ${cellfitVersion} (sweep protocol ${SWEEP_PROTOCOL}), but sweep ${data.sweep} was queued by cellfit ${data.cellfit} (protocol ${data.protocol}): install cellfit ${data.cellfit} on ${os.hostname()}.`;
+    if (data.protocol !== QUEUE_PROTOCOL) {
+      const problem = `worker ${me} runs cellfit ${cellfitVersion} (queue protocol ${QUEUE_PROTOCOL}), but sweep ${data.sweep} was queued by cellfit ${data.cellfit} (protocol ${data.protocol}): install cellfit ${data.cellfit} on ${os.hostname()}.`;
       log(`${WHERE}: ${problem}`);
-      await records.update(data.sweep, (record) => (record && !record.warnings.includes(problem) ? { record: { ...record, warnings: [...record.warnings, problem] }, value: undefined } : { value: undefined })).catch(() => undefined);
+      // Told to whoever follows the sweep, when its record can be read here at all.
+      await storeOf(data.sweep)
+        .then((store) => store?.apply({ kind: 'warn', message: problem }))
+        .catch(() => undefined);
       exitCode = 2;
       stopping.abort();
       // Back to the queue for a worker that can run it.
       await job.moveToDelayed(Date.now() + 2000, token);
       throw new DelayedError();
     }
-    let previous: string | undefined;
-    const claimed = await records.update(data.sweep, (record) => {
-      if (!record) return { value: undefined };
-      previous = data.number !== undefined ? record.trials[data.number - 1]?.worker : record.trials.find((trial) => trial.job === job.id)?.worker;
-      const claim = claimForJob(record, enginesOf(record, WHERE), { id: job.id!, ...(data.number !== undefined ? { number: data.number } : {}) }, me);
-      return claim ? { record, value: claim } : { value: undefined };
-    });
-    const claim = claimed.value;
-    if (!claim || !claimed.record) return 'skipped';
-    const record = options.dir ? { ...claimed.record, dir: path.resolve(options.dir) } : claimed.record;
+    const store = await storeOf(data.sweep);
+    if (!store) return 'skipped';
+    const holder = { worker: me, job: job.id! };
+    const previous = data.number !== undefined ? store.record.trials[data.number - 1]?.worker : heldBy(store.record, job.id!)?.worker;
+    const claim = await store.apply({ kind: 'claim', ...holder, at: new Date().toISOString(), ...(data.number !== undefined ? { number: data.number } : {}) });
+    if (!claim) return 'skipped';
+    const record = store.record;
     const trial = record.trials[claim.number - 1];
     if (claim.resume && previous && previous !== me) await takeOver(trial.run?.dir, previous, lockDuration, log);
     log(`sweep ${record.name} · trial ${claim.number} ${claim.resume ? `resumed (attempt ${claim.attempt})` : 'started'}`);
-    const outcome = await runClaim(job, record, claim);
-    const settled = await records.update(data.sweep, (latest) => {
-      if (!latest || !ours(latest, claim.number, job.id!, me)) return { value: false };
-      const engines = enginesOf(latest, WHERE);
-      settleTrial(latest, engines, claim.number, outcome);
-      if (outcome.kind === 'failed' && latest.stopOnFailure && latest.status === 'running') latest.status = 'stopping';
-      if (latest.status === 'stopping' && running(latest).length === 0) latest.status = latest.stopOnFailure && latest.trials.some((t) => t.status === 'failed') ? 'failed' : 'interrupted';
-      else if (latest.status === 'running' && isDone(latest, engines)) latest.status = 'finished';
-      return { record: latest, value: true };
-    });
-    if (settled.record) {
-      const jobs = promotionJobs(settled.record);
-      // Stopped by this worker's own shutdown: the trial goes back to the queue.
-      if (settled.value && outcome.kind === 'interrupted' && settled.record.status === 'running') jobs.push(resumeJob(settled.record, claim.number));
-      await enqueue(queue, jobs);
-      if (settled.value) log(trialLine(settled.record, settled.record.trials[claim.number - 1]));
+    const fn = trialFunction(record);
+    if (typeof fn === 'string') {
+      await store.apply({ kind: 'settle', ...holder, number: claim.number, outcome: { kind: 'failed', error: fn, seconds: 0 }, at: new Date().toISOString() });
+      await enqueuePromotions(store.record);
+      return 'failed';
     }
-    return outcome.kind;
-  };
-
-  /** Runs the claimed trial; each epoch is a transaction on the record. */
-  const runClaim = async (job: Job<TrialJobData>, record: SweepRecord, claim: Claim): Promise<TrialOutcome> => {
     const controller = new AbortController();
     current = { trial: `${record.name}#${claim.number}`, controller, job: job.id! };
     void heartbeat().catch(() => undefined);
     if (stopping.signal.aborted) controller.abort();
-    try {
-      // The file's hash is part of the key: an edited module (a new version of its sweep) is loaded again.
-      const key = record.trial.kind === 'module' ? `${record.trial.path}#${record.trial.export}#${record.trial.digest ?? ''}` : '#';
-      let fn = functions.get(key);
-      if (!fn) {
-        if (record.trial.kind !== 'module') return { kind: 'failed', error: `sweep ${record.name} has no trial module to load.`, seconds: 0 };
-        try {
-          fn = loadTrialFunction({ path: record.trial.path, export: record.trial.export }, WHERE);
-        } catch (error) {
-          return { kind: 'failed', error: `worker ${me} could not load ${record.trial.path}: ${error instanceof Error ? error.message : String(error)}`, seconds: 0 };
-        }
-        functions.set(key, fn);
+    let promotions: Promise<void> = Promise.resolve();
+    const { outcome, settled } = await runClaimedTrial(store, claim, holder, (task, hooks) => runTrial(fn, task, hooks), {
+      signal: controller.signal,
+      ...(options.dir ? { dir: path.resolve(options.dir) } : {}),
+      changed: () => {
+        if (store.engines.pruner.config.kind === 'asha') promotions = promotions.then(() => enqueuePromotions(store.record)).catch((error: Error) => log(`${WHERE}: ${error.message}`));
+      },
+      lost: (error) => log(`${WHERE}: could not record the run of trial ${claim.number}: ${error.message}`),
+    }).finally(() => (current = undefined));
+    await promotions;
+    const jobs = promotionJobs(store.record).filter((job) => !promoted.has(job.id));
+    for (const job of jobs) promoted.add(job.id);
+    // Stopped by this worker's own shutdown: the trial goes back to the queue.
+    if (settled && outcome.kind === 'interrupted' && store.record.status === 'running') jobs.push(resumeJob(store.record, claim.number));
+    await enqueue(queue, jobs);
+    if (settled) log(trialLine(store.record, store.record.trials[claim.number - 1]));
+    return outcome.kind;
+  };
+
+  /** The trial function of `record` (loaded once per module version), or why it cannot be loaded. */
+  const trialFunction = (record: SweepRecord): TrialFunction | string => {
+    // The file's hash is part of the key: an edited module (a new version of its sweep) is loaded again.
+    const key = record.trial.kind === 'module' ? `${record.trial.path}#${record.trial.export}#${record.trial.digest ?? ''}` : '#';
+    let fn = functions.get(key);
+    if (!fn) {
+      if (record.trial.kind !== 'module') return `sweep ${record.name} has no trial module to load.`;
+      try {
+        fn = loadTrialFunction({ path: record.trial.path, export: record.trial.export }, WHERE);
+      } catch (error) {
+        return `worker ${me} could not load ${record.trial.path}: ${error instanceof Error ? error.message : String(error)}`;
       }
-      return await runTrial(fn, taskFor(record, record.trials[claim.number - 1]), {
-        signal: controller.signal,
-        began: (run) =>
-          void records
-            .update(record.name, (latest) => {
-              if (!latest || !ours(latest, claim.number, job.id!, me)) return { value: undefined };
-              latest.trials[claim.number - 1].run = run;
-              return { record: latest, value: undefined };
-            })
-            .catch((error: Error) => log(`${WHERE}: could not record the run of trial ${claim.number}: ${error.message}`)),
-        report: async (epoch, value, monitor, epochs) => {
-          const { value: decision, record: latest } = await records.update(record.name, (latest) => {
-            if (!latest || !ours(latest, claim.number, job.id!, me)) return { value: 'interrupt' as const };
-            return { record: latest, value: reportEpoch(latest, enginesOf(latest, WHERE), claim.number, epoch, value, epochs, monitor) };
-          });
-          if (latest) await enqueue(queue, promotionJobs(latest));
-          return decision;
-        },
-      });
-    } finally {
-      current = undefined;
+      functions.set(key, fn);
     }
+    return fn;
   };
 
   const worker: Worker<TrialJobData> = new BullWorker<TrialJobData>(QUEUE_NAME, process_, {
@@ -211,12 +215,6 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   client.disconnect();
   log(`${WHERE} ${me} stopped.`);
   return exitCode;
-}
-
-/** True while trial `number` is held by job `job` on worker `me`: a stalled-job takeover ends that. */
-function ours(record: SweepRecord, number: number, job: string, me: string): boolean {
-  const trial = record.trials[number - 1];
-  return trial?.status === 'running' && trial.job === job && trial.worker === me;
 }
 
 /**

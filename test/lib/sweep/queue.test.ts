@@ -4,12 +4,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { sweep, type Sweep } from '../../../lib/sweep';
-import { openQueue } from '../../../lib/sweep/queue/jobs';
+import { openQueue, pendingJobs, promotionJobs } from '../../../lib/sweep/queue/jobs';
+import { enginesOf } from '../../../lib/sweep/scheduler';
+import { newTrial } from '../../../lib/sweep/state';
 import { readRecord } from '../../../lib/sweep/record';
 import { parseQueueUrl } from '../../../lib/sweep/queue/redis';
 import { rejectsWith, throwsWith } from '../../helpers';
 import { freePort, REDIS_SERVER, startRedis, type RedisServer } from '../../support/redis';
 import { tmpDir } from '../train/support';
+import { testRecord } from './support';
 
 const CLI = path.join(__dirname, '..', '..', '..', 'kernel', 'cli.js');
 const FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'sweep-trial.js');
@@ -50,6 +53,15 @@ const resultsOf = (result: Sweep) => result.trials.map((trial) => ({ params: tri
 
 describe('sweep() on a queue: parsing and errors', function () {
   this.timeout(30_000);
+
+  it('promotion jobs are named by trial, rung and attempt: a trial paused at the same rung again gets a new job (an old id, once completed, was never added again and the sweep waited forever)', () => {
+    const record = testRecord({ space: { x: [1, 2] }, sampler: { kind: 'grid', seed: 1 }, pruner: { kind: 'asha' }, budget: 1, trials: [{ ...newTrial(1, { x: 1 }), status: 'paused', prunedAt: 3, promote: true, promoted: [1, 3], attempts: 2 }] });
+    const first = promotionJobs(record).map((job) => job.id);
+    assert.deepEqual(first, ['test.t1.p3.a2']);
+    assert.deepEqual(pendingJobs(record, enginesOf(record)).map((job) => job.id), first, 'the same id whoever adds it');
+    record.trials[0].attempts = 4;
+    assert.deepEqual(promotionJobs(record).map((job) => job.id), ['test.t1.p3.a4']);
+  });
 
   it('parseQueueUrl(url) reads host, port, db and prefix, and masks the password', () => {
     const target = parseQueueUrl('redis://me:secret@example.org:6380/3?prefix=lab', 'sweep()');
@@ -163,7 +175,7 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
       const { children, output } = startWorkers(1, redis.url, {});
       const code = await new Promise<number | null>((resolve) => children[0].once('exit', resolve));
       assert.equal(code, 2);
-      assert.match(output[0], new RegExp(`cellfit worker: worker ${os.hostname()}:\\d+ runs cellfit \\S+ \\(sweep protocol 1\\), but sweep future was queued by cellfit 9\\.9\\.9 \\(protocol 999\\): install cellfit 9\\.9\\.9 on ${os.hostname()}\\.`));
+      assert.match(output[0], new RegExp(`cellfit worker: worker ${os.hostname()}:\\d+ runs cellfit \\S+ \\(queue protocol 2\\), but sweep future was queued by cellfit 9\\.9\\.9 \\(protocol 999\\): install cellfit 9\\.9\\.9 on ${os.hostname()}\\.`));
       assert.equal(await (await queue.getJob('future.n1'))?.getState(), 'delayed');
     } finally {
       await queue.obliterate({ force: true });

@@ -38,6 +38,20 @@ describe('sweep/record', () => {
     assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), JSON.parse(JSON.stringify(record)), 'the document alone is the whole record');
   });
 
+  it('RecordWriter writes the record as it was when the write began, though it changes while the file is written (a queued sweep’s copy does)', async () => {
+    const file = path.join(tmpDir('sweep-changing'), 'sweeps', 'c.json');
+    const record: SweepRecord = testRecord({ status: 'running', trials: trials(50) });
+    const writer = new RecordWriter(file, () => record, 5);
+    const flushing = writer.flush();
+    // Lands while the document is being written.
+    await new Promise((resolve) => setImmediate(resolve));
+    record.trials.push({ ...newTrial(51, { k: 51 }), status: 'running' });
+    await flushing;
+    writer.schedule();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(readRecord(file, 'test'), JSON.parse(JSON.stringify(record)), 'the trial added during the write reaches the journal');
+  });
+
   it('readRecord() leaves out a torn last journal line and a journal left by an older document', async () => {
     const file = path.join(tmpDir('sweep-journal-torn'), 'sweeps', 'j.json');
     const record: SweepRecord = testRecord({ status: 'running', trials: trials(3) });

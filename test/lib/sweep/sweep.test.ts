@@ -47,7 +47,7 @@ describe('sweep() in this process', function () {
       assert.equal(trial.status, 'finished');
       assert.deepEqual(trial.values, run.history.map((entry) => entry.val_loss), 'the sweep saw every epoch');
       assert.equal(trial.value, Math.min(...run.history.map((entry) => entry.val_loss)));
-      assert.equal(trial.run!.dir, path.join(dir, 'grid', `trial-000${trial.number}`));
+      assert.equal(trial.runInfo!.dir, path.join(dir, 'grid', `trial-000${trial.number}`));
     }
     assert.equal(result.best!.value, Math.min(...result.trials.map((trial) => trial.value!)));
     const record = JSON.parse(fs.readFileSync(path.join(dir, 'sweeps', 'grid.json'), 'utf8'));
@@ -80,7 +80,7 @@ describe('sweep() in this process', function () {
     assert.ok(pruned.length > 0);
     for (const trial of pruned) {
       assert.equal(trial.values.length, trial.prunedAt);
-      assert.equal(checkpoint(trial.run!.dir!).latest()!.epoch, trial.prunedAt, 'a pruned trial keeps the checkpoint it stopped at');
+      assert.equal(checkpoint(trial.runInfo!.dir!).latest()!.epoch, trial.prunedAt, 'a pruned trial keeps the checkpoint it stopped at');
     }
     const epochs = result.trials.reduce((sum, trial) => sum + trial.values.length, 0);
     assert.ok(epochs < 6 * 8, `ASHA trained ${epochs} epochs of the grid's 48`);
@@ -105,7 +105,7 @@ describe('sweep() in this process', function () {
       const { train: data, validation } = sweepData();
       const straight = await train(sweepModel(trial.params), data, { epochs: 8, batchSize: 16, validation, seed: 5, checkpoint: false, plot: false });
       assert.ok(weightBytes(resumed.model).equals(weightBytes(straight.model)), `trial ${trial.number}: the same weights as straight training`);
-      assert.equal(trial.run!.dir, path.join(dir, 'asha-sparse', `trial-000${trial.number}`), "the trial's run lives in the sweep's directory");
+      assert.equal(trial.runInfo!.dir, path.join(dir, 'asha-sparse', `trial-000${trial.number}`), "the trial's run lives in the sweep's directory");
     }
   });
 
@@ -248,7 +248,7 @@ describe('sweep() interrupted on local worker processes, and .ts trial modules',
     await watcher;
     assert.equal(first.status, 'interrupted');
     assert.deepEqual(first.trials.map((trial) => trial.status), ['unfinished', 'unfinished']);
-    for (const trial of first.trials) assert.equal(checkpoint(trial.run!.dir!).latest()!.epoch, trial.values.length, 'stopped at a checkpoint');
+    for (const trial of first.trials) assert.equal(checkpoint(trial.runInfo!.dir!).latest()!.epoch, trial.values.length, 'stopped at a checkpoint');
 
     const second = await sweep(space, { module: FIXTURE }, { dir, name: 'pool', workers: 2, ...QUIET });
     assert.equal(second.status, 'finished');

@@ -68,7 +68,7 @@ describe('sweep() executed again', function () {
     ]);
     assert.equal(changed!.name, 'loans@2');
     assert.equal(trained.epochs, 6, 'both trials trained anew');
-    assert.equal(changed!.trials[0].run!.dir, path.join(dir, 'loans@2', 'trial-0001'));
+    assert.equal(changed!.trials[0].runInfo!.dir, path.join(dir, 'loans@2', 'trial-0001'));
     assert.notDeepEqual(changed!.trials.map((trial) => trial.value), first.trials.map((trial) => trial.value));
     const old = JSON.parse(fs.readFileSync(path.join(dir, 'sweeps', 'loans.json'), 'utf8')) as { trials: { value: number }[] };
     assert.deepEqual(old.trials.map((trial) => trial.value), first.trials.map((trial) => trial.value), 'the old record is kept as it was');

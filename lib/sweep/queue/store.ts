@@ -1,0 +1,258 @@
+/**
+ * A queued sweep's record in Redis, as Optuna's JournalStorage keeps a study: a snapshot and an
+ * append-only journal of the operations applied since (lib/sweep/store.ts). Every client — the
+ * workers and the notebook following the sweep — keeps its own copy of the record and applies the
+ * journal's operations to it in the journal's order, so all decide the same: an operation costs
+ * what it changes, not what the record weighs, and no client ever rewrites the record.
+ *
+ * Applying an operation is one round trip: a script appends it and answers the operations other
+ * clients appended since this client's last one, which it applies, its own last — whose answer (a
+ * claim, a pruning decision) is then the answer every other client's copy agrees on. A new trial's
+ * parameters are proposed by the claimer on its copy and travel in its claim; a claim that lost the
+ * race for that trial number gets nothing and proposes again. Reports the pruner cannot act on (no
+ * pruner, or an epoch that is not an ASHA rung) are answered at once from the copy and sent in the
+ * background, in order, batched with whatever else is waiting.
+ *
+ * Keys: `PREFIX:sweep:NAME` (the snapshot, a record as JSON), `PREFIX:sweep-journal:NAME` (the
+ * journal, a list), `PREFIX:sweep-offset:NAME` (how many operations the snapshot holds). A journal
+ * longer than the record's trials is folded into a new snapshot by the client whose operation made
+ * it so. Reading a record is one MULTI (snapshot, offset, journal).
+ */
+import type { Redis } from 'ioredis';
+import { CellfitError } from '../../errors';
+import { enginesOf, proposeNext, heldBy, type Engines } from '../scheduler';
+import { applyOp, type OpResult, type SweepOp, type SweepStore } from '../store';
+import type { SweepRecord } from '../state';
+
+/** A journal entry: an operation and when it was applied (the record's `updated`). */
+interface Entry {
+  readonly at: string;
+  readonly op: SweepOp;
+}
+
+/**
+ * Appends ARGV[2..] to the journal unless the client's copy is behind the snapshot (or ahead of the
+ * journal: a record made anew under the same name); answers the entries from ARGV[1] on.
+ */
+const APPEND = `
+local offset = tonumber(redis.call('GET', KEYS[2]) or '0')
+local from = tonumber(ARGV[1])
+if from < offset or from > offset + redis.call('LLEN', KEYS[1]) then return {offset, -1, {}} end
+for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+return {offset, from, redis.call('LRANGE', KEYS[1], from - offset, -1)}
+`;
+
+/** Replaces the snapshot with ARGV[2], the record after ARGV[1] operations, and drops the journal's entries it holds. */
+const FOLD = `
+local offset = tonumber(redis.call('GET', KEYS[3]) or '0')
+local at = tonumber(ARGV[1])
+if at <= offset then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('LTRIM', KEYS[2], at - offset, -1)
+redis.call('SET', KEYS[3], at)
+return 1
+`;
+
+/** Writes a new sweep's snapshot unless one exists. */
+const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+redis.call('SET', KEYS[3], 0)
+return 1
+`;
+
+/** The scripts, sent once per connection and called by their hash after (EVALSHA). */
+interface Scripts {
+  cellfitJournalAppend(journal: string, offset: string, from: number, ...entries: string[]): Promise<[number, number, string[]]>;
+  cellfitJournalFold(snapshot: string, journal: string, offset: string, at: number, record: string): Promise<number>;
+}
+
+function scripts(client: Redis): Scripts {
+  const defined = client as Redis & Partial<Scripts>;
+  if (!defined.cellfitJournalAppend) {
+    client.defineCommand('cellfitJournalAppend', { numberOfKeys: 2, lua: APPEND });
+    client.defineCommand('cellfitJournalFold', { numberOfKeys: 3, lua: FOLD });
+  }
+  return defined as unknown as Scripts;
+}
+
+/** The keys of sweep `name`. */
+export function sweepKeys(prefix: string, name: string): { readonly snapshot: string; readonly journal: string; readonly offset: string } {
+  return { snapshot: `${prefix}:sweep:${name}`, journal: `${prefix}:sweep-journal:${name}`, offset: `${prefix}:sweep-offset:${name}` };
+}
+
+/** Journal entries past which a snapshot is written: about one per trial (reading a record replays at most that many). */
+const foldAfter = (record: SweepRecord) => Math.max(1000, record.trials.length);
+
+/**
+ * Reads the records of `names` in one round trip: each snapshot with its journal applied, and how
+ * many operations that is (undefined where there is no record).
+ */
+export async function readRecords(client: Redis, prefix: string, names: readonly string[]): Promise<({ record: SweepRecord; engines: Engines; position: number } | undefined)[]> {
+  if (names.length === 0) return [];
+  const multi = client.multi();
+  for (const name of names) {
+    const keys = sweepKeys(prefix, name);
+    multi.get(keys.snapshot).get(keys.offset).lrange(keys.journal, 0, -1);
+  }
+  const replies = (await multi.exec()) ?? [];
+  return names.map((_name, i) => {
+    const [snapshot, offset, journal] = [0, 1, 2].map((k) => {
+      const [error, value] = replies[3 * i + k];
+      if (error) throw error;
+      return value;
+    }) as [string | null, string | null, string[]];
+    if (snapshot === null) return undefined;
+    const record = JSON.parse(snapshot) as SweepRecord;
+    let engines = enginesOf(record);
+    for (const text of journal) engines = replay(record, engines, JSON.parse(text) as Entry).engines;
+    return { record, engines, position: Number(offset ?? 0) + journal.length };
+  });
+}
+
+/** Applies a journal entry to a copy of the record. */
+function replay(record: SweepRecord, engines: Engines, entry: Entry): { engines: Engines; result: unknown } {
+  const result = applyOp(record, engines, entry.op);
+  record.updated = entry.at;
+  return { engines: entry.op.kind === 'configure' ? enginesOf(record) : engines, result };
+}
+
+/** An operation waiting to be sent, and whoever waits for its answer. */
+interface Pending {
+  readonly text: string;
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** A queued sweep's record; see the module comment. */
+export class RedisStore implements SweepStore {
+  private pending: Pending[] = [];
+  private sending?: Promise<void>;
+  private draining = false;
+
+  private constructor(
+    private readonly client: Redis,
+    private readonly prefix: string,
+    readonly where: string,
+    public record: SweepRecord,
+    public engines: Engines,
+    /** Operations applied to the copy: the snapshot's and the journal's. */
+    private position: number,
+  ) {}
+
+  /** The store of sweep `name`, or undefined when Redis holds no such sweep. */
+  static async open(client: Redis, prefix: string, name: string, where: string): Promise<RedisStore | undefined> {
+    const [read] = await readRecords(client, prefix, [name]);
+    return read && new RedisStore(client, prefix, where, read.record, read.engines, read.position);
+  }
+
+  /** Writes a new sweep's record; undefined when another client created it first. */
+  static async create(client: Redis, prefix: string, record: SweepRecord, where: string): Promise<RedisStore | undefined> {
+    const keys = sweepKeys(prefix, record.name);
+    const created = await client.eval(CREATE, 3, keys.snapshot, keys.journal, keys.offset, JSON.stringify(record));
+    return created === 1 ? new RedisStore(client, prefix, where, record, enginesOf(record), 0) : undefined;
+  }
+
+  async apply<O extends SweepOp>(op: O): Promise<OpResult<O>> {
+    if (op.kind === 'claim' && op.job !== undefined && op.number === undefined) return this.claimNew(op) as Promise<OpResult<O>>;
+    if (op.kind === 'report' && !this.mayDecide(op)) {
+      // The pruner cannot act here: the answer is the copy's (a stop, or a trial taken over, shows on the next round trip).
+      const trial = this.record.trials[op.number - 1];
+      const held = trial?.status === 'running' && trial.worker === op.worker && trial.job === op.job;
+      void this.send(op).catch(() => undefined);
+      return (held && this.record.status === 'running' ? 'continue' : 'interrupt') as OpResult<O>;
+    }
+    return this.send(op) as Promise<OpResult<O>>;
+  }
+
+  /** Whether the pruner may answer anything but `continue` to `op` (none never does; ASHA only at a rung; the median pruner after its warm-up). */
+  private mayDecide(op: Extract<SweepOp, { kind: 'report' }>): boolean {
+    const trial = this.record.trials[op.number - 1];
+    if (!trial || op.value === null) return true;
+    return this.engines.pruner.decidesAt({ ...trial, epochs: op.epochs ?? trial.epochs }, op.epoch);
+  }
+
+  /** A "next" job's claim: a new trial proposed on this copy, proposed again when another claim took its number first. */
+  private async claimNew(op: Extract<SweepOp, { kind: 'claim' }>): Promise<OpResult<typeof op>> {
+    for (let attempt = 0; ; attempt++) {
+      const held = this.record.status === 'running' && heldBy(this.record, op.job!) !== undefined;
+      const params = held || this.record.status !== 'running' ? undefined : proposeNext(this.record, this.engines);
+      const number = this.record.trials.length + 1;
+      const claim = (await this.send({ ...op, ...(params ? { proposal: { number, params } } : {}) })) as OpResult<typeof op>;
+      if (claim || !params) return claim;
+      // Lost the race when another claim created trial `number` first: propose again.
+      if (this.record.status !== 'running' || this.record.trials.length < number || attempt > 100) return undefined;
+    }
+  }
+
+  async refresh(): Promise<SweepRecord> {
+    await this.send();
+    return this.record;
+  }
+
+  async close(): Promise<void> {
+    await this.sending;
+  }
+
+  /** Sends `op` (none: only reads what others appended) with whatever else waits, and answers it. */
+  private send(op?: SweepOp): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (op) this.pending.push({ text: JSON.stringify({ at: new Date().toISOString(), op } satisfies Entry), resolve, reject });
+      else this.pending.push({ text: '', resolve, reject });
+      if (!this.draining) {
+        this.draining = true;
+        this.sending = this.drain();
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        try {
+          const results = await this.exchange(batch.filter((item) => item.text !== '').map((item) => item.text));
+          let k = 0;
+          for (const item of batch) item.resolve(item.text === '' ? undefined : results[k++]);
+        } catch (error) {
+          for (const item of batch) item.reject(error as Error);
+        }
+      }
+    } finally {
+      // Cleared in the turn the last batch was answered, before its callers go on: an operation they send starts a new drain.
+      this.draining = false;
+    }
+  }
+
+  /** One round trip: appends `texts`, applies every entry since the copy's position, answers the own entries' results. */
+  private async exchange(texts: readonly string[]): Promise<unknown[]> {
+    const keys = sweepKeys(this.prefix, this.record.name);
+    for (let attempt = 0; ; attempt++) {
+      const [offset, from, entries] = await scripts(this.client).cellfitJournalAppend(keys.journal, keys.offset, this.position, ...texts);
+      if (from < 0) {
+        // Behind the snapshot (folded while this client was away), or a record made anew: read the record again, then append.
+        const [read] = await readRecords(this.client, this.prefix, [this.record.name]);
+        if (!read) throw new CellfitError(this.where, `the record of sweep ${this.record.name} is gone from ${this.where}.`);
+        ({ record: this.record, engines: this.engines, position: this.position } = read);
+        if (attempt > 10) throw new CellfitError(this.where, `could not append to the journal of sweep ${this.record.name}: it keeps being folded.`);
+        continue;
+      }
+      const results: unknown[] = [];
+      const own = entries.length - texts.length;
+      for (let i = this.position - from; i < entries.length; i++) {
+        const { engines, result } = replay(this.record, this.engines, JSON.parse(entries[i]) as Entry);
+        this.engines = engines;
+        if (i >= own) results.push(result);
+      }
+      const before = this.position - offset;
+      this.position = from + entries.length;
+      const length = this.position - offset;
+      if (texts.length > 0 && before < foldAfter(this.record) && length >= foldAfter(this.record)) {
+        await scripts(this.client).cellfitJournalFold(keys.snapshot, keys.journal, keys.offset, this.position, JSON.stringify(this.record));
+      }
+      return results;
+    }
+  }
+}
