@@ -86,8 +86,13 @@ export async function commitCheckpoint(fs: CheckpointFs, job: CommitJob): Promis
     }
     throw Object.assign(error instanceof Error ? error : new Error(String(error)), { landed });
   }
-  if (replaced) await fs.rm(replaced);
-  for (const old of job.retire) await retire(fs, runDir, old);
+  try {
+    if (replaced) await fs.rm(replaced);
+    for (const old of job.retire) await retire(fs, runDir, old);
+  } catch (error) {
+    // The checkpoint is committed; only cleaning up after it failed.
+    throw Object.assign(error instanceof Error ? error : new Error(String(error)), { landed: true });
+  }
 }
 
 /** Deletes a checkpoint: renamed aside first, so a crash mid-delete never leaves a half checkpoint. */

@@ -1,13 +1,14 @@
 /**
  * The write side of a run's checkpoints while it trains: holds the run's lock, hands snapshots to
- * the writer without ever making training wait, applies retention (`keep` newest + `keepBest`
- * best), and turns file-system failures into one clear error.
+ * the writer, applies retention (`keep` newest + `keepBest` best), and turns file-system failures
+ * into one clear error.
  *
- * When snapshots come faster than the disk commits them they are coalesced: the one being written
- * finishes, a newer one replaces the one waiting (older state is never written after newer), and a
- * waiting snapshot that ranks among the `keepBest` best is kept rather than replaced, so best-k
- * retention stays exact. At most `keepBest + 1` snapshots wait in memory. The loop asks wants()
- * first and skips the copy of a point that could only be replaced.
+ * Back-pressure, not dropping: every snapshot handed to save() is written, in order (older state is
+ * never written after newer). One snapshot is written while at most one more waits in memory;
+ * training waits only when it would queue a third, i.e. when the disk is slower than training for
+ * two checkpoints in a row. So which checkpoints exist, and which retention keeps, depends only on
+ * the run, never on the disk's speed; and a crash loses at most the two checkpoints not yet
+ * committed (the one being written and the one waiting) besides the training since the newest.
  */
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
@@ -43,9 +44,13 @@ interface Committed {
   readonly value?: number;
 }
 
+/** A snapshot handed to save(), with the retention its commit applies (decided when it was saved). */
 interface Snapshot {
   readonly payload: CheckpointPayload;
   readonly entry: Committed;
+  /** The checkpoints once this one is committed, before retention; then those retention keeps. */
+  readonly next: readonly Committed[];
+  readonly kept: readonly Committed[];
 }
 
 /** Writes one run's checkpoints during training; see the module comment. */
@@ -54,12 +59,16 @@ export class TrainingCheckpoints {
   /** Set when a write failed; the loop stops at the next batch and throws it. */
   failure?: CellfitError;
   private readonly writer: CheckpointWriter;
+  /** The checkpoints on disk, oldest first. */
   private committed: Committed[];
-  /** The snapshot being written, and those waiting (oldest first). */
+  /** What the disk will hold once every snapshot handed to save() is committed. */
+  private planned: readonly Committed[];
+  /** The snapshot being written, and the one waiting for it. */
   private writing?: Snapshot;
-  private waiting: Snapshot[] = [];
+  private waiting?: Snapshot;
   private newest?: string;
-  private idle: (() => void)[] = [];
+  /** Woken whenever a write ends (the waiting snapshot then moves on, or the writer is idle). */
+  private wakers: (() => void)[] = [];
   /** run.json as the newest committed checkpoint wrote it. */
   private committedRun?: string;
 
@@ -72,6 +81,7 @@ export class TrainingCheckpoints {
     this.runDir = store.dir;
     this.writer = createWriter(store.fs, store.background);
     this.committed = store.validInfos(where, false).map((info) => ({ id: info.id, epoch: info.epoch, batch: info.batch, value: info.metrics[monitor.metric] }));
+    this.planned = this.committed;
   }
 
   /**
@@ -120,37 +130,36 @@ export class TrainingCheckpoints {
   }
 
   /**
-   * Whether a snapshot of a point with these `metrics` is worth taking now: the writer is idle, or
-   * the point ranks among the `keepBest` best (so best-k retention stays exact). Otherwise it would
-   * only be replaced by a newer one before the writer gets to it, so the loop skips it and spares
-   * the copy. Stop points do not ask: they are always saved.
+   * Ids of the checkpoints the disk holds once the writes handed to save() are committed, oldest
+   * first: what the run keeps, known as soon as training decides it (the same on any disk).
    */
-  wants(metrics: Readonly<Record<string, number>>): boolean {
-    if (!this.writing || this.failure) return true;
-    const value = metrics[this.monitor.metric];
-    if (!Number.isFinite(value) || this.store.keepBest === 0) return false;
-    const candidate: Committed = { id: '', epoch: Infinity, batch: 0, value };
-    const entries = [...this.committed, this.writing.entry, ...this.waiting.map((snapshot) => snapshot.entry), candidate];
-    return this.ranked(entries).slice(0, this.store.keepBest).includes(candidate);
+  get plannedIds(): string[] {
+    return this.planned.map((entry) => entry.id);
   }
 
   /**
-   * Hands `payload` to the writer and returns at once: training never waits for the disk. A
-   * snapshot taken while another is being written waits, replacing an older waiting one (see the
-   * module comment). Throws if an earlier write failed.
+   * Hands `payload` to the writer. Resolves at once while at most one other snapshot is being
+   * written; when one is written and another waits, resolves once that one is committed and the
+   * waiting one is on its way (back-pressure: nothing is ever dropped). Throws if a write failed.
    */
-  save(payload: CheckpointPayload): void {
+  async save(payload: CheckpointPayload): Promise<void> {
+    while (!this.failure && this.writing && this.waiting) await this.writeEnded();
     if (this.failure) throw this.failure;
     const value = payload.state.metrics[this.monitor.metric];
-    const snapshot: Snapshot = { payload, entry: { id: payload.id, epoch: payload.state.position.epoch, batch: payload.state.position.batch, ...(Number.isFinite(value) ? { value } : {}) } };
+    const entry: Committed = { id: payload.id, epoch: payload.state.position.epoch, batch: payload.state.position.batch, ...(Number.isFinite(value) ? { value } : {}) };
+    const next = [...this.planned.filter((old) => old.id !== payload.id), entry];
+    const retained = this.retained(next);
+    const kept = next.filter((old) => retained.has(old.id));
+    this.planned = kept;
     this.newest = payload.id;
-    if (!this.writing) this.dispatch(snapshot);
-    else this.waiting = this.coalesce([...this.waiting, snapshot]);
+    const snapshot: Snapshot = { payload, entry, next, kept };
+    if (this.writing) this.waiting = snapshot;
+    else this.dispatch(snapshot);
   }
 
   /** Waits until everything handed to save() is on disk; throws the write failure, if any. */
   async flush(): Promise<void> {
-    if (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
+    await this.drained();
     if (this.failure) throw this.failure;
   }
 
@@ -191,7 +200,7 @@ export class TrainingCheckpoints {
    * whether run.json now says so.
    */
   async recordFailure(record: object): Promise<boolean> {
-    if (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
+    await this.drained();
     try {
       await writeAtomic(this.store.writeFs, path.join(this.runDir, RUN_FILE), jsonBytes({ ...record, ...(this.latestId ? { checkpoint: this.latestId } : {}) }));
       return true;
@@ -203,26 +212,26 @@ export class TrainingCheckpoints {
   /** Waits for pending writes (ignoring their failure, reported already) and releases the lock. */
   async close(): Promise<void> {
     try {
-      if (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
+      await this.drained();
     } finally {
       this.lock.release();
     }
   }
 
-  /** Keeps the newest waiting snapshot, and older waiting ones that rank among the `keepBest` best. */
-  private coalesce(waiting: Snapshot[]): Snapshot[] {
-    const newest = waiting[waiting.length - 1];
-    const entries = [...this.committed, this.writing!.entry, ...waiting.map((snapshot) => snapshot.entry)];
-    const best = new Set(this.ranked(entries).slice(0, this.store.keepBest));
-    return waiting.filter((snapshot) => snapshot === newest || best.has(snapshot.entry));
+  /** Resolves when the writer is idle (everything committed, or a failure ended the writes). */
+  private async drained(): Promise<void> {
+    while (this.writing) await this.writeEnded();
+  }
+
+  private writeEnded(): Promise<void> {
+    return new Promise<void>((resolve) => this.wakers.push(resolve));
   }
 
   /** Serialises `snapshot` and starts writing it. */
   private dispatch(snapshot: Snapshot): void {
-    const { payload, entry } = snapshot;
-    const next = [...this.committed.filter((old) => old.id !== payload.id), entry];
-    const kept = this.retained(next);
-    const retire = next.filter((old) => !kept.has(old.id)).map((old) => old.id);
+    const { payload, entry, next, kept } = snapshot;
+    const keptIds = new Set(kept.map((old) => old.id));
+    const retire = next.filter((old) => !keptIds.has(old.id)).map((old) => old.id);
     // The weight and optimizer snapshots are fresh copies made for this checkpoint; the best
     // weights are kept by the loop (and re-saved), and a diverged run re-saves what it read.
     const own = payload.fresh !== false;
@@ -247,30 +256,32 @@ export class TrainingCheckpoints {
     const runWritten = runKey({ ...payload.run, checkpoint: payload.id });
     this.writer.write(job).then(
       () => {
-        this.committed = next.filter((old) => kept.has(old.id));
+        this.committed = [...kept];
         this.committedRun = runWritten;
         this.advance();
       },
       (error: CommitFailure) => {
-        // A checkpoint renamed into place before the failure is on disk: it is the newest one.
-        if (error.landed) this.committed = next;
+        // A checkpoint renamed into place before the failure is on disk: it is the newest one (and nothing was retired).
+        if (error.landed) this.committed = [...next];
         this.committedRun = undefined;
         const durable = error.landed ? payload.id : previous;
         this.failure = writeFailure(this.where, this.runDir, payload.id, durable, describeFsError(error, this.runDir), error.landed);
-        this.waiting = [];
+        this.waiting = undefined;
+        this.planned = this.committed;
         this.advance();
       },
     );
   }
 
-  /** Starts the next waiting snapshot, or wakes those waiting for the writer to be idle. */
+  /** Starts the waiting snapshot, if any, and wakes those waiting for a write to end. */
   private advance(): void {
     this.writing = undefined;
-    const next = this.failure ? undefined : this.waiting.shift();
-    if (next) return this.dispatch(next);
-    const idle = this.idle;
-    this.idle = [];
-    for (const resolve of idle) resolve();
+    const next = this.waiting;
+    this.waiting = undefined;
+    if (next) this.dispatch(next);
+    const wakers = this.wakers;
+    this.wakers = [];
+    for (const wake of wakers) wake();
   }
 
   /** Entries with a finite monitored value, best first (the earlier epoch on ties). */

@@ -379,7 +379,7 @@ export class TrainingLoop {
     if (config.checkpoints && loaded) {
       // Re-commit the last finite checkpoint with the final status, so a re-run knows it ended.
       const state: CheckpointState = { ...loaded.state, status: 'diverged', stop: this.stop, history: this.history };
-      config.checkpoints.save({
+      await config.checkpoints.save({
         id: loaded.info.id,
         modelJson: loaded.modelJson,
         weights: loaded.weights,
@@ -393,17 +393,15 @@ export class TrainingLoop {
   }
 
   /**
-   * Snapshots the full state (synchronously) and queues it for writing — a running point only when
-   * the writer wants it (see TrainingCheckpoints.wants); stop points always.
+   * Snapshots the full state (synchronously) and hands it to the writer, which waits only when two
+   * earlier snapshots are still unwritten (see TrainingCheckpoints.save).
    */
   private async save(status: RunStatus): Promise<void> {
-    const checkpoints = this.config.checkpoints!;
-    if (status === 'running' && !checkpoints.wants(this.pointMetrics())) return;
     this.fold();
     const payload = this.payload(status);
     this.lastSave = this.config.now();
     this.lastSaveStep = this.step;
-    checkpoints.save(payload);
+    await this.config.checkpoints!.save(payload);
   }
 
   /** The loop's progress as the one state definition holds it. */
@@ -461,7 +459,7 @@ export class TrainingLoop {
   /** What the chart marks besides the curves: best epoch, checkpointed epochs, the stop. */
   private marks(stop?: StopDecision): { best?: BestEpoch; checkpoints: number[]; stop?: StopDecision } {
     const best = this.best();
-    const checkpoints = (this.config.checkpoints?.ids ?? []).map((id) => parseCheckpointId(id)!).filter((position) => position.batch === 0).map((position) => position.epoch);
+    const checkpoints = (this.config.checkpoints?.plannedIds ?? []).map((id) => parseCheckpointId(id)!).filter((position) => position.batch === 0).map((position) => position.epoch);
     return { ...(best ? { best } : {}), checkpoints, ...(stop ? { stop } : {}) };
   }
 

@@ -55,29 +55,43 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 describe('TrainingCheckpoints (the write side while training)', function () {
   this.timeout(60000);
 
-  it('save() never waits for the disk; snapshots taken while one is written are coalesced: newest wins, a best-k candidate is kept, older is never written after newer', async () => {
+  it('save() applies back-pressure: one snapshot written, one waiting, the third waits for the disk; every checkpoint is written, in order, and retention is exact', async () => {
     const disk = heldDisk();
-    const store = checkpoint({ dir: path.join(tmpDir('coalesce'), 'run'), fs: disk.fs, keep: 2, keepBest: 1 });
+    const store = checkpoint({ dir: path.join(tmpDir('back-pressure'), 'run'), fs: disk.fs, keep: 2, keepBest: 1 });
     const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
     try {
-      // Epoch 1 starts writing; 2..6 arrive while the disk holds it. Epoch 3 has the best value.
+      // Epoch 3 has the best value.
       const values = [0.9, 0.8, 0.1, 0.5, 0.6, 0.7];
-      for (let epoch = 1; epoch <= 6; epoch++) {
-        const started = performance.now();
-        session.save(payload(epoch, values[epoch - 1]));
-        assert.ok(performance.now() - started < 50, 'save() waited');
+      // Epoch 1 starts writing, epoch 2 waits: neither save() waits for the disk.
+      await session.save(payload(1, values[0]));
+      await session.save(payload(2, values[1]));
+      // Retention is decided when a checkpoint is saved, not when the disk gets to it.
+      assert.deepEqual(session.plannedIds, ['epoch-0001', 'epoch-0002']);
+      let third = false;
+      const saving = session.save(payload(3, values[2])).then(() => (third = true));
+      await settle();
+      assert.equal(third, false, 'a third snapshot was queued while two were unwritten');
+      assert.deepEqual(disk.committed, []);
+      // The disk commits epoch 1: epoch 2 is written next, epoch 3 waits, and training goes on.
+      while (!third) {
+        disk.release();
+        await settle();
+      }
+      await saving;
+      assert.deepEqual(disk.committed, ['epoch-0001']);
+      for (let epoch = 4; epoch <= 6; epoch++) {
+        const next = session.save(payload(epoch, values[epoch - 1]));
+        while (!(await Promise.race([next.then(() => true), settle().then(() => false)]))) disk.release();
       }
       assert.equal(session.queuedId, 'epoch-0006');
-      while (disk.committed.length < 3) {
-        await settle();
-        disk.release();
-      }
-      await session.flush();
-      // Epoch 3 (best) was kept over the others; 2, 4 and 5 were replaced by the newest.
-      assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0003', 'epoch-0006']);
-      // keep: 2 newest written + keepBest: 1 (epoch 3 is both).
-      assert.deepEqual(store.ids(), ['epoch-0003', 'epoch-0006']);
-      assert.deepEqual(session.ids, ['epoch-0003', 'epoch-0006']);
+      assert.deepEqual(session.plannedIds, ['epoch-0003', 'epoch-0005', 'epoch-0006']);
+      const flushed = session.flush();
+      while (!(await Promise.race([flushed.then(() => true), settle().then(() => false)]))) disk.release();
+      // Nothing dropped, nothing out of order.
+      assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0002', 'epoch-0003', 'epoch-0004', 'epoch-0005', 'epoch-0006']);
+      // keep: 2 newest + keepBest: 1 (epoch 3).
+      assert.deepEqual(store.ids(), ['epoch-0003', 'epoch-0005', 'epoch-0006']);
+      assert.deepEqual(session.ids, session.plannedIds);
       assert.equal(store.best()!.id, 'epoch-0003');
     } finally {
       disk.release();
@@ -85,7 +99,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     }
   });
 
-  it('a failing write is reported by the next save() and by flush(), naming the newest checkpoint on disk; waiting snapshots are dropped', async () => {
+  it('a failing write is reported by the next save() and by flush(), naming the newest checkpoint on disk; nothing after it is written', async () => {
     let manifests = 0;
     const failing: CheckpointFs = {
       ...nodeFs,
@@ -98,12 +112,12 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     const store = checkpoint({ dir, fs: failing });
     const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'train()', 'run');
     try {
-      session.save(payload(1, 1));
+      await session.save(payload(1, 1));
       await session.flush();
-      session.save(payload(2, 1));
-      session.save(payload(3, 1));
+      await session.save(payload(2, 1));
+      await session.save(payload(3, 1));
       await assert.rejects(() => session.flush(), (error: Error) => error.message.startsWith(`train(): could not write checkpoint epoch-0002 to ${dir}: `) && error.message.includes('the newest checkpoint on disk, epoch-0001, is intact'));
-      assert.throws(() => session.save(payload(4, 1)), /could not write checkpoint epoch-0002/);
+      await assert.rejects(() => session.save(payload(4, 1)), /could not write checkpoint epoch-0002/);
       assert.deepEqual(store.ids(), ['epoch-0001']);
     } finally {
       await session.close();
