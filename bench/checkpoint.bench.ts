@@ -58,8 +58,9 @@ function median(values: readonly number[]): number {
 }
 
 /**
- * Milliseconds the training thread spends on checkpoints while `body` runs: taking snapshots
- * (TrainingLoop.save) and waiting for the writer (TrainingCheckpoints.flush, at the end of a call).
+ * Milliseconds the training thread spends on checkpoints while `body` runs: taking snapshots and
+ * handing them over (TrainingLoop.save, which waits when two earlier ones are still unwritten) and
+ * waiting for the writer (TrainingCheckpoints.flush, at the end of a call).
  */
 async function onTrainingThread(body: () => Promise<number>): Promise<{ wall: number; blocked: number }> {
   const loop = TrainingLoop.prototype as unknown as { save: (...args: unknown[]) => Promise<void> };
@@ -183,7 +184,7 @@ const section: BenchSection = {
               met: share <= spec.goal,
             },
             { name: `  median of the ${REPEATS} paired ratios (range ${range(pairShares)} %)`, value: median(pairShares), unit: '%' },
-            { name: `  the training thread's time on checkpoints (snapshots + final wait), share of the call (range ${range(blocked.map((b) => b * 100), 2)} %)`, value: median(blocked) * 100, unit: '%' },
+            { name: `  the training thread's time on checkpoints (snapshots, waits for the writer, final wait), share of the call (range ${range(blocked.map((b) => b * 100), 2)} %)`, value: median(blocked) * 100, unit: '%' },
           );
         }
       }
