@@ -172,18 +172,19 @@ export class RecordWriter {
     const record = this.record();
     record.updated = new Date().toISOString();
     const { text, trials } = formatRecord(record);
+    // What this document holds, taken now: the sweep goes on changing the record (new trials
+    // included) while the document is written.
+    const { trials: _trials, ...fields } = record;
+    const written = {
+      fields: JSON.parse(JSON.stringify(fields)) as Record<string, unknown>,
+      trials: new Map(record.trials.map((trial, i) => [trial.number, JSON.parse(trials[i])])),
+      base: record.updated,
+    };
     const bytes = new TextEncoder().encode(text);
     await nodeFs.mkdir(path.dirname(this.file));
     await writeAtomic(nodeFs, this.file, bytes);
     await fs.promises.rm(journalFile(this.file), { force: true });
-    const { trials: _trials, ...fields } = record;
-    this.written = {
-      fields: JSON.parse(JSON.stringify(fields)) as Record<string, unknown>,
-      trials: new Map(record.trials.map((trial, i) => [trial.number, JSON.parse(trials[i])])),
-      base: record.updated,
-      documentBytes: bytes.length,
-      journalBytes: 0,
-    };
+    this.written = { ...written, documentBytes: bytes.length, journalBytes: 0 };
   }
 
   private async append(): Promise<void> {
