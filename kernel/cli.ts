@@ -8,6 +8,7 @@
  *   cellfit kernel --connection-file FILE      (how Jupyter starts the kernel)
  */
 import { CellfitError } from '../lib/errors';
+import { commandArguments } from './args';
 import { installKernelSpec } from './install';
 
 const USAGE = `Usage:
@@ -28,43 +29,11 @@ const USAGE = `Usage:
       Runs the kernel (Jupyter does this).
   cellfit --version`;
 
-/** Parsed `--name value` options and positional arguments; `repeatable` options collect lists. */
-export function parseArgs(
-  args: readonly string[],
-  spec: { flags?: readonly string[]; values?: readonly string[]; repeatable?: readonly string[] },
-  command: string,
-): { options: Map<string, string | true>; lists: Map<string, string[]>; positional: string[] } {
-  const options = new Map<string, string | true>();
-  const lists = new Map<string, string[]>();
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith('-') || arg === '-') {
-      positional.push(arg);
-      continue;
-    }
-    const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    if (spec.flags?.includes(name)) {
-      options.set(name, true);
-      continue;
-    }
-    if (spec.values?.includes(name) || spec.repeatable?.includes(name)) {
-      const value = inline ?? args[++i];
-      if (value === undefined) throw new CellfitError(`cellfit ${command}`, `option ${name} needs a value.\n\n${USAGE}`);
-      if (spec.repeatable?.includes(name)) lists.set(name, [...(lists.get(name) ?? []), value]);
-      else options.set(name, value);
-      continue;
-    }
-    throw new CellfitError(`cellfit ${command}`, `unknown option ${arg}.\n\n${USAGE}`);
-  }
-  return { options, lists, positional };
-}
-
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
     case 'install': {
-      const { options, positional } = parseArgs(args, { flags: ['--user', '--sys-prefix'], values: ['--prefix', '--name', '--display-name', '--jupyter'] }, 'install');
+      const { options, positional } = commandArguments('install', args, { flags: ['--user', '--sys-prefix'], values: ['--prefix', '--name', '--display-name', '--jupyter'] }, USAGE);
       if (positional.length > 0) throw new CellfitError('cellfit install', `unexpected argument ${JSON.stringify(positional[0])}.\n\n${USAGE}`);
       const dir = installKernelSpec({
         user: options.has('--user'),
@@ -79,11 +48,11 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'kernel': {
-      const { options, positional } = parseArgs(args, { values: ['--connection-file', '-f'] }, 'kernel');
+      const { options, positional } = commandArguments('kernel', args, { values: ['--connection-file', '-f'] }, USAGE);
       const file = (options.get('--connection-file') ?? options.get('-f') ?? positional[0]) as string | undefined;
       if (file === undefined) throw new CellfitError('cellfit kernel', `expected --connection-file FILE.\n\n${USAGE}`);
       // A notebook whose project installed its own cellfit runs with it, kernel included.
-      const { projectCli } = await import('./modules');
+      const { projectCli } = await import('../lib/modules');
       const own = projectCli(process.cwd());
       if (own) {
         console.error(`cellfit: this notebook's project has its own cellfit; running its kernel (${own}).`);
@@ -119,7 +88,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
 /** `cellfit worker`: serves queued sweeps until Ctrl-C or SIGTERM (a second one quits at once). */
 async function workerCommand(args: readonly string[]): Promise<number> {
-  const { options, positional } = parseArgs(args, { values: ['--queue', '--dir', '--lock-duration'] }, 'worker');
+  const { options, positional } = commandArguments('worker', args, { values: ['--queue', '--dir', '--lock-duration'] }, USAGE);
   if (positional.length > 0) throw new CellfitError('cellfit worker', `unexpected argument ${JSON.stringify(positional[0])}.\n\n${USAGE}`);
   const queue = options.get('--queue') as string | undefined;
   if (queue === undefined) throw new CellfitError('cellfit worker', `expected --queue redis://HOST:PORT, the URL the sweeps were queued on.\n\n${USAGE}`);

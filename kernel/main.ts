@@ -12,7 +12,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type * as BackendModule from '../lib/backend';
 import type * as PlotsLibraryModule from '../lib/plots/library';
@@ -25,7 +24,7 @@ import { Kernel, type KernelInfo } from './kernel';
 import type * as BuiltinModule from './magics/builtin';
 import type * as RegistryModule from './magics/registry';
 import { kernelLog, redirectProcessOutput } from './output';
-import { installModuleResolution } from './modules';
+import { installModuleResolution, tslabVersions } from '../lib/modules';
 import { messageFor, PROTOCOL_VERSION } from './protocol/messages';
 import { parseConnectionInfo, startSockets, type Sockets } from './protocol/sockets';
 import { currentScope, notebookSession } from './scope';
@@ -36,16 +35,8 @@ import type * as TslabModule from './tslab';
 /** cellfit's version, from its package.json (read once, in lib/sweep/version.ts). */
 export { cellfitVersion };
 
-function packageVersion(request: string, from: string): string {
-  return (JSON.parse(fs.readFileSync(require.resolve(request, { paths: [from] }), 'utf8')) as { version: string }).version;
-}
-
-const tslabRoot = path.dirname(require.resolve('tslab/package.json'));
 /** The versions kernel_info_reply reports, read without loading TypeScript (kernel/tslab.ts loads it). */
-const kernelVersions = {
-  tslab: packageVersion('tslab/package.json', tslabRoot),
-  typescript: packageVersion('@tslab/typescript-for-tslab/package.json', tslabRoot),
-};
+const kernelVersions = tslabVersions();
 
 /**
  * The kernel_info_reply content, given the backend tensors run on (`undefined` while it loads: the
@@ -102,7 +93,7 @@ export async function startKernel(connectionFile: string, options: StartOptions 
   const connection = parseConnectionInfo(fs.readFileSync(connectionFile, 'utf8'), connectionFile);
   redirectProcessOutput();
   // Notebooks anywhere get cellfit and tf.js from this installation when their project has none,
-  // and one tf.js engine (kernel/modules.ts). The warning goes to the cell that loaded the copy.
+  // and one tf.js engine (lib/modules.ts). The warning goes to the cell that loaded the copy.
   installModuleResolution({
     onForeignTfjs: (message) => {
       const sink = currentScope()?.sink;

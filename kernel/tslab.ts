@@ -11,7 +11,7 @@
  * - source maps through both of tslab's compile steps (TypeScript → ES module → CommonJS), so that
  *   runtime errors point at the cell's own lines;
  * - the packages the kernel provides (cellfit, its dependencies, tf.js) for notebooks anywhere,
- *   seen in the notebook's `node_modules` when its project lacks them (kernel/modules.ts), and
+ *   seen in the notebook's `node_modules` when its project lacks them (lib/modules.ts), and
  *   Node's types where no project has them.
  */
 import Module from 'node:module';
@@ -20,7 +20,7 @@ import type * as TS from '@tslab/typescript-for-tslab';
 import type * as ConverterModule from 'tslab/dist/converter';
 import type * as ExecutorModule from 'tslab/dist/executor';
 import type * as InspectModule from 'tslab/dist/inspect';
-import { KERNEL_ROOT, noticeResolved, providedPath } from './modules';
+import { KERNEL_ROOT, noticeResolved, providedPath } from '../lib/modules';
 import { createCellWatchProgram } from './program';
 import { SourceMap } from './sourcemap';
 
@@ -103,7 +103,7 @@ function transpileWithMaps(input: string, options: TS.TranspileOptions): TS.Tran
 
 /**
  * tslab's watch host, with inline source maps, Node's types wherever the notebook lives, and a
- * word to the user when a notebook's tf.js is another version than cellfit's (kernel/modules.ts).
+ * word to the user when a notebook's tf.js is another version than cellfit's (lib/modules.ts).
  */
 function watchHost(rootFiles: unknown, options: TS.CompilerOptions, ...rest: unknown[]): unknown {
   const create = ts.createWatchCompilerHost as (...args: unknown[]) => unknown;

@@ -6,6 +6,7 @@
  * `_evaluate_stopping_criteria`).
  */
 import { fail, formatValue } from './errors';
+import { checkBoolean, checkInteger, checkKeys, checkNumber, type OptionKeys } from './util/options';
 import { formatMetric, Monitor, type MonitorMode } from './monitor';
 
 /** Why a run stopped. */
@@ -79,7 +80,7 @@ export interface StoppingStep {
   readonly stop?: StopDecision;
 }
 
-const OPTION_NAMES = ['monitor', 'patience', 'minDelta', 'mode', 'restoreBest', 'startFromEpoch', 'baseline'];
+const EARLY_STOP_KEYS = { monitor: true, patience: true, minDelta: true, mode: true, restoreBest: true, startFromEpoch: true, baseline: true } as const satisfies OptionKeys<EarlyStopOptions>;
 const WHERE = 'earlyStop()';
 
 /**
@@ -109,17 +110,13 @@ export class EarlyStopper {
     if (typeof options !== 'object' || options === null) {
       fail(WHERE, `options must be an object such as { patience: 3 }. Received: ${formatValue(options)}.`);
     }
-    for (const key of Object.keys(options)) {
-      if (!OPTION_NAMES.includes(key)) fail(WHERE, `unknown option \`${key}\`. Expected one of ${OPTION_NAMES.join(', ')}.`);
-    }
+    checkKeys(WHERE, options, EARLY_STOP_KEYS);
     const { monitor = 'val_loss', patience = 0, minDelta = 0, mode = 'auto', restoreBest = true, startFromEpoch = 0, baseline } = options;
     this.monitor = new Monitor(WHERE, { monitor, mode, minDelta });
-    checkCount(patience, 'patience');
-    checkCount(startFromEpoch, 'startFromEpoch');
-    if (typeof restoreBest !== 'boolean') fail(WHERE, `\`restoreBest\` must be true or false. Received: restoreBest=${formatValue(restoreBest)}.`);
-    if (baseline !== undefined && (typeof baseline !== 'number' || !Number.isFinite(baseline))) {
-      fail(WHERE, `\`baseline\` must be a finite number. Received: baseline=${formatValue(baseline)}.`);
-    }
+    checkInteger(WHERE, 'patience', patience, 0);
+    checkInteger(WHERE, 'startFromEpoch', startFromEpoch, 0);
+    checkBoolean(WHERE, 'restoreBest', restoreBest);
+    if (baseline !== undefined) checkNumber(WHERE, 'baseline', baseline);
     this.patience = patience;
     this.restoreBest = restoreBest;
     this.startFromEpoch = startFromEpoch;
@@ -180,10 +177,4 @@ export function evaluateStopping(
         epoch,
       };
   return { state: next, improved, stop };
-}
-
-function checkCount(value: unknown, option: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    fail(WHERE, `\`${option}\` must be an integer ≥ 0. Received: ${option}=${formatValue(value)}.`);
-  }
 }

@@ -20,7 +20,7 @@ export class CellfitError extends Error {
  * Throws a {@link CellfitError}.
  *
  * @example
- * fail('split()', `option \`test\` must be between 0 and 1. Received: test=${formatValue(-1)}.`);
+ * fail('split()', `\`test\` must be a number in [0, 1]. Received: test=${formatValue(-1)}.`);
  */
 export function fail(where: string, message: string): never {
   throw new CellfitError(where, message);

@@ -5,6 +5,7 @@
  * can never disagree about which epoch was best.
  */
 import { fail, formatValue } from './errors';
+import { checkNumber } from './util/options';
 
 /** Which way a metric improves; `auto` infers it from the name (accuracy-like → max, else min). */
 export type MonitorMode = 'min' | 'max' | 'auto';
@@ -38,9 +39,7 @@ export class Monitor {
     if (!MODES.includes(mode)) {
       fail(where, `\`mode\` must be 'min', 'max' or 'auto'. Received: mode=${formatValue(mode)}.`);
     }
-    if (typeof minDelta !== 'number' || !Number.isFinite(minDelta) || minDelta < 0) {
-      fail(where, `\`minDelta\` must be a finite number ≥ 0. Received: minDelta=${formatValue(minDelta)}.`);
-    }
+    checkNumber(where, 'minDelta', minDelta, { min: 0 });
     this.metric = monitor;
     this.mode = mode === 'auto' ? (MAXIMISED.test(monitor) ? 'max' : 'min') : mode;
     this.minDelta = minDelta;

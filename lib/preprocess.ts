@@ -13,6 +13,7 @@ import { viewData, type ColumnName, type DataView, type Tabular } from './data';
 import { fail, formatValue } from './errors';
 import { JUPYTER_DISPLAY, type MimeBundle } from './session';
 import { escapeHtml } from './util/html';
+import { checkKeys, type OptionKeys } from './util/options';
 
 const WHERE = 'preprocess()';
 
@@ -81,6 +82,8 @@ export interface PreprocessingJson {
 /** The file a run directory and an export hold the preprocessing in. */
 export const PREPROCESSING_FILE = 'preprocessing.json';
 
+const PREPROCESS_KEYS = { features: true, categorical: true, impute: true, scale: true, encode: true } as const satisfies OptionKeys<PreprocessOptions>;
+
 /**
  * Fits preprocessing on `train` — the training part of a split, never the whole data, so that
  * no statistic of the validation or test rows leaks into training — and returns it, ready for
@@ -96,8 +99,7 @@ export const PREPROCESSING_FILE = 'preprocessing.json';
  */
 export function preprocess<T extends Tabular, const C extends ColumnName<T>>(train: T, options: PreprocessOptions<C>): Preprocessing {
   if (typeof options !== 'object' || options === null) fail(WHERE, `options must be an object such as { features: ['age', 'city'] }. Received: ${formatValue(options)}.`);
-  const known = ['features', 'categorical', 'impute', 'scale', 'encode'];
-  for (const key of Object.keys(options)) if (!known.includes(key)) fail(WHERE, `unknown option \`${key}\`. Expected one of ${known.join(', ')}.`);
+  checkKeys(WHERE, options, PREPROCESS_KEYS);
   const { features, categorical, impute = 'median', scale = 'standard', encode = 'onehot' } = options;
   if (!Array.isArray(features) || features.length === 0 || features.some((name) => typeof name !== 'string')) {
     fail(WHERE, `\`features\` must be a non-empty list of column names. Received: features=${formatValue(features)}.`);

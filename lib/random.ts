@@ -8,6 +8,7 @@
  */
 import seedrandom from 'seedrandom';
 import { fail, formatValue } from './errors';
+import { checkInteger } from './util/options';
 
 /** A seed: any finite number or string. Equal seeds give equal streams in every process. */
 export type Seed = number | string;
@@ -52,7 +53,7 @@ export class Rng {
 
   /** An integer in [0, n). */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0) fail('Rng.int()', `n must be a positive integer. Received: n=${formatValue(n)}.`);
+    checkInteger('Rng.int()', 'n', n, 1);
     return Math.floor(this.generator.double() * n);
   }
 

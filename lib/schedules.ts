@@ -6,6 +6,7 @@
  */
 import { fail, formatValue } from './errors';
 import { Monitor, type MonitorMode } from './monitor';
+import { checkInteger, checkNumber } from './util/options';
 
 /** Where training is when a rate is asked for. */
 export interface SchedulePosition {
@@ -49,9 +50,9 @@ export type LearningRateOption = number | LearningRateSchedule | ((epoch: number
  */
 export function stepDecay({ factor = 0.5, every = 10, initial }: { factor?: number; every?: number; initial?: number } = {}): LearningRateSchedule {
   const where = 'stepDecay()';
-  checkPositive(factor, 'factor', where);
-  checkInteger(every, 'every', where);
-  if (initial !== undefined) checkPositive(initial, 'initial', where);
+  checkNumber(where, 'factor', factor, { min: 0, open: 'min' });
+  checkInteger(where, 'every', every, 1);
+  if (initial !== undefined) checkNumber(where, 'initial', initial, { min: 0, open: 'min' });
   return stateless('stepDecay', { factor, every, initial }, ({ epoch, initial: start }) => (initial ?? start) * factor ** Math.floor(epoch / every));
 }
 
@@ -63,8 +64,8 @@ export function stepDecay({ factor = 0.5, every = 10, initial }: { factor?: numb
  */
 export function exponentialDecay({ rate, initial }: { rate: number; initial?: number }): LearningRateSchedule {
   const where = 'exponentialDecay()';
-  checkPositive(rate, 'rate', where);
-  if (initial !== undefined) checkPositive(initial, 'initial', where);
+  checkNumber(where, 'rate', rate, { min: 0, open: 'min' });
+  if (initial !== undefined) checkNumber(where, 'initial', initial, { min: 0, open: 'min' });
   return stateless('exponentialDecay', { rate, initial }, ({ epoch, initial: start }) => (initial ?? start) * rate ** epoch);
 }
 
@@ -76,9 +77,9 @@ export function exponentialDecay({ rate, initial }: { rate: number; initial?: nu
  */
 export function cosineDecay({ epochs, alpha = 0, initial }: { epochs: number; alpha?: number; initial?: number }): LearningRateSchedule {
   const where = 'cosineDecay()';
-  checkInteger(epochs, 'epochs', where);
-  if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) fail(where, `\`alpha\` must be between 0 and 1. Received: alpha=${formatValue(alpha)}.`);
-  if (initial !== undefined) checkPositive(initial, 'initial', where);
+  checkInteger(where, 'epochs', epochs, 1);
+  checkNumber(where, 'alpha', alpha, { min: 0, max: 1 });
+  if (initial !== undefined) checkNumber(where, 'initial', initial, { min: 0, open: 'min' });
   return stateless('cosineDecay', { epochs, alpha, initial }, ({ epoch, initial: start }) => {
     const progress = Math.min(epoch, epochs) / epochs;
     return (initial ?? start) * (alpha + (1 - alpha) * 0.5 * (1 + Math.cos(Math.PI * progress)));
@@ -121,10 +122,10 @@ export function reduceOnPlateau(options: ReduceOnPlateauOptions = {}): LearningR
   const where = 'reduceOnPlateau()';
   const { monitor: metric = 'val_loss', factor = 0.1, patience = 10, mode = 'auto', minDelta = 1e-4, cooldown = 0, minLr = 0 } = options;
   const monitor = new Monitor(where, { monitor: metric, mode, minDelta });
-  if (typeof factor !== 'number' || !(factor > 0 && factor < 1)) fail(where, `\`factor\` must be between 0 and 1 (exclusive). Received: factor=${formatValue(factor)}.`);
-  checkInteger(patience, 'patience', where, 0);
-  checkInteger(cooldown, 'cooldown', where, 0);
-  if (typeof minLr !== 'number' || !(minLr >= 0)) fail(where, `\`minLr\` must be a number ≥ 0. Received: minLr=${formatValue(minLr)}.`);
+  checkNumber(where, 'factor', factor, { min: 0, max: 1, open: 'both' });
+  checkInteger(where, 'patience', patience, 0);
+  checkInteger(where, 'cooldown', cooldown, 0);
+  checkNumber(where, 'minLr', minLr, { min: 0 });
   let state: PlateauState = { wait: 0, cooldown: 0 };
   return {
     kind: 'reduceOnPlateau',
@@ -170,7 +171,7 @@ export function reduceOnPlateau(options: ReduceOnPlateauOptions = {}): LearningR
  */
 export function toSchedule(option: LearningRateOption, where: string): LearningRateSchedule {
   if (typeof option === 'number') {
-    checkPositive(option, 'learningRate', where);
+    checkNumber(where, 'learningRate', option, { min: 0, open: 'min' });
     return stateless('constant', { rate: option }, () => option);
   }
   if (typeof option === 'function') {
@@ -194,16 +195,4 @@ function stateless(kind: string, settings: Record<string, unknown>, rate: (posit
     setState: () => undefined,
     reset: () => undefined,
   };
-}
-
-function checkPositive(value: unknown, option: string, where: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    fail(where, `\`${option}\` must be a finite number > 0. Received: ${option}=${formatValue(value)}.`);
-  }
-}
-
-function checkInteger(value: unknown, option: string, where: string, min = 1): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    fail(where, `\`${option}\` must be an integer ≥ ${min}. Received: ${option}=${formatValue(value)}.`);
-  }
 }

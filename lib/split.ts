@@ -10,6 +10,7 @@ import { JUPYTER_DISPLAY, type MimeBundle } from './session';
 import { escapeHtml } from './util/html';
 import { InputSpace } from './tabulate';
 import { murmur3 } from './util/murmur3';
+import { checkBoolean, checkKeys, checkNumber, type OptionKeys } from './util/options';
 import type { KnownOptions } from './util/types';
 
 /** A row of `T` as `stratify` and `key` see it: a space's rows are its table's (axes and labels). */
@@ -73,7 +74,7 @@ export type SplitResult<P, O> = { train: P } & PartIn<P, O, 'validation'> &
 /** The form each part takes: that of the input (an InputSpace splits into arquero tables). */
 export type SplitPart<T> = T extends InputSpace<any> ? ColumnTable : T;
 
-const OPTION_NAMES = [...PART_NAMES, 'seed', 'shuffle', 'stratify', 'key'];
+const SPLIT_KEYS = { train: true, validation: true, test: true, seed: true, shuffle: true, stratify: true, key: true } as const satisfies OptionKeys<SplitOptions>;
 const WHERE = 'split()';
 
 /**
@@ -124,20 +125,14 @@ function checkOptions(options: SplitOptions<any>): Parts {
   if (typeof options !== 'object' || options === null) {
     fail(WHERE, `options must be an object such as { train: 0.8, test: 0.2 }. Received: ${formatValue(options)}.`);
   }
-  for (const name of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(name)) {
-      fail(WHERE, `unknown option \`${name}\`. Expected one of ${OPTION_NAMES.join(', ')}.`);
-    }
-  }
+  checkKeys(WHERE, options, SPLIT_KEYS);
   if (options.train === undefined) {
     fail(WHERE, 'option `train` is required: the fraction of rows to train on, e.g. { train: 0.8, test: 0.2 }.');
   }
   const names = PART_NAMES.filter((name) => options[name] !== undefined);
   const fractions = names.map((name) => {
     const fraction = options[name];
-    if (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1)) {
-      fail(WHERE, `option \`${name}\` must be a fraction between 0 and 1. Received: ${name}=${formatValue(fraction)}.`);
-    }
+    checkNumber(WHERE, name, fraction, { min: 0, max: 1 });
     return fraction;
   });
   const total = fractions.reduce((sum, fraction) => sum + fraction, 0);
@@ -146,13 +141,11 @@ function checkOptions(options: SplitOptions<any>): Parts {
     fail(WHERE, `the fractions must sum to 1. Received: ${terms} = ${+total.toPrecision(12)}. Adjust them so that they add up to 1.`);
   }
   if (options.seed !== undefined) checkSeed(options.seed, WHERE);
-  if (options.shuffle !== undefined && typeof options.shuffle !== 'boolean') {
-    fail(WHERE, `option \`shuffle\` must be true or false. Received: shuffle=${formatValue(options.shuffle)}.`);
-  }
+  if (options.shuffle !== undefined) checkBoolean(WHERE, 'shuffle', options.shuffle);
   for (const option of ['stratify', 'key'] as const) {
     const value = options[option];
     if (value !== undefined && typeof value !== 'string' && typeof value !== 'function') {
-      fail(WHERE, `option \`${option}\` must be a column name or a function of the row. Received: ${option}=${formatValue(value)}.`);
+      fail(WHERE, `\`${option}\` must be a column name or a function of the row. Received: ${option}=${formatValue(value)}.`);
     }
   }
   if (options.stratify !== undefined && options.key !== undefined) {

@@ -178,7 +178,7 @@ async function runSweep(magic: Magic, context: MagicContext, sweeper: Sweeper): 
   if (context.body.trim() === '') usageError(magic, 'expected the code of a trial below the %%sweep line', context.args, '%%');
   const option = (name: string) => options.get(name) as string | undefined;
   const trials = option('--trials');
-  if (trials !== undefined && !/^\d+$/.test(trials)) usageError(magic, '--trials must be a positive integer', context.args, '%%');
+  if (trials !== undefined && !/^\d+$/.test(trials)) usageError(magic, '--trials must be an integer ≥ 1', context.args, '%%');
   const seed = option('--seed');
   const type = paramsType(axes);
   let failed: unknown;

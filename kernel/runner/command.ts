@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CellfitError } from '../../lib/errors';
-import { parseArgs } from '../cli';
+import { commandArguments } from '../args';
 import { stripAnsi } from '../traceback';
 import { notebookToHtml } from './html';
 import { parseNotebook, parseParameterValue, serializeNotebook, sourceText } from './notebook';
@@ -14,7 +14,7 @@ import { runNotebook } from './run';
  */
 export async function runCommand(args: readonly string[], usage: string): Promise<number> {
   const where = 'cellfit run';
-  const { options, lists, positional } = parseArgs(args, { values: ['--output', '-o', '--html', '--timeout', '--cwd'], repeatable: ['-p', '--parameter'] }, 'run');
+  const { options, lists, positional } = commandArguments('run', args, { values: ['--output', '-o', '--html', '--timeout', '--cwd'], repeatable: ['-p', '--parameter'] }, usage);
   if (positional.length !== 1) throw new CellfitError(where, `expected one notebook. Received: ${positional.length} (${positional.join(' ')}).\n\n${usage}`);
   const input = positional[0];
   if (!fs.existsSync(input)) throw new CellfitError(where, `no such notebook: ${input}.`);

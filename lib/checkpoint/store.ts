@@ -16,6 +16,7 @@ import { specsOfModelJson } from './layers';
 import { PREPROCESSING_FILE } from '../preprocess';
 import type { OptimizerSnapshot, WeightsSnapshot } from './snapshot';
 import { escapeHtml } from '../util/html';
+import { checkBoolean, checkInteger, checkKeys, type OptionKeys } from '../util/options';
 
 /** When training saves a checkpoint. */
 export type CheckpointEvery = 'epoch' | { readonly epochs: number } | { readonly batches: number } | { readonly seconds: number };
@@ -70,7 +71,7 @@ export interface LoadedCheckpoint<S extends StateHeader = StateHeader> {
 /** Which checkpoint: the newest valid one, the best by the monitor, or an id. */
 export type CheckpointChoice = 'latest' | 'best' | string;
 
-const OPTION_NAMES = ['dir', 'every', 'keep', 'keepBest', 'monitor', 'mode', 'background', 'fs'];
+const CHECKPOINT_KEYS = { dir: true, every: true, keep: true, keepBest: true, monitor: true, mode: true, background: true, fs: true } as const satisfies OptionKeys<CheckpointOptions>;
 
 /**
  * Configures checkpointing for `train()` — or, given a run's directory, reads its checkpoints.
@@ -101,17 +102,15 @@ export class CheckpointStore {
   constructor(options: CheckpointOptions) {
     const where = 'checkpoint()';
     if (typeof options !== 'object' || options === null) fail(where, `expected a directory name or options such as { dir: 'checkpoints' }. Received: ${formatValue(options)}.`);
-    for (const key of Object.keys(options)) {
-      if (!OPTION_NAMES.includes(key)) fail(where, `unknown option \`${key}\`. Expected one of ${OPTION_NAMES.join(', ')}.`);
-    }
+    checkKeys(where, options, CHECKPOINT_KEYS);
     const { dir, every = 'epoch', keep = 3, keepBest = 1, monitor, mode = 'auto', background = true, fs } = options;
     if (typeof dir !== 'string' || dir === '') fail(where, `\`dir\` must be a directory path. Received: dir=${formatValue(dir)}.`);
     checkEvery(every, where);
-    if (!Number.isInteger(keep) || keep < 1) fail(where, `\`keep\` must be an integer ≥ 1 (the newest checkpoint is always kept). Received: keep=${formatValue(keep)}.`);
-    if (!Number.isInteger(keepBest) || keepBest < 0) fail(where, `\`keepBest\` must be an integer ≥ 0. Received: keepBest=${formatValue(keepBest)}.`);
+    checkInteger(where, 'keep', keep, 1, undefined, { why: 'the newest checkpoint is always kept' });
+    checkInteger(where, 'keepBest', keepBest, 0);
     if (monitor !== undefined) new Monitor(where, { monitor, mode });
     else if (!['min', 'max', 'auto'].includes(mode)) new Monitor(where, { monitor: 'loss', mode });
-    if (typeof background !== 'boolean') fail(where, `\`background\` must be true or false. Received: background=${formatValue(background)}.`);
+    checkBoolean(where, 'background', background);
     this.options = options;
     this.dir = path.resolve(dir);
     this.every = every;
@@ -359,7 +358,7 @@ function checkEvery(every: unknown, where: string): void {
       ('batches' in every && Number.isInteger(every.batches) && (every.batches as number) >= 1) ||
       ('seconds' in every && typeof every.seconds === 'number' && every.seconds > 0));
   if (!valid) {
-    fail(where, `\`every\` must be 'epoch', { epochs: n }, { batches: n } or { seconds: s } with n a positive integer and s > 0. Received: every=${formatValue(every)}.`);
+    fail(where, `\`every\` must be 'epoch', { epochs: n }, { batches: n } or { seconds: s } with n an integer ≥ 1 and s > 0. Received: every=${formatValue(every)}.`);
   }
 }
 

@@ -4,6 +4,7 @@
  * area under it being the AUC), as scikit-learn's `ConfusionMatrixDisplay` and `RocCurveDisplay`.
  */
 import { fail, formatValue } from '../errors';
+import { checkNumber } from '../util/options';
 import { confusionMatrix, rocCurve, type ScoredRows } from '../metrics';
 import type { Run } from '../train/run';
 import { Chart } from './chart';
@@ -139,7 +140,7 @@ export class RocPlot extends Chart {
  */
 export async function plotConfusionMatrix(run: Run, data?: unknown, { threshold = 0.5, classNames }: ConfusionMatrixOptions = {}): Promise<ConfusionMatrixPlot> {
   const where = 'plotConfusionMatrix()';
-  if (!(typeof threshold === 'number' && threshold >= 0 && threshold <= 1)) fail(where, `\`threshold\` must be a number in [0, 1]. Received: threshold=${formatValue(threshold)}.`);
+  checkNumber(where, 'threshold', threshold, { min: 0, max: 1 });
   const scored = await scoredOf(run, data, where);
   const { classes, matrix } = confusionMatrix(scored, threshold);
   const names = classNames ?? Array.from({ length: classes }, (_, k) => String(k));

@@ -1,24 +1,24 @@
 /**
- * How `train()` takes part in a sweep without a line of code in the trial: the running trial sits
- * in an AsyncLocalStorage (it follows the trial's promises, as the kernel's cell scope does), and
- * `train()` asks {@link withSweepTrial} to complete its options with
+ * The sweep's side of the train scope (lib/train/scope.ts): how `train()` takes part in a sweep
+ * without a line of code in the trial. A running trial enters a train scope that gives every
+ * `train()` call in it
  *
  * - a callback that reports every epoch's logs to the sweep (which may answer "stop here");
  * - the trial's stop signal, combined with the call's own signal or the cell's: a run the sweep
  *   stops is checkpointed as interrupted, so calling the trial again (a promotion) resumes it;
  * - defaults that suit trials: checkpoints in the sweep's directory, a run name per trial
  *   (`trial-0007`, so that parameters outside the run identity — epochs, patience — never share a
- *   run), and no chart of its own (the sweep draws the trials).
+ *   run), and no chart of its own (the sweep draws the trials);
+ * - a note of what each call trains, before it trains (see {@link TrialScope.called}).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import * as path from 'node:path';
-import type { Callback, Logs, TrainingContext } from '../callbacks';
-import { currentSession } from '../session';
+import type { Logs } from '../callbacks';
 import { canonicalJson, hashJson, type RunIdentity } from '../train/identity';
-import type { TrainOptions } from '../train/train';
+import type { TrainOptions } from '../train/options';
+import { runInTrainScope, type TrainScope } from '../train/scope';
 import type { TrainFingerprint } from './state';
 
-/** What `train()` needs of the trial it runs in. */
+/** What the sweep needs to hear from the `train()` calls of the trial it runs. */
 export interface TrialScope {
   /** Aborted when the sweep stops the trial (pause, prune, interrupt). */
   readonly signal: AbortSignal;
@@ -37,47 +37,34 @@ export interface TrialScope {
   called?(fingerprint: TrainFingerprint): void;
 }
 
-const storage = new AsyncLocalStorage<TrialScope>();
-
-/** Runs `body` as (part of) a trial. */
-export function runInTrial<T>(scope: TrialScope, body: () => T): T {
-  return storage.run(scope, body);
+/** Runs `body` as (part of) a trial: its train() calls report to `trial`. */
+export function runInTrial<T>(trial: TrialScope, body: () => T): T {
+  return runInTrainScope(trainScopeOf(trial), body);
 }
 
-/** The trial the running code belongs to, if any. */
-export function currentTrial(): TrialScope | undefined {
-  return storage.getStore();
+/** The train scope a trial runs its train() calls in. */
+function trainScopeOf(trial: TrialScope): TrainScope {
+  return {
+    signal: trial.signal,
+    defaults: (call) => ({ checkpoint: trial.dir, plot: false, ...(call.name === undefined ? { name: trial.nextRunName() } : {}) }),
+    callbacks: (options) => {
+      const root = checkpointRoot(options.checkpoint);
+      return [
+        {
+          onTrainBegin: (context) => trial.begin(context.runId, root === undefined ? undefined : path.join(root, context.runId), context.epochs),
+          onEpochEnd: (epoch, logs) => trial.epoch(epoch, logs),
+        },
+      ];
+    },
+    ...(trial.called ? { identified: (ids: RunIdentity, epochs: number) => trial.called!(fingerprintOf(ids, epochs)) } : {}),
+  };
 }
 
-/** train()'s second sweep hook: tells the running trial what this call trains (see {@link TrialScope.called}). */
-export function noteTrainCall(ids: RunIdentity, epochs: number): void {
-  const trial = currentTrial();
-  if (!trial?.called) return;
+/** What the sweep records of a train() call: short hashes of what decides the run, and its options. */
+function fingerprintOf(ids: RunIdentity, epochs: number): TrainFingerprint {
   const short = (value: unknown) => hashJson(value).slice(0, 16);
   const { topology, compile, data, options } = ids.parts;
-  trial.called({ identity: ids.looseIdentity.slice(0, 16), model: short(topology), compile: short(compile), data: short(data), options: JSON.parse(canonicalJson(options)) as Record<string, unknown>, epochs });
-}
-
-/** train()'s sweep hook: `options` completed for the running trial (unchanged outside a sweep). */
-export function withSweepTrial<T extends TrainOptions>(options: T): T {
-  const trial = currentTrial();
-  if (!trial || typeof options !== 'object' || options === null) return options;
-  const own = options.signal ?? currentSession()?.signal;
-  const checkpoint = options.checkpoint === undefined ? trial.dir : options.checkpoint;
-  const root = checkpointRoot(checkpoint);
-  const report: Callback = {
-    onTrainBegin: (context: TrainingContext) => trial.begin(context.runId, root === undefined ? undefined : path.join(root, context.runId), context.epochs),
-    onEpochEnd: (epoch: number, logs: Logs) => trial.epoch(epoch, logs),
-  };
-  const callbacks = options.callbacks === undefined ? [] : Array.isArray(options.callbacks) ? options.callbacks : [options.callbacks as Callback];
-  return {
-    ...options,
-    name: options.name ?? trial.nextRunName(),
-    checkpoint,
-    plot: options.plot ?? false,
-    signal: own ? AbortSignal.any([own, trial.signal]) : trial.signal,
-    callbacks: [...callbacks, report],
-  };
+  return { identity: ids.looseIdentity.slice(0, 16), model: short(topology), compile: short(compile), data: short(data), options: JSON.parse(canonicalJson(options)) as Record<string, unknown>, epochs };
 }
 
 /** The directory that holds the runs, for each form of train()'s `checkpoint` option. */

@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fail, formatValue } from '../errors';
+import { installModuleResolution, tslabTypeScriptPath } from '../modules';
 import type { TrialFunction } from './trial';
 
 /** A trial given as a module: its file and the exported function (default: `trial`, else the default export). */
@@ -64,8 +65,7 @@ export function loadTrialFunction({ path: file, export: name }: ResolvedModule, 
  */
 export function trialTypeScript(where: string): typeof import('typescript') {
   try {
-    const tslab = path.dirname(require.resolve('tslab/package.json'));
-    return require(require.resolve('@tslab/typescript-for-tslab', { paths: [tslab] })) as typeof import('typescript');
+    return require(tslabTypeScriptPath()) as typeof import('typescript');
   } catch (error) {
     return fail(where, `cannot load the TypeScript compiler cellfit ships (@tslab/typescript-for-tslab, a dependency of tslab): ${(error as Error).message}. Reinstall cellfit, or compile the trial module to .js.`);
   }
@@ -91,14 +91,12 @@ let provided = false;
 /**
  * Lets trial modules in any folder `require('cellfit')` and the packages cellfit provides (arquero,
  * tf.js, ...), resolved from this installation when the module's own folder has none — the rule
- * notebooks follow in the kernel (kernel/modules.ts), installed in the processes that load trial
+ * notebooks follow in the kernel (lib/modules.ts), installed in the processes that load trial
  * modules: local worker processes and `cellfit worker`. Once per process; `onForeignTfjs` hears
  * when a module loads a tf.js of another version than cellfit's.
  */
 export function provideCellfitPackages(onForeignTfjs: (message: string) => void = (message) => process.stderr.write(message)): void {
   if (provided) return;
   provided = true;
-  // kernel/modules.ts has no dependency on the kernel itself: it is Node module resolution only.
-  const { installModuleResolution } = require('../../kernel/modules') as typeof import('../../kernel/modules');
   installModuleResolution({ onForeignTfjs });
 }

@@ -14,6 +14,7 @@
  *   the top ⌊n/η⌋; when the sweep ends, trials still paused are pruned at their rung.
  */
 import { fail, formatValue } from '../errors';
+import { checkInteger } from '../util/options';
 import { ashaOptions, ashaRungs, ASHA_DEFAULTS, type AshaOptions } from './asha';
 import { standingsOf } from './standings';
 import { bestReported, better, type PrunerConfig, type SweepRecord, type TrialRecord } from './state';
@@ -71,7 +72,7 @@ export function prunerConfig(option: PrunerOption, where: string): PrunerConfig 
     if (key === 'kind') continue;
     if (!(key in defaults)) fail(where, `pruner '${kind}' has no option \`${key}\`.${Object.keys(defaults).length ? ` Options: ${Object.keys(defaults).join(', ')}.` : ''}`);
     const minimum = key === 'warmupEpochs' ? 0 : key === 'reduction' ? 2 : 1;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum) fail(where, `pruner '${kind}': \`${key}\` must be an integer ≥ ${minimum}. Received: ${key}=${formatValue(value)}.`);
+    checkInteger(where, key, value, minimum, undefined, { subject: `pruner '${kind}': \`${key}\`` });
     options[key] = value;
   }
   return kind === 'none' ? { kind } : { kind, options };

@@ -10,6 +10,7 @@
  *   see ./tpe.ts.
  */
 import { fail, formatValue } from '../errors';
+import { checkInteger, checkNumber } from '../util/options';
 import { Rng } from '../random';
 import type { SearchSpace, Params } from './space';
 import type { SamplerConfig, SweepRecord } from './state';
@@ -44,9 +45,9 @@ export function samplerConfig(option: SamplerOption, seed: number | string, wher
   for (const [key, value] of Object.entries(options)) {
     if (!(key in TPE_DEFAULTS)) fail(where, `sampler 'tpe' has no option \`${key}\`. Options: ${Object.keys(TPE_DEFAULTS).join(', ')}.`);
     const integer = key !== 'priorWeight' && key !== 'gamma';
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
-      fail(where, `sampler 'tpe': \`${key}\` must be ${integer ? 'an integer' : 'a number'} > 0. Received: ${key}=${formatValue(value)}.`);
-    }
+    const subject = { subject: `sampler 'tpe': \`${key}\`` };
+    if (integer) checkInteger(where, key, value, 1, undefined, subject);
+    else checkNumber(where, key, value, { min: 0, open: 'min' }, subject);
     checked[key] = value;
   }
   return { kind, seed, options: checked };

@@ -17,7 +17,7 @@ import { CellfitError, fail, formatValue } from '../errors';
 import { Monitor, type MonitorMode } from '../monitor';
 import { checkSeed, getSeed, type Seed } from '../random';
 import { currentSession } from '../session';
-import { watchTerminalInterrupt } from '../train/interrupt';
+import { stopSignal as workStopSignal } from '../train/interrupt';
 import { notebookView, silentView, terminalView, type LiveInfo, type SweepView } from './display';
 import { inProcess, processPool, type Executor, type Slot } from './executors';
 import { loadTrialFunction, resolveTrialModule, type ResolvedModule, type TrialModule } from './module';
@@ -31,6 +31,7 @@ import { SWEEP_PROTOCOL, type PrunerConfig, type SamplerConfig, type SweepRecord
 import { checkTrial, type TrialFunction, type TrialHooks, type TrialTask } from './trial';
 import { checkRecord, chooseVersion, type TrialChecker } from './versions';
 import { cellfitVersion } from './version';
+import { checkBoolean, checkInteger, checkKeys, type OptionKeys } from '../util/options';
 
 /** Options of {@link sweep}. */
 export interface SweepOptions {
@@ -68,7 +69,7 @@ export interface SweepOptions {
 export type SweepTrialSpec<P extends Params = Params> = TrialFunction<P> | TrialModule | string;
 
 const WHERE = 'sweep()';
-const OPTION_NAMES = ['name', 'dir', 'sampler', 'trials', 'seed', 'pruner', 'monitor', 'mode', 'workers', 'queue', 'plot', 'progress', 'failures', 'signal'];
+const SWEEP_KEYS = { name: true, dir: true, sampler: true, trials: true, seed: true, pruner: true, monitor: true, mode: true, workers: true, queue: true, plot: true, progress: true, failures: true, signal: true } as const satisfies OptionKeys<SweepOptions>;
 const DEFAULT_TRIALS = 20;
 
 /**
@@ -114,9 +115,7 @@ export interface SweepPlan {
 /** Checks the arguments and decides name, sampler, budget, workers. */
 export function planSweep(spaceSpec: SpaceSpec, trial: SweepTrialSpec, options: SweepOptions): SweepPlan {
   if (typeof options !== 'object' || options === null) fail(WHERE, `options must be an object such as { trials: 20 }. Received: ${formatValue(options)}.`);
-  for (const key of Object.keys(options)) {
-    if (!OPTION_NAMES.includes(key)) fail(WHERE, `unknown option \`${key}\`. Expected one of ${OPTION_NAMES.join(', ')}.`);
-  }
+  checkKeys(WHERE, options, SWEEP_KEYS);
   const space = new SearchSpace(spaceSpec, WHERE);
   const isFunction = typeof trial === 'function';
   if (!isFunction && typeof trial !== 'string' && (typeof trial !== 'object' || trial === null)) {
@@ -129,15 +128,13 @@ export function planSweep(spaceSpec: SpaceSpec, trial: SweepTrialSpec, options: 
   checkSeed(seed, WHERE);
   const sampler = samplerConfig(options.sampler ?? (space.gridSize() !== undefined ? 'grid' : 'tpe'), seed, WHERE);
   const pruner = prunerConfig(options.pruner ?? 'none', WHERE);
-  if (options.trials !== undefined && (!Number.isInteger(options.trials) || options.trials < 1)) fail(WHERE, `\`trials\` must be an integer ≥ 1. Received: trials=${formatValue(options.trials)}.`);
+  if (options.trials !== undefined) checkInteger(WHERE, 'trials', options.trials, 1);
   const budget = options.trials ?? (sampler.kind === 'grid' ? space.gridSize()! : DEFAULT_TRIALS);
   if (sampler.kind === 'grid') enginesOf({ space: space.toJSON(), sampler, pruner } as SweepRecord, WHERE);
   if (options.mode !== undefined && !['min', 'max', 'auto'].includes(options.mode)) fail(WHERE, `\`mode\` must be 'min', 'max' or 'auto'. Received: mode=${formatValue(options.mode)}.`);
   const monitor = options.monitor === undefined ? undefined : new Monitor(WHERE, { monitor: options.monitor, mode: options.mode ?? 'auto' });
   const mode = monitor?.mode ?? (options.mode === 'min' || options.mode === 'max' ? options.mode : undefined);
-  for (const flag of ['plot', 'progress'] as const) {
-    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') fail(WHERE, `\`${flag}\` must be true or false. Received: ${flag}=${formatValue(options[flag])}.`);
-  }
+  for (const flag of ['plot', 'progress'] as const) if (options[flag] !== undefined) checkBoolean(WHERE, flag, options[flag]);
   if (options.failures !== undefined && options.failures !== 'stop' && options.failures !== 'continue') fail(WHERE, `\`failures\` must be 'stop' or 'continue'. Received: failures=${formatValue(options.failures)}.`);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) fail(WHERE, `\`signal\` must be an AbortSignal. Received: signal=${formatValue(options.signal)}.`);
 
@@ -153,7 +150,7 @@ export function planSweep(spaceSpec: SpaceSpec, trial: SweepTrialSpec, options: 
     if (!module) fail(WHERE, "a queued sweep runs its trials in `cellfit worker` processes, which cannot receive a function defined here: give the trial as a module, sweep(space, { module: './trial.ts', export: 'trial' }, { queue }).");
     if (options.workers !== undefined) fail(WHERE, `\`workers\` and \`queue\` exclude each other: with a queue, trials run on \`npx cellfit worker --queue URL\` processes. Received: workers=${formatValue(options.workers)}.`);
   } else if (options.workers !== undefined) {
-    if (!Number.isInteger(options.workers) || options.workers < 1) fail(WHERE, `\`workers\` must be an integer ≥ 1. Received: workers=${formatValue(options.workers)}.`);
+    checkInteger(WHERE, 'workers', options.workers, 1);
     if (options.workers > 1 && !module) {
       fail(
         WHERE,
@@ -257,10 +254,7 @@ export function viewFor(options: SweepOptions): SweepView {
  * (stopping the trials at a checkpoint, then exiting as usual).
  */
 export function stopSignal(options: SweepOptions): { signal: AbortSignal; release(): void } {
-  const own = options.signal ?? currentSession()?.signal;
-  if (own) return { signal: own, release: () => undefined };
-  const terminal = watchTerminalInterrupt((message) => process.stderr.write(`${message.replace(/^train\(\): interrupted — saving a checkpoint of the last completed step/, 'sweep(): interrupted — stopping the running trials at a checkpoint')}\n`));
-  return terminal ?? { signal: new AbortController().signal, release: () => undefined };
+  return workStopSignal({ own: options.signal, where: WHERE, interrupted: 'stopping the running trials at a checkpoint' });
 }
 
 async function runLocal(plan: SweepPlan): Promise<Sweep> {

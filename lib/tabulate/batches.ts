@@ -4,15 +4,14 @@
  */
 import { ready, tf } from '../backend';
 import { fail, formatValue } from '../errors';
+import { checkInteger } from '../util/options';
 import type { Grid } from './grid';
 import type { Labeller } from './labels';
 import type { BatchOptions, Point, SpaceBatch } from './types';
 
 /** The space in batches of `batchSize` points; see `InputSpace.batches`. */
 export async function* streamBatches<P extends Point>(grid: Grid, labeller: Labeller<P>, batchSize: number, { labels = true, start = 0, end = grid.size }: BatchOptions = {}): AsyncGenerator<SpaceBatch> {
-  if (!Number.isInteger(batchSize) || batchSize <= 0) {
-    fail('InputSpace.batches()', `batchSize must be a positive integer. Received: batchSize=${formatValue(batchSize)}.`);
-  }
+  checkInteger('InputSpace.batches()', 'batchSize', batchSize, 1);
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > grid.size || start > end) {
     fail('InputSpace.batches()', `start and end must be integers with 0 ≤ start ≤ end ≤ ${grid.size}. Received: start=${formatValue(start)}, end=${formatValue(end)}.`);
   }

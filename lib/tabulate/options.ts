@@ -1,33 +1,33 @@
 /** The checks of `tabulateInputSpace()`'s arguments. */
 import { fail, formatValue } from '../errors';
+import { checkBoolean, checkKeys, type OptionKeys } from '../util/options';
 import type { AxisSpec } from './axis';
 import type { Axes, TabulateOptions } from './types';
 
 /** Names `tabulateInputSpace()` in errors about its arguments. */
 export const WHERE = 'tabulateInputSpace()';
 
+const TABULATE_KEYS = { label: true, labelBatch: true, labels: true, categorical: true, normalize: true } as const satisfies OptionKeys<TabulateOptions>;
+
 /** Refuses unknown options and options of the wrong kind, naming the option and the value. */
 export function checkOptions(options: TabulateOptions): void {
   if (typeof options !== 'object' || options === null) fail(WHERE, `options must be an object. Received: ${formatValue(options)}.`);
-  const known = ['label', 'labelBatch', 'labels', 'categorical', 'normalize'];
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) fail(WHERE, `unknown option \`${key}\`. Expected one of ${known.join(', ')}.`);
-  }
+  checkKeys(WHERE, options, TABULATE_KEYS);
   for (const key of ['label', 'labelBatch'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'function') {
-      fail(WHERE, `option \`${key}\` must be a function. Received: ${key}=${formatValue(options[key])}.`);
+      fail(WHERE, `\`${key}\` must be a function. Received: ${key}=${formatValue(options[key])}.`);
     }
   }
   const { labels, categorical, normalize } = options;
   const labelList = typeof labels === 'string' ? [labels] : labels;
   if (labelList !== undefined && (!Array.isArray(labelList) || labelList.length === 0 || labelList.some((name) => typeof name !== 'string' || name === ''))) {
-    fail(WHERE, `option \`labels\` must be a name or a non-empty list of names. Received: labels=${formatValue(labels)}.`);
+    fail(WHERE, `\`labels\` must be a name or a non-empty list of names. Received: labels=${formatValue(labels)}.`);
   }
   if (labelList && new Set(labelList).size !== labelList.length) fail(WHERE, `option \`labels\` repeats a name. Received: labels=${formatValue(labels)}.`);
   if (categorical !== undefined && categorical !== 'onehot' && categorical !== 'index') {
-    fail(WHERE, `option \`categorical\` must be 'onehot' or 'index'. Received: categorical=${formatValue(categorical)}.`);
+    fail(WHERE, `\`categorical\` must be 'onehot' or 'index'. Received: categorical=${formatValue(categorical)}.`);
   }
-  if (normalize !== undefined && typeof normalize !== 'boolean') fail(WHERE, `option \`normalize\` must be true or false. Received: normalize=${formatValue(normalize)}.`);
+  if (normalize !== undefined) checkBoolean(WHERE, 'normalize', normalize);
 }
 
 /** The axes as `[name, spec]` pairs, in order, whichever form they were given in. */

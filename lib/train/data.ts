@@ -8,6 +8,7 @@ import { tf } from '../backend';
 import { isArqueroTable, isTensor, viewData, type Tabular } from '../data';
 import type { Batch, Dataset, Rows, RowWidths, TrainingData } from '../engines/data';
 import { fail, formatValue, warn } from '../errors';
+import { checkNumber } from '../util/options';
 import { compiledClassificationMetrics, scoredRows } from '../metrics';
 import type { Preprocessing } from '../preprocess';
 import { Rng, type Seed } from '../random';
@@ -74,7 +75,7 @@ export async function prepareData(
   const full = await toDataset(model, data, columns, where, 'data');
   if (validation === undefined) return { train: full, ...(space ? { space } : {}), validation: 'none' };
   if (typeof validation === 'number') {
-    if (!(validation > 0 && validation < 1)) fail(where, `\`validation\` as a fraction must be between 0 and 1 (exclusive). Received: validation=${formatValue(validation)}.`);
+    checkNumber(where, 'validation', validation, { min: 0, max: 1, open: 'both' }, { subject: '`validation` as a fraction' });
     if (space) {
       warn(
         where,

@@ -1,5 +1,5 @@
 export { train } from './train';
-export type { TrainOptions } from './train';
+export type { TrainOptions } from './options';
 export type { TrainOptionsFor, EvaluationPrefix, KnownOptions, TrainOptionHints } from './types';
 export { Run } from './run';
 export type { RunFields, ResumePoint, HistoryKey } from './run';

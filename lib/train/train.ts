@@ -4,109 +4,41 @@
  * run's state (lib/train/state.ts) and an engine (lib/engines/) to the training loop and wraps the
  * outcome in a {@link Run}.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ready, tf } from '../backend';
-import { callbackList, type Callback } from '../callbacks';
+import { callbackList } from '../callbacks';
 import type { CompiledMetrics } from '../compile';
 import type { ColumnNamesIn, TrainData, TrainPartOf } from '../data';
-import { checkName, parseCheckpointId } from '../checkpoint/format';
+import { parseCheckpointId } from '../checkpoint/format';
 import { TrainingCheckpoints } from '../checkpoint/session';
 import type { WeightsSnapshot } from '../checkpoint/snapshot';
-import { checkpoint, CheckpointStore, type CheckpointOptions, type LoadedCheckpoint } from '../checkpoint/store';
-import { EarlyStopper, evaluateStopping, type EarlyStopOptions, type EarlyStopState } from '../earlystop';
-import { ENGINE_CHOICES, type EngineChoice, type EngineInfo } from '../engines/engine';
+import { CheckpointStore, type LoadedCheckpoint } from '../checkpoint/store';
+import { EarlyStopper, evaluateStopping, type EarlyStopState } from '../earlystop';
+import type { EngineInfo } from '../engines/engine';
 import { chooseEngine, type EngineChoiceResult } from '../engines/select';
 import { checkSupportedOptimizer } from '../engines/optimizers';
 import { getLearningRate, resetOptimizer, restoreOptimizer, setLearningRate } from '../engines/tfjs/optimizer';
 import { applyWeights, compiledOptimizer, modelWeights, snapshotWeights, trainableVariables } from '../engines/tfjs/weights';
-import { CellfitError, fail, formatValue, warn } from '../errors';
+import { CellfitError, fail, warn } from '../errors';
 import { Monitor } from '../monitor';
-import { Preprocessing } from '../preprocess';
 import { liveTrainingChart, showFinishedRun, type LiveChart } from '../plots/training';
 import { notebookProgress, silentProgress, terminalProgress } from '../progress';
-import { checkSeed, getSeed, type Seed } from '../random';
 import { findRunDir, freeRunDir, readRunRecord, unfinishedLooseMatches } from '../runs';
-import { toSchedule, type LearningRateOption, type LearningRateSchedule } from '../schedules';
+import { toSchedule, type LearningRateSchedule } from '../schedules';
 import { currentSession } from '../session';
-import { noteTrainCall, withSweepTrial } from '../sweep/hook';
 import { InputSpace } from '../tabulate';
-import { prepareData, toDataset, type ColumnChoice, type PreparedData } from './data';
+import { prepareData, toDataset, type PreparedData } from './data';
 import { canonicalTopology, compileSettings, derivedRunId, runIdentity, weightsHash, type RunIdentity } from './identity';
-import { watchTerminalInterrupt } from './interrupt';
+import { stopSignal } from './interrupt';
+import { resolveTrainOptions, resolveStore, type TrainSettings, type TrainOptions } from './options';
+import { currentTrainScope, scopedOptions, type TrainScope } from './scope';
 import { TrainingLoop, type LoopConfig, type LoopResult } from './loop';
 import { predictWith, savePreprocessing, scoreWith } from './predict';
 import { Run } from './run';
 import { freshState, resumedState, savedOutcome, type CheckpointState, type ParentRef, type RunHeader, type RunRecord, type TrainingState } from './state';
-import { TRAIN_OPTION_HINTS, type EvaluationPrefix, type KnownOptions, type TrainOptionHints, type TrainOptionsFor } from './types';
-
-/** Options of {@link train}. */
-export interface TrainOptions {
-  /** Number of epochs to train (in total, over all calls of the run). Required. */
-  readonly epochs: number;
-  /** Names the run (its directory); without it the id is derived from the run's identity. Defaults to none. */
-  readonly name?: string;
-  /** Rows per mini-batch. Defaults to 32. */
-  readonly batchSize?: number;
-  /** A fraction of the data to hold out (seeded), or validation data in any accepted form. Defaults to none. */
-  readonly validation?: number | unknown;
-  /** Seed of the data order and dropout. Defaults to the global seed (see setSeed). */
-  readonly seed?: Seed;
-  /** Shuffle the rows every epoch (in a seeded order). Defaults to true. */
-  readonly shuffle?: boolean;
-  /** A checkpoint() store, a directory, its options, or false for no checkpoints. Defaults to checkpoint('checkpoints'). */
-  readonly checkpoint?: CheckpointStore | CheckpointOptions | string | boolean;
-  /** An earlyStop() stopper or its options. Defaults to none. */
-  readonly earlyStop?: EarlyStopper | EarlyStopOptions | false;
-  /** A rate, a function (epoch, step) => rate, or a schedule such as stepDecay(). Defaults to the compiled optimizer's rate. */
-  readonly learningRate?: LearningRateOption;
-  /** Callbacks with hooks onTrainBegin/End, onEpochBegin/End, onBatchBegin/End. Defaults to none. */
-  readonly callbacks?: Callback | readonly Callback[];
-  /** Show the live chart (notebook) and progress; false turns both off. Defaults to true. */
-  readonly plot?: boolean;
-  /** Show progress (a bar on stderr, or a line in a notebook). Defaults to true. */
-  readonly progress?: boolean;
-  /**
-   * 'auto' continues the matching run (a finished one returns at once), 'fresh' starts over,
-   * 'require' fails if there is nothing to resume, 'continue' is 'auto' that also trains on an
-   * early-stopped run — from its latest checkpoint, with this call's `earlyStop` (say, a larger
-   * patience) up to `epochs`. Defaults to 'auto'.
-   */
-  readonly resume?: 'auto' | 'fresh' | 'require' | 'continue';
-  /** Stops training at the next step when aborted (a notebook interrupt does this). Defaults to the cell's signal. */
-  readonly signal?: AbortSignal;
-  /** Fine-tuning: start from another run's weights: a Run, its directory, or { run, checkpoint }. Defaults to none. */
-  readonly from?: Run | string | { readonly run: Run | string; readonly checkpoint?: 'latest' | 'best' | string };
-  /** Feature column names, for tables and rows. Defaults to none ({ xs, ys } needs none). */
-  readonly features?: readonly string[];
-  /** Label column name(s), for tables and rows. Defaults to none. */
-  readonly label?: string | readonly string[];
-  /**
-   * Preprocessing fitted on the training part (see preprocess()): train() applies it to every part,
-   * stores it in the run's directory, and `run.evaluate()`, `run.predict()` and exports apply it
-   * to raw rows. Needs `features` (the columns it was fitted on) and `label`. Defaults to none.
-   */
-  readonly preprocess?: Preprocessing;
-  /** Batch size for evaluating validation data. Defaults to max(batchSize, 256). */
-  readonly evaluationBatchSize?: number;
-  /**
-   * What runs the steps: 'fused' (the WebAssembly engine, for the dense networks it supports),
-   * 'tfjs' (the model's own training function, any model), or 'auto' — fused when it supports the
-   * model, else tfjs, with the reason in `run.engine.reason`. Defaults to the CELLFIT_ENGINE
-   * environment variable, else 'auto'.
-   */
-  readonly engine?: EngineChoice;
-  /** Threads the fused engine splits large batches over (results do not depend on it). Defaults to the CELLFIT_THREADS environment variable, else the machine's cores. */
-  readonly threads?: number;
-}
-
+import type { EvaluationPrefix, KnownOptions, TrainOptionHints, TrainOptionsFor } from './types';
 
 const WHERE = 'train()';
-const OPTION_NAMES = [
-  'epochs', 'name', 'batchSize', 'validation', 'seed', 'shuffle', 'checkpoint', 'earlyStop', 'learningRate', 'callbacks',
-  'plot', 'progress', 'resume', 'signal', 'from', 'features', 'label', 'preprocess', 'evaluationBatchSize', 'engine', 'threads',
-];
-
 /** Per optimizer: the rate it was compiled with, and the rate train() left it at. */
 const rates = new WeakMap<tf.Optimizer, { compiled: number; left: number }>();
 /** Per model: the run it last trained, to recognise "the same cell again" on the trained model. */
@@ -138,9 +70,10 @@ export function train<D extends TrainData, const O extends TrainOptionsFor<D> & 
   options: O,
 ): Promise<Run<M, EvaluationPrefix<D, O>>>;
 export async function train(model: tf.LayersModel, data: unknown, options: TrainOptions): Promise<Run> {
-  // Sweep hook (lib/sweep/hook.ts): inside a sweep() trial, report each epoch to the sweep and stop when it says so.
-  options = withSweepTrial(options);
-  const settings = checkOptions(model, options);
+  // Whoever runs this call (a sweep's trial, say) may add defaults, callbacks and a signal (lib/train/scope.ts).
+  const scope = currentTrainScope();
+  options = scopedOptions(options, scope);
+  const settings = resolveTrainOptions(model, options);
   await ready();
   const optimizer = compiledOptimizer(model);
   if (!optimizer) fail(WHERE, "the model is not compiled. Call model.compile({ optimizer: 'adam', loss: 'meanSquaredError' }) first.");
@@ -148,11 +81,11 @@ export async function train(model: tf.LayersModel, data: unknown, options: Train
   if (root) checkSupportedOptimizer(optimizer, WHERE);
   const session = currentSession();
   // In a terminal, Ctrl-C stops training with a checkpoint, then exits as usual.
-  const terminal = options.signal === undefined && !session ? watchTerminalInterrupt() : undefined;
+  const stop = stopSignal({ own: options.signal, scope: scope?.signal, where: WHERE, interrupted: 'saving a checkpoint of the last completed step' });
   try {
-    return await trainCall(model, data, options, settings, optimizer, root, session, options.signal ?? session?.signal ?? terminal?.signal);
+    return await trainCall(model, data, options, settings, optimizer, root, session, stop.signal, scope);
   } finally {
-    terminal?.release();
+    stop.release();
   }
 }
 
@@ -160,11 +93,12 @@ async function trainCall(
   model: tf.LayersModel,
   data: unknown,
   options: TrainOptions,
-  settings: Settings,
+  settings: TrainSettings,
   optimizer: tf.Optimizer,
   root: CheckpointStore | undefined,
   session: ReturnType<typeof currentSession>,
   signal: AbortSignal | undefined,
+  scope: TrainScope | undefined,
 ): Promise<Run> {
   // Each run starts from the rate the optimizer was compiled with, whatever an earlier run left.
   const known = rates.get(optimizer);
@@ -203,8 +137,8 @@ async function trainCall(
         columns: settings.columns,
       },
     });
-    // Inside a sweep trial: tell the sweep what this call trains (checking a trial ends it here).
-    noteTrainCall(ids, settings.epochs);
+    // Tell the scope what this call trains (a sweep checking a trial against its record ends it here).
+    scope?.identified?.(ids, settings.epochs);
     const engine = chooseEngine(settings.engine, { model, optimizer, data: prepared, threads: settings.threads, where: WHERE });
 
     const context: RunContext = { model, optimizer, compiledRate, prepared, settings, schedule, stopper, monitor, trainNames, metricNames, ids, parent, initialWeights, session, signal, options, engine };
@@ -235,33 +169,13 @@ function compiledSchedule(): LearningRateSchedule {
   return { kind: 'compiled', perStep: false, describe: () => ({ kind: 'compiled' }), rate: ({ initial }) => initial, getState: () => undefined, setState: () => undefined, reset: () => undefined };
 }
 
-/** The fused engine's default: a thread per core. */
-function defaultThreads(): number {
-  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
-}
-
-interface Settings {
-  readonly epochs: number;
-  readonly batchSize: number;
-  readonly seed: Seed;
-  readonly shuffle: boolean;
-  readonly resume: 'auto' | 'fresh' | 'require' | 'continue';
-  readonly name?: string;
-  readonly validation?: unknown;
-  readonly columns: ColumnChoice;
-  readonly evaluationBatchSize: number;
-  readonly engine: EngineChoice;
-  readonly threads: number;
-  readonly show: { readonly plot: boolean; readonly progress: boolean };
-}
-
 interface RunContext {
   readonly model: tf.LayersModel;
   readonly optimizer: tf.Optimizer;
   /** The rate the optimizer was compiled with. */
   readonly compiledRate: number;
   readonly prepared: PreparedData;
-  readonly settings: Settings;
+  readonly settings: TrainSettings;
   readonly schedule: LearningRateSchedule;
   readonly stopper?: EarlyStopper;
   readonly monitor: Monitor;
@@ -276,72 +190,6 @@ interface RunContext {
   readonly engine: EngineChoiceResult;
 }
 
-function checkOptions(model: tf.LayersModel, options: TrainOptions): Settings {
-  if (!(model instanceof tf.LayersModel)) fail(WHERE, `model must be a tfjs LayersModel (tf.sequential() or tf.model()). Received: ${formatValue(model)}.`);
-  if (typeof options !== 'object' || options === null) fail(WHERE, `options must be an object such as { epochs: 10 }. Received: ${formatValue(options)}.`);
-  for (const key of Object.keys(options)) {
-    if (OPTION_NAMES.includes(key)) continue;
-    const hint: string | undefined = Object.hasOwn(TRAIN_OPTION_HINTS, key) ? TRAIN_OPTION_HINTS[key as keyof TrainOptionHints] : undefined;
-    const meant = hint === undefined ? '.' : `: ${hint}${hint.endsWith('?') ? '' : '.'}`;
-    fail(WHERE, `unknown option \`${key}\`${meant} Expected one of ${OPTION_NAMES.join(', ')}.`);
-  }
-  const { epochs, batchSize = 32, seed = getSeed(), shuffle = true, resume = 'auto', name, plot = true, progress = true } = options;
-  if (!Number.isInteger(epochs) || epochs < 1) fail(WHERE, `\`epochs\` must be an integer ≥ 1. Received: epochs=${formatValue(epochs)}.`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) fail(WHERE, `\`batchSize\` must be an integer ≥ 1. Received: batchSize=${formatValue(batchSize)}.`);
-  checkSeed(seed, WHERE);
-  for (const [option, value] of [['shuffle', shuffle], ['plot', plot], ['progress', progress]] as const) {
-    if (typeof value !== 'boolean') fail(WHERE, `\`${option}\` must be true or false. Received: ${option}=${formatValue(value)}.`);
-  }
-  if (!['auto', 'fresh', 'require', 'continue'].includes(resume)) fail(WHERE, `\`resume\` must be 'auto', 'fresh', 'require' or 'continue'. Received: resume=${formatValue(resume)}.`);
-  if (name !== undefined) checkName(name, 'name', WHERE);
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) fail(WHERE, `\`signal\` must be an AbortSignal. Received: signal=${formatValue(options.signal)}.`);
-  const fromEnvironment = options.engine === undefined && process.env.CELLFIT_ENGINE ? process.env.CELLFIT_ENGINE : undefined;
-  const engine = (options.engine ?? fromEnvironment ?? 'auto') as EngineChoice;
-  if (!ENGINE_CHOICES.includes(engine)) {
-    const source = fromEnvironment !== undefined ? `the CELLFIT_ENGINE environment variable` : '`engine`';
-    fail(WHERE, `${source} must be ${ENGINE_CHOICES.map((choice) => `'${choice}'`).join(', ')}. Received: ${fromEnvironment !== undefined ? 'CELLFIT_ENGINE' : 'engine'}=${formatValue(engine)}.`);
-  }
-  const threadsFromEnvironment = options.threads === undefined && process.env.CELLFIT_THREADS ? process.env.CELLFIT_THREADS : undefined;
-  const threads = options.threads ?? (threadsFromEnvironment !== undefined ? Number(threadsFromEnvironment) : defaultThreads());
-  if (!Number.isInteger(threads) || threads < 1) {
-    const [source, name, value] = threadsFromEnvironment !== undefined ? ['the CELLFIT_THREADS environment variable', 'CELLFIT_THREADS', threadsFromEnvironment] : ['`threads`', 'threads', threads];
-    fail(WHERE, `${source} must be an integer ≥ 1 (threads the fused engine splits large batches over). Received: ${name}=${formatValue(value)}.`);
-  }
-  const evaluationBatchSize = options.evaluationBatchSize ?? Math.max(batchSize, 256);
-  if (!Number.isInteger(evaluationBatchSize) || evaluationBatchSize < 1) fail(WHERE, `\`evaluationBatchSize\` must be an integer ≥ 1. Received: evaluationBatchSize=${formatValue(evaluationBatchSize)}.`);
-  if (options.features !== undefined && (!Array.isArray(options.features) || options.features.some((feature) => typeof feature !== 'string'))) {
-    fail(WHERE, `\`features\` must be a list of column names. Received: features=${formatValue(options.features)}.`);
-  }
-  if (options.preprocess !== undefined && !(options.preprocess instanceof Preprocessing)) {
-    fail(WHERE, `\`preprocess\` must be preprocess(parts.train, { features, … }): preprocessing fitted on the training part. Received: preprocess=${formatValue(options.preprocess)}.`);
-  }
-  if (options.earlyStop !== undefined && options.earlyStop !== false && (typeof options.earlyStop !== 'object' || options.earlyStop === null)) {
-    fail(WHERE, `\`earlyStop\` must be earlyStop({...}) or its options. Received: earlyStop=${formatValue(options.earlyStop)}.`);
-  }
-  return {
-    epochs,
-    batchSize,
-    seed,
-    shuffle,
-    resume,
-    ...(name !== undefined ? { name } : {}),
-    ...(options.validation !== undefined ? { validation: options.validation } : {}),
-    columns: { ...(options.features ? { features: options.features } : {}), ...(options.label !== undefined ? { label: options.label } : {}), ...(options.preprocess ? { preprocess: options.preprocess } : {}) },
-    evaluationBatchSize,
-    engine,
-    threads,
-    show: { plot, progress: progress && plot },
-  };
-}
-
-function resolveStore(option: TrainOptions['checkpoint']): CheckpointStore | undefined {
-  if (option === false) return undefined;
-  if (option === undefined || option === true) return checkpoint('checkpoints');
-  if (option instanceof CheckpointStore) return option;
-  if (typeof option === 'string' || (typeof option === 'object' && option !== null)) return checkpoint(option as string | CheckpointOptions);
-  return fail(WHERE, `\`checkpoint\` must be checkpoint({...}), a directory, its options, or false. Received: checkpoint=${formatValue(option)}.`);
-}
-
 /** The metric that ranks epochs: the store's, else early stopping's, else val_loss / loss. */
 function runMonitor(root: CheckpointStore | undefined, stopper: EarlyStopper | undefined, prepared: PreparedData): Monitor {
   if (root?.monitor) return new Monitor(WHERE, { monitor: root.monitor, mode: root.mode });
@@ -354,7 +202,7 @@ function runLabel(dirName: string, name: string | undefined): string {
 }
 
 /** Finds the run directory this call continues, or names a new one (warning where it helps). */
-function chooseRunDir(root: CheckpointStore, settings: Settings, ids: RunIdentity): { runDirName: string; existing: boolean } {
+function chooseRunDir(root: CheckpointStore, settings: TrainSettings, ids: RunIdentity): { runDirName: string; existing: boolean } {
   const { name } = settings;
   // 'continue' finds runs as 'auto' does; it differs only for an early-stopped run (isFinished).
   const resume = settings.resume === 'continue' ? 'auto' : settings.resume;
@@ -669,7 +517,7 @@ function makeRun(context: RunContext, header: RunHeader, outcome: Pick<LoopResul
 }
 
 /** Loss and metrics of `model` on `data` (what Run.evaluate() computes), reading `settings.columns`. */
-export async function evaluateOn(model: tf.LayersModel, data: unknown, settings: Pick<Settings, 'columns' | 'evaluationBatchSize'>, names: readonly string[]): Promise<Record<string, number>> {
+export async function evaluateOn(model: tf.LayersModel, data: unknown, settings: Pick<TrainSettings, 'columns' | 'evaluationBatchSize'>, names: readonly string[]): Promise<Record<string, number>> {
   const where = 'Run.evaluate()';
   if (data === undefined) fail(where, 'there is no test data: pass the data to evaluate, e.g. run.evaluate(test). (Without an argument it evaluates the test part of the split the run trained on.)');
   await ready();

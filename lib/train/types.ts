@@ -5,31 +5,10 @@
  * metric names types the run's history.
  */
 import type { ColumnOptionsFor, IsSplit, TrainPartOf, ValidationFor } from '../data';
-import type { TrainOptions } from './train';
+import type { TrainOptions } from './options';
 
 export type { KnownOptions } from '../util/types';
-
-/**
- * What an option that `train()` does not take probably meant — Keras and tf.js names, and options
- * of earlyStop() put on train() — for the type error and the runtime error alike.
- */
-export const TRAIN_OPTION_HINTS = {
-  patience: 'early stopping takes it, as train(model, data, { earlyStop: earlyStop({ patience }) })',
-  minDelta: 'early stopping takes it, as train(model, data, { earlyStop: earlyStop({ minDelta }) })',
-  monitor: "early stopping and checkpoints take it, as earlyStop({ monitor }) or checkpoint({ monitor })",
-  restoreBest: 'early stopping takes it, as train(model, data, { earlyStop: earlyStop({ restoreBest }) })',
-  baseline: 'early stopping takes it, as train(model, data, { earlyStop: earlyStop({ baseline }) })',
-  epoch: 'did you mean epochs?',
-  batch_size: 'did you mean batchSize?',
-  lr: 'did you mean learningRate?',
-  validationSplit: 'did you mean validation (a fraction such as 0.2)?',
-  validationData: 'did you mean validation (data in the same form as the training data)?',
-  verbose: 'did you mean progress (true or false) or plot?',
-  preprocessing: 'did you mean preprocess (a preprocess() helper)?',
-} as const satisfies Readonly<Record<string, string>>;
-
-/** {@link TRAIN_OPTION_HINTS} as a type: the unknown-option messages `train()` type-checks with. */
-export type TrainOptionHints = typeof TRAIN_OPTION_HINTS;
+export { TRAIN_OPTION_HINTS, type TrainOptionHints } from './options';
 
 /**
  * `train()`'s options for data `D`: those of {@link TrainOptions}, with `validation` of the

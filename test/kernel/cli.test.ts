@@ -7,26 +7,29 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseArgs } from '../../kernel/cli';
+import { commandArguments } from '../../kernel/args';
 import { throwsWith } from '../helpers';
 import { REPO, temporaryDir } from './harness';
 
 const run = promisify(execFile);
+const USAGE = 'Usage: cellfit …';
 
 describe('cli', function () {
   this.timeout(120_000);
 
-  it('parseArgs(args, spec) reads flags, --name value, --name=value and repeated options', () => {
-    const { options, lists, positional } = parseArgs(
-      ['nb.ipynb', '--output', 'o.ipynb', '--html=o.html', '-p', 'a=1', '-p', 'b=x', '--user'],
-      { flags: ['--user'], values: ['--output', '--html'], repeatable: ['-p'] },
+  it('commandArguments(command, args, spec, usage) reads flags, --name value, --name=value, -o value and repeated options', () => {
+    const { options, lists, positional } = commandArguments(
       'run',
+      ['nb.ipynb', '--output', 'o.ipynb', '--html=o.html', '-p', 'a=1', '-p', 'b=x', '--user', '-f', 'c.json'],
+      { flags: ['--user'], values: ['--output', '--html', '-f'], repeatable: ['-p'] },
+      USAGE,
     );
     assert.deepEqual(positional, ['nb.ipynb']);
-    assert.deepEqual([...options], [['--output', 'o.ipynb'], ['--html', 'o.html'], ['--user', true]]);
+    assert.deepEqual([...options], [['--output', 'o.ipynb'], ['--html', 'o.html'], ['--user', true], ['-f', 'c.json']]);
     assert.deepEqual(lists.get('-p'), ['a=1', 'b=x']);
-    throwsWith(() => parseArgs(['--output'], { values: ['--output'] }, 'run'), 'cellfit run: option --output needs a value.');
-    throwsWith(() => parseArgs(['--nope'], {}, 'install'), 'cellfit install: unknown option --nope.', 'Usage:');
+    throwsWith(() => commandArguments('run', ['--output'], { values: ['--output'] }, USAGE), 'cellfit run: option --output needs a value.');
+    throwsWith(() => commandArguments('install', ['--nope'], {}, USAGE), 'cellfit install: unknown option --nope.', 'Usage:');
+    throwsWith(() => commandArguments('install', ['--user=no'], { flags: ['--user'] }, USAGE), 'cellfit install: option --user takes no value.');
   });
 
   it('npx cellfit runs the repository\'s own bin from its root', async () => {

@@ -1,8 +1,8 @@
-/** kernel/modules.ts: which copies of cellfit and tf.js a notebook gets. */
+/** lib/modules.ts: which copies of cellfit and tf.js a notebook gets. */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { foreignTfjsMessage, kernelTfjs, oneTfjs, packageName, projectCli, providedPackage, providedPath, resolveFromKernel, tfjsPackageOf } from '../../kernel/modules';
+import { foreignTfjsMessage, kernelTfjs, oneTfjs, packageName, projectCli, providedPackage, providedPath, resolveFromKernel, tfjsPackageOf } from '../../lib/modules';
 import { installOwnTfjs } from '../support/projects';
 import { REPO, temporaryDir } from './harness';
 

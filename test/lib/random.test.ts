@@ -55,7 +55,7 @@ describe('Rng', () => {
       const value = rng.int(7);
       assert.ok(Number.isInteger(value) && value >= 0 && value < 7);
     }
-    throwsWith(() => rng.int(0), 'Rng.int(): n must be a positive integer. Received: n=0.');
+    throwsWith(() => rng.int(0), 'Rng.int(): `n` must be an integer ≥ 1. Received: n=0.');
     throwsWith(() => rng.int(2.5), 'Received: n=2.5.');
   });
 

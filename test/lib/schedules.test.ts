@@ -48,8 +48,8 @@ describe('schedules', () => {
 
   it('schedule factories validate their options when created', () => {
     throwsWith(() => stepDecay({ every: 0 }), 'stepDecay(): `every` must be an integer ≥ 1. Received: every=0.');
-    throwsWith(() => reduceOnPlateau({ factor: 1 }), 'reduceOnPlateau(): `factor` must be between 0 and 1 (exclusive). Received: factor=1.');
+    throwsWith(() => reduceOnPlateau({ factor: 1 }), 'reduceOnPlateau(): `factor` must be a number in (0, 1). Received: factor=1.');
     throwsWith(() => reduceOnPlateau({ mode: 'up' as never }), "reduceOnPlateau(): `mode` must be 'min', 'max' or 'auto'. Received: mode=\"up\".");
-    throwsWith(() => cosineDecay({ epochs: 10, alpha: 2 }), 'cosineDecay(): `alpha` must be between 0 and 1. Received: alpha=2.');
+    throwsWith(() => cosineDecay({ epochs: 10, alpha: 2 }), 'cosineDecay(): `alpha` must be a number in [0, 1]. Received: alpha=2.');
   });
 });

@@ -23,6 +23,7 @@
  * net.dispose();
  */
 import { fail, formatValue } from '../../errors';
+import { checkInteger } from '../../util/options';
 import { SLOT_FIELDS } from '../optimizers';
 import {
   CONST_STRIDE,
@@ -322,7 +323,7 @@ export class FusedNetwork {
     const where = `${WHERE}.train()`;
     this.checkTrainable(where);
     const { batchSize } = options;
-    if (!Number.isInteger(batchSize) || batchSize <= 0) fail(where, `batchSize must be a positive integer. Received: batchSize=${formatValue(batchSize)}.`);
+    checkInteger(where, 'batchSize', batchSize, 1);
     const source = this.resolveRows(options, where, true);
     const steps = Math.ceil(source.count / batchSize);
     const rates = this.rates(options.learningRates, steps, where);
@@ -357,7 +358,7 @@ export class FusedNetwork {
     const where = `${WHERE}.evaluate()`;
     this.checkTrainable(where);
     const batchSize = options.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize <= 0) fail(where, `batchSize must be a positive integer. Received: batchSize=${formatValue(batchSize)}.`);
+    checkInteger(where, 'batchSize', batchSize, 1);
     const source = this.resolveRows(options, where, true);
     if (source.count === 0) fail(where, `there are no rows to evaluate. Received: 0 rows.`);
     const width = 1 + this.plan.metrics.length;

@@ -7,6 +7,7 @@
  */
 import * as os from 'node:os';
 import { fail, formatValue } from '../../errors';
+import { checkInteger, checkNumber } from '../../util/options';
 
 /** The activations of tf.js' dense layers (tfjs-layers/src/activations.ts), by kernel id. */
 export const ACTIVATIONS = [
@@ -222,7 +223,7 @@ const WHERE = 'FusedNetwork()';
 export function planNetwork(spec: FusedSpec): NetworkPlan {
   if (spec === null || typeof spec !== 'object') fail(WHERE, `the spec must be an object. Received: ${formatValue(spec)}.`);
   const inputs = spec.inputs;
-  if (!isPositiveInteger(inputs)) fail(WHERE, `inputs must be a positive integer. Received: inputs=${formatValue(inputs)}.`);
+  checkInteger(WHERE, 'inputs', inputs, 1);
   if (!Array.isArray(spec.layers) || spec.layers.length === 0) fail(WHERE, `layers must be a non-empty array. Received: layers=${formatValue(spec.layers)}.`);
   const dense: DenseLayer[] = [];
   const dropouts: { position: number; width: number; rate: number }[] = [];
@@ -233,7 +234,7 @@ export function planNetwork(spec: FusedSpec): NetworkPlan {
     const type = layer?.type;
     if (type === 'dropout') {
       const rate = (layer as DropoutSpec).rate;
-      if (typeof rate !== 'number' || !(rate >= 0 && rate < 1)) fail(WHERE, `layers[${i}].rate must be in [0, 1). Received: rate=${formatValue(rate)}.`);
+      checkNumber(WHERE, 'rate', rate, { min: 0, max: 1, open: 'max' }, { subject: `\`layers[${i}].rate\`` });
       // tf.js' Dropout is the identity for rate 0 (tfjs-layers core.ts: 0 < rate < 1)
       if (rate > 0) {
         pending.push(rate);
@@ -243,7 +244,7 @@ export function planNetwork(spec: FusedSpec): NetworkPlan {
     }
     if (type !== 'dense') fail(WHERE, `layers[${i}].type must be 'dense' or 'dropout'. Received: type=${formatValue(type)}.`);
     const d = layer as DenseSpec;
-    if (!isPositiveInteger(d.units)) fail(WHERE, `layers[${i}].units must be a positive integer. Received: units=${formatValue(d.units)}.`);
+    checkInteger(WHERE, 'units', d.units, 1, undefined, { subject: `\`layers[${i}].units\`` });
     const activation = d.activation ?? 'linear';
     const act = ACTIVATIONS.indexOf(activation as ActivationName);
     if (act < 0) fail(WHERE, `layers[${i}].activation is not one the fused engine runs. Received: activation=${formatValue(activation)}. Expected one of ${ACTIVATIONS.join(', ')}.`);
@@ -279,7 +280,7 @@ export function planNetwork(spec: FusedSpec): NetworkPlan {
   if (spec.metrics !== undefined && !Array.isArray(spec.metrics)) fail(WHERE, `metrics must be an array. Received: metrics=${formatValue(spec.metrics)}.`);
   const metrics = (spec.metrics ?? []).map((name, i) => resolveMetric(name, loss, outputs, `metrics[${i}]`));
   const threads = spec.threads ?? defaultThreads();
-  if (!isPositiveInteger(threads)) fail(WHERE, `threads must be a positive integer. Received: threads=${formatValue(threads)}. Expected 1 or more (default: the machine's cores).`);
+  checkInteger(WHERE, 'threads', threads, 1, undefined, { why: "default: the machine's cores" });
   return {
     inputs,
     dense,
@@ -350,8 +351,4 @@ function regularizer(value: unknown, field: string): { l1: number; l2: number } 
     fail(WHERE, `${field} must be { l1, l2 } with finite numbers. Received: ${field}=${formatValue(value)}.`);
   }
   return { l1, l2 };
-}
-
-function isPositiveInteger(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value > 0;
 }

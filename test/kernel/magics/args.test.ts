@@ -26,8 +26,8 @@ describe('magics/args', () => {
   it('positiveInteger(magic, option, value, args) accepts 1, 2, … and names the option otherwise', () => {
     assert.equal(positiveInteger(magic, '-n', '3', ''), 3);
     assert.equal(positiveInteger(magic, '-n', undefined, ''), undefined);
-    throwsWith(() => positiveInteger(magic, '-n', '0', '-n 0'), '%timeit: -n must be a positive integer. Received: args="-n 0".');
-    throwsWith(() => positiveInteger(magic, '-r', '1.5', '-r 1.5'), '-r must be a positive integer');
+    throwsWith(() => positiveInteger(magic, '-n', '0', '-n 0'), '%timeit: -n must be an integer ≥ 1. Received: args="-n 0".');
+    throwsWith(() => positiveInteger(magic, '-r', '1.5', '-r 1.5'), '-r must be an integer ≥ 1');
   });
 
   it('parseWords(magic, args, spec) takes options anywhere among the words', () => {

@@ -39,7 +39,7 @@ describe('magics (in the kernel)', function () {
     assert.match(streamText(await kernel.execute('%timeit -r 1 Math.sqrt(2)')), /of 1 run, 1(0|,000)* loops? each\)/);
     const timed = await kernel.execute('%%timeit -n 2 -r 2 -o\nawait new Promise((r) => setTimeout(r, 1))');
     assert.match(String(result(timed)['text/plain']), /^<TimeitResult : [\d.]+ (s|ms|µs) ± .* 2 loops each\)>$/);
-    assert.equal(failure(await kernel.execute('%timeit -n 0 1')).evalue, '%timeit: -n must be a positive integer. Received: args="-n 0 1". Usage: %timeit [-n N] [-r R] [-q] [-o] CODE  |  %%timeit [-n N] [-r R] [-q] [-o]');
+    assert.equal(failure(await kernel.execute('%timeit -n 0 1')).evalue, '%timeit: -n must be an integer ≥ 1. Received: args="-n 0 1". Usage: %timeit [-n N] [-r R] [-q] [-o] CODE  |  %%timeit [-n N] [-r R] [-q] [-o]');
     assert.match(failure(await kernel.execute('%timeit -x 1')).evalue, /^%timeit: unknown option -x\./);
   });
 

@@ -102,7 +102,7 @@ describe('checkpoint()', function () {
     throwsWith(() => checkpoint({ dir: '' }), 'checkpoint(): `dir` must be a directory path. Received: dir="".');
     throwsWith(() => checkpoint({ dir: 'x', keep: 0 }), '`keep` must be an integer ≥ 1 (the newest checkpoint is always kept). Received: keep=0.');
     throwsWith(() => checkpoint({ dir: 'x', keepBest: -1 }), '`keepBest` must be an integer ≥ 0. Received: keepBest=-1.');
-    throwsWith(() => checkpoint({ dir: 'x', every: { epochs: 0 } }), "`every` must be 'epoch', { epochs: n }, { batches: n } or { seconds: s } with n a positive integer and s > 0. Received: every={ epochs: 0 }.");
+    throwsWith(() => checkpoint({ dir: 'x', every: { epochs: 0 } }), "`every` must be 'epoch', { epochs: n }, { batches: n } or { seconds: s } with n an integer ≥ 1 and s > 0. Received: every={ epochs: 0 }.");
     throwsWith(() => checkpoint({ dir: 'x', mode: 'high' as never }), "checkpoint(): `mode` must be 'min', 'max' or 'auto'. Received: mode=\"high\".");
     throwsWith(() => checkpoint({ dir: 'x', keepEvery: 2 } as never), 'checkpoint(): unknown option `keepEvery`.');
   });

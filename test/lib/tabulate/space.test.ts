@@ -353,7 +353,7 @@ describe('tabulateInputSpace()', () => {
       ['no axes', () => tabulateInputSpace({}), 'tabulateInputSpace(): axes is empty. Give at least one axis'],
       ['a label named like an axis', () => tabulateInputSpace({ t: [1] }, { labels: 't' }), 'tabulateInputSpace(): label name `t` is also an axis name. Choose distinct `labels`.'],
       ['an unknown option', () => tabulateInputSpace({ t: [1] }, { labeler: () => 1 } as never), 'tabulateInputSpace(): unknown option `labeler`. Expected one of label, labelBatch, labels, categorical, normalize.'],
-      ['a bad encoding', () => tabulateInputSpace({ t: ['a'] }, { categorical: 'ordinal' as never }), "tabulateInputSpace(): option `categorical` must be 'onehot' or 'index'. Received: categorical=\"ordinal\"."],
+      ['a bad encoding', () => tabulateInputSpace({ t: ['a'] }, { categorical: 'ordinal' as never }), "tabulateInputSpace(): `categorical` must be 'onehot' or 'index'. Received: categorical=\"ordinal\"."],
       ['a space too large to index', () => tabulateInputSpace({ a: { min: 0, max: 1e9, step: 1 }, b: { min: 0, max: 1e9, step: 1 } }), 'tabulateInputSpace(): the space has more points (1.000e+18) than can be indexed exactly (2^53).'],
     ];
     for (const [what, call, message] of cases) {

@@ -200,7 +200,7 @@ describe('train()', function () {
     const a = await train(buildModel(), data, { epochs: 1, validation: 0.25, checkpoint: false, ...QUIET });
     const b = await train(buildModel(), data, { epochs: 1, validation: 0.25, checkpoint: false, ...QUIET });
     assert.deepEqual(metricsOf(a.history), metricsOf(b.history));
-    await rejectsWith(() => train(buildModel(), data, { epochs: 1, validation: 1.5, checkpoint: false, ...QUIET }), '`validation` as a fraction must be between 0 and 1 (exclusive). Received: validation=1.5.');
+    await rejectsWith(() => train(buildModel(), data, { epochs: 1, validation: 1.5, checkpoint: false, ...QUIET }), '`validation` as a fraction must be a number in (0, 1). Received: validation=1.5.');
   });
 
   it('train(model, inputSpace) trains on the whole space; holding part of it out warns', async () => {

@@ -13,10 +13,10 @@ import { floats, oddSpec, uniform } from './support';
 
 describe('fused engine: FusedNetwork', () => {
   const bad: readonly [string, Partial<FusedSpec> | ((spec: FusedSpec) => FusedSpec), string[]][] = [
-    ['threads: 0', { threads: 0 }, ['Received: threads=0', 'Expected 1 or more']],
+    ['threads: 0', { threads: 0 }, ['`threads` must be an integer ≥ 1', 'Received: threads=0']],
     ['threads: 1.5', { threads: 1.5 }, ['Received: threads=1.5']],
     ["threads: '2'", { threads: '2' as never }, ['Received: threads="2"']],
-    ['inputs: 0', { inputs: 0 }, ['inputs must be a positive integer', 'Received: inputs=0']],
+    ['inputs: 0', { inputs: 0 }, ['`inputs` must be an integer ≥ 1', 'Received: inputs=0']],
     ["loss: 'cosineProximity'", { loss: 'cosineProximity' }, ['Received: loss="cosineProximity"', 'Expected one of meanSquaredError']],
     ["metrics: ['precision']", { metrics: ['precision'] }, ['Received: metrics[0]="precision"']],
     ["metrics: 'mae'", { metrics: 'mae' as never }, ['metrics must be an array', 'Received: metrics="mae"']],
@@ -26,7 +26,7 @@ describe('fused engine: FusedNetwork', () => {
     ["activation: 'leakyRelu'", (spec) => ({ ...spec, layers: [{ type: 'dense', units: 2, activation: 'leakyRelu' as never }] }), ['Received: activation="leakyRelu"', 'layers[0].activation']],
     ["type: 'conv2d'", (spec) => ({ ...spec, layers: [{ type: 'conv2d' as never, units: 2 }] }), ["layers[0].type must be 'dense' or 'dropout'", 'Received: type="conv2d"']],
     ['units: -1', (spec) => ({ ...spec, layers: [{ type: 'dense', units: -1 }] }), ['layers[0].units', 'Received: units=-1']],
-    ['dropout rate: 1', (spec) => ({ ...spec, layers: [{ type: 'dropout', rate: 1 }, { type: 'dense', units: 2 }] }), ['layers[0].rate must be in [0, 1)', 'Received: rate=1']],
+    ['dropout rate: 1', (spec) => ({ ...spec, layers: [{ type: 'dropout', rate: 1 }, { type: 'dense', units: 2 }] }), ['`layers[0].rate` must be a number in [0, 1)', 'Received: rate=1']],
     ['only dropout', (spec) => ({ ...spec, layers: [{ type: 'dropout', rate: 0.5 }] }), ['at least one dense layer']],
     ['kernelRegularizer: { l1: "x" }', (spec) => ({ ...spec, layers: [{ type: 'dense', units: 2, kernelRegularizer: { l1: 'x' as never } }] }), ['layers[0].kernelRegularizer']],
   ];

@@ -1,5 +1,7 @@
 /**
- * Which copies of cellfit and of TensorFlow.js a notebook gets, wherever it lives.
+ * Which copies of cellfit and of TensorFlow.js a notebook — or a sweep's trial module in a worker
+ * process — gets, wherever it lives. Node module resolution only: the kernel installs it for
+ * notebooks (kernel/main.ts), lib/sweep/module.ts for the processes that load trial modules.
  *
  * 1. **The notebook's own project first.** A `cellfit` installed in a `node_modules` above the
  *    notebook directory runs the whole kernel ({@link projectCli}: the kernel hands over to it, as
@@ -20,6 +22,27 @@ import path from 'node:path';
 
 /** The root of the cellfit installation this kernel runs from (the directory of its package.json). */
 export const KERNEL_ROOT = path.resolve(__dirname, '..', '..');
+
+/** The directory of the tslab installation cellfit depends on (it bundles the TypeScript cellfit compiles with). */
+const tslabRoot = (): string => path.dirname(require.resolve('tslab/package.json'));
+
+/**
+ * The file of the TypeScript compiler cellfit compiles notebooks and trial modules with: the build
+ * tslab bundles (`@tslab/typescript-for-tslab`, present wherever cellfit is installed), never
+ * whatever `typescript` the project happens to have.
+ *
+ * @example
+ * const ts = require(tslabTypeScriptPath()) as typeof import('typescript');
+ */
+export function tslabTypeScriptPath(): string {
+  return require.resolve('@tslab/typescript-for-tslab', { paths: [tslabRoot()] });
+}
+
+/** The versions of tslab and of its TypeScript, read from their package.json files (without loading TypeScript). */
+export function tslabVersions(): { readonly tslab: string; readonly typescript: string } {
+  const version = (request: string) => (JSON.parse(fs.readFileSync(require.resolve(request, { paths: [tslabRoot()] }), 'utf8')) as { version: string }).version;
+  return { tslab: version('tslab/package.json'), typescript: version('@tslab/typescript-for-tslab/package.json') };
+}
 
 interface Manifest {
   readonly name?: string;
