@@ -5,6 +5,7 @@
  * an fsync of the directory, so that "renamed" means "on disk" after a power cut too.
  */
 import { randomBytes } from 'node:crypto';
+import * as syncFs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 
@@ -85,9 +86,23 @@ export async function writeAtomic(fs: CheckpointFs, file: string, data: Uint8Arr
   await fs.syncDir(path.dirname(file));
 }
 
-/** Plain-language reason for a file-system error code, for error messages. */
-export function describeFsError(error: unknown): string {
+/**
+ * Plain-language reason for a file-system error code, for error messages. With `dir` (the directory
+ * being created or written), an ENOENT from creating it is explained by its nearest existing
+ * ancestor: Node reports a directory that cannot be created on a read-only mount as ENOENT.
+ */
+export function describeFsError(error: unknown, dir?: string): string {
   const { code, message } = error as NodeJS.ErrnoException;
+  if (code === 'ENOENT' && dir !== undefined) {
+    const ancestor = nearestExisting(dir);
+    if (ancestor !== undefined && ancestor !== path.resolve(dir)) {
+      try {
+        syncFs.accessSync(ancestor, syncFs.constants.W_OK);
+      } catch (refusal) {
+        return `${ancestor}, where it would be created, is not writable: ${describeFsError(refusal)}`;
+      }
+    }
+  }
   switch (code) {
     case 'ENOSPC':
       return 'no space left on the device (ENOSPC)';
@@ -102,5 +117,16 @@ export function describeFsError(error: unknown): string {
       return 'a part of the path is a file, not a directory (ENOTDIR)';
     default:
       return code ? `${String(message).replace(/^[A-Z]+: /, '')}` : String(message ?? error);
+  }
+}
+
+/** The nearest of `dir` and its ancestors that exists. */
+function nearestExisting(dir: string): string | undefined {
+  let current = path.resolve(dir);
+  for (;;) {
+    if (syncFs.existsSync(current)) return current;
+    const parent = path.dirname(current);
+    if (parent === current) return undefined;
+    current = parent;
   }
 }

@@ -81,6 +81,8 @@ export function acquireRunLock(runDir: string, where: string, runLabel: string):
  * Creates `file` holding `content`, failing with EEXIST when it exists. The content is written to a
  * private file first and hard-linked into place, so no reader ever sees the lock empty (and takes
  * it for a stale one); where the file system has no hard links, O_EXCL creation then a write.
+ * Nothing is fsynced: a lock matters only while its holder lives, other processes read it from the
+ * page cache, and after a power loss every holder is gone (a lock found then is stale by its pid).
  */
 export function createLockFile(file: string, content: string): void {
   const draft = `${file}.${process.pid}-${randomBytes(4).toString('hex')}`;
@@ -88,7 +90,6 @@ export function createLockFile(file: string, content: string): void {
     const fd = fs.openSync(target, flags);
     try {
       fs.writeSync(fd, content);
-      fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }

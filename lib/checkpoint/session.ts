@@ -1,8 +1,17 @@
 /**
- * The write side of a run's checkpoints while it trains: holds the run's lock, queues snapshots to
- * the writer (one in flight, so memory stays bounded and commits stay ordered), applies retention
- * (`keep` newest + `keepBest` best), and turns file-system failures into one clear error.
+ * The write side of a run's checkpoints while it trains: holds the run's lock, hands snapshots to
+ * the writer, applies retention (`keep` newest + `keepBest` best), and turns file-system failures
+ * into one clear error.
+ *
+ * Back-pressure, not dropping: every snapshot handed to save() is written, in order (older state is
+ * never written after newer). One snapshot is written while at most one more waits in memory;
+ * training waits only when it would queue a third, i.e. when the disk is slower than training for
+ * two checkpoints in a row. So which checkpoints exist, and which retention keeps, depends only on
+ * the run, never on the disk's speed; and a crash loses at most the two checkpoints not yet
+ * committed (the one being written and the one waiting) besides the training since the newest.
  */
+import { randomBytes } from 'node:crypto';
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { CellfitError } from '../errors';
 import type { Monitor } from '../monitor';
@@ -11,7 +20,7 @@ import { BEST_FILE, jsonBytes, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, STATE_FILE,
 import { acquireRunLock, type RunLock } from './lock';
 import type { OptimizerSnapshot, WeightsSnapshot } from './snapshot';
 import { writeFailure, type CheckpointStore } from './store';
-import { createWriter, type CheckpointWriter } from './writer';
+import { createWriter, type CheckpointWriter, type CommitFailure } from './writer';
 
 /** A checkpoint ready to be written: everything copied off the device. */
 export interface CheckpointPayload {
@@ -35,15 +44,33 @@ interface Committed {
   readonly value?: number;
 }
 
+/** A snapshot handed to save(), with the retention its commit applies (decided when it was saved). */
+interface Snapshot {
+  readonly payload: CheckpointPayload;
+  readonly entry: Committed;
+  /** The checkpoints once this one is committed, before retention; then those retention keeps. */
+  readonly next: readonly Committed[];
+  readonly kept: readonly Committed[];
+}
+
 /** Writes one run's checkpoints during training; see the module comment. */
 export class TrainingCheckpoints {
   readonly runDir: string;
   /** Set when a write failed; the loop stops at the next batch and throws it. */
   failure?: CellfitError;
   private readonly writer: CheckpointWriter;
+  /** The checkpoints on disk, oldest first. */
   private committed: Committed[];
-  private inflight: Promise<void> = Promise.resolve();
-  private queued?: string;
+  /** What the disk will hold once every snapshot handed to save() is committed. */
+  private planned: readonly Committed[];
+  /** The snapshot being written, and the one waiting for it. */
+  private writing?: Snapshot;
+  private waiting?: Snapshot;
+  private newest?: string;
+  /** Woken whenever a write ends (the waiting snapshot then moves on, or the writer is idle). */
+  private wakers: (() => void)[] = [];
+  /** run.json as the newest committed checkpoint wrote it. */
+  private committedRun?: string;
 
   private constructor(
     readonly store: CheckpointStore,
@@ -54,6 +81,7 @@ export class TrainingCheckpoints {
     this.runDir = store.dir;
     this.writer = createWriter(store.fs, store.background);
     this.committed = store.validInfos(where, false).map((info) => ({ id: info.id, epoch: info.epoch, batch: info.batch, value: info.metrics[monitor.metric] }));
+    this.planned = this.committed;
   }
 
   /**
@@ -65,9 +93,15 @@ export class TrainingCheckpoints {
     try {
       await fs.mkdir(store.dir);
     } catch (error) {
-      throw new CellfitError(where, `cannot create the checkpoint directory ${store.dir}: ${describeFsError(error)}. Choose a writable \`dir\`, or train with checkpoint: false.`);
+      throw new CellfitError(where, `cannot create the checkpoint directory ${store.dir}: ${describeFsError(error, store.dir)}. Choose a writable \`dir\`, or train with checkpoint: false.`);
     }
-    const lock = acquireRunLock(store.dir, where, runLabel);
+    let lock: RunLock;
+    try {
+      lock = acquireRunLock(store.dir, where, runLabel);
+    } catch (error) {
+      if (error instanceof CellfitError) throw error;
+      throw unwritable(where, store.dir, error);
+    }
     try {
       for (const name of await fs.readdir(store.dir)) {
         if (name.startsWith('.tmp-') || name.startsWith('.trash-') || /\.json\.tmp-/.test(name)) await fs.rm(path.join(store.dir, name));
@@ -75,7 +109,8 @@ export class TrainingCheckpoints {
       return new TrainingCheckpoints(store, lock, monitor, where);
     } catch (error) {
       lock.release();
-      throw error;
+      if (error instanceof CellfitError) throw error;
+      throw unwritable(where, store.dir, error);
     }
   }
 
@@ -84,9 +119,9 @@ export class TrainingCheckpoints {
     return this.committed[this.committed.length - 1]?.id;
   }
 
-  /** The checkpoint most recently handed to save() (committed or still being written). */
+  /** The checkpoint most recently handed to save() (committed, being written or waiting). */
   get queuedId(): string | undefined {
-    return this.queued ?? this.latestId;
+    return this.newest ?? this.latestId;
   }
 
   /** Ids of the committed checkpoints, oldest first. */
@@ -95,29 +130,120 @@ export class TrainingCheckpoints {
   }
 
   /**
-   * Queues `payload` for writing and returns once the previous write has finished (so at most one
-   * snapshot waits in memory). Throws if an earlier write failed.
+   * Ids of the checkpoints the disk holds once the writes handed to save() are committed, oldest
+   * first: what the run keeps, known as soon as training decides it (the same on any disk).
+   */
+  get plannedIds(): string[] {
+    return this.planned.map((entry) => entry.id);
+  }
+
+  /**
+   * Hands `payload` to the writer. Resolves at once while at most one other snapshot is being
+   * written; when one is written and another waits, resolves once that one is committed and the
+   * waiting one is on its way (back-pressure: nothing is ever dropped). Throws if a write failed.
    */
   async save(payload: CheckpointPayload): Promise<void> {
-    await this.inflight;
+    while (!this.failure && this.writing && this.waiting) await this.writeEnded();
     if (this.failure) throw this.failure;
     const value = payload.state.metrics[this.monitor.metric];
     const entry: Committed = { id: payload.id, epoch: payload.state.position.epoch, batch: payload.state.position.batch, ...(Number.isFinite(value) ? { value } : {}) };
-    const next = [...this.committed.filter((old) => old.id !== payload.id), entry];
-    const kept = this.retained(next);
-    const retire = next.filter((old) => !kept.has(old.id)).map((old) => old.id);
+    const next = [...this.planned.filter((old) => old.id !== payload.id), entry];
+    const retained = this.retained(next);
+    const kept = next.filter((old) => retained.has(old.id));
+    this.planned = kept;
+    this.newest = payload.id;
+    const snapshot: Snapshot = { payload, entry, next, kept };
+    if (this.writing) this.waiting = snapshot;
+    else this.dispatch(snapshot);
+  }
+
+  /** Waits until everything handed to save() is on disk; throws the write failure, if any. */
+  async flush(): Promise<void> {
+    await this.drained();
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Writes run.json for a run that has none yet, before its first checkpoint commits, so that
+   * another train() call or process finds the run (and its lock) at once. Not fsynced: this copy is
+   * for other callers now; the first commit replaces it durably.
+   */
+  async announce(record: object): Promise<void> {
+    const file = path.join(this.runDir, RUN_FILE);
+    const draft = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      await fsp.writeFile(draft, jsonBytes(record), { flag: 'wx' });
+      await fsp.rename(draft, file);
+    } catch (error) {
+      await fsp.rm(draft, { force: true }).catch(() => undefined);
+      throw unwritable(this.where, this.runDir, error);
+    }
+  }
+
+  /**
+   * Replaces run.json (after pending checkpoint writes) — unless the newest checkpoint wrote the same
+   * record with it, as the last checkpoint of a call does: that spares every call two fsyncs.
+   */
+  async writeRun(record: object): Promise<void> {
+    await this.flush();
+    if (this.committedRun !== undefined && this.committedRun === runKey({ ...record, ...(this.latestId ? { checkpoint: this.latestId } : {}) })) return;
+    try {
+      await writeAtomic(this.store.writeFs, path.join(this.runDir, RUN_FILE), jsonBytes({ ...record, ...(this.latestId ? { checkpoint: this.latestId } : {}) }));
+    } catch (error) {
+      throw new CellfitError(this.where, `could not write ${path.join(this.runDir, RUN_FILE)}: ${describeFsError(error)}.`);
+    }
+  }
+
+  /**
+   * After a failed write: records in run.json that training stopped, and why, at the newest
+   * checkpoint on disk — best effort, since the disk that failed may refuse this too. Returns
+   * whether run.json now says so.
+   */
+  async recordFailure(record: object): Promise<boolean> {
+    await this.drained();
+    try {
+      await writeAtomic(this.store.writeFs, path.join(this.runDir, RUN_FILE), jsonBytes({ ...record, ...(this.latestId ? { checkpoint: this.latestId } : {}) }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Waits for pending writes (ignoring their failure, reported already) and releases the lock. */
+  async close(): Promise<void> {
+    try {
+      await this.drained();
+    } finally {
+      this.lock.release();
+    }
+  }
+
+  /** Resolves when the writer is idle (everything committed, or a failure ended the writes). */
+  private async drained(): Promise<void> {
+    while (this.writing) await this.writeEnded();
+  }
+
+  private writeEnded(): Promise<void> {
+    return new Promise<void>((resolve) => this.wakers.push(resolve));
+  }
+
+  /** Serialises `snapshot` and starts writing it. */
+  private dispatch(snapshot: Snapshot): void {
+    const { payload, entry, next, kept } = snapshot;
+    const keptIds = new Set(kept.map((old) => old.id));
+    const retire = next.filter((old) => !keptIds.has(old.id)).map((old) => old.id);
     // The weight and optimizer snapshots are fresh copies made for this checkpoint; the best
     // weights are kept by the loop (and re-saved), and a diverged run re-saves what it read.
     const own = payload.fresh !== false;
     const files = [
-      { name: MODEL_FILE, data: jsonBytes(payload.modelJson), transfer: true },
+      // model.json is the same object for every checkpoint of a call: serialised once (and copied, not moved, to the writer).
+      { name: MODEL_FILE, data: serialised(payload.modelJson), transfer: false },
       { name: WEIGHTS_FILE, data: payload.weights.data, transfer: own },
       { name: OPTIMIZER_FILE, data: payload.optimizer.data, transfer: own },
       ...(payload.best ? [{ name: BEST_FILE, data: payload.best.data, transfer: false }] : []),
       { name: STATE_FILE, data: jsonBytes(payload.state), transfer: true },
     ];
     const previous = this.latestId;
-    this.queued = payload.id;
     const job = {
       runDir: this.runDir,
       id: payload.id,
@@ -126,47 +252,70 @@ export class TrainingCheckpoints {
       run: jsonBytes({ ...payload.run, checkpoint: payload.id }),
       retire,
     };
-    this.inflight = this.writer.write(job).then(
+    this.writing = snapshot;
+    const runWritten = runKey({ ...payload.run, checkpoint: payload.id });
+    this.writer.write(job).then(
       () => {
-        this.committed = next.filter((old) => kept.has(old.id));
+        this.committed = [...kept];
+        this.committedRun = runWritten;
+        this.advance();
       },
-      (error) => {
-        this.failure = writeFailure(this.where, this.runDir, payload.id, previous, describeFsError(error));
+      (error: CommitFailure) => {
+        // A checkpoint renamed into place before the failure is on disk: it is the newest one (and nothing was retired).
+        if (error.landed) this.committed = [...next];
+        this.committedRun = undefined;
+        const durable = error.landed ? payload.id : previous;
+        this.failure = writeFailure(this.where, this.runDir, payload.id, durable, describeFsError(error, this.runDir), error.landed);
+        this.waiting = undefined;
+        this.planned = this.committed;
+        this.advance();
       },
     );
   }
 
-  /** Waits until everything queued is on disk; throws the write failure, if any. */
-  async flush(): Promise<void> {
-    await this.inflight;
-    if (this.failure) throw this.failure;
+  /** Starts the waiting snapshot, if any, and wakes those waiting for a write to end. */
+  private advance(): void {
+    this.writing = undefined;
+    const next = this.waiting;
+    this.waiting = undefined;
+    if (next) this.dispatch(next);
+    const wakers = this.wakers;
+    this.wakers = [];
+    for (const wake of wakers) wake();
   }
 
-  /** Replaces run.json (after pending checkpoint writes). */
-  async writeRun(record: object): Promise<void> {
-    await this.flush();
-    try {
-      await writeAtomic(this.store.writeFs, path.join(this.runDir, RUN_FILE), jsonBytes({ ...record, ...(this.latestId ? { checkpoint: this.latestId } : {}) }));
-    } catch (error) {
-      throw new CellfitError(this.where, `could not write ${path.join(this.runDir, RUN_FILE)}: ${describeFsError(error)}.`);
-    }
-  }
-
-  /** Waits for pending writes (ignoring their failure, reported already), stops the writer, releases the lock. */
-  async close(): Promise<void> {
-    try {
-      await this.inflight;
-      await this.writer.close();
-    } finally {
-      this.lock.release();
-    }
+  /** Entries with a finite monitored value, best first (the earlier epoch on ties). */
+  private ranked(entries: readonly Committed[]): Committed[] {
+    return entries.filter((entry) => entry.value !== undefined).sort((a, b) => (this.monitor.better(a.value!, b.value!) ? -1 : this.monitor.better(b.value!, a.value!) ? 1 : a.epoch - b.epoch));
   }
 
   /** Ids to keep: the `keep` newest and the `keepBest` best by the monitor. */
   private retained(entries: readonly Committed[]): Set<string> {
     const kept = new Set(entries.slice(-this.store.keep).map((entry) => entry.id));
-    const ranked = entries.filter((entry) => entry.value !== undefined).sort((a, b) => (this.monitor.better(a.value!, b.value!) ? -1 : this.monitor.better(b.value!, a.value!) ? 1 : a.epoch - b.epoch));
-    for (const entry of ranked.slice(0, this.store.keepBest)) kept.add(entry.id);
+    for (const entry of this.ranked(entries).slice(0, this.store.keepBest)) kept.add(entry.id);
     return kept;
   }
+}
+
+const serialisedModels = new WeakMap<object, Uint8Array>();
+
+/** `jsonBytes(modelJson)`, computed once per object. */
+function serialised(modelJson: object): Uint8Array {
+  let bytes = serialisedModels.get(modelJson);
+  if (!bytes) serialisedModels.set(modelJson, (bytes = jsonBytes(modelJson)));
+  return bytes;
+}
+
+/** A run record's content apart from its `updated` time, to compare two records. */
+function runKey(record: object): string {
+  return JSON.stringify({ ...record, updated: undefined });
+}
+
+/** The error for a run directory the lock or cleanup could not write. */
+function unwritable(where: string, dir: string, error: unknown): CellfitError {
+  return new CellfitError(
+    where,
+    `cannot write to the run directory ${dir}: ${describeFsError(error, dir)}. Its checkpoints are untouched and can still be read (checkpoint('${dir}').list(), .export()). ` +
+      'To train it, make the directory writable (or copy it to a writable place and pass that `dir`); or train with checkpoint: false.',
+  );
 }

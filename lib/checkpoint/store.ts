@@ -328,13 +328,23 @@ export class CheckpointStore {
   }
 }
 
-/** An error for a checkpoint that could not be written, saying what is safe and what to do. */
-export function writeFailure(where: string, runDir: string, id: string, previous: string | undefined, reason: string): CellfitError {
-  const kept = previous ? `The previous checkpoint ${previous} is intact` : 'No earlier checkpoint was touched';
+/**
+ * An error for a checkpoint that could not be written, saying what is on disk and what to do.
+ * `durable` is the newest checkpoint on disk (a re-run resumes from it); `landed` says that it is
+ * the one that failed (its directory was in place before the failure, e.g. in updating run.json).
+ */
+export function writeFailure(where: string, runDir: string, id: string, durable: string | undefined, reason: string, landed = false): CellfitError {
+  const kept = landed
+    ? `Checkpoint ${id} itself is on disk and intact (what failed came after it)`
+    : durable
+      ? `Training stopped there; the newest checkpoint on disk, ${durable}, is intact`
+      : 'Training stopped there; no earlier checkpoint was touched';
+  const resume = durable ? `re-run the same train() call to resume from ${durable}` : 're-run the same train() call to start again';
+  const keep = durable ? ` To keep what is on disk elsewhere: await checkpoint('${runDir}').export('latest', 'another-dir'), then tf.loadLayersModel(fileHandler('another-dir')).` : '';
   return new CellfitError(
     where,
-    `could not write checkpoint ${id} to ${runDir}: ${reason}. ${kept}, and the model in memory keeps everything trained so far. ` +
-      `Free space or choose another \`dir\`, then re-run to resume${previous ? ` from ${previous}` : ''}; or save the model now with model.save().`,
+    `could not write checkpoint ${id} to ${runDir}: ${reason}. ${kept}, and the model object you passed to train() holds everything trained up to the failure (evaluate or predict with it now). ` +
+      `Free space or make the directory writable, then ${resume}.${keep}`,
   );
 }
 

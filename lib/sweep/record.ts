@@ -174,6 +174,8 @@ export class RecordWriter {
     record.updated = new Date().toISOString();
     const { text, trials } = formatRecord(record);
     const bytes = new TextEncoder().encode(text);
+    // What this document holds, taken now: the sweep goes on changing the record (new trials
+    // included) while the document is written.
     const { trials: trialRecords, ...fields } = record;
     const written = {
       fields: JSON.parse(JSON.stringify(fields)) as Record<string, unknown>,

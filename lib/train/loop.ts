@@ -99,6 +99,8 @@ export class TrainingLoop {
   private readonly size: number;
   private readonly batchesPerEpoch: number;
   private engine?: Engine;
+  /** model.json of every checkpoint: the architecture and weight specs do not change while training. */
+  private modelJson?: Record<string, unknown>;
 
   constructor(
     private readonly config: LoopConfig,
@@ -390,14 +392,16 @@ export class TrainingLoop {
     }
   }
 
-  /** Snapshots the full state (synchronously) and queues it for writing. */
+  /**
+   * Snapshots the full state (synchronously) and hands it to the writer, which waits only when two
+   * earlier snapshots are still unwritten (see TrainingCheckpoints.save).
+   */
   private async save(status: RunStatus): Promise<void> {
-    const checkpoints = this.config.checkpoints!;
     this.fold();
     const payload = this.payload(status);
     this.lastSave = this.config.now();
     this.lastSaveStep = this.step;
-    await checkpoints.save(payload);
+    await this.config.checkpoints!.save(payload);
   }
 
   /** The loop's progress as the one state definition holds it. */
@@ -421,23 +425,28 @@ export class TrainingLoop {
     const weights = engine.weights();
     if (!allFinite(weights)) throw new Divergence(`the weights became non-finite in epoch ${this.epoch + 1}`);
     const optimizer = engine.optimizerState();
-    const midEpoch = this.batch > 0;
     const holdsBest = status !== 'running' && status !== 'interrupted' && this.holdsBest();
     const best = this.bestWeights && !this.bestIsCurrent() ? this.bestWeights : undefined;
-    const lastEntry = this.history[this.history.length - 1];
-    const metrics: Record<string, number> = {};
-    if (!midEpoch && lastEntry && lastEntry.epoch === this.epoch) for (const name of config.header.metricNames) if (name in lastEntry) metrics[name] = lastEntry[name];
+    const metrics = this.pointMetrics();
     const runBest = this.best();
     const outcome: Outcome = { status, epoch: this.epoch, ...(this.stop ? { stop: this.stop } : {}), ...(runBest ? { best: runBest } : {}) };
     return {
       id: checkpointId(this.epoch, this.batch),
-      modelJson: layersModelJson(config.model, weights.specs),
+      modelJson: (this.modelJson ??= layersModelJson(config.model, weights.specs)),
       weights,
       optimizer,
       ...(best ? { best } : {}),
       state: checkpointState(config.header, this.state(), { outcome, holds: holdsBest ? 'best' : 'latest', metrics, optimizer: optimizer.meta, ...(config.stopper ? { stopper: config.stopper } : {}), savesBest: best !== undefined }),
       run: this.record(status, this.epoch),
     };
+  }
+
+  /** The metrics a checkpoint of this point records: the epoch's at its end, none mid-epoch. */
+  private pointMetrics(): Record<string, number> {
+    const metrics: Record<string, number> = {};
+    const lastEntry = this.history[this.history.length - 1];
+    if (this.batch === 0 && lastEntry && lastEntry.epoch === this.epoch) for (const name of this.config.header.metricNames) if (name in lastEntry) metrics[name] = lastEntry[name];
+    return metrics;
   }
 
   /** The best epoch: early stopping's when there is a stopper, else by the run's monitor. */
@@ -450,7 +459,7 @@ export class TrainingLoop {
   /** What the chart marks besides the curves: best epoch, checkpointed epochs, the stop. */
   private marks(stop?: StopDecision): { best?: BestEpoch; checkpoints: number[]; stop?: StopDecision } {
     const best = this.best();
-    const checkpoints = (this.config.checkpoints?.ids ?? []).map((id) => parseCheckpointId(id)!).filter((position) => position.batch === 0).map((position) => position.epoch);
+    const checkpoints = (this.config.checkpoints?.plannedIds ?? []).map((id) => parseCheckpointId(id)!).filter((position) => position.batch === 0).map((position) => position.epoch);
     return { ...(best ? { best } : {}), checkpoints, ...(stop ? { stop } : {}) };
   }
 

@@ -13,8 +13,11 @@ import type { EngineInfo } from '../engines/engine';
 import { Rng, type RngState, type Seed } from '../random';
 import type { LearningRateSchedule } from '../schedules';
 
-/** Where a run stands. `running` on disk with no live lock holder means it crashed. */
-export type RunStatus = 'running' | 'completed' | 'early-stopped' | 'interrupted' | 'diverged';
+/**
+ * Where a run stands. `running` on disk with no live lock holder means it crashed; `failed` means a
+ * checkpoint could not be written (run.json's `failure` says why): it resumes like an interrupted run.
+ */
+export type RunStatus = 'running' | 'completed' | 'early-stopped' | 'interrupted' | 'diverged' | 'failed';
 
 /**
  * One epoch of history: its 1-based `epoch`, its metrics (`loss`, `val_loss`, ...) and the
@@ -143,6 +146,8 @@ export interface RunRecord {
   readonly engine?: EngineInfo;
   /** Newest committed checkpoint. */
   readonly checkpoint?: string;
+  /** Why training stopped, when its status is `failed`. */
+  readonly failure?: string;
   readonly created: string;
   readonly updated: string;
 }

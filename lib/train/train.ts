@@ -19,7 +19,7 @@ import { chooseEngine, type EngineChoiceResult } from '../engines/select';
 import { checkSupportedOptimizer } from '../engines/optimizers';
 import { getLearningRate, resetOptimizer, restoreOptimizer, setLearningRate } from '../engines/tfjs/optimizer';
 import { applyWeights, compiledOptimizer, modelWeights, snapshotWeights, trainableVariables } from '../engines/tfjs/weights';
-import { fail, warn } from '../errors';
+import { CellfitError, fail, warn } from '../errors';
 import { Monitor } from '../monitor';
 import { liveTrainingChart, showFinishedRun, type LiveChart } from '../plots/training';
 import { notebookProgress, silentProgress, terminalProgress } from '../progress';
@@ -278,10 +278,14 @@ async function trainRun(context: RunContext, store: CheckpointStore, checkpoints
   const config = loopConfig(context, header);
   const chart = config.chart && finalChartAfterWrites(config.chart);
   const loop = new TrainingLoop({ ...config, ...(chart ? { chart } : {}), checkpoints, every: store.every }, state);
+  if (!latest) await checkpoints.announce(loop.record('running', 0));
   let result: LoopResult;
   try {
     result = await loop.run();
     await checkpoints.writeRun(loop.record(result.status, result.epoch));
+  } catch (error) {
+    if (error !== checkpoints.failure) throw error;
+    throw await recordWriteFailure(checkpoints, loop, error as CellfitError);
   } finally {
     chart?.drawFinal(checkpoints.ids);
   }
@@ -309,6 +313,18 @@ function finalChartAfterWrites(chart: LiveChart): LiveChart & { drawFinal(ids: r
       final = undefined;
     },
   };
+}
+
+/**
+ * After a checkpoint write failed: marks the run `failed` in run.json at its newest checkpoint on
+ * disk (where a re-run resumes), and returns the error to throw, saying whether run.json says so.
+ */
+async function recordWriteFailure(checkpoints: TrainingCheckpoints, loop: TrainingLoop, failure: CellfitError): Promise<CellfitError> {
+  const durable = checkpoints.latestId;
+  const epoch = durable ? parseCheckpointId(durable)!.epoch : 0;
+  const reason = failure.message.slice(`${WHERE}: `.length);
+  if (await checkpoints.recordFailure({ ...loop.record('failed', epoch), failure: reason })) return failure;
+  return new CellfitError(WHERE, `${reason} (run.json could not be updated either: listRuns() shows the run as crashed, and it resumes the same way.)`);
 }
 
 /** Without checkpoints: a fresh run every call, nothing on disk. */

@@ -114,7 +114,7 @@ describe('interrupts', function () {
 
   it('an interrupt during train() stops the training loop for real; running the cell again resumes the run', async () => {
     const dir = temporaryDir('interrupt-train');
-    await kernel.execute(`import { train, tf, setSeed } from 'cellfit';
+    await kernel.execute(`import { train, tf, setSeed, currentSession } from 'cellfit';
 const trainDir = ${JSON.stringify(dir)};
 function makeModel() {
   setSeed(7);
@@ -123,8 +123,17 @@ function makeModel() {
   return m;
 }
 const trainXs = tf.randomUniform([512, 4], 0, 1, 'float32', 3);
-const trainYs = trainXs.sum(1, true);`);
-    const cell = "console.log('started');\nconst run = await train(makeModel(), { xs: trainXs, ys: trainYs }, { name: 'resumable', epochs: 40, batchSize: 8, seed: 1, checkpoint: trainDir, plot: false });\n[run.status, run.epoch, run.resumedFrom?.epoch]";
+const trainYs = trainXs.sum(1, true);
+// The first execution holds at the end of epoch 2 until it is interrupted, so that the interrupt
+// finds it training however fast training is; the loop must then notice the interrupt itself.
+let held = false;
+const holdOnce = { async onEpochEnd(epoch: number) {
+  if (held || epoch !== 2) return;
+  held = true;
+  const signal = currentSession()!.signal!;
+  await new Promise((resolve) => signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve));
+} };`);
+    const cell = "console.log('started');\nconst run = await train(makeModel(), { xs: trainXs, ys: trainYs }, { name: 'resumable', epochs: 40, batchSize: 8, seed: 1, checkpoint: trainDir, plot: false, callbacks: holdOnce });\n[run.status, run.epoch, run.resumedFrom?.epoch]";
     const running = kernel.send('shell', 'execute_request', executeRequest(cell));
     // Interrupt once the run has saved a checkpoint.
     await until(() => listRuns(dir).some((run) => run.epoch >= 1), 'the run saved its first checkpoint');

@@ -55,6 +55,9 @@ export class FusedEngine implements Engine {
   private order: Uint32Array = new Uint32Array(0);
   private rate: number;
   private outputs: number[][] = [];
+  private weightSpecs?: WeightsSnapshot['specs'];
+  private slotSpecs?: SlotSpec[];
+  private optimizerConfig?: Record<string, unknown>;
 
   constructor(setup: EngineSetup, plan: FusedPlan, threads: number) {
     const { model, optimizer, data, batchSize, dropout, where } = setup;
@@ -127,7 +130,8 @@ export class FusedEngine implements Engine {
   }
 
   weights(): WeightsSnapshot {
-    const specs = modelWeights(this.model).map((weight) => ({ name: weight.originalName, shape: [...weight.shape], dtype: 'float32' as const }));
+    // The specs never change while the engine lives; snapshots (one per checkpoint) share them.
+    const specs = (this.weightSpecs ??= modelWeights(this.model).map((weight) => ({ name: weight.originalName, shape: [...weight.shape], dtype: 'float32' as const })));
     const flat = this.net.getFlatWeights();
     return { specs, data: new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength) };
   }
@@ -153,6 +157,15 @@ export class FusedEngine implements Engine {
     const { iterations, scalars } = this.net.getOptimizerCounters();
     // One copy of the slot vectors; their specs follow its layout, field after field.
     const flat = this.net.getFlatSlots();
+    const slots = (this.slotSpecs ??= this.slotLayout());
+    return {
+      meta: { className: this.className, config: (this.optimizerConfig ??= this.optimizer.getConfig() as Record<string, unknown>), iterations, learningRate: this.rate, scalars, slots },
+      data: new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength),
+    };
+  }
+
+  /** Where each slot vector sits in getFlatSlots(): fixed while the engine lives. */
+  private slotLayout(): SlotSpec[] {
     const variables = trainableVariables(this.model);
     const suffixes = SLOT_SUFFIXES[this.className] ?? {};
     const slots: SlotSpec[] = [];
@@ -163,10 +176,7 @@ export class FusedEngine implements Engine {
         offset += weight.size * 4;
       });
     }
-    return {
-      meta: { className: this.className, config: this.optimizer.getConfig() as Record<string, unknown>, iterations, learningRate: this.rate, scalars, slots },
-      data: new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength),
-    };
+    return slots;
   }
 
   setOptimizerState(snapshot: OptimizerSnapshot, source: string): void {

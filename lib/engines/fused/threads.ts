@@ -4,7 +4,10 @@
  * the same orchestration as the caller's thread (./engine.ts), and meets the others at barriers.
  * Nothing is posted per job: a job is a few words written into shared memory and one notify.
  *
- * The workers are unref'd (they never keep the process alive) and exit on dispose().
+ * The threads outlive networks: dispose() hands them back to a process-wide idle list and the next
+ * network binds them to its memory with one message (a thread costs tens of milliseconds to start on
+ * a busy machine; binding one, well under one). They are unref'd, busy or idle: they never keep the
+ * process alive.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -35,7 +38,7 @@ export function controlBarrier(control: Int32Array, threads: number): Barrier {
   };
 }
 
-/** What a worker receives once, at start. */
+/** What a worker receives when it is bound to a network. */
 export interface WorkerInit {
   readonly spec: FusedSpec;
   readonly memory: WasmMemory;
@@ -45,11 +48,19 @@ export interface WorkerInit {
 
 const WORKER_SCRIPT = path.join(__dirname, 'worker.js');
 
-/** The worker threads of one network. */
+/** Threads no network uses now, ready to be bound to the next one. */
+const idle: Worker[] = [];
+/** More idle threads than this are let go (a process rarely trains with more threads than cores). */
+const MAX_IDLE = 64;
+
+/** The worker threads of one network, taken from the idle list (or started) and given back on dispose(). */
 export class WorkerPool {
   private readonly workers: Worker[] = [];
   readonly control: Int32Array;
   private errors: string[] = [];
+  private readonly onError: (error: Error) => void;
+  private readonly dead = new Set<Worker>();
+  private readonly onExit = new Map<Worker, () => void>();
 
   constructor(
     readonly size: number,
@@ -59,19 +70,22 @@ export class WorkerPool {
   ) {
     this.control = new Int32Array(memory.buffer, 0, CONTROL_WORDS);
     Atomics.store(this.control, CONTROL.done, 0);
+    this.onError = (error) => {
+      this.errors.push(String(error?.stack ?? error));
+      Atomics.store(this.control, CONTROL.failed, 1);
+      Atomics.notify(this.control, CONTROL.barrierGen);
+      Atomics.notify(this.control, CONTROL.done);
+    };
     for (let index = 1; index <= size; index++) {
-      const worker = new Worker(WORKER_SCRIPT, { workerData: { spec, memory, module, index } satisfies WorkerInit });
-      worker.unref();
-      worker.on('error', (error) => {
-        this.errors.push(String(error?.stack ?? error));
-        Atomics.store(this.control, CONTROL.failed, 1);
-        Atomics.notify(this.control, CONTROL.barrierGen);
-        Atomics.notify(this.control, CONTROL.done);
-      });
+      const worker = idle.pop() ?? startWorker();
+      worker.on('error', this.onError);
+      const onExit = () => this.dead.add(worker);
+      this.onExit.set(worker, onExit);
+      worker.once('exit', onExit);
+      worker.postMessage({ spec, memory, module, index } satisfies WorkerInit);
       this.workers.push(worker);
     }
   }
-
   /** Starts the job whose parameters the caller wrote into the control block. */
   start(): void {
     Atomics.store(this.control, CONTROL.failed, 0);
@@ -112,12 +126,30 @@ export class WorkerPool {
     throw new Error(`FusedNetwork: a worker thread failed: ${this.errors.join('; ') || 'see its error'}`);
   }
 
-  /** Asks the workers to exit and lets them go. */
+  /** Releases the workers from this network's memory and gives them back to the idle list. */
   dispose(): void {
     Atomics.store(this.control, CONTROL.kind, JobKind.Exit);
     Atomics.add(this.control, CONTROL.job, 1);
     Atomics.notify(this.control, CONTROL.job);
-    for (const worker of this.workers) void worker.terminate();
+    for (const worker of this.workers) {
+      worker.off('error', this.onError);
+      worker.off('exit', this.onExit.get(worker)!);
+      // A thread that failed is not reused: its state is unknown.
+      if (this.dead.has(worker) || this.errors.length > 0 || idle.length >= MAX_IDLE) void worker.terminate();
+      else idle.push(worker);
+    }
     this.workers.length = 0;
   }
+}
+
+function startWorker(): Worker {
+  const worker = new Worker(WORKER_SCRIPT);
+  worker.unref();
+  // An idle thread that fails or dies leaves the idle list (a busy one's pool reports the error).
+  worker.on('error', () => undefined);
+  worker.on('exit', () => {
+    const at = idle.indexOf(worker);
+    if (at >= 0) idle.splice(at, 1);
+  });
+  return worker;
 }

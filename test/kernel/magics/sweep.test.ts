@@ -124,15 +124,25 @@ await train(sweepModel(params.units, params.lr), { xs: sx, ys: sy }, { epochs: 1
 
   it("%%sweep interrupted mid-trial resumes that trial's run when the cell runs again, then runs the rest", async () => {
     const dir = temporaryDir('magic-sweep-resume');
-    await kernel.execute(`const qx = tf.randomUniform([256, 2], 0, 1, 'float32', 5);
+    await kernel.execute(`import { currentSession } from 'cellfit';
+const qx = tf.randomUniform([256, 2], 0, 1, 'float32', 5);
 const qy = qx.sum(1, true);
 function resumableModel(lr: number) {
   const m = tf.sequential({ layers: [tf.layers.dense({ units: 8, inputShape: [2], kernelInitializer: 'ones' }), tf.layers.dense({ units: 1, kernelInitializer: 'ones' })] });
   m.compile({ optimizer: tf.train.sgd(lr), loss: 'meanSquaredError' });
   return m;
-}`);
+}
+// The first execution holds at the end of the first trial's epoch 2 until it is interrupted, so
+// that the interrupt finds it training however fast training is.
+let sweepHeld = false;
+const sweepHoldOnce = { async onEpochEnd(epoch: number) {
+  if (sweepHeld || epoch !== 2) return;
+  sweepHeld = true;
+  const signal = currentSession()!.signal!;
+  await new Promise((resolve) => signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve));
+} };`);
     const cell = `%%sweep --dir ${dir} --name resumable lr=[0.001, 0.0005]
-const swept = await train(resumableModel(params.lr), { xs: qx, ys: qy }, { epochs: 30, batchSize: 4, seed: 3 });
+const swept = await train(resumableModel(params.lr), { xs: qx, ys: qy }, { epochs: 30, batchSize: 4, seed: 3, callbacks: sweepHoldOnce });
 console.log(\`lr=\${params.lr}: \${swept.status} at \${swept.epoch}, resumed from \${swept.resumedFrom?.epoch ?? 'nothing'}\`);`;
     const running = kernel.send('shell', 'execute_request', { code: cell, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
     const runs = path.join(dir, 'resumable');

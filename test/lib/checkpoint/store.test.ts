@@ -13,7 +13,10 @@ describe('checkpoint()', function () {
   this.timeout(60000);
   const data = regression(64);
 
-  /** A run of 4 epochs (checkpoints epoch-0002..0004 kept, plus the best). */
+  /**
+   * A run of 4 epochs (checkpoints epoch-0002..0004 kept, plus the best). Its epochs are shorter
+   * than a durable commit: the writer lags behind training, and still writes every checkpoint.
+   */
   async function trainedRun(label: string, extra: Record<string, unknown> = {}) {
     const dir = tmpDir(label);
     const run = await train(buildModel(), data, { epochs: 4, batchSize: 16, validation: 0.25, checkpoint: { dir, ...extra }, ...QUIET });
@@ -31,6 +34,7 @@ describe('checkpoint()', function () {
     it(`store.latest() with ${label} in the newest checkpoint warns naming it and falls back to the previous one`, async () => {
       const run = await trainedRun('damage');
       const store = checkpoint({ dir: run.dir! });
+      assert.deepEqual(store.ids(), ['epoch-0002', 'epoch-0003', 'epoch-0004']);
       damage(path.join(run.dir!, 'epoch-0004'));
       let latest: ReturnType<typeof store.latest>;
       const warnings = await captureWarnings(() => {
@@ -103,35 +107,88 @@ describe('checkpoint()', function () {
     throwsWith(() => checkpoint({ dir: 'x', keepEvery: 2 } as never), 'checkpoint(): unknown option `keepEvery`.');
   });
 
-  it('train() on a full disk fails with a clear error; the previous checkpoint stays intact and the model keeps its training', async () => {
-    const dir = tmpDir('full');
-    let writes = 0;
-    const full: CheckpointFs = {
+  /**
+   * A file system whose writes fail with `code` after `commits` checkpoint commits: on a full disk
+   * only the checkpoint's files (a small run.json still fits), on a read-only one every write.
+   */
+  function failingAfter(commits: number, code: 'ENOSPC' | 'EROFS'): CheckpointFs {
+    let manifests = 0;
+    return {
       ...nodeFs,
       async writeFile(file, bytes) {
-        // epoch-0000, 0001 and 0002 commit (7 files each); epoch-0003 runs out of space.
-        if (++writes > 21 && file.endsWith('weights.bin')) throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC' });
+        if (path.basename(file) === 'manifest.json') manifests++;
+        const refused = manifests > commits && (code === 'EROFS' || file.includes(`${path.sep}.tmp-epoch-`));
+        if (refused) throw Object.assign(new Error(`${code}: ${code === 'ENOSPC' ? 'no space left on device' : 'read-only file system'}, write '${file}'`), { code });
         return nodeFs.writeFile(file, bytes);
       },
     };
-    const model = buildModel();
-    const initial = weightBytes(model);
-    const error = await rejectsWith(
-      () => train(model, data, { epochs: 5, batchSize: 16, checkpoint: { dir, fs: full, keep: 10 }, ...QUIET }),
-      'train(): could not write checkpoint epoch-0003 to ',
-      ': no space left on the device (ENOSPC). The previous checkpoint epoch-0002 is intact, and the model in memory keeps everything trained so far. Free space or choose another `dir`, then re-run to resume from epoch-0002; or save the model now with model.save().',
-    );
-    assert.equal(error.name, 'CellfitError');
+  }
+
+  for (const [code, reason] of [
+    ['ENOSPC', 'no space left on the device (ENOSPC)'],
+    ['EROFS', 'the file system is read-only (EROFS)'],
+  ] as const) {
+    it(`train() whose checkpoint directory fails mid-run with ${code} stops at the newest checkpoint on disk, says which, marks the run failed, and resumes from it`, async () => {
+      const dir = tmpDir(`full-${code}`);
+      const model = buildModel();
+      const initial = weightBytes(model);
+      const options = { epochs: 40, batchSize: 16, ...QUIET };
+      const error = await rejectsWith(() => train(model, data, { ...options, checkpoint: { dir, fs: failingAfter(2, code), keep: 10 } }), 'train(): could not write checkpoint epoch-', `: ${reason}.`);
+      assert.equal(error.name, 'CellfitError');
+      const runDir = path.join(dir, fs.readdirSync(dir)[0]);
+      const store = checkpoint({ dir: runDir });
+      // epoch-0000 and epoch-0001 committed; epoch-0002, the third, failed (training went on meanwhile).
+      const durable = store.latest()!.id;
+      assert.equal(durable, 'epoch-0001');
+      assert.ok(error.message.startsWith(`train(): could not write checkpoint epoch-0002 to ${runDir}: ${reason}.`), error.message);
+      assert.deepEqual(store.ids(), ['epoch-0000', 'epoch-0001']);
+      // The message names the checkpoint a re-run resumes from, and only advice that works here.
+      assert.ok(error.message.includes(`to ${runDir}: ${reason}. Training stopped there; the newest checkpoint on disk, ${durable}, is intact`), error.message);
+      assert.ok(error.message.includes(`re-run the same train() call to resume from ${durable}`), error.message);
+      assert.ok(error.message.includes(`checkpoint('${runDir}').export('latest', 'another-dir')`), error.message);
+      assert.ok(!error.message.includes('model.save'), error.message);
+      const record = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8'));
+      if (code === 'ENOSPC') {
+        // run.json says what happened, at that checkpoint.
+        assert.equal(record.status, 'failed');
+        assert.equal(record.checkpoint, durable);
+        assert.equal(record.epoch, store.latest()!.epoch);
+        assert.ok(record.failure.startsWith('could not write checkpoint'), record.failure);
+      } else {
+        // Nothing can be written: the message says run.json could not record it.
+        assert.ok(error.message.endsWith('(run.json could not be updated either: listRuns() shows the run as crashed, and it resumes the same way.)'), error.message);
+        assert.equal(record.checkpoint, durable);
+      }
+      assert.deepEqual(fs.readdirSync(runDir).filter((name) => name.startsWith('.') || name.includes('.tmp-')), []);
+      assert.ok(!weightBytes(model).equals(initial), 'the model lost its training');
+      // The disk works again: the re-run resumes from that very checkpoint.
+      const resumed = await train(buildModel(), data, { ...options, checkpoint: { dir, keep: 10 } });
+      assert.equal(resumed.resumedFrom?.checkpoint, durable);
+      assert.equal(resumed.status, 'completed');
+    });
+  }
+
+  it('a checkpoint write that fails after its directory landed names that checkpoint as the one on disk (and the resume agrees)', async () => {
+    const dir = tmpDir('landed');
+    let renames = 0;
+    const failing: CheckpointFs = {
+      ...nodeFs,
+      async rename(from, to) {
+        // The second checkpoint's directory lands; the rename of latest.json after it fails.
+        if (path.basename(from).startsWith('latest.json.tmp-') && ++renames === 2) throw Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO' });
+        return nodeFs.rename(from, to);
+      },
+    };
+    const error = await rejectsWith(() => train(buildModel(), data, { epochs: 40, batchSize: 16, checkpoint: { dir, fs: failing, keep: 10 }, ...QUIET }), 'train(): could not write checkpoint epoch-');
     const runDir = path.join(dir, fs.readdirSync(dir)[0]);
-    const store = checkpoint({ dir: runDir });
-    assert.deepEqual(store.list().map((info) => info.id), ['epoch-0000', 'epoch-0001', 'epoch-0002']);
-    assert.equal(store.latest()!.id, 'epoch-0002');
-    assert.deepEqual(fs.readdirSync(runDir).filter((name) => name.startsWith('.')), []);
-    assert.ok(!weightBytes(model).equals(initial), 'the model lost its training');
-    assert.ok(!weightBytes(model).equals(Buffer.from(store.read('epoch-0002').weights.data)), 'the model went back to the checkpoint');
-    // Space is back: the re-run resumes from the intact checkpoint.
-    const resumed = await train(buildModel(), data, { epochs: 5, batchSize: 16, checkpoint: { dir, keep: 10 }, ...QUIET });
-    assert.equal(resumed.resumedFrom?.checkpoint, 'epoch-0002');
+    const failed = /could not write checkpoint (epoch-\d+)/.exec(error.message)![1];
+    assert.equal(failed, 'epoch-0001');
+    assert.equal(checkpoint(runDir).latest()!.id, failed);
+    assert.ok(error.message.includes(`Checkpoint ${failed} itself is on disk and intact`), error.message);
+    assert.ok(error.message.includes(`resume from ${failed}`), error.message);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')).status, 'failed');
+    const resumed = await train(buildModel(), data, { epochs: 40, batchSize: 16, checkpoint: { dir, keep: 10 }, ...QUIET });
+    assert.equal(resumed.resumedFrom?.checkpoint, failed);
   });
 
   it('train() into a directory that cannot be created says so before training', async () => {
@@ -153,17 +210,17 @@ describe('checkpoint()', function () {
     const crashing: CheckpointFs = {
       ...nodeFs,
       async rename(from, to) {
-        if (!crashed && path.basename(from).startsWith('.tmp-epoch-0002')) {
+        if (!crashed && path.basename(from).startsWith('.tmp-epoch-') && !path.basename(from).startsWith('.tmp-epoch-0000-')) {
           crashed = true;
           throw Object.assign(new Error('EIO: simulated power cut'), { code: 'EIO' });
         }
         return nodeFs.rename(from, to);
       },
     };
-    await rejectsWith(() => train(buildModel(), data, { epochs: 3, batchSize: 16, checkpoint: { dir, fs: crashing }, ...QUIET }), 'could not write checkpoint epoch-0002', 'The previous checkpoint epoch-0001 is intact');
+    await rejectsWith(() => train(buildModel(), data, { epochs: 3, batchSize: 16, checkpoint: { dir, fs: crashing }, ...QUIET }), 'could not write checkpoint epoch-', 'the newest checkpoint on disk, epoch-0000, is intact');
     const runDir = path.join(dir, fs.readdirSync(dir)[0]);
-    assert.equal(checkpoint(runDir).latest()!.id, 'epoch-0001');
-    assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8')).id, 'epoch-0001');
+    assert.equal(checkpoint(runDir).latest()!.id, 'epoch-0000');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8')).id, 'epoch-0000');
   });
 });
 

@@ -52,6 +52,31 @@ describe('sweep/record', () => {
     assert.deepEqual(readRecord(file, 'test'), JSON.parse(JSON.stringify(record)), 'the trial added during the write reaches the journal');
   });
 
+  it('RecordWriter: trials added and fields changed while the document is being written go to the journal, not lost (and no "undefined is not valid JSON")', async () => {
+    const file = path.join(tmpDir('sweep-journal-race'), 'sweeps', 'j.json');
+    const record: SweepRecord = testRecord({ status: 'running', trials: trials(3) });
+    let writes = 0;
+    const writer = new RecordWriter(
+      file,
+      () => {
+        // The sweep goes on while the document is written (from its first await on): a worker
+        // claims a new trial, the status changes.
+        if (writes++ === 0) {
+          queueMicrotask(() => {
+            record.trials.push({ ...newTrial(4, { k: 4 }), status: 'running' });
+            record.status = 'stopping';
+          });
+        }
+        return record;
+      },
+      5,
+    );
+    await writer.flush();
+    writer.schedule();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(readRecord(file, 'test'), JSON.parse(JSON.stringify(record)));
+  });
+
   it('readRecord() leaves out a torn last journal line and a journal left by an older document', async () => {
     const file = path.join(tmpDir('sweep-journal-torn'), 'sweeps', 'j.json');
     const record: SweepRecord = testRecord({ status: 'running', trials: trials(3) });

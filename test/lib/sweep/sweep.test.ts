@@ -244,7 +244,14 @@ describe('sweep() interrupted on local worker processes, and .ts trial modules',
       }
       controller.abort();
     })();
-    const first = await sweep(space, { module: FIXTURE }, { dir, name: 'pool', workers: 2, signal: controller.signal, ...QUIET });
+    // The first attempts take ≥ 50 ms an epoch (4 s a trial), so the interrupt always finds them running.
+    process.env.SWEEP_TRIAL_PACE = '50';
+    let first;
+    try {
+      first = await sweep(space, { module: FIXTURE }, { dir, name: 'pool', workers: 2, signal: controller.signal, ...QUIET });
+    } finally {
+      delete process.env.SWEEP_TRIAL_PACE;
+    }
     await watcher;
     assert.equal(first.status, 'interrupted');
     assert.deepEqual(first.trials.map((trial) => trial.status), ['unfinished', 'unfinished']);

@@ -90,6 +90,7 @@ describe('train() resume', function () {
     const dir = tmpDir('damaged');
     const first = await train(buildModel(), data, { ...options, epochs: 3, checkpoint: dir });
     const fs = await import('node:fs');
+    assert.deepEqual(first.checkpoints!.ids(), ['epoch-0001', 'epoch-0002', 'epoch-0003']);
     const weightsFile = `${first.dir}/epoch-0003/weights.bin`;
     const bytes = fs.readFileSync(weightsFile);
     bytes[10] ^= 0x40;
