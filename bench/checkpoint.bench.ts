@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { getSeed, ready, setSeed, tf, train, unseedMathRandom } from '../lib';
-import { TrainingCheckpoints } from '../lib/checkpoint/session';
+import { TrainingCheckpoints } from '../lib/checkpoint/training';
 import { TrainingLoop } from '../lib/train/loop';
 import type { BenchRow, BenchSection } from './report';
 

@@ -14,14 +14,14 @@ import { standingsOf, type Standings } from './standings';
 import { bestReported, newTrial, type SweepRecord, type TrialRecord, type TrialRunInfo } from './state';
 
 /** The record's space, sampler and pruner, built once per record. */
-export interface Engines {
+export interface Search {
   readonly space: SearchSpace;
   readonly sampler: Sampler;
   readonly pruner: Pruner;
 }
 
-/** Builds the engines a record describes. */
-export function enginesOf(record: SweepRecord, where = 'sweep()'): Engines {
+/** Builds the search (space, sampler, pruner) a record describes, once per record. */
+export function searchOf(record: SweepRecord, where = 'sweep()'): Search {
   const space = new SearchSpace(record.space as never, where);
   return { space, sampler: makeSampler(record.sampler, space, where), pruner: makePruner(record.pruner) };
 }
@@ -46,20 +46,20 @@ export interface TrialOutcome {
 }
 
 /** True while the budget allows another new trial. */
-export function budgetLeft(record: SweepRecord, engines: Engines): boolean {
-  return engines.sampler.used(record) < record.budget;
+export function budgetLeft(record: SweepRecord, search: Search): boolean {
+  return search.sampler.used(record) < record.budget;
 }
 
 /**
  * The next trial to run in a local sweep, marked running on `worker`: a promoted trial (the highest
  * rung first), then an interrupted or pending one, then a new proposal while the budget allows.
  */
-export function claimNext(record: SweepRecord, engines: Engines, worker: string, now = new Date()): Claim | undefined {
+export function claimNext(record: SweepRecord, search: Search, worker: string, now = new Date()): Claim | undefined {
   if (record.status !== 'running') return undefined;
   const standings = standingsOf(record);
   const promoted = [...standings.promoting].sort((a, b) => (b.prunedAt ?? 0) - (a.prunedAt ?? 0) || a.number - b.number);
   const waiting = [...standings.waiting].sort((a, b) => a.number - b.number);
-  const trial = promoted[0] ?? waiting[0] ?? proposeTrial(record, engines);
+  const trial = promoted[0] ?? waiting[0] ?? proposeTrial(record, search);
   return trial ? start(record, trial, worker, now) : undefined;
 }
 
@@ -70,13 +70,13 @@ export function claimNext(record: SweepRecord, engines: Engines, worker: string,
  * claim then gets nothing) — or, when `proposal` is undefined, proposed here. A job handed back by
  * BullMQ after its worker died gets its trial again; a duplicate job gets nothing.
  */
-export function claimForJob(record: SweepRecord, engines: Engines, job: { readonly id: string; readonly number?: number }, worker: string, now = new Date(), proposal?: Params | null): Claim | undefined {
+export function claimForJob(record: SweepRecord, search: Search, job: { readonly id: string; readonly number?: number }, worker: string, now = new Date(), proposal?: Params | null): Claim | undefined {
   if (record.status !== 'running') return undefined;
   const held = heldBy(record, job.id);
   if (held) return start(record, held, worker, now, job.id);
   if (job.number === undefined) {
     if (proposal === null) return undefined;
-    const trial = proposal ? (budgetLeft(record, engines) ? addTrial(record, proposal) : undefined) : proposeTrial(record, engines);
+    const trial = proposal ? (budgetLeft(record, search) ? addTrial(record, proposal) : undefined) : proposeTrial(record, search);
     return trial ? start(record, trial, worker, now, job.id) : undefined;
   }
   const trial = record.trials[job.number - 1];
@@ -92,13 +92,13 @@ export function heldBy(record: SweepRecord, job: string): TrialRecord | undefine
 }
 
 /** The parameters of the next trial, or undefined when the budget (or a grid) has none left. */
-export function proposeNext(record: SweepRecord, engines: Engines): Params | undefined {
-  if (!budgetLeft(record, engines)) return undefined;
-  return engines.sampler.propose(record.trials.length + 1, record);
+export function proposeNext(record: SweepRecord, search: Search): Params | undefined {
+  if (!budgetLeft(record, search)) return undefined;
+  return search.sampler.propose(record.trials.length + 1, record);
 }
 
-function proposeTrial(record: SweepRecord, engines: Engines): TrialRecord | undefined {
-  const params = proposeNext(record, engines);
+function proposeTrial(record: SweepRecord, search: Search): TrialRecord | undefined {
+  const params = proposeNext(record, search);
   return params ? addTrial(record, params) : undefined;
 }
 
@@ -128,7 +128,7 @@ function start(record: SweepRecord, trial: TrialRecord, worker: string, now: Dat
  * Records the monitored `value` of `epoch` of trial `number` (whose run was asked for `epochs`
  * epochs) and decides whether it goes on. A stopping sweep answers `interrupt`.
  */
-export function reportEpoch(record: SweepRecord, engines: Engines, number: number, epoch: number, value: number, epochs?: number, monitor?: string): Decision | 'interrupt' {
+export function reportEpoch(record: SweepRecord, search: Search, number: number, epoch: number, value: number, epochs?: number, monitor?: string): Decision | 'interrupt' {
   const trial = record.trials[number - 1];
   if (monitor !== undefined && record.monitor === undefined) record.monitor = monitor;
   record.mode ??= defaultMode(record.monitor);
@@ -143,17 +143,17 @@ export function reportEpoch(record: SweepRecord, engines: Engines, number: numbe
   standingsOf(record).sync(trial);
   if (record.status === 'stopping') return 'interrupt';
   if (!Number.isFinite(value)) return 'continue';
-  const decision = engines.pruner.decide(record, trial, epoch);
+  const decision = search.pruner.decide(record, trial, epoch);
   if (decision !== 'continue') trial.prunedAt = epoch;
   standingsOf(record).sync(trial);
-  queuePromotions(record, engines);
+  queuePromotions(record, search);
   return decision;
 }
 
 /** Marks paused trials that became promotable; returns them (queued sweeps enqueue a job for each). */
-export function queuePromotions(record: SweepRecord, engines: Engines): TrialRecord[] {
-  const promotable = engines.pruner.promotable(record);
-  const leader = promotable.length === 0 ? endGame(record, engines) : undefined;
+export function queuePromotions(record: SweepRecord, search: Search): TrialRecord[] {
+  const promotable = search.pruner.promotable(record);
+  const leader = promotable.length === 0 ? endGame(record, search) : undefined;
   if (leader) promotable.push(leader);
   const standings = standingsOf(record);
   for (const trial of promotable) {
@@ -168,14 +168,14 @@ export function queuePromotions(record: SweepRecord, engines: Engines): TrialRec
  * can run and no trial has finished, the best trial of the highest rung is promoted — the sweep
  * always ends with at least one trial trained to its full epochs.
  */
-function endGame(record: SweepRecord, engines: Engines): TrialRecord | undefined {
+function endGame(record: SweepRecord, search: Search): TrialRecord | undefined {
   const standings = standingsOf(record);
   // Counted first: most reports end here, and only the sweep's last moments need the scan below.
   if (standings.count('paused') === 0 || standings.count('finished') > 0 || isOpen(standings)) return undefined;
   const paused = record.trials.filter((trial) => trial.status === 'paused' && trial.prunedAt !== undefined);
   if (paused.length === 0) return undefined;
   const open = record.trials.some((trial) => ['running', 'pending', 'interrupted'].includes(trial.status) || trial.promote);
-  if (open || canPropose(record, engines)) return undefined;
+  if (open || canPropose(record, search)) return undefined;
   const top = Math.max(...paused.map((trial) => trial.prunedAt!));
   return paused
     .filter((trial) => trial.prunedAt === top)
@@ -186,7 +186,7 @@ function endGame(record: SweepRecord, engines: Engines): TrialRecord | undefined
 }
 
 /** Settles trial `number` after its call returned. */
-export function settleTrial(record: SweepRecord, engines: Engines, number: number, outcome: TrialOutcome, now = new Date()): void {
+export function settleTrial(record: SweepRecord, search: Search, number: number, outcome: TrialOutcome, now = new Date()): void {
   const trial = record.trials[number - 1];
   record.mode ??= defaultMode(record.monitor);
   trial.seconds += outcome.seconds;
@@ -219,12 +219,12 @@ export function settleTrial(record: SweepRecord, engines: Engines, number: numbe
       break;
   }
   standingsOf(record).sync(trial);
-  queuePromotions(record, engines);
+  queuePromotions(record, search);
 }
 
 /** True when no trial runs, waits, or can be proposed: the sweep is done. */
-export function isDone(record: SweepRecord, engines: Engines): boolean {
-  return !isOpen(standingsOf(record)) && !canPropose(record, engines);
+export function isDone(record: SweepRecord, search: Search): boolean {
+  return !isOpen(standingsOf(record)) && !canPropose(record, search);
 }
 
 /** True while a trial runs, waits, or is queued for promotion. */
@@ -233,9 +233,9 @@ function isOpen(standings: Standings): boolean {
 }
 
 /** True when a new trial can be proposed: budget left, and (grid) a combination without a trial. */
-export function canPropose(record: SweepRecord, engines: Engines): boolean {
-  if (!budgetLeft(record, engines)) return false;
-  return engines.sampler.config.kind !== 'grid' || engines.sampler.propose(record.trials.length + 1, record) !== undefined;
+export function canPropose(record: SweepRecord, search: Search): boolean {
+  if (!budgetLeft(record, search)) return false;
+  return search.sampler.config.kind !== 'grid' || search.sampler.propose(record.trials.length + 1, record) !== undefined;
 }
 
 /** A metric's direction: max for accuracy-like names, else min (a returned number is minimised). */

@@ -15,7 +15,7 @@
  */
 import type { Decision } from './pruners';
 import { RecordWriter } from './record';
-import { claimForJob, claimNext, enginesOf, isDone, reportEpoch, settleTrial, type Claim, type Engines, type TrialOutcome } from './scheduler';
+import { claimForJob, claimNext, searchOf, isDone, reportEpoch, settleTrial, type Claim, type Search, type TrialOutcome } from './scheduler';
 import type { Params } from './space';
 import { standingsOf } from './standings';
 import type { SweepRecord, TrialRecord, TrialRunInfo } from './state';
@@ -61,21 +61,21 @@ export interface OpResults {
 export type OpResult<O extends SweepOp> = OpResults[O['kind']];
 
 /**
- * Applies `op` to `record` (in place) and answers it; see the module comment. `engines` are the
- * record's (a `configure` replaces them: call {@link enginesOf} again after one).
+ * Applies `op` to `record` (in place) and answers it; see the module comment. `search` is the
+ * record's (a `configure` replaces it: call {@link searchOf} again after one).
  */
-export function applyOp<O extends SweepOp>(record: SweepRecord, engines: Engines, op: O): OpResult<O> {
-  return apply(record, engines, op) as OpResult<O>;
+export function applyOp<O extends SweepOp>(record: SweepRecord, search: Search, op: O): OpResult<O> {
+  return apply(record, search, op) as OpResult<O>;
 }
 
-function apply(record: SweepRecord, engines: Engines, op: SweepOp): OpResults[keyof OpResults] {
+function apply(record: SweepRecord, search: Search, op: SweepOp): OpResults[keyof OpResults] {
   switch (op.kind) {
     case 'claim': {
       const now = new Date(op.at);
-      if (op.job === undefined) return claimNext(record, engines, op.worker, now);
+      if (op.job === undefined) return claimNext(record, search, op.worker, now);
       // A queued claim never proposes here: its claimer did, for a trial number that may have been taken since.
       const proposal = op.proposal && op.proposal.number === record.trials.length + 1 ? op.proposal.params : null;
-      return claimForJob(record, engines, { id: op.job, ...(op.number !== undefined ? { number: op.number } : {}) }, op.worker, now, proposal);
+      return claimForJob(record, search, { id: op.job, ...(op.number !== undefined ? { number: op.number } : {}) }, op.worker, now, proposal);
     }
     case 'began': {
       const trial = heldTrial(record, op.number, op);
@@ -86,21 +86,21 @@ function apply(record: SweepRecord, engines: Engines, op: SweepOp): OpResults[ke
     }
     case 'report':
       if (!heldTrial(record, op.number, op)) return 'interrupt';
-      return reportEpoch(record, engines, op.number, op.epoch, op.value ?? NaN, op.epochs, op.monitor);
+      return reportEpoch(record, search, op.number, op.epoch, op.value ?? NaN, op.epochs, op.monitor);
     case 'settle': {
       if (!heldTrial(record, op.number, op)) return false;
-      settleTrial(record, engines, op.number, op.outcome, new Date(op.at));
+      settleTrial(record, search, op.number, op.outcome, new Date(op.at));
       if (op.outcome.kind === 'failed' && record.stopOnFailure && record.status === 'running') record.status = 'stopping';
-      settleStatus(record, engines);
+      settleStatus(record, search);
       return true;
     }
     case 'stop':
       if (record.status === 'running') record.status = 'stopping';
-      settleStatus(record, engines);
+      settleStatus(record, search);
       return undefined;
     case 'end':
       if (op.failed) record.status = 'failed';
-      else settleStatus(record, engines, op.force);
+      else settleStatus(record, search, op.force);
       return undefined;
     case 'reopen':
       reopen(record, op);
@@ -125,11 +125,11 @@ function heldTrial(record: SweepRecord, number: number, holder: Holder): TrialRe
  * is interrupted — failed when a failed trial stopped it, finished when nothing was left to do —, a running sweep with nothing left to do
  * is finished, and one that nothing runs any more (`force`) is interrupted.
  */
-function settleStatus(record: SweepRecord, engines: Engines, force = false): void {
+function settleStatus(record: SweepRecord, search: Search, force = false): void {
   const standings = standingsOf(record);
   if (record.status === 'stopping' && (standings.running.size === 0 || force)) {
-    record.status = record.stopOnFailure && standings.count('failed') > 0 ? 'failed' : standings.running.size === 0 && isDone(record, engines) ? 'finished' : 'interrupted';
-  } else if (record.status === 'running' && isDone(record, engines)) {
+    record.status = record.stopOnFailure && standings.count('failed') > 0 ? 'failed' : standings.running.size === 0 && isDone(record, search) ? 'finished' : 'interrupted';
+  } else if (record.status === 'running' && isDone(record, search)) {
     record.status = 'finished';
   } else if (record.status === 'running' && force) {
     record.status = 'interrupted';
@@ -172,8 +172,8 @@ export interface SweepStore {
   readonly where: string;
   /** The record as this process last knows it (the store's own copy: read it, change it only through apply). */
   readonly record: SweepRecord;
-  /** The record's engines (space, sampler, pruner). */
-  readonly engines: Engines;
+  /** The record's search (space, sampler, pruner). */
+  readonly search: Search;
   /** Applies `op` and answers it. */
   apply<O extends SweepOp>(op: O): Promise<OpResult<O>>;
   /** Brings {@link record} up to date with what others applied; returns it. */
@@ -188,7 +188,7 @@ export interface SweepStore {
  * the whole document by {@link FileStore.flush}.
  */
 export class FileStore implements SweepStore {
-  engines: Engines;
+  search: Search;
   private readonly writer: RecordWriter;
 
   constructor(
@@ -196,7 +196,7 @@ export class FileStore implements SweepStore {
     readonly record: SweepRecord,
     where_ = 'sweep()',
   ) {
-    this.engines = enginesOf(record, where_);
+    this.search = searchOf(record, where_);
     this.writer = new RecordWriter(where, () => this.record);
   }
 
@@ -206,8 +206,8 @@ export class FileStore implements SweepStore {
 
   /** {@link apply}, answered at once (a local sweep decides in this process). */
   applyNow<O extends SweepOp>(op: O): OpResult<O> {
-    const result = applyOp(this.record, this.engines, op);
-    if (op.kind === 'configure') this.engines = enginesOf(this.record);
+    const result = applyOp(this.record, this.search, op);
+    if (op.kind === 'configure') this.search = searchOf(this.record);
     this.writer.schedule();
     return result;
   }

@@ -25,7 +25,7 @@ import { prunerConfig, type PrunerOption } from './pruners';
 import { recordFile } from './record';
 import { failureError, loadSweepResult, type Sweep } from './result';
 import { samplerConfig, type SamplerOption } from './samplers';
-import { enginesOf } from './scheduler';
+import { searchOf } from './scheduler';
 import { SearchSpace, type Params, type ParamsOf, type SpaceSpec } from './space';
 import type { SweepRecord, TrialCode, TrialRecord } from './state';
 import { FileStore } from './store';
@@ -110,7 +110,7 @@ export function planSweep(spaceSpec: SpaceSpec, trial: SweepTrialSpec, options: 
   const pruner = prunerConfig(options.pruner ?? 'none', WHERE);
   if (options.trials !== undefined) checkInteger(WHERE, 'trials', options.trials, 1);
   const budget = options.trials ?? (sampler.kind === 'grid' ? space.gridSize()! : DEFAULT_TRIALS);
-  if (sampler.kind === 'grid') enginesOf({ space: space.toJSON(), sampler, pruner } as SweepRecord, WHERE);
+  if (sampler.kind === 'grid') searchOf({ space: space.toJSON(), sampler, pruner } as SweepRecord, WHERE);
   if (options.mode !== undefined && !['min', 'max', 'auto'].includes(options.mode)) fail(WHERE, `\`mode\` must be 'min', 'max' or 'auto'. Received: mode=${formatValue(options.mode)}.`);
   const monitor = options.monitor === undefined ? undefined : new Monitor(WHERE, { monitor: options.monitor, mode: options.mode ?? 'auto' });
   const mode = monitor?.mode ?? (options.mode === 'min' || options.mode === 'max' ? options.mode : undefined);

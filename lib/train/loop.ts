@@ -11,7 +11,7 @@
 import type { CallbackList, TrainingContext } from '../callbacks';
 import { checkpointId, parseCheckpointId } from '../checkpoint/format';
 import { layersModelJson } from '../checkpoint/layers';
-import type { CheckpointPayload, TrainingCheckpoints } from '../checkpoint/session';
+import type { CheckpointPayload, TrainingCheckpoints } from '../checkpoint/training';
 import type { OptimizerSnapshot, WeightsSnapshot } from '../checkpoint/snapshot';
 import type { CheckpointEvery, LoadedCheckpoint } from '../checkpoint/store';
 import type { EarlyStopper, EarlyStopState, StopDecision } from '../earlystop';

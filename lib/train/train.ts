@@ -10,7 +10,7 @@ import { callbackList } from '../callbacks';
 import type { CompiledMetrics } from '../compile';
 import type { ColumnNamesIn, TrainData, TrainPartOf } from '../data';
 import { parseCheckpointId } from '../checkpoint/format';
-import { TrainingCheckpoints } from '../checkpoint/session';
+import { TrainingCheckpoints } from '../checkpoint/training';
 import type { WeightsSnapshot } from '../checkpoint/snapshot';
 import { CheckpointStore, type LoadedCheckpoint } from '../checkpoint/store';
 import { EarlyStopper, evaluateStopping, type EarlyStopState } from '../earlystop';

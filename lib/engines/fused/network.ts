@@ -29,7 +29,7 @@ import {
   CONST_STRIDE,
   CONTROL,
   CONTROL_WORDS,
-  Engine,
+  PassRunner,
   JobKind,
   NO_BARRIER,
   Source,
@@ -39,7 +39,7 @@ import {
   writeLayoutParams,
   type Layout,
   type LayoutParams,
-} from './engine';
+} from './passes';
 import { instantiate, sharedMemory, wasmModule, type Kernels, type WasmMemory } from './kernels';
 import { ReferenceKernels } from './reference';
 import { PREDICTION_ONLY, planNetwork, type FusedSpec, type NetworkPlan, type NetworkSpec } from './spec';
@@ -64,13 +64,13 @@ export interface WeightInfo {
 }
 
 /** Rows for a pass: resident rows by index, a resident range, or rows given now. */
-export type Rows =
+export type PassRows =
   | { readonly rows: Uint32Array | Int32Array | readonly number[] }
   | { readonly start: number; readonly count: number }
   | { readonly xs: Float32Array; readonly ys?: Float32Array };
 
 /** Options of {@link FusedNetwork.train}. */
-export type TrainOptions = Rows & {
+export type NetworkTrainOptions = PassRows & {
   /** Rows per step; the last step takes the rest. */
   readonly batchSize: number;
   /** One learning rate per step, or one for all. Defaults to the optimizer config's learningRate. */
@@ -86,7 +86,7 @@ export type TrainOptions = Rows & {
 };
 
 /** Options of {@link FusedNetwork.evaluate}. */
-export type EvaluateOptions = Rows & {
+export type EvaluateOptions = PassRows & {
   /** Defaults to 32, as model.evaluate. */
   readonly batchSize?: number;
 };
@@ -113,7 +113,7 @@ export class FusedNetwork {
   readonly weights: readonly WeightInfo[];
   private readonly memory: WasmMemory;
   private readonly kernels: Kernels;
-  private engine: Engine;
+  private engine: PassRunner;
   private pool?: WorkerPool;
   private control: Int32Array;
   private iterations = 0;
@@ -164,7 +164,7 @@ export class FusedNetwork {
       this.memory = sharedMemory(pages);
       this.kernels = instantiate(this.memory);
     }
-    this.engine = new Engine(this.plan, this.kernels, layout);
+    this.engine = new PassRunner(this.plan, this.kernels, layout);
     this.control = new Int32Array(this.memory.buffer, 0, CONTROL_WORDS);
     writeLayoutParams(this.control, params);
     this.resetOptimizer();
@@ -318,7 +318,7 @@ export class FusedNetwork {
    * Trains ⌈rows / batchSize⌉ consecutive mini-batches, one optimizer step each, and returns each
    * step's [loss, ...metrics] as tf.js reports them per batch (loss includes regulariser penalties).
    */
-  train(options: TrainOptions): Float32Array {
+  train(options: NetworkTrainOptions): Float32Array {
     this.check();
     const where = `${WHERE}.train()`;
     this.checkTrainable(where);
@@ -382,7 +382,7 @@ export class FusedNetwork {
    * The network's outputs for rows (no dropout), rows × outputs into `out` (a new array by
    * default). Streams: memory stays flat however many rows are passed, chunk by chunk.
    */
-  predict(rows: Float32Array | Rows, out?: Float32Array): Float32Array {
+  predict(rows: Float32Array | PassRows, out?: Float32Array): Float32Array {
     this.check();
     const where = `${WHERE}.predict()`;
     const source = this.resolveRows(rows instanceof Float32Array ? { xs: rows } : rows, where, false);
@@ -475,7 +475,7 @@ export class FusedNetwork {
     return { out: position.buffers[0], ld: position.ld };
   }
 
-  private resolveRows(options: Rows, where: string, targets: boolean): ResolvedRows {
+  private resolveRows(options: PassRows, where: string, targets: boolean): ResolvedRows {
     const o = options as Partial<{ rows: ArrayLike<number>; start: number; count: number; xs: Float32Array; ys: Float32Array }>;
     if (o.xs !== undefined) {
       const { inputs } = this.plan;
@@ -611,7 +611,7 @@ export class FusedNetwork {
     // Keep the resident data across the move (it sits after the scratch buffers).
     const keep = need.dataRows === undefined && this.dataRows > 0 ? { x: this.f32().slice(old.dataX / 4, old.dataX / 4 + this.dataRows * this.plan.inputs), y: this.f32().slice(old.dataY / 4, old.dataY / 4 + this.dataRows * this.plan.targets) } : undefined;
     if (pages > 0) this.memory.grow(pages);
-    this.engine = new Engine(this.plan, this.kernels, layout);
+    this.engine = new PassRunner(this.plan, this.kernels, layout);
     this.engine.packAll();
     writeLayoutParams(this.control, next);
     if (keep) {

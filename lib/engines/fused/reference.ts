@@ -2,7 +2,7 @@
  * The scalar reference of the fused engine: every kernel of ./assembly/ again, in plain TypeScript
  * with Math.fround after every float32 operation, in the same order (a SIMD lane is one scalar
  * loop; the register blocking and packing of the wasm kernels change no sum's order). Run through
- * the same orchestration (./engine.ts) over an ordinary memory, it must give the wasm engine's
+ * the same orchestration (./passes.ts) over an ordinary memory, it must give the wasm engine's
  * results bit for bit: that test is what proves the engine deterministic across machines, since
  * everything here is IEEE float32 arithmetic that JavaScript specifies exactly.
  */

@@ -1,7 +1,7 @@
 /**
  * Worker threads for the fused engine: each instantiates the same wasm module on the network's
  * shared memory, waits for a job in the memory's control block, runs its share of the job with
- * the same orchestration as the caller's thread (./engine.ts), and meets the others at barriers.
+ * the same orchestration as the caller's thread (./passes.ts), and meets the others at barriers.
  * Nothing is posted per job: a job is a few words written into shared memory and one notify.
  *
  * The threads outlive networks: dispose() hands them back to a process-wide idle list and the next
@@ -11,7 +11,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { CONTROL, CONTROL_WORDS, JobKind, type Barrier } from './engine';
+import { CONTROL, CONTROL_WORDS, JobKind, type Barrier } from './passes';
 import type { WasmMemory, WasmModule } from './kernels';
 import type { FusedSpec } from './spec';
 

@@ -4,7 +4,7 @@
  * time by a message; the network's dispose() releases it (an Exit job) back to waiting for the next.
  */
 import { parentPort } from 'node:worker_threads';
-import { CONTROL, CONTROL_WORDS, Engine, JobKind, computeLayout, layoutParamsOf, runShare, type Layout } from './engine';
+import { CONTROL, CONTROL_WORDS, PassRunner, JobKind, computeLayout, layoutParamsOf, runShare, type Layout } from './passes';
 import { instantiate } from './kernels';
 import { planNetwork } from './spec';
 import { controlBarrier, type WorkerInit } from './threads';
@@ -16,7 +16,7 @@ function serve(init: WorkerInit): void {
   const plan = planNetwork(init.spec);
   const kernels = instantiate(init.memory, init.module);
   const control = new Int32Array(init.memory.buffer, 0, CONTROL_WORDS);
-  let engine: Engine | undefined;
+  let engine: PassRunner | undefined;
   let seen = 0;
   for (;;) {
     Atomics.wait(control, CONTROL.job, seen);
@@ -27,7 +27,7 @@ function serve(init: WorkerInit): void {
     if (init.index >= threads) continue;
     try {
       const params = layoutParamsOf(control);
-      if (!engine || !sameParams(engine.layout, params)) engine = new Engine(plan, kernels, computeLayout(plan, params));
+      if (!engine || !sameParams(engine.layout, params)) engine = new PassRunner(plan, kernels, computeLayout(plan, params));
       runShare(engine, control, init.index, controlBarrier(control, threads));
     } catch (error) {
       // Leave the others' barriers, report, and stay available: the caller throws for this job.

@@ -76,7 +76,7 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
     const store = await openStore(plan, client, target, file);
     // Failed trials run again; a trial whose job is gone (not waiting, active or delayed) resumes.
     await store.apply({ kind: 'reopen', again: true, live: [...(await activeJobIds(queue))] });
-    await enqueue(queue, pendingJobs(store.record, store.engines));
+    await enqueue(queue, pendingJobs(store.record, store.search));
     const writer = new RecordWriter(file, () => store.record);
     const view = viewFor(plan.options);
     const final = await follow(store, client, target, stop.signal, view, () => writer.schedule(), () => recoverOrphans(store, queue!), (jobs) => enqueue(queue!, jobs));
@@ -119,7 +119,7 @@ async function follow(
     }
     let record = await store.refresh();
     // Nobody may be left to notice the end (every job skipped): settle the status here.
-    if (record.status === 'running' && isDone(record, store.engines)) await store.apply({ kind: 'end' });
+    if (record.status === 'running' && isDone(record, store.search)) await store.apply({ kind: 'end' });
     // Workers that do not answer within the wait leave their trials to the next execution.
     if (stopping !== undefined && record.status === 'stopping' && Date.now() - stopping > STOP_WAIT_MS) await store.apply({ kind: 'end', force: true });
     record = store.record;
@@ -150,7 +150,7 @@ async function recoverOrphans(store: RedisStore, queue: TrialQueue): Promise<voi
   if (store.record.status !== 'running' || standingsOf(store.record).running.size === 0) return;
   const live = [...(await activeJobIds(queue))];
   await store.apply({ kind: 'reopen', again: false, live });
-  await enqueue(queue, pendingJobs(store.record, store.engines));
+  await enqueue(queue, pendingJobs(store.record, store.search));
 }
 
 /** Ids of the jobs still in the queue (waiting, prioritised, active, delayed). */

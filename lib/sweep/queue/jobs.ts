@@ -7,7 +7,7 @@
  * by BullMQ's stalled-job check, and its claim gives it the same trial, resumed from its checkpoint.
  */
 import type { ConnectionOptions, Queue } from 'bullmq';
-import { budgetLeft, type Engines } from '../scheduler';
+import { budgetLeft, type Search } from '../scheduler';
 import { standingsOf } from '../standings';
 import type { SweepRecord, TrialRecord } from '../state';
 import { cellfitVersion } from '../version';
@@ -58,14 +58,14 @@ const job = (record: SweepRecord, id: string, kind: TrialJobData['kind'], number
 });
 
 /** Jobs for the trials that wait for a worker: promotions, resumes, and new trials up to the budget. */
-export function pendingJobs(record: SweepRecord, engines: Engines): TrialJob[] {
+export function pendingJobs(record: SweepRecord, search: Search): TrialJob[] {
   const jobs: TrialJob[] = [];
   for (const trial of record.trials) {
     if (trial.status === 'paused' && trial.promote) jobs.push(promotionJob(record, trial));
     else if ((trial.status === 'interrupted' || trial.status === 'pending') && !trial.job) jobs.push(job(record, `t${trial.number}.r${trial.attempts}`, 'resume', trial.number));
   }
-  if (budgetLeft(record, engines)) {
-    const left = record.budget - engines.sampler.used(record);
+  if (budgetLeft(record, search)) {
+    const left = record.budget - search.sampler.used(record);
     for (let k = 1; k <= left; k++) jobs.push(job(record, `n${record.trials.length + k}`, 'next'));
   }
   return jobs;

@@ -20,7 +20,7 @@
  */
 import type { Redis } from 'ioredis';
 import { CellfitError } from '../../errors';
-import { enginesOf, proposeNext, heldBy, type Engines } from '../scheduler';
+import { searchOf, proposeNext, heldBy, type Search } from '../scheduler';
 import { applyOp, type OpResult, type SweepOp, type SweepStore } from '../store';
 import type { SweepRecord } from '../state';
 
@@ -89,7 +89,7 @@ const foldAfter = (record: SweepRecord) => Math.max(1000, record.trials.length);
  * Reads the records of `names` in one round trip: each snapshot with its journal applied, and how
  * many operations that is (undefined where there is no record).
  */
-export async function readRecords(client: Redis, prefix: string, names: readonly string[]): Promise<({ record: SweepRecord; engines: Engines; position: number } | undefined)[]> {
+export async function readRecords(client: Redis, prefix: string, names: readonly string[]): Promise<({ record: SweepRecord; search: Search; position: number } | undefined)[]> {
   if (names.length === 0) return [];
   const multi = client.multi();
   for (const name of names) {
@@ -105,17 +105,17 @@ export async function readRecords(client: Redis, prefix: string, names: readonly
     }) as [string | null, string | null, string[]];
     if (snapshot === null) return undefined;
     const record = JSON.parse(snapshot) as SweepRecord;
-    let engines = enginesOf(record);
-    for (const text of journal) engines = replay(record, engines, JSON.parse(text) as Entry).engines;
-    return { record, engines, position: Number(offset ?? 0) + journal.length };
+    let search = searchOf(record);
+    for (const text of journal) search = replay(record, search, JSON.parse(text) as Entry).search;
+    return { record, search, position: Number(offset ?? 0) + journal.length };
   });
 }
 
 /** Applies a journal entry to a copy of the record. */
-function replay(record: SweepRecord, engines: Engines, entry: Entry): { engines: Engines; result: unknown } {
-  const result = applyOp(record, engines, entry.op);
+function replay(record: SweepRecord, search: Search, entry: Entry): { search: Search; result: unknown } {
+  const result = applyOp(record, search, entry.op);
   record.updated = entry.at;
-  return { engines: entry.op.kind === 'configure' ? enginesOf(record) : engines, result };
+  return { search: entry.op.kind === 'configure' ? searchOf(record) : search, result };
 }
 
 /** An operation waiting to be sent, and whoever waits for its answer. */
@@ -136,7 +136,7 @@ export class RedisStore implements SweepStore {
     private readonly prefix: string,
     readonly where: string,
     public record: SweepRecord,
-    public engines: Engines,
+    public search: Search,
     /** Operations applied to the copy: the snapshot's and the journal's. */
     private position: number,
   ) {}
@@ -144,14 +144,14 @@ export class RedisStore implements SweepStore {
   /** The store of sweep `name`, or undefined when Redis holds no such sweep. */
   static async open(client: Redis, prefix: string, name: string, where: string): Promise<RedisStore | undefined> {
     const [read] = await readRecords(client, prefix, [name]);
-    return read && new RedisStore(client, prefix, where, read.record, read.engines, read.position);
+    return read && new RedisStore(client, prefix, where, read.record, read.search, read.position);
   }
 
   /** Writes a new sweep's record; undefined when another client created it first. */
   static async create(client: Redis, prefix: string, record: SweepRecord, where: string): Promise<RedisStore | undefined> {
     const keys = sweepKeys(prefix, record.name);
     const created = await client.eval(CREATE, 3, keys.snapshot, keys.journal, keys.offset, JSON.stringify(record));
-    return created === 1 ? new RedisStore(client, prefix, where, record, enginesOf(record), 0) : undefined;
+    return created === 1 ? new RedisStore(client, prefix, where, record, searchOf(record), 0) : undefined;
   }
 
   async apply<O extends SweepOp>(op: O): Promise<OpResult<O>> {
@@ -170,14 +170,14 @@ export class RedisStore implements SweepStore {
   private mayDecide(op: Extract<SweepOp, { kind: 'report' }>): boolean {
     const trial = this.record.trials[op.number - 1];
     if (!trial || op.value === null) return true;
-    return this.engines.pruner.decidesAt({ ...trial, epochs: op.epochs ?? trial.epochs }, op.epoch);
+    return this.search.pruner.decidesAt({ ...trial, epochs: op.epochs ?? trial.epochs }, op.epoch);
   }
 
   /** A "next" job's claim: a new trial proposed on this copy, proposed again when another claim took its number first. */
   private async claimNew(op: Extract<SweepOp, { kind: 'claim' }>): Promise<OpResult<typeof op>> {
     for (let attempt = 0; ; attempt++) {
       const held = this.record.status === 'running' && heldBy(this.record, op.job!) !== undefined;
-      const params = held || this.record.status !== 'running' ? undefined : proposeNext(this.record, this.engines);
+      const params = held || this.record.status !== 'running' ? undefined : proposeNext(this.record, this.search);
       const number = this.record.trials.length + 1;
       const claim = (await this.send({ ...op, ...(params ? { proposal: { number, params } } : {}) })) as OpResult<typeof op>;
       if (claim || !params) return claim;
@@ -235,15 +235,15 @@ export class RedisStore implements SweepStore {
         // Behind the snapshot (folded while this client was away), or a record made anew: read the record again, then append.
         const [read] = await readRecords(this.client, this.prefix, [this.record.name]);
         if (!read) throw new CellfitError(this.where, `the record of sweep ${this.record.name} is gone from ${this.where}.`);
-        ({ record: this.record, engines: this.engines, position: this.position } = read);
+        ({ record: this.record, search: this.search, position: this.position } = read);
         if (attempt > 10) throw new CellfitError(this.where, `could not append to the journal of sweep ${this.record.name}: it keeps being folded.`);
         continue;
       }
       const results: unknown[] = [];
       const own = entries.length - texts.length;
       for (let i = this.position - from; i < entries.length; i++) {
-        const { engines, result } = replay(this.record, this.engines, JSON.parse(entries[i]) as Entry);
-        this.engines = engines;
+        const { search, result } = replay(this.record, this.search, JSON.parse(entries[i]) as Entry);
+        this.search = search;
         if (i >= own) results.push(result);
       }
       const before = this.position - offset;

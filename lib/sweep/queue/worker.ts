@@ -153,7 +153,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
       signal: controller.signal,
       ...(options.dir ? { dir: path.resolve(options.dir) } : {}),
       changed: () => {
-        if (store.engines.pruner.config.kind === 'asha') promotions = promotions.then(() => enqueuePromotions(store.record)).catch((error: Error) => log(`${WHERE}: ${error.message}`));
+        if (store.search.pruner.config.kind === 'asha') promotions = promotions.then(() => enqueuePromotions(store.record)).catch((error: Error) => log(`${WHERE}: ${error.message}`));
       },
       lost: (error) => log(`${WHERE}: could not record the run of trial ${claim.number}: ${error.message}`),
     }).finally(() => (current = undefined));

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { prunerConfig, type PrunerOption } from '../../../lib/sweep/pruners';
 import { samplerConfig, type SamplerOption } from '../../../lib/sweep/samplers';
-import { claimNext, enginesOf, isDone, reportEpoch, settleTrial, type Claim } from '../../../lib/sweep/scheduler';
+import { claimNext, searchOf, isDone, reportEpoch, settleTrial, type Claim } from '../../../lib/sweep/scheduler';
 import type { SweepRecord } from '../../../lib/sweep/state';
 import { testRecord } from './support';
 
@@ -63,7 +63,7 @@ export function trace(scenario: Scenario): { events: string[]; trials: string[];
     budget: scenario.trials,
     mode: scenario.mode ?? 'min',
   });
-  const engines = enginesOf(record);
+  const search = searchOf(record);
   const sign = scenario.mode === 'max' ? -1 : 1;
   const events: string[] = [];
   const slots: ({ claim: Claim; epoch: number } | undefined)[] = Array.from({ length: scenario.workers }, () => undefined);
@@ -72,7 +72,7 @@ export function trace(scenario: Scenario): { events: string[]; trials: string[];
     for (let w = 0; w < slots.length; w++) {
       let slot = slots[w];
       if (!slot) {
-        const claim = claimNext(record, engines, `w${w}`);
+        const claim = claimNext(record, search, `w${w}`);
         if (!claim) continue;
         events.push(`w${w} claims ${claim.number}${claim.resume ? ` (attempt ${claim.attempt})` : ''}`);
         slot = slots[w] = { claim, epoch: record.trials[claim.number - 1].values.length };
@@ -80,17 +80,17 @@ export function trace(scenario: Scenario): { events: string[]; trials: string[];
       busy = true;
       slot.epoch++;
       const number = slot.claim.number;
-      const decision = reportEpoch(record, engines, number, slot.epoch, sign * curve(slot.claim.params, slot.epoch), scenario.epochs);
+      const decision = reportEpoch(record, search, number, slot.epoch, sign * curve(slot.claim.params, slot.epoch), scenario.epochs);
       if (decision !== 'continue') events.push(`${number}@${slot.epoch} ${decision}`);
       const last = slot.epoch >= scenario.reported;
       if (decision === 'continue' && !last) continue;
       const kind = decision === 'pause' ? 'paused' : decision === 'prune' ? 'pruned' : 'completed';
-      settleTrial(record, engines, number, { kind, seconds: 0, ...(kind === 'completed' ? { value: sign * curve(slot.claim.params, slot.epoch) } : {}) });
+      settleTrial(record, search, number, { kind, seconds: 0, ...(kind === 'completed' ? { value: sign * curve(slot.claim.params, slot.epoch) } : {}) });
       slots[w] = undefined;
     }
     if (!busy) break;
   }
-  if (!isDone(record, engines)) throw new Error(`${scenario.name}: the sweep did not finish`);
+  if (!isDone(record, search)) throw new Error(`${scenario.name}: the sweep did not finish`);
   return {
     events,
     trials: record.trials.map((trial) => `${trial.number} ${trial.status}${trial.prunedAt ? `@${trial.prunedAt}` : ''} promoted ${trial.promoted.join(',') || '-'} attempts ${trial.attempts} value ${trial.value}`),

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { sweep, type Sweep } from '../../../lib/sweep';
 import { openQueue, pendingJobs, promotionJobs } from '../../../lib/sweep/queue/jobs';
-import { enginesOf } from '../../../lib/sweep/scheduler';
+import { searchOf } from '../../../lib/sweep/scheduler';
 import { newTrial } from '../../../lib/sweep/state';
 import { readRecord } from '../../../lib/sweep/record';
 import { parseQueueUrl } from '../../../lib/sweep/queue/redis';
@@ -58,7 +58,7 @@ describe('sweep() on a queue: parsing and errors', function () {
     const record = testRecord({ space: { x: [1, 2] }, sampler: { kind: 'grid', seed: 1 }, pruner: { kind: 'asha' }, budget: 1, trials: [{ ...newTrial(1, { x: 1 }), status: 'paused', prunedAt: 3, promote: true, promoted: [1, 3], attempts: 2 }] });
     const first = promotionJobs(record).map((job) => job.id);
     assert.deepEqual(first, ['test.t1.p3.a2']);
-    assert.deepEqual(pendingJobs(record, enginesOf(record)).map((job) => job.id), first, 'the same id whoever adds it');
+    assert.deepEqual(pendingJobs(record, searchOf(record)).map((job) => job.id), first, 'the same id whoever adds it');
     record.trials[0].attempts = 4;
     assert.deepEqual(promotionJobs(record).map((job) => job.id), ['test.t1.p3.a4']);
   });

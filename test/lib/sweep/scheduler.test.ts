@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ashaRungs, makePruner, prunerConfig } from '../../../lib/sweep/pruners';
-import { claimForJob, claimNext, enginesOf, isDone, reportEpoch, settleTrial } from '../../../lib/sweep/scheduler';
+import { claimForJob, claimNext, searchOf, isDone, reportEpoch, settleTrial } from '../../../lib/sweep/scheduler';
 import { newTrial, type SweepRecord } from '../../../lib/sweep/state';
 import { throwsWith } from '../../helpers';
 import { testRecord } from './support';
@@ -15,24 +15,24 @@ function record(n: number, pruner: SweepRecord['pruner'], budget = n): SweepReco
  * monitored value. Returns the order trials were claimed in and the epochs trained in all.
  */
 function simulate(sweep: SweepRecord, curve: (k: number, epoch: number) => number, epochs: number): { claims: number[]; epochsTrained: number } {
-  const engines = enginesOf(sweep);
+  const search = searchOf(sweep);
   const claims: number[] = [];
   let epochsTrained = 0;
-  for (let claim = claimNext(sweep, engines, 'w'); claim; claim = claimNext(sweep, engines, 'w')) {
+  for (let claim = claimNext(sweep, search, 'w'); claim; claim = claimNext(sweep, search, 'w')) {
     claims.push(claim.number);
     const trial = sweep.trials[claim.number - 1];
     let kind: 'completed' | 'paused' | 'pruned' = 'completed';
     for (let epoch = trial.values.length + 1; epoch <= epochs; epoch++) {
       epochsTrained++;
-      const decision = reportEpoch(sweep, engines, claim.number, epoch, curve(claim.params.k as number, epoch), epochs);
+      const decision = reportEpoch(sweep, search, claim.number, epoch, curve(claim.params.k as number, epoch), epochs);
       if (decision === 'pause' || decision === 'prune') {
         kind = decision === 'pause' ? 'paused' : 'pruned';
         break;
       }
     }
-    settleTrial(sweep, engines, claim.number, { kind, seconds: 0 });
+    settleTrial(sweep, search, claim.number, { kind, seconds: 0 });
   }
-  assert.ok(isDone(sweep, engines));
+  assert.ok(isDone(sweep, search));
   return { claims, epochsTrained };
 }
 
@@ -93,15 +93,15 @@ describe('sweep/pruners', () => {
 describe('sweep/scheduler', () => {
   it('claimForJob() gives a job its trial again after its worker died, and a duplicate job nothing', () => {
     const sweep = record(3, { kind: 'none' });
-    const engines = enginesOf(sweep);
-    const first = claimForJob(sweep, engines, { id: 'next-1' }, 'host:1')!;
+    const search = searchOf(sweep);
+    const first = claimForJob(sweep, search, { id: 'next-1' }, 'host:1')!;
     assert.deepEqual([first.number, first.attempt, first.resume], [1, 1, false]);
     // The worker died; BullMQ hands the same job to another worker.
-    const again = claimForJob(sweep, engines, { id: 'next-1' }, 'host:2')!;
+    const again = claimForJob(sweep, search, { id: 'next-1' }, 'host:2')!;
     assert.deepEqual([again.number, again.attempt, again.resume, sweep.trials[0].worker], [1, 2, true, 'host:2']);
-    assert.equal(claimForJob(sweep, engines, { id: 'resume-1', number: 1 }, 'host:3'), undefined, 'running under another job');
-    settleTrial(sweep, engines, 1, { kind: 'completed', value: 0.5, seconds: 1 });
-    assert.equal(claimForJob(sweep, engines, { id: 'next-1' }, 'host:2')?.number, 2, 'a finished job id is a new slot');
-    assert.equal(claimForJob(sweep, engines, { id: 'again', number: 1 }, 'host:3'), undefined, 'finished trials never run twice');
+    assert.equal(claimForJob(sweep, search, { id: 'resume-1', number: 1 }, 'host:3'), undefined, 'running under another job');
+    settleTrial(sweep, search, 1, { kind: 'completed', value: 0.5, seconds: 1 });
+    assert.equal(claimForJob(sweep, search, { id: 'next-1' }, 'host:2')?.number, 2, 'a finished job id is a new slot');
+    assert.equal(claimForJob(sweep, search, { id: 'again', number: 1 }, 'host:3'), undefined, 'finished trials never run twice');
   });
 });

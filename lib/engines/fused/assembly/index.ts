@@ -1,6 +1,6 @@
 // The fused MLP engine's kernels. Every buffer lives in the one (shared) memory that the JS side
 // lays out (../layout.ts) and passes as byte pointers; strides are in floats. The orchestration of
-// a training step is in ../engine.ts; ../reference.ts is this file again in plain TypeScript, and
+// a training step is in ../passes.ts; ../reference.ts is this file again in plain TypeScript, and
 // the tests hold the two bit-identical.
 //
 // Numerics are fixed by the order of float32 operations, never by the thread count or the SIMD

@@ -276,8 +276,8 @@ export function lossScale(plan: NetworkPlan, batch: number): number {
   return Math.fround(inverse / plan.outputs);
 }
 
-/** The kernels orchestrated over one memory; every thread holds one over the same shared memory. */
-export class Engine {
+/** Runs the passes (a training step, an evaluation or a prediction pass) of the kernels over one memory; every thread holds one over the same shared memory. */
+export class PassRunner {
   layout: Layout;
 
   constructor(
@@ -556,7 +556,7 @@ export function writeLayoutParams(control: Int32Array, params: LayoutParams): vo
 }
 
 /** Runs thread t's share of the job described in the control block. */
-export function runShare(engine: Engine, control: Int32Array, t: number, barrier: Barrier, out?: Float32Array): void {
+export function runShare(engine: PassRunner, control: Int32Array, t: number, barrier: Barrier, out?: Float32Array): void {
   const T = control[CONTROL.threads];
   const kind = control[CONTROL.kind] as JobKind;
   if (kind === JobKind.Train) {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkpoint } from '../../../lib/checkpoint';
 import { nodeFs, type CheckpointFs } from '../../../lib/checkpoint/fs';
-import { TrainingCheckpoints, type CheckpointPayload } from '../../../lib/checkpoint/session';
+import { TrainingCheckpoints, type CheckpointPayload } from '../../../lib/checkpoint/training';
 import { Monitor } from '../../../lib/monitor';
 import { tmpDir } from '../train/support';
 
