@@ -2,7 +2,7 @@
 import { backend } from './backend';
 import { capture } from './capture';
 import { checkpointsMagic } from './checkpoints';
-import type { Engine } from './engine';
+import type { RunReader } from './run-reader';
 import { lsmagic } from './lsmagic';
 import { runsMagic } from './runs';
 import { seed } from './seed';
@@ -15,8 +15,8 @@ import { who } from './who';
 
 /** Replacements for the side effects of the built-in magics (tests pass fakes). */
 export interface BuiltinOptions {
-  /** The training engine for %runs and %checkpoints. Defaults to the toolkit's. */
-  readonly engine?: () => Engine;
+  /** What %runs and %checkpoints read the runs and checkpoints with. Defaults to the toolkit's. */
+  readonly runReader?: () => RunReader;
   /** What %%sweep runs its sweeps with. Defaults to the toolkit's sweep(). */
   readonly sweeper?: Sweeper;
   /** Where %sweeps finds sweeps. Defaults to the toolkit's listSweeps(). */
@@ -27,6 +27,6 @@ export interface BuiltinOptions {
  * @example
  * const registry = new MagicRegistry(builtinMagics());
  */
-export function builtinMagics({ engine, sweeper, sweepLister }: BuiltinOptions = {}): Magic[] {
-  return [lsmagic, time, timeit, who, capture, seed, backend, runsMagic(engine), checkpointsMagic(engine), sweepMagic(sweeper), sweepsMagic(sweepLister)];
+export function builtinMagics({ runReader, sweeper, sweepLister }: BuiltinOptions = {}): Magic[] {
+  return [lsmagic, time, timeit, who, capture, seed, backend, runsMagic(runReader), checkpointsMagic(runReader), sweepMagic(sweeper), sweepsMagic(sweepLister)];
 }

@@ -3,7 +3,7 @@ import { formatValue } from '../../lib/errors';
 import { JUPYTER_DISPLAY } from '../../lib/session';
 import { tableBundle } from '../display/table';
 import { parseWords } from './args';
-import { toolkitEngine, type Engine, type RunInfoLike } from './engine';
+import { toolkitRunReader, type RunReader, type RunInfoLike } from './run-reader';
 import { usageError } from './registry';
 import type { Magic } from './types';
 
@@ -16,9 +16,9 @@ export function findRun(runs: readonly RunInfoLike[], query: string): RunInfoLik
 }
 
 /**
- * @param engine The training engine; defaults to the toolkit's.
+ * @param reader Reads the runs and their checkpoints; defaults to the toolkit's (tests pass fakes).
  */
-export function checkpointsMagic(engine: () => Engine = () => toolkitEngine('%checkpoints')): Magic {
+export function checkpointsMagic(reader: () => RunReader = () => toolkitRunReader('%checkpoints')): Magic {
   const magic: Magic = {
     name: 'checkpoints',
     kind: 'line',
@@ -28,7 +28,7 @@ export function checkpointsMagic(engine: () => Engine = () => toolkitEngine('%ch
       const { options, positional: args } = parseWords(magic, context.args, { values: ['--dir'] });
       if (args.length !== 1) usageError(magic, 'expected one run', context.args);
       const dir = (options.get('--dir') as string | undefined) ?? 'checkpoints';
-      const { listRuns, checkpoint } = engine();
+      const { listRuns, checkpoint } = reader();
       const runs = listRuns(dir);
       const run = findRun(runs, args[0]);
       if (!run) {

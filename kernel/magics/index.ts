@@ -9,4 +9,4 @@ export { TimeitResult } from './timeit';
 export { parseAxes, combinations } from './sweep';
 export type { SweepAxis, Sweeper } from './sweep';
 export type { SweepLister } from './sweeps';
-export type { Engine } from './engine';
+export type { RunReader } from './run-reader';

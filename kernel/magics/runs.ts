@@ -3,16 +3,16 @@ import { JUPYTER_DISPLAY } from '../../lib/session';
 import { describeBest } from '../display/cellfit';
 import { tableBundle } from '../display/table';
 import { parseWords } from './args';
-import { toolkitEngine, type Engine } from './engine';
+import { toolkitRunReader, type RunReader } from './run-reader';
 import { usageError } from './registry';
 import type { Magic } from './types';
 
 /**
- * @param engine The training engine; defaults to the toolkit's.
+ * @param reader Reads the runs and their checkpoints; defaults to the toolkit's (tests pass fakes).
  * @example
  * registry.register(runsMagic());
  */
-export function runsMagic(engine: () => Engine = () => toolkitEngine('%runs')): Magic {
+export function runsMagic(reader: () => RunReader = () => toolkitRunReader('%runs')): Magic {
   const magic: Magic = {
     name: 'runs',
     kind: 'line',
@@ -22,7 +22,7 @@ export function runsMagic(engine: () => Engine = () => toolkitEngine('%runs')): 
       const { positional: args } = parseWords(magic, context.args, {});
       if (args.length > 1) usageError(magic, 'expected at most one directory', context.args);
       const dir = args[0] ?? 'checkpoints';
-      const runs = engine().listRuns(dir);
+      const runs = reader().listRuns(dir);
       if (runs.length === 0) {
         context.print(`No runs in ${dir}/ (train() saves each run there).`);
         return undefined;

@@ -1,5 +1,5 @@
 /**
- * The training engine as the magics use it (%runs, %checkpoints): `listRuns()` and `checkpoint()`
+ * How the magics read runs and checkpoints (%runs, %checkpoints): `listRuns()` and `checkpoint()`
  * from the toolkit, loaded when first needed and described by the small interfaces below so that
  * tests can pass fakes.
  */
@@ -35,17 +35,18 @@ export interface CheckpointStoreLike {
   best(monitor?: string): CheckpointInfoLike | undefined;
 }
 
-export interface Engine {
+/** What %runs and %checkpoints need of the toolkit: its run listing and its checkpoint stores. */
+export interface RunReader {
   listRuns(dir: string): RunInfoLike[];
   checkpoint(dir: string): CheckpointStoreLike;
 }
 
-/** The toolkit's engine; throws, naming `magic`, when this build of cellfit has none. */
-export function toolkitEngine(magic: string): Engine {
+/** The toolkit's run reader; throws, naming `magic`, when this build of cellfit has none. */
+export function toolkitRunReader(magic: string): RunReader {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const lib = require('../../lib') as Partial<Engine>;
+  const lib = require('../../lib') as Partial<RunReader>;
   if (typeof lib.listRuns !== 'function' || typeof lib.checkpoint !== 'function') {
-    throw new CellfitError(magic, "this build of cellfit has no training engine (listRuns() and checkpoint() are missing from 'cellfit').");
+    throw new CellfitError(magic, "this build of cellfit cannot list runs (listRuns() and checkpoint() are missing from 'cellfit').");
   }
   return { listRuns: lib.listRuns.bind(lib), checkpoint: lib.checkpoint.bind(lib) };
 }
