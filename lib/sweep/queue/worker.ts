@@ -81,110 +81,12 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   const lockDuration = options.lockDuration ?? 30_000;
   const client = await connectRedis(target, WHERE);
   const queue = await openQueue(target);
-  const me = `${os.hostname()}:${process.pid}`;
-  const since = new Date().toISOString();
-  let current: { trial: string; controller: AbortController; job: string } | undefined;
-  let exitCode = 0;
-  const heartbeat = () =>
-    client.hset(`${target.prefix}:workers`, me, JSON.stringify({ id: me, host: os.hostname(), pid: process.pid, cellfit: cellfitVersion, protocol: QUEUE_PROTOCOL, since, seen: Date.now(), ...(current ? { trial: current.trial } : {}) } satisfies WorkerInfo));
-  await heartbeat();
-  const beating = setInterval(() => void heartbeat().catch(() => undefined), 2000);
-  const functions = new Map<string, TrialFunction>();
-  const stopping = new AbortController();
+  const bullmq = await import('bullmq');
+  const jobs = new TrialJobs({ client, queue, prefix: target.prefix, url: target.url, log, lockDuration, DelayedError: bullmq.DelayedError, ...(options.dir ? { dir: path.resolve(options.dir) } : {}) });
+  await jobs.heartbeat();
+  const beating = setInterval(() => void jobs.heartbeat().catch(() => undefined), 2000);
 
-  const { Worker: BullWorker, DelayedError } = await import('bullmq');
-  // Each sweep's store keeps its copy of the record between jobs: a job costs the operations since.
-  const stores = new Map<string, RedisStore>();
-  const storeOf = async (name: string): Promise<RedisStore | undefined> => {
-    let store = stores.get(name);
-    if (!store) {
-      store = await RedisStore.open(client, target.prefix, name, target.url);
-      if (store) stores.set(name, store);
-    } else {
-      await store.refresh();
-    }
-    return store;
-  };
-  // Promotion jobs already added by this worker (their ids are unique; adding one twice is a wasted round trip).
-  const promoted = new Set<string>();
-  const enqueuePromotions = async (record: SweepRecord) => {
-    const jobs = promotionJobs(record).filter((job) => !promoted.has(job.id));
-    for (const job of jobs) promoted.add(job.id);
-    await enqueue(queue, jobs);
-  };
-
-  const process_ = async (job: Job<TrialJobData>, token?: string): Promise<string> => {
-    const data = job.data;
-    if (data.protocol !== QUEUE_PROTOCOL) {
-      const problem = `worker ${me} runs cellfit ${cellfitVersion} (queue protocol ${QUEUE_PROTOCOL}), but sweep ${data.sweep} was queued by cellfit ${data.cellfit} (protocol ${data.protocol}): install cellfit ${data.cellfit} on ${os.hostname()}.`;
-      log(`${WHERE}: ${problem}`);
-      // Told to whoever follows the sweep, when its record can be read here at all.
-      await storeOf(data.sweep)
-        .then((store) => store?.apply({ kind: 'warn', message: problem }))
-        .catch(() => undefined);
-      exitCode = 2;
-      stopping.abort();
-      // Back to the queue for a worker that can run it.
-      await job.moveToDelayed(Date.now() + 2000, token);
-      throw new DelayedError();
-    }
-    const store = await storeOf(data.sweep);
-    if (!store) return 'skipped';
-    const holder = { worker: me, job: job.id! };
-    const previous = data.number !== undefined ? store.record.trials[data.number - 1]?.worker : heldBy(store.record, job.id!)?.worker;
-    const claim = await store.apply({ kind: 'claim', ...holder, at: new Date().toISOString(), ...(data.number !== undefined ? { number: data.number } : {}) });
-    if (!claim) return 'skipped';
-    const record = store.record;
-    const trial = record.trials[claim.number - 1];
-    if (claim.resume && previous && previous !== me) await takeOver(trial.run?.dir, previous, lockDuration, log);
-    log(`sweep ${record.name} · trial ${claim.number} ${claim.resume ? `resumed (attempt ${claim.attempt})` : 'started'}`);
-    const fn = trialFunction(record);
-    if (typeof fn === 'string') {
-      await store.apply({ kind: 'settle', ...holder, number: claim.number, outcome: { kind: 'failed', error: fn, seconds: 0 }, at: new Date().toISOString() });
-      await enqueuePromotions(store.record);
-      return 'failed';
-    }
-    const controller = new AbortController();
-    current = { trial: `${record.name}#${claim.number}`, controller, job: job.id! };
-    void heartbeat().catch(() => undefined);
-    if (stopping.signal.aborted) controller.abort();
-    let promotions: Promise<void> = Promise.resolve();
-    const { outcome, settled } = await runClaimedTrial(store, claim, holder, (task, hooks) => runTrial(fn, task, hooks), {
-      signal: controller.signal,
-      ...(options.dir ? { dir: path.resolve(options.dir) } : {}),
-      changed: () => {
-        if (store.search.pruner.config.kind === 'asha') promotions = promotions.then(() => enqueuePromotions(store.record)).catch((error: Error) => log(`${WHERE}: ${error.message}`));
-      },
-      lost: (error) => log(`${WHERE}: could not record the run of trial ${claim.number}: ${error.message}`),
-    }).finally(() => (current = undefined));
-    await promotions;
-    const jobs = promotionJobs(store.record).filter((job) => !promoted.has(job.id));
-    for (const job of jobs) promoted.add(job.id);
-    // Stopped by this worker's own shutdown: the trial goes back to the queue.
-    if (settled && outcome.kind === 'interrupted' && store.record.status === 'running') jobs.push(resumeJob(store.record, claim.number));
-    await enqueue(queue, jobs);
-    if (settled) log(trialLine(store.record, store.record.trials[claim.number - 1]));
-    return outcome.kind;
-  };
-
-  /** The trial function of `record` (loaded once per module version), or why it cannot be loaded. */
-  const trialFunction = (record: SweepRecord): TrialFunction | string => {
-    // The file's hash is part of the key: an edited module (a new version of its sweep) is loaded again.
-    const key = record.trial.kind === 'module' ? `${record.trial.path}#${record.trial.export}#${record.trial.digest ?? ''}` : '#';
-    let fn = functions.get(key);
-    if (!fn) {
-      if (record.trial.kind !== 'module') return `sweep ${record.name} has no trial module to load.`;
-      try {
-        fn = loadTrialFunction({ path: record.trial.path, export: record.trial.export }, WHERE);
-      } catch (error) {
-        return `worker ${me} could not load ${record.trial.path}: ${error instanceof Error ? error.message : String(error)}`;
-      }
-      functions.set(key, fn);
-    }
-    return fn;
-  };
-
-  const worker: Worker<TrialJobData> = new BullWorker<TrialJobData>(QUEUE_NAME, process_, {
+  const worker: Worker<TrialJobData> = new bullmq.Worker<TrialJobData>(QUEUE_NAME, (job, token) => jobs.process(job, token), {
     connection: bullConnection(target),
     prefix: target.prefix,
     concurrency: 1,
@@ -192,29 +94,170 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
     stalledInterval: Math.min(lockDuration, 30_000),
     maxStalledCount: 100,
   });
-  // Lost the job's lock (another worker may take the trial over): stop training it.
-  worker.on('lockRenewalFailed', (ids) => {
-    if (current && ids.includes(current.job)) current.controller.abort();
-  });
+  worker.on('lockRenewalFailed', (ids) => jobs.lockLost(ids));
   worker.on('error', (error) => log(`${WHERE}: ${error.message}`));
   worker.on('failed', (job, error) => log(`${WHERE}: job ${job?.id} failed: ${error.message}`));
-  log(`${WHERE} ${me} (cellfit ${cellfitVersion}) serves ${target.url}; Ctrl-C stops it (its trial stops at a checkpoint and goes back to the queue).`);
+  log(`${WHERE} ${jobs.me} (cellfit ${cellfitVersion}) serves ${target.url}; Ctrl-C stops it (its trial stops at a checkpoint and goes back to the queue).`);
 
-  const stop = () => {
-    if (stopping.signal.aborted) return;
-    stopping.abort();
-  };
+  const stop = () => jobs.stopping.abort();
   options.signal?.addEventListener('abort', stop, { once: true });
   if (options.signal?.aborted) stop();
-  await new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
-  current?.controller.abort();
+  if (!jobs.stopping.signal.aborted) await new Promise<void>((resolve) => jobs.stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
+  jobs.stopTrial();
   await worker.close();
   clearInterval(beating);
-  await client.hdel(`${target.prefix}:workers`, me).catch(() => undefined);
+  await client.hdel(`${target.prefix}:workers`, jobs.me).catch(() => undefined);
   await queue.close();
   client.disconnect();
-  log(`${WHERE} ${me} stopped.`);
-  return exitCode;
+  log(`${WHERE} ${jobs.me} stopped.`);
+  return jobs.exitCode;
+}
+
+/** What {@link TrialJobs} works with: the connections and the worker's settings. */
+interface TrialJobsSetup {
+  readonly client: Redis;
+  readonly queue: Awaited<ReturnType<typeof openQueue>>;
+  readonly prefix: string;
+  readonly url: string;
+  readonly log: (line: string) => void;
+  readonly lockDuration: number;
+  /** Where the sweeps' directory is on this machine, when it differs from the record's. */
+  readonly dir?: string;
+  readonly DelayedError: new () => Error;
+}
+
+/**
+ * A worker's handling of trial jobs, one at a time: claim the job's trial in its sweep's store, run
+ * it through the trial pipeline, queue the promotions and resumptions it leads to; and what the
+ * worker's heartbeat says of it.
+ */
+class TrialJobs {
+  readonly me = `${os.hostname()}:${process.pid}`;
+  /** Aborted to stop the worker (its signal, or a job queued by an incompatible version). */
+  readonly stopping = new AbortController();
+  exitCode = 0;
+  private readonly since = new Date().toISOString();
+  private current?: { readonly trial: string; readonly controller: AbortController; readonly job: string };
+  /** Trial functions loaded, by module, export and file hash (an edited module is loaded again). */
+  private readonly functions = new Map<string, TrialFunction>();
+  /** Each sweep's store keeps its copy of the record between jobs: a job costs the operations since. */
+  private readonly stores = new Map<string, RedisStore>();
+  /** Promotion jobs already added by this worker (their ids are unique; adding one twice is a wasted round trip). */
+  private readonly promoted = new Set<string>();
+
+  constructor(private readonly setup: TrialJobsSetup) {}
+
+  /** Records this worker as live (with the trial it trains) in the queue's worker table. */
+  heartbeat(): Promise<number> {
+    const info: WorkerInfo = { id: this.me, host: os.hostname(), pid: process.pid, cellfit: cellfitVersion, protocol: QUEUE_PROTOCOL, since: this.since, seen: Date.now(), ...(this.current ? { trial: this.current.trial } : {}) };
+    return this.setup.client.hset(`${this.setup.prefix}:workers`, this.me, JSON.stringify(info));
+  }
+
+  /** The job's lock was lost (another worker may take the trial over): stop training it. */
+  lockLost(ids: readonly string[]): void {
+    if (this.current && ids.includes(this.current.job)) this.current.controller.abort();
+  }
+
+  /** Stops the trial being trained, if any, at its next checkpoint. */
+  stopTrial(): void {
+    this.current?.controller.abort();
+  }
+
+  /** Runs one job: its trial claimed, trained and settled; resolves to how it ended. */
+  async process(job: Job<TrialJobData>, token?: string): Promise<string> {
+    const data = job.data;
+    if (data.protocol !== QUEUE_PROTOCOL) return this.refuse(job, token);
+    const store = await this.storeOf(data.sweep);
+    if (!store) return 'skipped';
+    const holder = { worker: this.me, job: job.id! };
+    const previous = data.number !== undefined ? store.record.trials[data.number - 1]?.worker : heldBy(store.record, job.id!)?.worker;
+    const claim = await store.apply({ kind: 'claim', ...holder, at: new Date().toISOString(), ...(data.number !== undefined ? { number: data.number } : {}) });
+    if (!claim) return 'skipped';
+    const record = store.record;
+    const trial = record.trials[claim.number - 1];
+    if (claim.resume && previous && previous !== this.me) await takeOver(trial.run?.dir, previous, this.setup.lockDuration, this.setup.log);
+    this.setup.log(`sweep ${record.name} · trial ${claim.number} ${claim.resume ? `resumed (attempt ${claim.attempt})` : 'started'}`);
+    const fn = this.trialFunction(record);
+    if (typeof fn === 'string') {
+      await store.apply({ kind: 'settle', ...holder, number: claim.number, outcome: { kind: 'failed', error: fn, seconds: 0 }, at: new Date().toISOString() });
+      await enqueue(this.setup.queue, this.newPromotions(store.record));
+      return 'failed';
+    }
+    const controller = new AbortController();
+    this.current = { trial: `${record.name}#${claim.number}`, controller, job: job.id! };
+    void this.heartbeat().catch(() => undefined);
+    if (this.stopping.signal.aborted) controller.abort();
+    let promotions: Promise<void> = Promise.resolve();
+    const { outcome, settled } = await runClaimedTrial(store, claim, holder, (task, hooks) => runTrial(fn, task, hooks), {
+      signal: controller.signal,
+      ...(this.setup.dir ? { dir: this.setup.dir } : {}),
+      changed: () => {
+        if (store.search.pruner.config.kind !== 'asha') return;
+        promotions = promotions.then(() => enqueue(this.setup.queue, this.newPromotions(store.record))).catch((error: Error) => this.setup.log(`${WHERE}: ${error.message}`));
+      },
+      lost: (error) => this.setup.log(`${WHERE}: could not record the run of trial ${claim.number}: ${error.message}`),
+    }).finally(() => (this.current = undefined));
+    await promotions;
+    const jobs = this.newPromotions(store.record);
+    // Stopped by this worker's own shutdown: the trial goes back to the queue.
+    if (settled && outcome.kind === 'interrupted' && store.record.status === 'running') jobs.push(resumeJob(store.record, claim.number));
+    await enqueue(this.setup.queue, jobs);
+    if (settled) this.setup.log(trialLine(store.record, store.record.trials[claim.number - 1]));
+    return outcome.kind;
+  }
+
+  /**
+   * A job queued by another version of cellfit: said to whoever follows the sweep (when its record
+   * can be read here at all), put back for a worker that can run it, and this worker stops (exit 2).
+   */
+  private async refuse(job: Job<TrialJobData>, token: string | undefined): Promise<never> {
+    const data = job.data;
+    const problem = `worker ${this.me} runs cellfit ${cellfitVersion} (queue protocol ${QUEUE_PROTOCOL}), but sweep ${data.sweep} was queued by cellfit ${data.cellfit} (protocol ${data.protocol}): install cellfit ${data.cellfit} on ${os.hostname()}.`;
+    this.setup.log(`${WHERE}: ${problem}`);
+    await this.storeOf(data.sweep)
+      .then((store) => store?.apply({ kind: 'warn', message: problem }))
+      .catch(() => undefined);
+    this.exitCode = 2;
+    this.stopping.abort();
+    await job.moveToDelayed(Date.now() + 2000, token);
+    throw new this.setup.DelayedError();
+  }
+
+  /** The sweep's store, brought up to date; undefined when the sweep has no record (deleted). */
+  private async storeOf(name: string): Promise<RedisStore | undefined> {
+    let store = this.stores.get(name);
+    if (!store) {
+      store = await RedisStore.open(this.setup.client, this.setup.prefix, name, this.setup.url);
+      if (store) this.stores.set(name, store);
+    } else {
+      await store.refresh();
+    }
+    return store;
+  }
+
+  /** The promotion jobs `record` calls for that this worker has not added yet (now marked added). */
+  private newPromotions(record: SweepRecord) {
+    const jobs = promotionJobs(record).filter((job) => !this.promoted.has(job.id));
+    for (const job of jobs) this.promoted.add(job.id);
+    return jobs;
+  }
+
+  /** The trial function of `record` (loaded once per module version), or why it cannot be loaded. */
+  private trialFunction(record: SweepRecord): TrialFunction | string {
+    // The file's hash is part of the key: an edited module (a new version of its sweep) is loaded again.
+    const key = record.trial.kind === 'module' ? `${record.trial.path}#${record.trial.export}#${record.trial.digest ?? ''}` : '#';
+    let fn = this.functions.get(key);
+    if (!fn) {
+      if (record.trial.kind !== 'module') return `sweep ${record.name} has no trial module to load.`;
+      try {
+        fn = loadTrialFunction({ path: record.trial.path, export: record.trial.export }, WHERE);
+      } catch (error) {
+        return `worker ${this.me} could not load ${record.trial.path}: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      this.functions.set(key, fn);
+    }
+    return fn;
+  }
 }
 
 /**
