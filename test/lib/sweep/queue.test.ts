@@ -9,6 +9,7 @@ import { searchOf } from '../../../lib/sweep/scheduler';
 import { newTrial } from '../../../lib/sweep/state';
 import { readRecord } from '../../../lib/sweep/record';
 import { parseQueueUrl } from '../../../lib/sweep/queue/redis';
+import { runWorker } from '../../../lib/sweep/queue/worker';
 import { rejectsWith, throwsWith } from '../../helpers';
 import { freePort, REDIS_SERVER, startRedis, type RedisServer } from '../../support/redis';
 import { tmpDir } from '../train/support';
@@ -168,6 +169,13 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
     } finally {
       await stopAll(children);
     }
+  });
+
+  it('runWorker({ signal }) whose signal is already aborted connects, stops at once and says so (it used to wait forever)', async () => {
+    const lines: string[] = [];
+    const code = await runWorker({ queue: redis.url, signal: AbortSignal.abort(), log: (line) => lines.push(line) });
+    assert.equal(code, 0);
+    assert.match(lines[lines.length - 1], /^cellfit worker \S+ stopped\.$/);
   });
 
   it('cellfit worker refuses a job queued by an incompatible cellfit, naming both versions, and leaves the job queued', async () => {
