@@ -76,15 +76,68 @@ function loopGuards(context: TS.TransformationContext): TS.Transformer<TS.Source
   return (file) => ts.visitNode(file, visit) as TS.SourceFile;
 }
 
+/** What `ts.transpileModule` sets on every transpile (isolatedModules, noLib, noResolve). */
+const transpileOnlyOptions: TS.CompilerOptions = Object.fromEntries(
+  (ts as unknown as { transpileOptionValueCompilerOptions: readonly { name: string; transpileOptionValue: TS.CompilerOptionsValue }[] }).transpileOptionValueCompilerOptions.map(
+    (option) => [option.name, option.transpileOptionValue],
+  ),
+);
+
+/**
+ * `ts.transpileModule` for tslab's second step (its ES module output → CommonJS), without the type
+ * check TypeScript 5.0 runs before any emit: the emit resolver checks the file first, here plain
+ * JavaScript checked against no lib, whose diagnostics nobody reads. Profiled, that check was half
+ * of the step (the README's "Where a cell's time goes"). The CommonJS transform needs only what
+ * the resolver works out on demand (which declaration a name refers to); the code it transforms was
+ * already checked and lowered to the target by the first step, so nothing else reads the check.
+ * The check is skipped the way TypeScript skips checking a lib file (`skipDefaultLibCheck` on a
+ * file marked `no-default-lib`); the output and its source map are transpileModule's, byte for byte.
+ */
+export function transpileUnchecked(input: string, compilerOptions: TS.CompilerOptions, before: TS.TransformerFactory<TS.SourceFile>[]): TS.TranspileOutput {
+  const fileName = 'custom.js';
+  const options: TS.CompilerOptions = {
+    ...ts.getDefaultCompilerOptions(),
+    ...compilerOptions,
+    ...transpileOnlyOptions,
+    suppressOutputPathCheck: true,
+    allowNonTsExtensions: true,
+    skipDefaultLibCheck: true,
+  };
+  const internal = ts as unknown as { getImpliedNodeFormatForFile: typeof ts.getImpliedNodeFormatForFile; getSetExternalModuleIndicator(o: TS.CompilerOptions): (file: TS.SourceFile) => void; getEmitScriptTarget(o: TS.CompilerOptions): TS.ScriptTarget };
+  let outputText: string | undefined;
+  let sourceMapText: string | undefined;
+  const host: TS.CompilerHost = {
+    getSourceFile: (name) => (name === fileName ? sourceFile : undefined),
+    writeFile: (name, text) => {
+      if (name.endsWith('.map')) sourceMapText = text;
+      else outputText = text;
+    },
+    getDefaultLibFileName: () => 'lib.d.ts',
+    useCaseSensitiveFileNames: () => false,
+    getCanonicalFileName: (name) => name,
+    getCurrentDirectory: () => '',
+    getNewLine: () => '\n',
+    fileExists: (name) => name === fileName,
+    readFile: () => '',
+    directoryExists: () => true,
+    getDirectories: () => [],
+  };
+  const sourceFile = ts.createSourceFile(fileName, input, {
+    languageVersion: internal.getEmitScriptTarget(options),
+    impliedNodeFormat: internal.getImpliedNodeFormatForFile(fileName as TS.Path, undefined, host, options),
+    setExternalModuleIndicator: internal.getSetExternalModuleIndicator(options),
+  });
+  (sourceFile as { hasNoDefaultLib: boolean }).hasNoDefaultLib = true;
+  ts.createProgram([fileName], options, host).emit(undefined, undefined, undefined, undefined, { before });
+  if (outputText === undefined) throw new Error('the CommonJS conversion of a cell emitted nothing');
+  return { outputText, sourceMapText, diagnostics: [] };
+}
+
 function transpileWithMaps(input: string, options: TS.TranspileOptions): TS.TranspileOutput {
   const inline = INLINE_MAP.exec(input);
   // tslab's esModuleToCommonJSModule() is the only caller that names its input custom.js.
   if (!inline || options.fileName !== 'custom.js') return ts.transpileModule(input, options);
-  const result = ts.transpileModule(input.slice(0, inline.index), {
-    ...options,
-    compilerOptions: { ...options.compilerOptions, sourceMap: true },
-    transformers: { before: [loopGuards] },
-  });
+  const result = transpileUnchecked(input.slice(0, inline.index), { ...options.compilerOptions, sourceMap: true }, [loopGuards]);
   const outputText = result.outputText.replace(EXTERNAL_MAP_COMMENT, '\n');
   if (result.sourceMapText) {
     mapsByOutput.set(outputText, {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { completeness, createCompiler, endsWithSemicolon, expandShorthands, needsMoreInput, toOriginalColumn, type Compiler } from '../../kernel/tslab';
+import type * as TS from '@tslab/typescript-for-tslab';
+import { completeness, createCompiler, endsWithSemicolon, expandShorthands, needsMoreInput, toOriginalColumn, transpileUnchecked, type Compiler } from '../../kernel/tslab';
 import { tslabTypeScriptPath, tslabVersions } from '../../lib/modules';
 import { chainPosition } from '../../kernel/sourcemap';
 
@@ -35,6 +36,27 @@ describe('tslab (the wrapper around tslab internals)', () => {
     assert.deepEqual([compiled.diagnostics[0].line, compiled.diagnostics[0].column], [0, 4]);
     const loop = compiler.compile('', 'for (let i = 0; i < 3; i++) {}\nwhile (false) ;');
     assert.equal(loop.code!.match(/if \(__cellfit_interrupt_flag__\[0\] !== 0\)\s*__cellfit_interrupt__\(\);/g)?.length, 2);
+  });
+
+  it('transpileUnchecked(js) converts ES modules to CommonJS exactly as ts.transpileModule does (output and source map), without its check', () => {
+    const ts: typeof TS = require(tslabTypeScriptPath());
+    const options: TS.CompilerOptions = { module: ts.ModuleKind.CommonJS, esModuleInterop: true, target: ts.ScriptTarget.ES2019, newLine: ts.NewLineKind.LineFeed, noImplicitUseStrict: true, sourceMap: true };
+    const renameCalls = (context: TS.TransformationContext) => (file: TS.SourceFile) =>
+      ts.visitEachChild(file, function visit(node: TS.Node): TS.Node {
+        return ts.isIdentifier(node) && node.text === 'f' ? context.factory.createIdentifier('g') : ts.visitEachChild(node, visit, context);
+      }, context);
+    const modules = [
+      'export {};\nlet a = 1;\nexport const b = a + 1;\nexport { a };',
+      'import tf, * as all from "@tensorflow/tfjs";\nimport { tensor as t, zeros } from "./local";\nimport "side-effect";\nexport const x = t([1]).add(zeros([1])).add(tf.ones([1])).add(all.ones([1]));\nexport function f(y) { for (const z of y) { console.log(z); } return f; }',
+      'const r = await Promise.resolve(1);\nlet i = 0;\nwhile (i < 3) i++;\nexport class C { #p = 1; static s = r; get p() { return this.#p; } async *gen() { for await (const v of [1]) yield v; } }\nexport { r as renamed, i };\nexports.tsLastExpr = new C().p;',
+      'export * from "./other";\nexport { default as d, named } from "./third";\nexport default function () { return undefined.missing + notDeclared; }',
+    ];
+    for (const js of modules) {
+      const expected = ts.transpileModule(js, { fileName: 'custom.js', compilerOptions: options, transformers: { before: [renameCalls] } });
+      const actual = transpileUnchecked(js, options, [renameCalls]);
+      assert.equal(actual.outputText, expected.outputText, js);
+      assert.equal(actual.sourceMapText, expected.sourceMapText, js);
+    }
   });
 
   it('compiler.compile() resolves `cellfit` and `cellfit/kernel` from inside the package (Node self-reference)', () => {
