@@ -20,11 +20,10 @@ import type * as TS from '@tslab/typescript-for-tslab';
 import type * as ConverterModule from 'tslab/dist/converter';
 import type * as ExecutorModule from 'tslab/dist/executor';
 import type * as InspectModule from 'tslab/dist/inspect';
-import { KERNEL_ROOT, noticeResolved, providedPath, tslabTypeScriptPath } from '../lib/modules';
+import { KERNEL_ROOT, noticeResolved, providedPath, tslabRoot, tslabTypeScriptPath } from '../lib/modules';
 import { createCellWatchProgram } from './program';
 import { SourceMap } from './sourcemap';
 
-const tslabRoot = path.dirname(require.resolve('tslab/package.json'));
 const typescriptPath = tslabTypeScriptPath();
 const ts: typeof TS = require(typescriptPath);
 
@@ -172,7 +171,7 @@ function watchHost(rootFiles: unknown, options: TS.CompilerOptions, ...rest: unk
 function withNodeTypes(typeRoots: readonly string[]): string[] {
   if (typeRoots.some((root) => ts.sys.fileExists(path.join(root, 'node', 'package.json')))) return [...typeRoots];
   try {
-    const nodeTypes = require.resolve('@types/node/package.json', { paths: [tslabRoot, KERNEL_ROOT] });
+    const nodeTypes = require.resolve('@types/node/package.json', { paths: [tslabRoot(), KERNEL_ROOT] });
     return [...typeRoots, path.dirname(path.dirname(nodeTypes))];
   } catch {
     return [...typeRoots];

@@ -24,7 +24,7 @@ import path from 'node:path';
 export const KERNEL_ROOT = path.resolve(__dirname, '..', '..');
 
 /** The directory of the tslab installation cellfit depends on (it bundles the TypeScript cellfit compiles with). */
-const tslabRoot = (): string => path.dirname(require.resolve('tslab/package.json'));
+export const tslabRoot = (): string => path.dirname(require.resolve('tslab/package.json'));
 
 /**
  * The file of the TypeScript compiler cellfit compiles notebooks and trial modules with: the build
