@@ -81,6 +81,24 @@ export function summarize(exchange: Exchange): string {
   return JSON.stringify({ reply: exchange.reply.content, outputs: exchange.outputs.map((m: Message) => [m.header.msg_type, m.content]) }).slice(0, 2000);
 }
 
+/**
+ * Cell code declaring `name`, a callback that holds the first execution at the end of epoch
+ * `epoch` until the cell is interrupted, so that an interrupt finds training running however fast
+ * training is (the loop must then notice the interrupt itself).
+ *
+ * @example
+ * await kernel.execute(`${holdUntilInterruptedCell('holdOnce', 2)}`);
+ */
+export function holdUntilInterruptedCell(name: string, epoch: number): string {
+  return `let ${name}Held = false;
+const ${name} = { async onEpochEnd(epoch: number) {
+  if (${name}Held || epoch !== ${epoch}) return;
+  ${name}Held = true;
+  const signal = currentSession()!.signal!;
+  await new Promise((resolve) => signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve));
+} };`;
+}
+
 /** Waits until `predicate` holds, polling (for state another process changes; no timing asserted). */
 export async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

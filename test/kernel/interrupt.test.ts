@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { listRuns } from '../../lib';
 import type { KernelClient } from '../../kernel/runner/client';
-import { failure, plain, sharedKernel, streamText, summarize, temporaryDir, until } from './harness';
+import { failure, holdUntilInterruptedCell, plain, sharedKernel, streamText, summarize, temporaryDir, until } from './harness';
 
 const executeRequest = (code: string) => ({ code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
 
@@ -124,15 +124,8 @@ function makeModel() {
 }
 const trainXs = tf.randomUniform([512, 4], 0, 1, 'float32', 3);
 const trainYs = trainXs.sum(1, true);
-// The first execution holds at the end of epoch 2 until it is interrupted, so that the interrupt
-// finds it training however fast training is; the loop must then notice the interrupt itself.
-let held = false;
-const holdOnce = { async onEpochEnd(epoch: number) {
-  if (held || epoch !== 2) return;
-  held = true;
-  const signal = currentSession()!.signal!;
-  await new Promise((resolve) => signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve));
-} };`);
+// The first execution holds at the end of epoch 2 until it is interrupted.
+${holdUntilInterruptedCell('holdOnce', 2)}`);
     const cell = "console.log('started');\nconst run = await train(makeModel(), { xs: trainXs, ys: trainYs }, { name: 'resumable', epochs: 40, batchSize: 8, seed: 1, checkpoint: trainDir, plot: false, callbacks: holdOnce });\n[run.status, run.epoch, run.resumedFrom?.epoch]";
     const running = kernel.send('shell', 'execute_request', executeRequest(cell));
     // Interrupt once the run has saved a checkpoint.

@@ -6,7 +6,7 @@ import { combinations, paramsType, parseAxes, spaceOf } from '../../../kernel/ma
 import type { Exchange } from '../../../kernel/runner/client';
 import type { KernelClient } from '../../../kernel/runner/client';
 import { throwsWith } from '../../helpers';
-import { failure, plain, sharedKernel, streamText, temporaryDir, until } from '../harness';
+import { failure, holdUntilInterruptedCell, plain, sharedKernel, streamText, temporaryDir, until } from '../harness';
 
 const magic = { name: 'sweep', usage: '%%sweep name=[…]' };
 
@@ -132,15 +132,8 @@ function resumableModel(lr: number) {
   m.compile({ optimizer: tf.train.sgd(lr), loss: 'meanSquaredError' });
   return m;
 }
-// The first execution holds at the end of the first trial's epoch 2 until it is interrupted, so
-// that the interrupt finds it training however fast training is.
-let sweepHeld = false;
-const sweepHoldOnce = { async onEpochEnd(epoch: number) {
-  if (sweepHeld || epoch !== 2) return;
-  sweepHeld = true;
-  const signal = currentSession()!.signal!;
-  await new Promise((resolve) => signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve));
-} };`);
+// The first execution holds at the end of the first trial's epoch 2 until it is interrupted.
+${holdUntilInterruptedCell('sweepHoldOnce', 2)}`);
     const cell = `%%sweep --dir ${dir} --name resumable lr=[0.001, 0.0005]
 const swept = await train(resumableModel(params.lr), { xs: qx, ys: qy }, { epochs: 30, batchSize: 4, seed: 3, callbacks: sweepHoldOnce });
 console.log(\`lr=\${params.lr}: \${swept.status} at \${swept.epoch}, resumed from \${swept.resumedFrom?.epoch ?? 'nothing'}\`);`;
