@@ -51,6 +51,17 @@ export interface ViewOptions {
   readonly tableInterval?: number;
   /** Milliseconds between chart redraws. Defaults to 2000. */
   readonly chartInterval?: number;
+  /**
+   * Runs `redraw` after `ms` milliseconds and returns a function that cancels it (a timer that never
+   * keeps the process alive, by default).
+   */
+  readonly schedule?: (redraw: () => void, ms: number) => () => void;
+}
+
+function unrefTimer(redraw: () => void, ms: number): () => void {
+  const timer = setTimeout(redraw, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
 }
 
 /**
@@ -59,7 +70,7 @@ export interface ViewOptions {
  * however fast the trials run (outputs the trials print come after them); the importance chart
  * joins at the end.
  */
-export function notebookView(session: NotebookSession, { now = () => performance.now(), tableInterval = 500, chartInterval = 2000 }: ViewOptions = {}): SweepView {
+export function notebookView(session: NotebookSession, { now = () => performance.now(), tableInterval = 500, chartInterval = 2000, schedule = unrefTimer }: ViewOptions = {}): SweepView {
   const eta = new EtaTracker(now);
   let table: DisplayHandle | undefined;
   const charts = new Map<string, ChartHandle | undefined>();
@@ -79,23 +90,45 @@ export function notebookView(session: NotebookSession, { now = () => performance
       else if (!charts.has(key)) charts.set(key, showFigure(chart.figure, chart.text, { live: !final }));
     }
   };
+  // An update skipped by the throttle is drawn when its interval has passed, even if nothing changes
+  // after it (a trial that settles and a next one slow to report its first epoch): the cell never
+  // shows a stale state for longer than an interval.
+  let cancelTrailing: (() => void) | undefined;
+  let tableBehind = false;
+  let chartsBehind = false;
+  const flush = (record: SweepRecord, live: LiveInfo) => {
+    cancelTrailing?.();
+    cancelTrailing = undefined;
+    const time = now();
+    const first = table === undefined;
+    if (tableBehind && (first || time - lastTable >= tableInterval)) {
+      lastTable = time;
+      tableBehind = false;
+      // Seen at each redraw, not at each report: a pass over the trials every half second, whatever their number.
+      eta.observe(record);
+      drawTable(record, live);
+    }
+    if (chartsBehind && (first || time - lastCharts >= chartInterval)) {
+      lastCharts = time;
+      chartsBehind = false;
+      drawCharts(record, false);
+    }
+    if (tableBehind || chartsBehind) {
+      const wait = Math.min(tableBehind ? lastTable + tableInterval - time : Infinity, chartsBehind ? lastCharts + chartInterval - time : Infinity);
+      cancelTrailing = schedule(() => flush(record, live), Math.max(0, wait));
+    }
+  };
+  const update = (record: SweepRecord, live: LiveInfo) => {
+    tableBehind = chartsBehind = true;
+    flush(record, live);
+  };
   return {
-    update(record, live) {
-      const time = now();
-      const first = table === undefined;
-      if (first || time - lastTable >= tableInterval) {
-        lastTable = time;
-        // Seen at each redraw, not at each report: a pass over the trials every half second, whatever their number.
-        eta.observe(record);
-        drawTable(record, live);
-      }
-      if (first || time - lastCharts >= chartInterval) {
-        lastCharts = time;
-        drawCharts(record, false);
-      }
-    },
+    update,
     settled() {},
     end(record) {
+      cancelTrailing?.();
+      cancelTrailing = undefined;
+      tableBehind = chartsBehind = false;
       drawTable(record);
       drawCharts(record, true);
     },

@@ -90,6 +90,50 @@ describe('sweep/display', () => {
     assert.ok(saved < 500_000, `the cell's outputs weigh ${saved} bytes`);
   });
 
+  it('notebookView(session) draws an update the throttle held back once its interval has passed, with nothing after it', () => {
+    const session = recordingSession();
+    setSessionProvider(() => session);
+    let time = 0;
+    const timers: { at: number; run: () => void; cancelled: boolean }[] = [];
+    const schedule = (run: () => void, ms: number) => {
+      const timer = { at: time + ms, run, cancelled: false };
+      timers.push(timer);
+      return () => (timer.cancelled = true);
+    };
+    const pending = () => timers.filter((timer) => !timer.cancelled);
+    const fire = () => {
+      const timer = pending()[0];
+      timer.cancelled = true;
+      time = timer.at;
+      timer.run();
+    };
+    const view = notebookView(session, { now: () => time, schedule });
+    const record = sweepRecord(TRIALS(), 'running');
+    view.update(record, { workers: 1 });
+    assert.equal(pending().length, 0, 'nothing held back after the first update');
+    const drawnBefore = session.updates[2].length;
+    const history = () => session.updates[2].slice(drawnBefore);
+    // A trial settles 100 ms later; then nothing reports for a long time.
+    time = 100;
+    record.trials[2] = trial(3, { lr: 0.001, act: 'tanh' }, 'finished', [0.8, 0.6, 0.5, 0.45]);
+    view.update(record, { workers: 1 });
+    assert.deepEqual([session.updates[0].length, history().length], [0, 0], 'throttled');
+    assert.equal(pending().length, 1, 'one redraw scheduled, not one per update');
+    fire();
+    assert.deepEqual([time, session.updates[0].length, history().length], [500, 1, 0], 'the table at 500 ms');
+    fire();
+    assert.deepEqual([time, session.updates[0].length, history().length > 0], [2000, 1, true], 'the charts at 2 s, without redrawing an unchanged table');
+    assert.match(String(history().at(-1)!['text/plain']), /optimisation history/);
+    assert.equal(pending().length, 0, 'nothing left to draw: no timer');
+    // end() draws at once and cancels what was held back.
+    time = 2100;
+    view.update(record, { workers: 1 });
+    assert.equal(pending().length, 1);
+    record.status = 'finished';
+    view.end(record);
+    assert.equal(pending().length, 0, 'end() cancels the held-back redraw');
+  });
+
   it('terminalView(write) writes a line per settled trial and a summary, not a line per epoch', () => {
     const lines: string[] = [];
     const view = terminalView((text) => lines.push(text));
