@@ -26,7 +26,10 @@ describe('sweep/record', () => {
     record.trials[6].value = 0.125;
     record.trials.push({ ...newTrial(201, { k: 201 }), status: 'running' });
     writer.schedule();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The journal is appended after the writer's interval (5 ms here): wait for its three entries, however loaded the machine.
+    for (const started = Date.now(); !(fs.existsSync(journalFile(file)) && lines(journalFile(file)).length >= 4) && Date.now() - started < 30_000; ) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     assert.equal(fs.readFileSync(file, 'utf8'), document, 'the document is not rewritten for a report');
     const journal = lines(journalFile(file)).map((line) => JSON.parse(line));
     assert.deepEqual(journal.slice(1).map((entry) => entry.trial?.number ?? Object.keys(entry.set)), [['updated'], 7, 201]);
