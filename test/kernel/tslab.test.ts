@@ -106,7 +106,12 @@ describe('tslab (the wrapper around tslab internals)', () => {
 describe('tslab: Node\'s types deferred (createCompiler({ deferNodeTypes: true }), the kernel\'s start-up)', function () {
   this.timeout(300_000);
 
-  const onlyLib = ['let a = 1 + 1;\na', 'const last = [3, 1, 2].sort().at(-1);\nconst big = 2n ** 64n;\nclass P { #x = 1; get x() { return this.#x; } }\nnew P().x + Number(last)'];
+  const onlyLib = [
+    'let a = 1 + 1;\na',
+    'const last = [3, 1, 2].sort().at(-1);\nconst big = 2n ** 64n;\nclass P { #x = 1; get x() { return this.#x; } }\nnew P().x + Number(last)',
+    // Lib types Node's declarations extend (Error, String, Array, typed arrays, Symbol, iterators).
+    "const e = new Error('x', { cause: 1 });\nconst c = 'ab'.at(0);\nconst values = [1, 2].values();\nconst u = new Uint8Array(2).at(1);\nconst k = Symbol.iterator;\nclass E2 extends Error {}\nfunction* gen() { yield 1; }\nconst g = gen();\n[e.message, c, values, u, k, new E2(), g]",
+  ];
   const reporting = [
     'console.log(process.argv.length, Buffer.from("a"), __dirname)',
     'const t = setTimeout(() => undefined, 0);\nconst n: number = t;',
@@ -120,6 +125,8 @@ describe('tslab: Node\'s types deferred (createCompiler({ deferNodeTypes: true }
     cell: string;
     deferred: string[];
     full: string[];
+    /** The declarations the cell gave without and with Node's types. */
+    declarations: [string, string];
     /** Whether Node's types were still left out after the cell. */
     stillDeferred: boolean;
     /** The diagnostics of the next cell, `let b = 1;`. */
@@ -138,7 +145,9 @@ const show = (compiled) => compiled.diagnostics.map((d) => d.line + ':' + d.colu
 const full = createCompiler();
 const checked = ${JSON.stringify([...onlyLib, ...reporting, ...reaching])}.map((cell) => {
   const deferred = createCompiler({ deferNodeTypes: true });
-  const result = { cell, deferred: show(deferred.compile('', cell)), full: show(full.compile('', cell)) };
+  const withoutNode = deferred.compile('', cell);
+  const withNode = full.compile('', cell);
+  const result = { cell, deferred: show(withoutNode), full: show(withNode), declarations: [withoutNode.declarations, withNode.declarations] };
   const next = show(deferred.compile('', 'let b = 1;'));
   result.stillDeferred = deferred.includeNodeTypes();
   result.next = next;
@@ -159,9 +168,10 @@ console.log(JSON.stringify({ checked, completion }));`;
   });
   const of = (cell: string) => checked.find((c) => c.cell === cell)!;
 
-  it('a cell that needs only the lib is checked without Node\'s types, which stay deferred', () => {
+  it('a cell that needs only the lib is checked without Node\'s types, which stay deferred; its declarations are the same', () => {
     for (const cell of onlyLib) {
       assert.deepEqual(of(cell).deferred, [], cell);
+      assert.equal(of(cell).declarations[0], of(cell).declarations[1], cell);
       assert.deepEqual(of(cell).full, [], cell);
       assert.equal(of(cell).stillDeferred, true, cell);
       assert.equal(needsNodeTypes(cell), false, cell);
