@@ -227,14 +227,15 @@ export async function startKernel(connectionFile: string, options: StartOptions 
       return toolkit;
     };
     // Once the requests queued meanwhile (the first cell, typically) have run: Node's types, then
-    // tf.js and the magics.
+    // tf.js and the magics — one turn of the event loop later, so that a cell that came meanwhile
+    // and needs no tf.js (it imports nothing) runs first.
     setImmediate(() => {
       const nodeStart = performance.now();
       if (compiler.includeNodeTypes()) {
         compiler.compile('', '0');
         logTiming("Node's types added", nodeStart);
       }
-      void loadToolkit();
+      setImmediate(() => void loadToolkit());
     });
     logTiming('warm-up done', warmStart);
     return new CellRunner({ executor, magics, beforeRun: (cell) => (toolkit || needsToolkit(cell) ? loadToolkit() : undefined) });
