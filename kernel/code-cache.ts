@@ -7,7 +7,7 @@
  * `vm.Script` with `cachedData`, as `v8-compile-cache` does.
  *
  * The cache lives in `$XDG_CACHE_HOME/cellfit` (or `~/.cache/cellfit`), one file per TypeScript
- * file, size, modification time, Node version and architecture; V8 rejects a cache that does not
+ * file (path), size, modification time, Node version and architecture; V8 rejects a cache that does not
  * match its source or flags, and the module then compiles as usual. `CELLFIT_CODE_CACHE=0` turns it off.
  */
 import { createHash } from 'node:crypto';
@@ -33,11 +33,17 @@ export interface CodeCache {
   save(): void;
 }
 
-function cacheFile(file: string): string {
+/**
+ * The cache file of `file`: `code-NAME-PLACE-VERSION.bin`, PLACE a hash of its path (each
+ * installation of cellfit has its own cache, and never removes another's), VERSION a hash of its
+ * size, modification time and Node's version and architecture.
+ */
+function cacheFile(file: string): { target: string; prefix: string } {
   const stat = fs.statSync(file);
-  const key = createHash('sha256').update(`${file}\0${stat.size}\0${stat.mtimeMs}\0${process.version}\0${process.arch}`).digest('hex').slice(0, 24);
+  const hash = (text: string, length: number) => createHash('sha256').update(text).digest('hex').slice(0, length);
+  const prefix = `code-${path.basename(file, '.js')}-${hash(file, 12)}-`;
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'cellfit', `code-${path.basename(file, '.js')}-${key}.bin`);
+  return { target: path.join(base, 'cellfit', `${prefix}${hash(`${file}\0${stat.size}\0${stat.mtimeMs}\0${process.version}\0${process.arch}`, 24)}.bin`), prefix };
 }
 
 /**
@@ -53,8 +59,9 @@ export function compileWithCodeCache(file: string): CodeCache {
   const off: CodeCache = { used: () => false, save: () => undefined };
   if (process.env.CELLFIT_CODE_CACHE === '0') return off;
   let target: string;
+  let prefix: string;
   try {
-    target = cacheFile(file);
+    ({ target, prefix } = cacheFile(file));
   } catch {
     return off;
   }
@@ -90,8 +97,9 @@ export function compileWithCodeCache(file: string): CodeCache {
         const partial = `${target}.${process.pid}.tmp`;
         fs.writeFileSync(partial, data);
         fs.renameSync(partial, target);
-        // Caches of other versions of the file (or of Node) are of no more use.
-        const prefix = `code-${path.basename(file, '.js')}-`;
+        // Caches of other versions of the file (or of Node) are of no more use; those of the same
+        // file name elsewhere (another installation) are left alone: two installations used in
+        // turn would otherwise remove each other's cache at every start.
         for (const name of fs.readdirSync(path.dirname(target))) {
           if (name.startsWith(prefix) && name.endsWith('.bin') && name !== path.basename(target)) fs.rmSync(path.join(path.dirname(target), name), { force: true });
         }

@@ -50,9 +50,11 @@ function isLibraryFile(file: string, libDir: string): boolean {
 
 /**
  * A replacement for `ts.createWatchProgram` for tslab's converter (see the module comment).
- * `ts` is the TypeScript module the converter uses.
+ * `ts` is the TypeScript module the converter uses. `deferredTypes`, when given, names automatic
+ * type packages (`@types/NAME`) left out of each program built while it lists them — the kernel
+ * leaves Node's out until the first cell has run (kernel/tslab.ts, `deferNodeTypes`).
  */
-export function createCellWatchProgram(ts: typeof TS, host: Host): TS.WatchOfFilesAndCompilerOptions<TS.BuilderProgram> {
+export function createCellWatchProgram(ts: typeof TS, host: Host, deferredTypes?: () => ReadonlySet<string>): TS.WatchOfFilesAndCompilerOptions<TS.BuilderProgram> {
   const internal = ts as unknown as Internals;
   const options = host.options;
   const rootNames = [...host.rootFiles];
@@ -145,15 +147,18 @@ export function createCellWatchProgram(ts: typeof TS, host: Host): TS.WatchOfFil
   /**
    * The options of each program. Without `types`, TypeScript lists the `@types` packages anew for
    * every program, reading and parsing each one's package.json (~5 ms a cell); here the list is
-   * made again only when the type roots' directory listing changes (a package installed meanwhile).
+   * made again only when the type roots' directory listing changes (a package installed meanwhile)
+   * or the deferred packages change.
    */
   let automaticTypes: { listing: string; options: TS.CompilerOptions } | undefined;
   const programOptions = (): TS.CompilerOptions => {
     if (options.types !== undefined) return options;
     const roots = ts.getEffectiveTypeRoots(options, compilerHost) ?? [];
-    const listing = roots.map((root) => (compilerHost.directoryExists?.(root) ? compilerHost.getDirectories!(root).join('\n') : '')).join('\0');
+    const deferred = deferredTypes?.() ?? new Set<string>();
+    const listing = `${roots.map((root) => (compilerHost.directoryExists?.(root) ? compilerHost.getDirectories!(root).join('\n') : '')).join('\0')}\0${[...deferred].join('\n')}`;
     if (automaticTypes?.listing !== listing) {
-      automaticTypes = { listing, options: { ...options, types: ts.getAutomaticTypeDirectiveNames(options, compilerHost) } };
+      const types = ts.getAutomaticTypeDirectiveNames(options, compilerHost).filter((name) => !deferred.has(name));
+      automaticTypes = { listing, options: { ...options, types } };
     }
     return automaticTypes.options;
   };

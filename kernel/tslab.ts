@@ -206,10 +206,13 @@ const sysProxy = new Proxy(ts.sys, {
     Object.prototype.hasOwnProperty.call(forwardedSys, key) ? forwardedSys[key as keyof TS.System] : Reflect.get(target, key, receiver),
 });
 
+/** The deferred type packages of the converter {@link createCompiler} is creating (its watch program is made meanwhile). */
+let deferredTypesOfNextConverter: (() => ReadonlySet<string>) | undefined;
+
 const overrides: Record<string, unknown> = {
   transpileModule: transpileWithMaps,
   createWatchCompilerHost: watchHost,
-  createWatchProgram: (host: Parameters<typeof createCellWatchProgram>[1]) => createCellWatchProgram(ts, host),
+  createWatchProgram: (host: Parameters<typeof createCellWatchProgram>[1]) => createCellWatchProgram(ts, host, deferredTypesOfNextConverter),
   sys: sysProxy,
 };
 
@@ -267,7 +270,35 @@ export interface Compiler {
   complete(previousDeclarations: string, source: string, position: number): { start: number; end: number; matches: string[] };
   /** Quick info (signature and docs) at `position`, or `undefined`. */
   inspect(previousDeclarations: string, source: string, position: number): string | undefined;
+  /**
+   * Puts Node's types into the program for good, when {@link CompilerOptions.deferNodeTypes} left
+   * them out; the next compile parses them (~2 MB). Whether they were still left out.
+   */
+  includeNodeTypes(): boolean;
   close(): void;
+}
+
+/** Options of {@link createCompiler}. */
+export interface CompilerOptions {
+  /**
+   * Leaves Node's types (`@types/node`, 2 MB of the 2.5 MB of declarations an empty cell's program
+   * parses) out of the program until {@link Compiler.includeNodeTypes}, so that the kernel's first
+   * cell waits only for TypeScript's lib. Meanwhile a cell is checked with Node's types all the
+   * same when {@link needsNodeTypes} says it may reach declarations beyond the lib; and a cell
+   * whose check without them reports anything is checked again with them, which then stay: its
+   * errors are those the check with Node's types reports. Completion and inspection include them first.
+   */
+  readonly deferNodeTypes?: boolean;
+}
+
+/**
+ * Whether a cell may see declarations other than TypeScript's lib and the earlier cells', so that
+ * leaving Node's types out could change its check rather than only fail it: it imports, requires
+ * or references something (a package's types may use Node's or web types Node declares), or
+ * declares or reaches global names (Node's declarations could clash with or extend them).
+ */
+export function needsNodeTypes(source: string): boolean {
+  return /\bimport\b|\brequire\b|\/\/\/\s*<reference|\bglobal(This)?\b|\bdeclare\b/.test(source);
 }
 
 /** The one line tslab puts before the source (`export {};`) to make it a module. */
@@ -281,13 +312,31 @@ const PREFIX_LINES = 1;
  * const compiler = createCompiler();
  * const { code, declarations } = compiler.compile('', 'const a: number = 1;\na + 1');
  */
-export function createCompiler(): Compiler {
-  const converter = converterModule.createConverter({ isJS: false, isBrowser: false });
+export function createCompiler(options: CompilerOptions = {}): Compiler {
+  const deferred = new Set<string>(options.deferNodeTypes ? ['node'] : []);
+  deferredTypesOfNextConverter = () => deferred;
+  let converter: ReturnType<typeof converterModule.createConverter>;
+  try {
+    converter = converterModule.createConverter({ isJS: false, isBrowser: false });
+  } finally {
+    deferredTypesOfNextConverter = undefined;
+  }
+  const includeNodeTypes = (): boolean => {
+    if (deferred.size === 0) return false;
+    deferred.clear();
+    return true;
+  };
   return {
     compile(previousDeclarations, source) {
       mapsByOutput.clear();
       const expanded = expandShorthands(source);
-      const result = converter.convert(previousDeclarations, expanded.source);
+      if (deferred.size > 0 && needsNodeTypes(expanded.source)) includeNodeTypes();
+      let result = converter.convert(previousDeclarations, expanded.source);
+      // Checked without Node's types and something reported: the check with them decides.
+      if (result.diagnostics.length > 0 && includeNodeTypes()) {
+        mapsByOutput.clear();
+        result = converter.convert(previousDeclarations, expanded.source);
+      }
       const originalColumn = (line: number, column: number) => toOriginalColumn(expanded.insertions, line, column);
       const diagnostics = result.diagnostics.map((d) => ({
         line: d.start.line,
@@ -312,15 +361,18 @@ export function createCompiler(): Compiler {
       };
     },
     complete(previousDeclarations, source, position) {
+      includeNodeTypes();
       const info = converter.complete(previousDeclarations, source, position);
       return { start: info.start, end: info.end, matches: info.candidates };
     },
     inspect(previousDeclarations, source, position) {
+      includeNodeTypes();
       const info = converter.inspect(previousDeclarations, source, position);
       if (!info) return undefined;
       const text = inspectModule.printQuickInfo(info);
       return text === '' ? undefined : text;
     },
+    includeNodeTypes,
     close() {
       converter.close();
     },

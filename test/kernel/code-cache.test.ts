@@ -42,4 +42,19 @@ describe('code cache', () => {
     assert.equal(fs.readdirSync(path.join(home, 'cellfit')).filter((name) => name.endsWith('.bin')).length, 1);
     assert.deepEqual(load(file, home), { value: 2, used: true });
   });
+
+  it('two installations (the same file name in two places) keep their caches side by side', () => {
+    const dir = temporaryDir('code-cache');
+    const home = path.join(dir, 'cache');
+    const files = ['one', 'two'].map((place) => {
+      fs.mkdirSync(path.join(dir, place));
+      const file = path.join(dir, place, 'module.js');
+      fs.writeFileSync(file, `exports.answer = () => ${JSON.stringify(place)};`);
+      return file;
+    });
+    for (const file of files) load(file, home);
+    assert.equal(fs.readdirSync(path.join(home, 'cellfit')).filter((name) => name.endsWith('.bin')).length, 2);
+    assert.deepEqual(load(files[0], home), { value: 'one', used: true });
+    assert.deepEqual(load(files[1], home), { value: 'two', used: true });
+  });
 });

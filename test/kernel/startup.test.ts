@@ -2,7 +2,8 @@
  * Start-up: loading the kernel loads neither TypeScript nor tf.js (its warm-up loads TypeScript once
  * the sockets are bound); kernel_info_request is answered at once, and while the main thread loads
  * TypeScript the socket thread answers is_complete_request (jupyter console gives up on one after
- * 1 s), history_request and comm_info_request; tf.js and the magics load after the first cell unless that cell needs them. (How long
+ * 1 s), history_request and comm_info_request; tf.js and the magics load after the first cell unless that cell needs them, and
+ * so do Node's types. (How long
  * start-up takes is measured by `npm run bench -- kernel`.)
  */
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { Kernel } from '../../kernel/kernel';
 import { kernelInfo, needsToolkit } from '../../kernel/main';
 import { messageFor, type Channel, type ChannelMessage, type Message } from '../../kernel/protocol/messages';
 import { KernelClient } from '../../kernel/runner/client';
-import { NOTEBOOKS, plain } from './harness';
+import { NOTEBOOKS, plain, temporaryDir } from './harness';
 
 function request(channel: Channel, msgType: string, content: Record<string, unknown> = {}): ChannelMessage {
   return { ...messageFor(undefined, msgType, content, 'test-session'), channel } as ChannelMessage;
@@ -26,9 +27,9 @@ const fakeRunner = {
 } as unknown as CellRunner;
 
 /** Starts a real kernel with timing logs on; `log` collects its stderr. */
-async function launchTimed(env: NodeJS.ProcessEnv = {}): Promise<{ client: KernelClient; log: () => string }> {
+async function launchTimed(env: NodeJS.ProcessEnv = {}, cwd = NOTEBOOKS): Promise<{ client: KernelClient; log: () => string }> {
   let text = '';
-  const client = await KernelClient.launch({ cwd: NOTEBOOKS, env: { ...process.env, CELLFIT_TIMING: '1', ...env }, untilCellsReady: false, onStderr: (chunk) => (text += chunk) });
+  const client = await KernelClient.launch({ cwd, env: { ...process.env, CELLFIT_TIMING: '1', ...env }, untilCellsReady: false, onStderr: (chunk) => (text += chunk) });
   return { client, log: () => text };
 }
 
@@ -104,6 +105,22 @@ console.log(JSON.stringify(['typescript-for-tslab', '@tensorflow/tfjs', 'tslab/d
       assert.ok(firstCell >= 0 && toolkit > firstCell, `tf.js loaded after the first cell. The log:\n${timing}`);
       // Once cells can run, the main thread answers, with TypeScript's parser.
       assert.equal((await client.request('shell', 'is_complete_request', { code: 'const = 5;' })).reply.content.status, 'invalid');
+    } finally {
+      await client.shutdown();
+    }
+  });
+
+  it('a real kernel outside any project: the first plain cell is checked without Node\'s types, which come once it has run', async () => {
+    const { client, log } = await launchTimed({}, temporaryDir('deferred-node'));
+    try {
+      assert.equal(plain(await client.execute('let a = 1 + 1; a')), '2');
+      assert.equal(plain(await client.execute('typeof process.pid + typeof setTimeout')), "'numberfunction'");
+      const failed = await client.execute('const t = setTimeout(() => undefined, 0);\nconst n: number = t;');
+      assert.match(String(failed.reply.content.evalue), /'Timeout' is not assignable to type 'number'/);
+      const programs = [...log().matchAll(/timing: program of (\d+) files/g)].map((match) => Number(match[1]));
+      const added = log().indexOf("timing: Node's types added");
+      assert.ok(added > log().indexOf('timing: execute_request, busy to reply'), `Node's types were added after the first cell. The log:\n${log()}`);
+      assert.ok(programs[0] < programs[programs.length - 1], `the first program had fewer files: ${programs.join(', ')}`);
     } finally {
       await client.shutdown();
     }

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type * as TS from '@tslab/typescript-for-tslab';
-import { completeness, createCompiler, endsWithSemicolon, expandShorthands, needsMoreInput, toOriginalColumn, transpileUnchecked, type Compiler } from '../../kernel/tslab';
+import { completeness, createCompiler, endsWithSemicolon, expandShorthands, needsMoreInput, needsNodeTypes, toOriginalColumn, transpileUnchecked, type Compiler } from '../../kernel/tslab';
 import { tslabTypeScriptPath, tslabVersions } from '../../lib/modules';
 import { chainPosition } from '../../kernel/sourcemap';
 
@@ -96,5 +100,106 @@ describe('tslab (the wrapper around tslab internals)', () => {
     assert.equal(endsWithSemicolon('1 + 1;  // note'), true);
     assert.equal(endsWithSemicolon('1 + 1'), false);
     assert.equal(endsWithSemicolon('const a = 1;'), false);
+  });
+});
+
+describe('tslab: Node\'s types deferred (createCompiler({ deferNodeTypes: true }), the kernel\'s start-up)', function () {
+  this.timeout(300_000);
+
+  const onlyLib = [
+    'let a = 1 + 1;\na',
+    'const last = [3, 1, 2].sort().at(-1);\nconst big = 2n ** 64n;\nclass P { #x = 1; get x() { return this.#x; } }\nnew P().x + Number(last)',
+    // Lib types Node's declarations extend (Error, String, Array, typed arrays, Symbol, iterators).
+    "const e = new Error('x', { cause: 1 });\nconst c = 'ab'.at(0);\nconst values = [1, 2].values();\nconst u = new Uint8Array(2).at(1);\nconst k = Symbol.iterator;\nclass E2 extends Error {}\nfunction* gen() { yield 1; }\nconst g = gen();\n[e.message, c, values, u, k, new E2(), g]",
+  ];
+  const reporting = [
+    'console.log(process.argv.length, Buffer.from("a"), __dirname)',
+    'const t = setTimeout(() => undefined, 0);\nconst n: number = t;',
+    'const s: string = 1;\nconsole.log(s)',
+    'let q: number = "x";',
+    'const e = new Error("e");\nError.captureStackTrace(e);\nconst d: symbol = Symbol.dispose;',
+  ];
+  const reaching = ['import fs from "node:fs";\nfs.existsSync("x")', 'const p = require("path");', '/// <reference lib="dom" />\nlet a = 1;', 'declare const z: number;', 'globalThis.x = 1;'];
+
+  interface Checked {
+    cell: string;
+    deferred: string[];
+    full: string[];
+    /** The declarations the cell gave without and with Node's types. */
+    declarations: [string, string];
+    /** Whether Node's types were still left out after the cell. */
+    stillDeferred: boolean;
+    /** The diagnostics of the next cell, `let b = 1;`. */
+    next: string[];
+  }
+  let checked: Checked[];
+  let completion: { matches: string[]; stillDeferred: boolean; inspected: string };
+
+  // In a child process in a folder outside the repository: a kernel has one notebook folder, and the
+  // repository's dev @types (some of which reference Node's) would put Node's types in every program.
+  before(() => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-deferred-'));
+    const script = `
+const { createCompiler } = require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'kernel', 'tslab.js'))});
+const show = (compiled) => compiled.diagnostics.map((d) => d.line + ':' + d.column + ' TS' + d.code + ' ' + d.message);
+const full = createCompiler();
+const checked = ${JSON.stringify([...onlyLib, ...reporting, ...reaching])}.map((cell) => {
+  const deferred = createCompiler({ deferNodeTypes: true });
+  const withoutNode = deferred.compile('', cell);
+  const withNode = full.compile('', cell);
+  const result = { cell, deferred: show(withoutNode), full: show(withNode), declarations: [withoutNode.declarations, withNode.declarations] };
+  const next = show(deferred.compile('', 'let b = 1;'));
+  result.stillDeferred = deferred.includeNodeTypes();
+  result.next = next;
+  deferred.close();
+  return result;
+});
+const deferred = createCompiler({ deferNodeTypes: true });
+deferred.compile('', 'let a = 1;');
+const matches = deferred.complete('', 'process.ar', 10).matches;
+const completion = { matches, stillDeferred: deferred.includeNodeTypes(), inspected: deferred.inspect('', 'Buffer', 2) ?? '' };
+console.log(JSON.stringify({ checked, completion }));`;
+    try {
+      const output = execFileSync(process.execPath, ['-e', script], { cwd: folder, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+      ({ checked, completion } = JSON.parse(output.trim().split('\n').pop()!) as { checked: Checked[]; completion: typeof completion });
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  });
+  const of = (cell: string) => checked.find((c) => c.cell === cell)!;
+
+  it('a cell that needs only the lib is checked without Node\'s types, which stay deferred; its declarations are the same', () => {
+    for (const cell of onlyLib) {
+      assert.deepEqual(of(cell).deferred, [], cell);
+      assert.equal(of(cell).declarations[0], of(cell).declarations[1], cell);
+      assert.deepEqual(of(cell).full, [], cell);
+      assert.equal(of(cell).stillDeferred, true, cell);
+      assert.equal(needsNodeTypes(cell), false, cell);
+    }
+  });
+
+  it('a cell whose check without Node\'s types reports anything gets exactly the diagnostics of a check with them, which stay', () => {
+    for (const cell of reporting) {
+      assert.deepEqual(of(cell).deferred, of(cell).full, cell);
+      assert.equal(of(cell).stillDeferred, false, cell);
+      assert.deepEqual(of(cell).next, [], cell);
+    }
+    assert.deepEqual(of(reporting[0]).full, [], 'Node\'s names are known');
+    assert.ok(of(reporting[1]).full.some((d) => d.includes("'Timeout'")), `Node's setTimeout: ${of(reporting[1]).full.join('; ')}`);
+  });
+
+  it('a cell that imports, requires, references or declares something is checked with Node\'s types from the start', () => {
+    for (const cell of reaching) {
+      assert.equal(needsNodeTypes(cell), true, cell);
+      assert.deepEqual(of(cell).deferred, of(cell).full, cell);
+      assert.equal(of(cell).stillDeferred, false, cell);
+    }
+    for (const cell of ['function importance(x: number) { return x; }', 'const requirement = "globally";']) assert.equal(needsNodeTypes(cell), false, cell);
+  });
+
+  it('completion and inspection include Node\'s types first', () => {
+    assert.ok(completion.matches.includes('argv'), completion.matches.join(', '));
+    assert.equal(completion.stillDeferred, false);
+    assert.match(completion.inspected, /Buffer/);
   });
 });
