@@ -21,7 +21,7 @@ import type * as ConverterModule from 'tslab/dist/converter';
 import type * as ExecutorModule from 'tslab/dist/executor';
 import type * as InspectModule from 'tslab/dist/inspect';
 import { KERNEL_ROOT, noticeResolved, providedPath, tslabRoot, tslabTypeScriptPath } from '../lib/modules';
-import { createCellWatchProgram } from './program';
+import { createCellWatchProgram, type CellEmitHooks } from './program';
 import { SourceMap } from './sourcemap';
 
 const typescriptPath = tslabTypeScriptPath();
@@ -33,10 +33,10 @@ const ts: typeof TS = require(typescriptPath);
 // module requires it.
 
 interface CompiledMaps {
-  /** ES module JavaScript → TypeScript (with tslab's one-line `export {};` prefix). */
+  /** The emitted JavaScript → TypeScript (with tslab's one-line `export {};` prefix). */
   readonly toTypeScript: SourceMap;
-  /** CommonJS → ES module JavaScript. */
-  readonly toModule: SourceMap;
+  /** CommonJS → ES module JavaScript, when the CommonJS came from a second compile step. */
+  readonly toModule?: SourceMap;
 }
 
 /** Maps of the latest transpile outputs, keyed by output text; drained by each conversion. */
@@ -74,6 +74,37 @@ function loopGuards(context: TS.TransformationContext): TS.Transformer<TS.Source
   };
   return (file) => ts.visitNode(file, visit) as TS.SourceFile;
 }
+
+/** TypeScript's CommonJS module transformer (internal, exported by the build tslab bundles). */
+const transformModule = (ts as unknown as { transformModule: TS.TransformerFactory<TS.SourceFile> }).transformModule;
+
+/**
+ * The CommonJS module transform, run as the last transformer of the emit that compiles a cell
+ * (whose program checks cells as ES modules, for top-level `await` and imports): the emit writes
+ * CommonJS straight away, where tslab printed an ES module and compiled that text again
+ * (`esModuleToCommonJSModule`: a parse, a program and a transform per cell, ~20% of a cell's time,
+ * profiled). It is the transform that second step ran, with the same options (module CommonJS,
+ * esModuleInterop, no "use strict"), after tslab's own (which rewrites references to earlier
+ * cells into `exports.x` and keeps the last expression as `export const tsLastExpr`) and the loop
+ * guards; the emit's source map then maps the CommonJS to the cell in one step.
+ */
+function commonJsModule(context: TS.TransformationContext): TS.Transformer<TS.SourceFile> {
+  const options: TS.CompilerOptions = { ...context.getCompilerOptions(), module: ts.ModuleKind.CommonJS, noImplicitUseStrict: true };
+  return transformModule(Object.create(context, { getCompilerOptions: { value: () => options } }) as TS.TransformationContext);
+}
+
+/** Emit outputs already in CommonJS (see {@link commonJsModule}), which tslab's second step passes through. */
+const commonJsOutputs = new Set<string>();
+
+const emitHooks: CellEmitHooks = {
+  emit: (customTransformers, writeFile) => ({
+    customTransformers: { ...customTransformers, after: [...(customTransformers?.after ?? []), loopGuards, commonJsModule] },
+    writeFile: (fileName, text, ...rest) => {
+      if (fileName.endsWith('.js')) commonJsOutputs.add(text);
+      writeFile?.(fileName, text, ...rest);
+    },
+  }),
+};
 
 /** What `ts.transpileModule` sets on every transpile (isolatedModules, noLib, noResolve). */
 const transpileOnlyOptions: TS.CompilerOptions = Object.fromEntries(
@@ -136,6 +167,12 @@ function transpileWithMaps(input: string, options: TS.TranspileOptions): TS.Tran
   const inline = INLINE_MAP.exec(input);
   // tslab's esModuleToCommonJSModule() is the only caller that names its input custom.js.
   if (!inline || options.fileName !== 'custom.js') return ts.transpileModule(input, options);
+  if (commonJsOutputs.delete(input)) {
+    // Already CommonJS (emitted with commonJsModule): only the inline source map comes off.
+    const outputText = `${input.slice(0, inline.index)}\n`;
+    mapsByOutput.set(outputText, { toTypeScript: SourceMap.parse(Buffer.from(inline[1], 'base64').toString('utf8')) });
+    return { outputText, diagnostics: [] };
+  }
   const result = transpileUnchecked(input.slice(0, inline.index), { ...options.compilerOptions, sourceMap: true }, [loopGuards]);
   const outputText = result.outputText.replace(EXTERNAL_MAP_COMMENT, '\n');
   if (result.sourceMapText) {
@@ -212,7 +249,7 @@ let deferredTypesOfNextConverter: (() => ReadonlySet<string>) | undefined;
 const overrides: Record<string, unknown> = {
   transpileModule: transpileWithMaps,
   createWatchCompilerHost: watchHost,
-  createWatchProgram: (host: Parameters<typeof createCellWatchProgram>[1]) => createCellWatchProgram(ts, host, deferredTypesOfNextConverter),
+  createWatchProgram: (host: Parameters<typeof createCellWatchProgram>[1]) => createCellWatchProgram(ts, host, emitHooks, deferredTypesOfNextConverter),
   sys: sysProxy,
 };
 
@@ -257,7 +294,7 @@ export interface Compiled {
   readonly hasTopLevelAwait: boolean;
   /** Compiled `.ts` / `.js` files the cell imports from the notebook directory. */
   readonly sideOutputs: readonly { path: string; data: string }[];
-  /** Maps through both compile steps: CommonJS → ES module → TypeScript (+1 line of prefix). */
+  /** Maps from the CommonJS that runs back to the TypeScript (+1 line of prefix), applied in order. */
   readonly maps?: readonly SourceMap[];
   /** Turns a (0-based) column of what was compiled into the column in the cell's source. */
   readonly originalColumn: (line: number, column: number) => number;
@@ -329,12 +366,14 @@ export function createCompiler(options: CompilerOptions = {}): Compiler {
   return {
     compile(previousDeclarations, source) {
       mapsByOutput.clear();
+      commonJsOutputs.clear();
       const expanded = expandShorthands(source);
       if (deferred.size > 0 && needsNodeTypes(expanded.source)) includeNodeTypes();
       let result = converter.convert(previousDeclarations, expanded.source);
       // Checked without Node's types and something reported: the check with them decides.
       if (result.diagnostics.length > 0 && includeNodeTypes()) {
         mapsByOutput.clear();
+        commonJsOutputs.clear();
         result = converter.convert(previousDeclarations, expanded.source);
       }
       const originalColumn = (line: number, column: number) => toOriginalColumn(expanded.insertions, line, column);
@@ -349,6 +388,7 @@ export function createCompiler(options: CompilerOptions = {}): Compiler {
       }));
       const maps = result.output === undefined ? undefined : mapsByOutput.get(result.output);
       mapsByOutput.clear();
+      commonJsOutputs.clear();
       return {
         code: result.output,
         declarations: result.declOutput ?? '',
@@ -356,7 +396,7 @@ export function createCompiler(options: CompilerOptions = {}): Compiler {
         lastExpressionKey: result.lastExpressionVar,
         hasTopLevelAwait: result.hasToplevelAwait === true,
         sideOutputs: result.sideOutputs ?? [],
-        maps: maps ? [maps.toModule, maps.toTypeScript] : undefined,
+        maps: maps ? (maps.toModule ? [maps.toModule, maps.toTypeScript] : [maps.toTypeScript]) : undefined,
         originalColumn,
       };
     },

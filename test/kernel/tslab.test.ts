@@ -63,6 +63,34 @@ describe('tslab (the wrapper around tslab internals)', () => {
     }
   });
 
+  it('compiler.compile() emits CommonJS in one step: one source map from the code that runs back to the cell', () => {
+    const compiled = compiler.compile('', "import * as path from 'node:path';\nconst p = path.join('a', 'b');\nawait Promise.resolve(p)");
+    assert.deepEqual(compiled.diagnostics, []);
+    assert.equal(compiled.hasTopLevelAwait, true);
+    assert.equal(compiled.maps?.length, 1);
+    assert.match(compiled.code!, /const path = __importStar\(require\("node:path"\)\);/);
+    assert.match(compiled.code!, /exports\.tsLastExpr = await Promise\.resolve\(p\);/);
+    assert.doesNotMatch(compiled.code!, /^\s*(import|export) /m);
+    const js = compiled.code!.split('\n');
+    const line = js.findIndex((l) => l.includes('path.join'));
+    assert.deepEqual(chainPosition(compiled.maps!, { line, column: js[line].indexOf('path.join') }, -1), { line: 1, column: 10 });
+  });
+
+  it('later cells are checked with an earlier type checker and still report every type error: the same error twice, errors in tf.js types, and after an error', () => {
+    const messages = (declarations: string, source: string) => compiler.compile(declarations, source).diagnostics.map((d) => d.message);
+    const first = compiler.compile('', "import * as tf from '@tensorflow/tfjs';\nconst a = 1;");
+    assert.deepEqual(first.diagnostics, []);
+    const mismatch = "Type 'number' is not assignable to type 'string'.";
+    assert.deepEqual(messages(first.declarations, 'const b = a + 1;'), []);
+    assert.deepEqual(messages(first.declarations, 'let s: string = a;'), [mismatch]);
+    assert.deepEqual(messages(first.declarations, 'let s: string = a;'), [mismatch]);
+    assert.deepEqual(messages(first.declarations, 'const t: tf.Tensor = tf.ones([2]);\nt.shape'), []);
+    assert.deepEqual(messages(first.declarations, 'const t: tf.Tensor = tf.ones([2]);\nconst n: string = t;'), ["Type 'Tensor<Rank>' is not assignable to type 'string'."]);
+    assert.deepEqual(messages(first.declarations, 'const t: tf.Tensor = tf.ones([2]);\nconst n: string = t;'), ["Type 'Tensor<Rank>' is not assignable to type 'string'."]);
+    assert.deepEqual(messages(first.declarations, 'const c: number = a;\nc'), []);
+    assert.deepEqual(messages(first.declarations, "import { ones } from '@tensorflow/tfjs';\nconst o: number = ones([1]);"), ["Type 'Tensor<Rank>' is not assignable to type 'number'."]);
+  });
+
   it('compiler.compile() resolves `cellfit` and `cellfit/kernel` from inside the package (Node self-reference)', () => {
     const compiled = compiler.compile('', "import { tf } from 'cellfit';\nimport { display } from 'cellfit/kernel';\ntf.tensor([1]);\ndisplay(1);");
     assert.deepEqual(compiled.diagnostics, []);
