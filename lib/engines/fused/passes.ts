@@ -556,7 +556,7 @@ export function writeLayoutParams(control: Int32Array, params: LayoutParams): vo
 }
 
 /** Runs thread t's share of the job described in the control block. */
-export function runShare(engine: PassRunner, control: Int32Array, t: number, barrier: Barrier, out?: Float32Array): void {
+export function runShare(runner: PassRunner, control: Int32Array, t: number, barrier: Barrier, out?: Float32Array): void {
   const T = control[CONTROL.threads];
   const kind = control[CONTROL.kind] as JobKind;
   if (kind === JobKind.Train) {
@@ -567,8 +567,8 @@ export function runShare(engine: PassRunner, control: Int32Array, t: number, bar
       source: control[CONTROL.source] as Source,
       start: control[CONTROL.start],
     };
-    engine.train(job, t, T, barrier, out);
+    runner.train(job, t, T, barrier, out);
   } else if (kind === JobKind.Evaluate || kind === JobKind.Predict) {
-    engine.pass(control[CONTROL.source] as Source, control[CONTROL.chunk], control[CONTROL.chunkRows], control[CONTROL.start], kind === JobKind.Evaluate, t, T);
+    runner.pass(control[CONTROL.source] as Source, control[CONTROL.chunk], control[CONTROL.chunkRows], control[CONTROL.start], kind === JobKind.Evaluate, t, T);
   }
 }
