@@ -26,7 +26,7 @@ import { networkSpecOf, trainingSpecOf, type FusedPlan } from './plan';
  * Training sets up to this many float32 values (features + labels, 256 MB) are copied into the
  * engine's memory once and gathered there; larger ones are gathered batch by batch.
  */
-export const RESIDENT_VALUES = 2 ** 26;
+const RESIDENT_VALUES = 2 ** 26;
 
 /** tf.js' names for optimizer slots: `<variable>/<suffix>`, per class and slot field (tfjs-core optimizers/*.ts). */
 const SLOT_SUFFIXES: Readonly<Record<string, Readonly<Record<string, string>>>> = {

@@ -75,7 +75,10 @@ export function fusedRowPredictor(model: tf.LayersModel, network: PlannedNetwork
   const info: EngineInfo = { name: 'fused', threads: net.threads };
   return {
     info,
-    predict: (features, rows, out) => net.predict(features.length === rows * shape.inputs ? features : features.subarray(0, rows * shape.inputs), out),
+    predict: (features, rows, out) => {
+      const xs = features.length === rows * shape.inputs ? features : features.subarray(0, rows * shape.inputs);
+      return net.predict(xs, out && out.length >= rows * shape.outputs ? out : undefined);
+    },
     dispose: () => net.dispose(),
   };
 }

@@ -159,7 +159,7 @@ export class TfjsEngine implements Engine {
 }
 
 /** The model's own training step (what model.fit runs per batch). */
-export function trainFunctionOf(model: tf.LayersModel, where: string): TrainFunction {
+function trainFunctionOf(model: tf.LayersModel, where: string): TrainFunction {
   // A Sequential model trains through the functional model it wraps.
   const wrapped = (model as unknown as { model?: unknown }).model;
   const core = wrapped instanceof tf.LayersModel ? wrapped : model;
