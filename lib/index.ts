@@ -15,7 +15,7 @@ export type { MimeBundle, DisplayHandle, NotebookSession, SessionProvider } from
 export { split } from './split';
 export type { SplitOptions, SplitResult, SplitSummary, SplitPart, SplitRow, PartIn, RowFunction, PartName } from './split';
 export { tabulateInputSpace, InputSpace } from './tabulate';
-export type { Axes, AxisSpec, AxisInfo, AxisValue, RangeSpec, Point, PointOf, Label, TabulateOptions, SpaceBatch, BatchOptions, SpaceEvaluation, WorstPoint, Predictor, CategoricalEncoding } from './tabulate';
+export type { Axes, AxisSpec, AxisInfo, AxisValue, RangeSpec, Point, PointOf, Label, TabulateOptions, SpaceBatch, BatchOptions, SpaceEvaluation, EvaluateSpaceOptions, WorstPoint, Predictor, CategoricalEncoding } from './tabulate';
 export { showFigure, figureBundle, standalonePage, PLOTLY_MIME, spaceFigure, plotSpace, SpacePlot, plotRuns, runsFigure, RunsPlot, plotSplit, splitFigure, SplitPlot, sweepFigure } from './plots';
 export type { PlotlyFigure, ChartHandle, ChartUpdateOptions, SpacePlotOptions, SpaceFigure, PlotRunsOptions, PlottableRun, SweepPoint, SweepFigure, SweepFigureOptions, SweepParam } from './plots';
 export { train, Run, loadRun, loadModel, TRAIN_OPTION_HINTS } from './train';

@@ -39,11 +39,17 @@ export function takeOptions(magic: Pick<Magic, 'name' | 'usage'>, args: string, 
   return { options, rest: rest < spans.length ? args.slice(spans[rest].start).trim() : '' };
 }
 
-/** A positive integer option value, or a usage error naming the option. */
-export function positiveInteger(magic: Pick<Magic, 'name' | 'usage'>, option: string, value: string | true | undefined, args: string): number | undefined {
+/**
+ * A positive integer option value, or a usage error naming the option (`prefix`: `%%` for a cell
+ * magic's line).
+ *
+ * @example
+ * positiveInteger(timeit, '-n', options.get('-n'), context.args);   // 10, or "%timeit: -n must be an integer ≥ 1. …"
+ */
+export function positiveInteger(magic: Pick<Magic, 'name' | 'usage'>, option: string, value: string | true | undefined, args: string, prefix = '%'): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value === true || !Number.isInteger(n) || n < 1) usageError(magic, `${option} must be an integer ≥ 1`, args);
+  const n = value === true || value.trim() === '' ? NaN : Number(value);
+  if (!Number.isInteger(n) || n < 1) usageError(magic, `${option} must be an integer ≥ 1`, args, prefix);
   return n;
 }
 

@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { formatValue } from '../../lib/errors';
 import type { Sweep, SweepOptions } from '../../lib/sweep';
 import type { ParamSpec, SpaceSpec } from '../../lib/sweep/space';
-import { takeOptions } from './args';
+import { positiveInteger, takeOptions } from './args';
 import { usageError } from './registry';
 import type { Magic, MagicContext } from './types';
 
@@ -177,8 +177,7 @@ async function runSweep(magic: Magic, context: MagicContext, sweeper: Sweeper): 
   const axes = parseAxes(magic, rest);
   if (context.body.trim() === '') usageError(magic, 'expected the code of a trial below the %%sweep line', context.args, '%%');
   const option = (name: string) => options.get(name) as string | undefined;
-  const trials = option('--trials');
-  if (trials !== undefined && !/^\d+$/.test(trials)) usageError(magic, '--trials must be an integer ≥ 1', context.args, '%%');
+  const trials = positiveInteger(magic, '--trials', options.get('--trials'), context.args, '%%');
   const seed = option('--seed');
   const type = paramsType(axes);
   let failed: unknown;
@@ -199,7 +198,7 @@ async function runSweep(magic: Magic, context: MagicContext, sweeper: Sweeper): 
     // The same cell body continues the same sweep (and finds the records of cellfit 0.1's %%sweep).
     name: option('--name') ?? `sweep-${createHash('sha256').update(context.body).digest('hex').slice(0, 12)}`,
     ...(option('--sampler') ? { sampler: option('--sampler') as SweepOptions['sampler'] } : {}),
-    ...(trials !== undefined ? { trials: Number(trials) } : {}),
+    ...(trials !== undefined ? { trials } : {}),
     ...(seed !== undefined ? { seed: /^-?\d+$/.test(seed) ? Number(seed) : seed } : {}),
     ...(option('--pruner') ? { pruner: option('--pruner') as SweepOptions['pruner'] } : {}),
     ...(option('--monitor') ? { monitor: option('--monitor') } : {}),

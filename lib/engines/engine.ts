@@ -1,13 +1,19 @@
 /**
- * The seam between the training loop and what runs its steps. The loop (lib/train/loop.ts) owns
- * the run's progress — position, seeded data order, losses so far, history, stopping, checkpoints —
- * and hands each mini-batch to an `Engine`, which owns the weights and optimizer state while
- * training and puts them back into the tf.js model when training ends.
+ * The seams between the toolkit and what computes with a model.
  *
- * Two engines implement it: `tfjs` runs the model's own training function (any model tf.js can
- * train), `fused` runs whole steps of dense networks inside one WebAssembly memory. Both read and
- * write the same snapshots (lib/checkpoint/snapshot.ts), so checkpoints have one format and a run
- * saved by one engine continues on the other.
+ * Training: the loop (lib/train/loop.ts) owns the run's progress — position, seeded data order,
+ * losses so far, history, stopping, checkpoints — and hands each mini-batch to an `Engine`, which
+ * owns the weights and optimizer state while training and puts them back into the tf.js model when
+ * training ends. Validation after each epoch runs on that engine too.
+ *
+ * Outside training: a `ModelEvaluator` (loss and metrics over a dataset, for `run.evaluate()`) and
+ * a `RowPredictor` (outputs for rows of features, for `space.evaluate()`), chosen by the same
+ * selection as the training engine (./select.ts).
+ *
+ * Two engines implement them: `tfjs` runs the model's own functions (any model tf.js can run),
+ * `fused` runs dense networks inside one WebAssembly memory. Both read and write the same
+ * snapshots (lib/checkpoint/snapshot.ts), so checkpoints have one format and a run saved by one
+ * engine continues on the other.
  */
 import type { tf } from '../backend';
 import type { OptimizerSnapshot, WeightsSnapshot } from '../checkpoint/snapshot';
@@ -72,4 +78,37 @@ export interface Engine {
   syncModel(): void;
   /** Ends training: the model and its optimizer get the engine's state; what the engine holds is freed. */
   close(): void;
+}
+
+/** Loss and metrics of a model as it is now, on one engine (see the module comment). */
+export interface ModelEvaluator {
+  readonly info: EngineInfo;
+  /** Mean loss and metrics over `data`, in `model.metricsNames` order (as `model.evaluate` gives them). */
+  evaluate(data: Dataset, batchSize: number): Promise<number[]>;
+  /** Frees what the evaluator holds (the fused engine's copy of the weights). */
+  dispose(): void;
+}
+
+/** Anything that predicts from a feature tensor, e.g. a tf.js LayersModel. */
+export interface TensorPredictor {
+  predict(xs: tf.Tensor): tf.Tensor | tf.Tensor[];
+}
+
+/** Outputs of a model as it is now for rows of float32 features, on one engine (see the module comment). */
+export interface RowPredictor {
+  readonly info: EngineInfo;
+  /** Outputs of `rows` rows of features (row-major), rows × outputs, into `out` when it is given and large enough. */
+  predict(features: Float32Array, rows: number, out?: Float32Array): Float32Array;
+  /** Frees what the predictor holds (the fused engine's copy of the weights). */
+  dispose(): void;
+}
+
+/** The widths of the rows a caller predicts, and how to name them in errors. */
+export interface RowShape {
+  /** Features per row. */
+  readonly inputs: number;
+  /** Outputs per row the caller expects. */
+  readonly outputs: number;
+  /** The caller's side of a mismatch, e.g. `the space has 2 feature and 1 label column(s)`. */
+  readonly describe: string;
 }

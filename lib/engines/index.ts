@@ -1,5 +1,6 @@
-export type { Batch, Dataset, Rows, RowWidths, TrainingData } from './data';
-export { ENGINE_CHOICES } from './engine';
-export type { Engine, EngineChoice, EngineInfo, EngineName, EngineSetup } from './engine';
-export { chooseEngine, fusedUnavailable, lastEngine } from './select';
-export type { EngineChoiceResult, EngineRequest } from './select';
+/**
+ * The engine layer as the rest of cellfit names it from outside lib/ (the kernel's `%backend`) and
+ * the public types of the `engine` option; the toolkit imports the modules it needs directly.
+ */
+export type { EngineChoice, EngineInfo, EngineName } from './engine';
+export { fusedUnavailable, lastEngine } from './select';

@@ -35,7 +35,7 @@ export function optimizerClass(optimizer: tf.Optimizer): string {
 }
 
 /** True for the built-in optimizers whose state cellfit saves exactly. */
-export function isSupportedOptimizer(optimizer: tf.Optimizer): boolean {
+function isSupportedOptimizer(optimizer: tf.Optimizer): boolean {
   return optimizerClass(optimizer) in SLOT_FIELDS;
 }
 

@@ -4,7 +4,9 @@
  * category) over an error panel; two or more numeric axes give a heatmap of the absolute error.
  * Either way the largest error is called out.
  */
-import { tf } from '../backend';
+import { ready } from '../backend';
+import type { EngineChoice, RowPredictor } from '../engines/engine';
+import { choosePredictor, engineSettings } from '../engines/select';
 import { fail, formatValue } from '../errors';
 import type { AxisInfo, InputSpace, Predictor, SpaceEvaluation } from '../tabulate/space';
 import { Chart } from './chart';
@@ -21,6 +23,8 @@ export interface SpacePlotOptions {
   readonly maxCurves?: number;
   /** A result of `space.evaluate(model)`: its worst point over the whole space is called out. */
   readonly evaluation?: SpaceEvaluation;
+  /** What predicts: 'fused', 'tfjs' or 'auto' (the default, or CELLFIT_ENGINE), as for `space.evaluate()`. */
+  readonly engine?: EngineChoice;
 }
 
 /** A figure with its one-line summary. */
@@ -85,14 +89,23 @@ export async function spaceFigure(space: InputSpace, model: Predictor, options: 
   const axes = space.axes.map((name) => space.axis(name));
   const numeric = axes.filter((axis) => axis.numeric);
   const labelName = space.labelNames[output];
-  if (numeric.length >= 2) return heatmap(space, model, axes, numeric[0], numeric[1], output, labelName, options.resolution ?? 300, evaluation);
-  return curves(space, model, axes, numeric[0], output, labelName, options.resolution ?? 4096, maxCurves, evaluation);
+  // Predicted by the engine space.evaluate() uses, so the called-out error is the plotted one.
+  const { engine, threads } = engineSettings({ engine: options.engine }, WHERE);
+  await ready();
+  const shape = { inputs: space.featureCount, outputs: space.labelCount, describe: `the space has ${space.featureCount} feature and ${space.labelCount} label column(s)` };
+  const predictor = choosePredictor(engine, { model, threads, shape, where: WHERE });
+  try {
+    if (numeric.length >= 2) return await heatmap(space, predictor, axes, numeric[0], numeric[1], output, labelName, options.resolution ?? 300, evaluation);
+    return await curves(space, predictor, axes, numeric[0], output, labelName, options.resolution ?? 4096, maxCurves, evaluation);
+  } finally {
+    predictor.dispose();
+  }
 }
 
 /** Label and prediction along the numeric axis (or per category when there is none), with an error panel. */
 async function curves(
   space: InputSpace,
-  model: Predictor,
+  predictor: RowPredictor,
   axes: AxisInfo[],
   x: AxisInfo | undefined,
   output: number,
@@ -110,11 +123,12 @@ async function curves(
   let worst = { error: -1, x: 0 as number | string, label: '' };
   for (const [c, combo] of shown.entries()) {
     const indices = xs.map((k) => space.indexAt(axes.map((axis) => (axis === x ? k : combo[others.indexOf(axis)]))));
-    const { labels, predictions } = await predictAt(space, model, indices, output);
+    const { labels, predictions } = await predictAt(space, predictor, indices, output);
     const name = others.map((axis, j) => `${axis.name}=${axis.value(combo[j])}`).join(', ');
     const xValues = x ? xs.map((k) => x.value(k)) : [name || labelName];
     const color = PLOTLY_COLORS[c % PLOTLY_COLORS.length];
-    const errors = labels.map((label, i) => Math.abs(predictions[i] - label));
+    // |error| in float32, as space.evaluate() computes it.
+    const errors = labels.map((label, i) => Math.fround(Math.abs(predictions[i] - label)));
     errors.forEach((error, i) => {
       if (error > worst.error || Number.isNaN(error)) worst = { error, x: xValues[i], label: name };
     });
@@ -161,7 +175,7 @@ async function curves(
 /** |error| over the first two numeric axes; other axes are folded in by taking the max. */
 async function heatmap(
   space: InputSpace,
-  model: Predictor,
+  predictor: RowPredictor,
   axes: AxisInfo[],
   x: AxisInfo,
   y: AxisInfo,
@@ -189,10 +203,10 @@ async function heatmap(
       }),
     );
   }
-  const { labels, predictions } = await predictAt(space, model, indices, output);
+  const { labels, predictions } = await predictAt(space, predictor, indices, output);
   let worst = { error: -1, xi: 0, yi: 0 };
   cells.forEach(({ xi, yi }, i) => {
-    const error = Math.abs(predictions[i] - labels[i]);
+    const error = Math.fround(Math.abs(predictions[i] - labels[i]));
     if (error > z[yi][xi] || Number.isNaN(error)) z[yi][xi] = error;
     if (error > worst.error || Number.isNaN(error)) worst = { error, xi, yi };
   });
@@ -229,21 +243,16 @@ async function heatmap(
 }
 
 /** Labels and predictions (one output column) at the given point indices, in chunks. */
-async function predictAt(space: InputSpace, model: Predictor, indices: number[], output: number): Promise<{ labels: number[]; predictions: number[] }> {
+async function predictAt(space: InputSpace, predictor: RowPredictor, indices: number[], output: number): Promise<{ labels: number[]; predictions: number[] }> {
   const labels: number[] = [];
   const predictions: number[] = [];
   const width = space.labelCount;
   for (let start = 0; start < indices.length; start += 8192) {
-    const { xs, ys } = await space.gather(indices.slice(start, start + 8192));
-    const predicted = model.predict(xs);
-    if (Array.isArray(predicted)) fail(WHERE, `the model has ${predicted.length} outputs; plot() compares one output with the labels.`);
-    if (predicted.shape.length !== 2 || predicted.shape[1] !== width) {
-      fail(WHERE, `the model predicts shape [${predicted.shape.join(', ')}] but the space has ${width} label column(s).`);
-    }
-    const [labelValues, predictionValues] = await Promise.all([ys!.data(), predicted.data()]);
-    tf.dispose([xs, ys!, predicted]);
-    for (let i = output; i < labelValues.length; i += width) {
-      labels.push(labelValues[i]);
+    const chunk = indices.slice(start, start + 8192);
+    const { features, labels: labelValues } = await space.gatherRows(chunk);
+    const predictionValues = predictor.predict(features, chunk.length);
+    for (let i = output; i < labelValues!.length; i += width) {
+      labels.push(labelValues![i]);
       predictions.push(predictionValues[i]);
     }
   }

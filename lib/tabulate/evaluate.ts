@@ -1,77 +1,66 @@
 /**
- * Evaluation: the error of a model over every point of a space — a dense chain by the fused
- * engine's forward pass over float32 rows, other models by their `predict` over streamed batches —
- * and the points where it is worst.
+ * Evaluation: the error of a model over every point of a space, predicted in float32 rows by the
+ * engine the selection picks (lib/engines/select.ts: the fused engine's forward pass for a dense
+ * chain, with no tensor per batch; `model.predict` for any other model), and the points where it
+ * is worst.
  */
-import { ready, tf } from '../backend';
-import { rowPredictor } from '../engines/fused/predict';
+import { ready } from '../backend';
+import type { RowPredictor } from '../engines/engine';
+import { choosePredictor, engineSettings } from '../engines/select';
 import { fail, formatValue } from '../errors';
-import { gatherTensors, streamBatches } from './batches';
+import { checkInteger } from '../util/options';
+import { gatherRows } from './batches';
 import type { Grid } from './grid';
 import type { Labeller } from './labels';
-import type { Point, Predictor, SpaceEvaluation, WorstPoint } from './types';
+import type { EvaluateSpaceOptions, Point, Predictor, SpaceEvaluation, WorstPoint } from './types';
+
+const WHERE = 'InputSpace.evaluate()';
 
 /** The error of `model` over the space; see `InputSpace.evaluate`. */
-export async function evaluateSpace<P extends Point>(grid: Grid, labeller: Labeller<P>, model: Predictor, { batchSize = 65536, worst = 5 }: { batchSize?: number; worst?: number } = {}): Promise<SpaceEvaluation<P>> {
+export async function evaluateSpace<P extends Point>(grid: Grid, labeller: Labeller<P>, model: Predictor, options: EvaluateSpaceOptions = {}): Promise<SpaceEvaluation<P>> {
+  const { batchSize = 65536, worst = 5 } = options;
   if (!model || typeof model.predict !== 'function') {
-    fail('InputSpace.evaluate()', `model must have a predict(xs) method, like a tfjs LayersModel. Received: ${formatValue(model)}.`);
+    fail(WHERE, `model must have a predict(xs) method, like a tfjs LayersModel. Received: ${formatValue(model)}.`);
   }
-  if (!labeller.labelled) fail('InputSpace.evaluate()', 'the space has no labels. Pass `label` or `labelBatch` to tabulateInputSpace().');
-  if (!Number.isInteger(worst) || worst < 0) fail('InputSpace.evaluate()', `worst must be a non-negative integer. Received: worst=${formatValue(worst)}.`);
+  if (!labeller.labelled) fail(WHERE, 'the space has no labels. Pass `label` or `labelBatch` to tabulateInputSpace().');
+  checkInteger(WHERE, 'worst', worst, 0);
+  checkInteger(WHERE, 'batchSize', batchSize, 1);
+  const { engine, threads } = engineSettings(options, WHERE);
   const width = labeller.count;
+  await ready();
+  const shape = { inputs: grid.featureCount, outputs: width, describe: `the space has ${grid.featureCount} feature and ${width} label column(s)` };
+  const predictor = choosePredictor(engine, { model, threads, shape, where: WHERE });
   const errors = new ErrorTally(width, worst);
-  // A dense chain runs on the fused engine's forward pass: no tensor per batch.
-  const predictor = model instanceof tf.LayersModel ? rowPredictor(model) : undefined;
-  if (predictor && (predictor.inputs !== grid.featureCount || predictor.outputs !== width)) {
-    predictor.dispose();
-    fail('InputSpace.evaluate()', `the model maps ${predictor.inputs} inputs to ${predictor.outputs} outputs but the space has ${grid.featureCount} feature and ${width} label column(s).`);
-  }
   try {
-    if (predictor) {
-      await ready();
-      let predictions = new Float32Array(0);
-      for (let first = 0; first < grid.size; first += batchSize) {
-        const count = Math.min(batchSize, grid.size - first);
-        const labels = await labeller.range(first, count);
-        if (predictions.length < count * width) predictions = new Float32Array(count * width);
-        predictor.predict(grid.featureMatrix(first, count), predictions);
-        errors.addDifferences(predictions, labels, first, count);
-      }
-    } else {
-      for await (const { xs, ys, start, count } of streamBatches(grid, labeller, batchSize)) {
-        const absErrors = tf.tidy(() => {
-          const prediction = model.predict(xs);
-          if (Array.isArray(prediction)) fail('InputSpace.evaluate()', `the model has ${prediction.length} outputs; evaluate() compares one output with the labels.`);
-          if (prediction.shape.length !== 2 || prediction.shape[1] !== width) {
-            fail('InputSpace.evaluate()', `the model predicts shape [${prediction.shape.join(', ')}] but the space has ${width} label column(s). Received: prediction shape [${prediction.shape.join(', ')}].`);
-          }
-          return tf.abs(tf.sub(prediction, ys!));
-        });
-        const values = await absErrors.data();
-        absErrors.dispose();
-        errors.add(values, start, count);
-      }
+    let predictions: Float32Array = new Float32Array(0);
+    for (let first = 0; first < grid.size; first += batchSize) {
+      const count = Math.min(batchSize, grid.size - first);
+      const labels = await labeller.range(first, count);
+      if (predictions.length < count * width) predictions = new Float32Array(count * width);
+      predictions = predictor.predict(grid.featureMatrix(first, count), count, predictions);
+      errors.addDifferences(predictions, labels, first, count);
     }
+    const elements = grid.size * width;
+    return {
+      points: grid.size,
+      maxAbsError: errors.maxAbs,
+      meanAbsError: errors.sumAbs / elements,
+      rmse: Math.sqrt(errors.sumSquares / elements),
+      worst: await describeWorst(grid, labeller, predictor, errors.worst),
+    };
   } finally {
-    predictor?.dispose();
+    predictor.dispose();
   }
-  const elements = grid.size * width;
-  return {
-    points: grid.size,
-    maxAbsError: errors.maxAbs,
-    meanAbsError: errors.sumAbs / elements,
-    rmse: Math.sqrt(errors.sumSquares / elements),
-    worst: await describeWorst(grid, labeller, model, errors.worst),
-  };
 }
 
-async function describeWorst<P extends Point>(grid: Grid, labeller: Labeller<P>, model: Predictor, worst: { index: number; error: number }[]): Promise<WorstPoint<P>[]> {
+/** The worst points with their labels and predictions (by the predictor that ranked them). */
+async function describeWorst<P extends Point>(grid: Grid, labeller: Labeller<P>, predictor: RowPredictor, worst: { index: number; error: number }[]): Promise<WorstPoint<P>[]> {
   if (worst.length === 0) return [];
-  const { xs, ys } = await gatherTensors(grid, labeller, worst.map(({ index }) => index));
-  const prediction = model.predict(xs) as tf.Tensor;
-  const [labels, predictions] = [(await ys!.array()) as number[][], (await prediction.array()) as number[][]];
-  tf.dispose([xs, ys!, prediction]);
-  return worst.map(({ index, error }, i) => ({ index, point: grid.at(index) as P, label: labels[i], prediction: predictions[i], absError: error }));
+  const { features, labels } = await gatherRows(grid, labeller, worst.map(({ index }) => index));
+  const predictions = predictor.predict(features, worst.length);
+  const width = labeller.count;
+  const row = (values: Float32Array, i: number) => Array.from(values.subarray(i * width, (i + 1) * width));
+  return worst.map(({ index, error }, i) => ({ index, point: grid.at(index) as P, label: row(labels!, i), prediction: row(predictions, i), absError: error }));
 }
 
 /**

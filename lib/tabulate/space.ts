@@ -20,7 +20,7 @@ import { Grid } from './grid';
 import { Labeller } from './labels';
 import { checkOptions, WHERE } from './options';
 import { spaceTable, spaceTableAsync } from './table';
-import type { Axes, AxisInfo, BatchOptions, Point, PointOf, Predictor, SpaceBatch, SpaceEvaluation, TabulateOptions } from './types';
+import type { Axes, AxisInfo, BatchOptions, EvaluateSpaceOptions, Point, PointOf, Predictor, SpaceBatch, SpaceEvaluation, TabulateOptions } from './types';
 
 // lib/plots/space.ts imports these from here.
 export type { AxisInfo, Predictor, SpaceEvaluation } from './types';
@@ -182,14 +182,16 @@ export class InputSpace<P extends Point = Point> {
 
   /**
    * The error of `model` over every point of the space — the proof that a useful-overfitting model
-   * reproduces the labels everywhere, not just on a sample. A chain of dense layers is run by the
-   * fused engine's forward pass (no tensor per batch: 10⁸ points take seconds, in flat memory);
-   * other models by their `predict`.
+   * reproduces the labels everywhere, not just on a sample. The engine is chosen as `train()`
+   * chooses it (`engine`, default `'auto'`): a chain of dense layers is run by the fused engine's
+   * forward pass (no tensor per batch: 10⁸ points take seconds, in flat memory); other models by
+   * their `predict`.
    *
    * @example
    * const { maxAbsError, worst } = await space.evaluate(model);
+   * await space.evaluate(model, { engine: 'tfjs', worst: 10 });
    */
-  evaluate(model: Predictor, options: { batchSize?: number; worst?: number } = {}): Promise<SpaceEvaluation<P>> {
+  evaluate(model: Predictor, options: EvaluateSpaceOptions = {}): Promise<SpaceEvaluation<P>> {
     return evaluateSpace(this.grid, this.labeller, model, options);
   }
 

@@ -3,6 +3,7 @@
  * batches and the evaluation of a model over it.
  */
 import type { tf } from '../backend';
+import type { EngineChoice } from '../engines/engine';
 import type { AxisSpec, CategoricalEncoding } from './axis';
 
 /** A point of the space: one value per axis, by axis name. */
@@ -107,7 +108,20 @@ export interface SpaceEvaluation<P extends Point = Point> {
   readonly worst: readonly WorstPoint<P>[];
 }
 
-/** Anything that predicts from a feature tensor, e.g. a tfjs LayersModel. */
+/** Anything that predicts from a feature tensor, e.g. a tfjs LayersModel (what the engines' `TensorPredictor` is). */
 export interface Predictor {
   predict(xs: tf.Tensor): tf.Tensor | tf.Tensor[];
 }
+
+/** The options of `InputSpace.evaluate`. */
+export interface EvaluateSpaceOptions {
+  /** Points predicted at a time (default 65536). */
+  readonly batchSize?: number;
+  /** How many of the worst points to describe (default 5). */
+  readonly worst?: number;
+  /** What predicts: 'fused', 'tfjs' or 'auto' (the default, or CELLFIT_ENGINE): as `train()`'s `engine` option. */
+  readonly engine?: EngineChoice;
+  /** Threads the fused engine splits a batch over (default CELLFIT_THREADS, else the machine's cores). */
+  readonly threads?: number;
+}
+

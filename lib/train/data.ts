@@ -41,7 +41,7 @@ export interface PreparedData extends TrainingData {
 export const spaceLimits = { materialise: 2 ** 26 };
 
 /** True for the result of `split()`: an object whose keys are among train/validation/test. */
-export function isSplitResult(data: unknown): data is { train: unknown; validation?: unknown; test?: unknown } {
+function isSplitResult(data: unknown): data is { train: unknown; validation?: unknown; test?: unknown } {
   if (typeof data !== 'object' || data === null || Array.isArray(data) || isArqueroTable(data) || data instanceof InputSpace) return false;
   const keys = Object.keys(data);
   return keys.includes('train') && keys.every((key) => key === 'train' || key === 'validation' || key === 'test') && !isTensor((data as { train: unknown }).train);
@@ -134,7 +134,7 @@ export async function toDataset(model: tf.LayersModel, data: unknown, columns: C
 }
 
 /** Rows of features and labels held as two tensors. */
-export class TensorDataset implements Dataset {
+class TensorDataset implements Dataset {
   readonly size: number;
   readonly widths: RowWidths;
   private fingerprintCache?: string;
@@ -333,7 +333,7 @@ function readScalars(result: tf.Scalar | tf.Scalar[]): number[] {
  * The number of classes when `model` is compiled with a sparse categorical crossentropy (labels are
  * class indices, one per row, as `model.fit` takes them), else undefined.
  */
-export function sparseClasses(model: tf.LayersModel): number | undefined {
+function sparseClasses(model: tf.LayersModel): number | undefined {
   const loss = (model as unknown as { loss?: unknown }).loss;
   const name = typeof loss === 'string' ? loss : typeof loss === 'function' ? loss.name : Array.isArray(loss) && loss.length === 1 ? loss[0] : undefined;
   if (name !== 'sparseCategoricalCrossentropy') return undefined;
@@ -540,7 +540,7 @@ function float32(tensor: tf.Tensor): Float32Array {
 }
 
 /** sha256 over the shapes, dtypes and values of `tensors`. */
-export function fingerprintTensors(tensors: readonly tf.Tensor[]): string {
+function fingerprintTensors(tensors: readonly tf.Tensor[]): string {
   const hash = createHash('sha256');
   for (const tensor of tensors) hash.update(tensorDigest(tensor));
   return hash.digest('hex');

@@ -18,7 +18,7 @@ import type { ColumnChoice } from './data';
 import { predictWith, readPreprocessing, scoreWith } from './predict';
 import { Run } from './run';
 import { savedOutcome, type CheckpointState } from './state';
-import { evaluateOn } from './train';
+import { evaluateOn, evaluationEngine } from './train';
 
 const WHERE = 'loadRun()';
 
@@ -49,7 +49,8 @@ export async function loadRun(dir: string): Promise<Run> {
   }
   const outcome = savedOutcome(state);
   const columns = reviveColumns(runDir, options.columns);
-  const settings = { columns, evaluationBatchSize: options.evaluationBatchSize ?? Math.max(Number(options.batchSize ?? 32), 256) };
+  const engine = record?.engine ?? { name: state.engine ?? 'tfjs' };
+  const settings = { columns, evaluationBatchSize: options.evaluationBatchSize ?? Math.max(Number(options.batchSize ?? 32), 256), engine: evaluationEngine(engine) };
   const metricNames = state.metricNames;
   return new Run({
     id: path.basename(runDir),
@@ -63,7 +64,7 @@ export async function loadRun(dir: string): Promise<Run> {
     ...(outcome.best ? { best: outcome.best } : {}),
     ...(state.run.parent ? { parent: state.run.parent } : {}),
     reused: true,
-    engine: record?.engine ?? { name: state.engine ?? 'tfjs' },
+    engine,
     model,
     checkpoints: store,
     metricNames,

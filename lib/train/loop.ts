@@ -503,7 +503,7 @@ function allFinite({ specs, data }: WeightsSnapshot): boolean {
 }
 
 /** The status a stop reason leaves the run in. */
-export function statusOf(stop: StopDecision): Exclude<RunStatus, 'running'> {
+function statusOf(stop: StopDecision): Exclude<RunStatus, 'running'> {
   switch (stop.reason) {
     case 'completed':
       return 'completed';
@@ -517,7 +517,7 @@ export function statusOf(stop: StopDecision): Exclude<RunStatus, 'running'> {
 }
 
 /** The epoch with the best finite value of the monitored metric (the earliest on ties). */
-export function bestByMonitor(history: readonly HistoryEntry[], monitor: Monitor): BestEpoch | undefined {
+function bestByMonitor(history: readonly HistoryEntry[], monitor: Monitor): BestEpoch | undefined {
   let best: HistoryEntry | undefined;
   for (const entry of history) {
     const value = entry[monitor.metric];

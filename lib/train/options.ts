@@ -2,13 +2,13 @@
  * `train()`'s options: what each means ({@link TrainOptions}), and how a call's options are checked
  * and resolved into the settings it trains with (defaults, environment variables).
  */
-import * as os from 'node:os';
 import { tf } from '../backend';
 import type { Callback } from '../callbacks';
 import { checkName } from '../checkpoint/format';
 import { checkpoint, CheckpointStore, type CheckpointOptions } from '../checkpoint/store';
 import { EarlyStopper, type EarlyStopOptions } from '../earlystop';
-import { ENGINE_CHOICES, type EngineChoice } from '../engines/engine';
+import type { EngineChoice } from '../engines/engine';
+import { engineSettings } from '../engines/select';
 import { fail, formatValue } from '../errors';
 import { checkBoolean, checkInteger, checkKeys, failOption, type OptionKeys } from '../util/options';
 import { Preprocessing } from '../preprocess';
@@ -138,20 +138,7 @@ export function resolveTrainOptions(model: tf.LayersModel, options: TrainOptions
   if (!['auto', 'fresh', 'require', 'continue'].includes(resume)) failOption(WHERE, 'resume', resume, "'auto', 'fresh', 'require' or 'continue'");
   if (name !== undefined) checkName(name, 'name', WHERE);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) failOption(WHERE, 'signal', options.signal, 'an AbortSignal');
-  const fromEnvironment = options.engine === undefined && process.env.CELLFIT_ENGINE ? process.env.CELLFIT_ENGINE : undefined;
-  const engine = (options.engine ?? fromEnvironment ?? 'auto') as EngineChoice;
-  if (!ENGINE_CHOICES.includes(engine)) {
-    const choices = ENGINE_CHOICES.map((choice) => `'${choice}'`).join(', ');
-    if (fromEnvironment !== undefined) failOption(WHERE, 'CELLFIT_ENGINE', engine, choices, { subject: 'the CELLFIT_ENGINE environment variable' });
-    failOption(WHERE, 'engine', engine, choices);
-  }
-  const threadsFromEnvironment = options.threads === undefined && process.env.CELLFIT_THREADS ? process.env.CELLFIT_THREADS : undefined;
-  const threads = options.threads ?? (threadsFromEnvironment !== undefined ? Number(threadsFromEnvironment) : defaultThreads());
-  const why = 'threads the fused engine splits large batches over';
-  if (threadsFromEnvironment !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
-    failOption(WHERE, 'CELLFIT_THREADS', threadsFromEnvironment, 'an integer ≥ 1', { subject: 'the CELLFIT_THREADS environment variable', why });
-  }
-  checkInteger(WHERE, 'threads', threads, 1, undefined, { why });
+  const { engine, threads } = engineSettings(options, WHERE);
   const evaluationBatchSize = options.evaluationBatchSize ?? Math.max(batchSize, 256);
   checkInteger(WHERE, 'evaluationBatchSize', evaluationBatchSize, 1);
   if (options.features !== undefined && (!Array.isArray(options.features) || options.features.some((feature) => typeof feature !== 'string'))) {
@@ -187,10 +174,5 @@ export function resolveStore(option: TrainOptions['checkpoint']): CheckpointStor
   if (option instanceof CheckpointStore) return option;
   if (typeof option === 'string' || (typeof option === 'object' && option !== null)) return checkpoint(option as string | CheckpointOptions);
   return fail(WHERE, `\`checkpoint\` must be checkpoint({...}), a directory, its options, or false. Received: checkpoint=${formatValue(option)}.`);
-}
-
-/** The fused engine's default: a thread per core. */
-function defaultThreads(): number {
-  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 }
 

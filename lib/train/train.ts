@@ -14,8 +14,8 @@ import { TrainingCheckpoints } from '../checkpoint/training';
 import type { WeightsSnapshot } from '../checkpoint/snapshot';
 import { CheckpointStore, type LoadedCheckpoint } from '../checkpoint/store';
 import { EarlyStopper, evaluateStopping, type EarlyStopState } from '../earlystop';
-import type { EngineInfo } from '../engines/engine';
-import { chooseEngine, type EngineChoiceResult } from '../engines/select';
+import type { EngineChoice, EngineInfo } from '../engines/engine';
+import { chooseEngine, chooseEvaluator, engineSettings, type EngineChoiceResult } from '../engines/select';
 import { checkSupportedOptimizer } from '../engines/optimizers';
 import { getLearningRate, resetOptimizer, restoreOptimizer, setLearningRate } from '../engines/tfjs/optimizer';
 import { applyWeights, compiledOptimizer, modelWeights, snapshotWeights, trainableVariables } from '../engines/tfjs/weights';
@@ -505,7 +505,7 @@ function makeRun(context: RunContext, header: RunHeader, outcome: Pick<LoopResul
     ...(extras.store ? { checkpoints: extras.store } : {}),
     metricNames: header.metricNames,
     elapsed: outcome.elapsed,
-    evaluator: (data) => evaluateOn(model, data ?? test, settings, trainNames),
+    evaluator: (data) => evaluateOn(model, data ?? test, { ...settings, engine: evaluationEngine(header.engine) }, trainNames),
     ...(settings.columns.preprocess ? { preprocessing: settings.columns.preprocess } : {}),
     predictor: (data) => predictWith(model, settings.columns, data, 'Run.predict()'),
     scorer: (data, where) => scoreWith(model, settings.columns, data ?? test, where),
@@ -516,25 +516,44 @@ function makeRun(context: RunContext, header: RunHeader, outcome: Pick<LoopResul
   return run;
 }
 
-/** Loss and metrics of `model` on `data` (what Run.evaluate() computes), reading `settings.columns`. */
-export async function evaluateOn(model: tf.LayersModel, data: unknown, settings: Pick<TrainSettings, 'columns' | 'evaluationBatchSize'>, names: readonly string[]): Promise<Record<string, number>> {
+/**
+ * What evaluates a run's model: the engine that trained it (tf.js, or the fused engine where this
+ * process can run it), so that `run.evaluate()` computes as the run's validation did.
+ */
+export function evaluationEngine(engine: EngineInfo): EngineChoice {
+  return engine.name === 'tfjs' ? 'tfjs' : 'auto';
+}
+
+/** How a run's model is evaluated: its data columns, evaluation batch size and engine. */
+export interface EvaluationSettings extends Pick<TrainSettings, 'columns' | 'evaluationBatchSize'> {
+  readonly engine: EngineChoice;
+  /** Threads of the fused engine (default CELLFIT_THREADS, else the machine's cores). */
+  readonly threads?: number;
+}
+
+/** Loss and metrics of `model` on `data` (what Run.evaluate() computes), reading `settings.columns`, on the engine `settings.engine` picks. */
+export async function evaluateOn(model: tf.LayersModel, data: unknown, settings: EvaluationSettings, names: readonly string[]): Promise<Record<string, number>> {
   const where = 'Run.evaluate()';
   if (data === undefined) fail(where, 'there is no test data: pass the data to evaluate, e.g. run.evaluate(test). (Without an argument it evaluates the test part of the split the run trained on.)');
   await ready();
-  if (!compiledOptimizer(model)) {
+  const optimizer = compiledOptimizer(model);
+  if (!optimizer) {
     fail(where, "the run's model is not compiled (its checkpoints were written by an earlier cellfit, which did not record how): compile run.model as it was trained, e.g. run.model.compile({ optimizer: 'adam', loss: 'meanSquaredError' }).");
   }
+  const threads = settings.threads ?? engineSettings({}, where).threads;
   if (data instanceof InputSpace) {
-    const { maxAbsError, meanAbsError, rmse } = await data.evaluate(model);
+    const { maxAbsError, meanAbsError, rmse } = await data.evaluate(model, { engine: settings.engine, threads });
     return { maxAbsError, meanAbsError, rmse };
   }
   const dataset = await toDataset(model, data, settings.columns, where, 'data');
+  const evaluator = chooseEvaluator(settings.engine, { model, optimizer, threads, where });
   try {
-    const values = await dataset.evaluate(model, settings.evaluationBatchSize);
+    const values = await evaluator.evaluate(dataset, settings.evaluationBatchSize);
     const result: Record<string, number> = {};
     names.forEach((name, i) => (result[name] = values[i]));
     return result;
   } finally {
+    evaluator.dispose();
     dataset.dispose();
   }
 }

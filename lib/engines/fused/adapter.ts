@@ -18,6 +18,7 @@ import type { Dataset, Rows } from '../data';
 import type { Engine, EngineInfo, EngineSetup } from '../engine';
 import { captureOptimizer, restoreOptimizer, setLearningRate } from '../tfjs/optimizer';
 import { applyWeights, modelWeights, trainableVariables } from '../tfjs/weights';
+import { evaluateDataset } from './inference';
 import { FusedNetwork, type OptimizerState } from './network';
 import { networkSpecOf, trainingSpecOf, type FusedPlan } from './plan';
 
@@ -25,7 +26,7 @@ import { networkSpecOf, trainingSpecOf, type FusedPlan } from './plan';
  * Training sets up to this many float32 values (features + labels, 256 MB) are copied into the
  * engine's memory once and gathered there; larger ones are gathered batch by batch.
  */
-export const RESIDENT_VALUES = 2 ** 26;
+const RESIDENT_VALUES = 2 ** 26;
 
 /** tf.js' names for optimizer slots: `<variable>/<suffix>`, per class and slot field (tfjs-core optimizers/*.ts). */
 const SLOT_SUFFIXES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
@@ -112,21 +113,8 @@ export class FusedEngine implements Engine {
     this.rate = rate;
   }
 
-  async evaluate(data: Dataset, batchSize: number): Promise<number[]> {
-    if (data.rows) {
-      let rows = this.evaluated.get(data);
-      if (!rows) this.evaluated.set(data, (rows = data.rows()));
-      return this.net.evaluate({ xs: rows.xs, ys: rows.ys, batchSize });
-    }
-    // Streamed: chunk by chunk, each chunk's means weighted by its rows (as the tfjs engine does).
-    const chunk = Math.max(batchSize, 4096);
-    const totals: number[] = [];
-    for (let first = 0; first < data.size; first += chunk) {
-      const count = Math.min(chunk, data.size - first);
-      const { xs, ys } = await data.gatherRows(Int32Array.from({ length: count }, (_, i) => first + i));
-      this.net.evaluate({ xs, ys, batchSize }).forEach((value, i) => (totals[i] = (totals[i] ?? 0) + value * count));
-    }
-    return totals.map((total) => total / data.size);
+  evaluate(data: Dataset, batchSize: number): Promise<number[]> {
+    return evaluateDataset(this.net, data, batchSize, this.evaluated);
   }
 
   weights(): WeightsSnapshot {

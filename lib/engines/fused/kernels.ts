@@ -46,10 +46,10 @@ declare const WebAssembly: {
 };
 
 /** Where `npm run build` puts the module: beside this file's compiled JS. */
-export const WASM_FILE = path.join(__dirname, 'fused.wasm');
+const WASM_FILE = path.join(__dirname, 'fused.wasm');
 
 /** Pages of 64 KiB the shared memory may grow to (4 GiB: virtual address space only). */
-export const MAX_PAGES = 65536;
+const MAX_PAGES = 65536;
 
 let compiled: WasmModule | undefined;
 

@@ -113,7 +113,7 @@ export class FusedNetwork {
   readonly weights: readonly WeightInfo[];
   private readonly memory: WasmMemory;
   private readonly kernels: Kernels;
-  private engine: PassRunner;
+  private runner: PassRunner;
   private pool?: WorkerPool;
   private control: Int32Array;
   private iterations = 0;
@@ -164,11 +164,11 @@ export class FusedNetwork {
       this.memory = sharedMemory(pages);
       this.kernels = instantiate(this.memory);
     }
-    this.engine = new PassRunner(this.plan, this.kernels, layout);
+    this.runner = new PassRunner(this.plan, this.kernels, layout);
     this.control = new Int32Array(this.memory.buffer, 0, CONTROL_WORDS);
     writeLayoutParams(this.control, params);
     this.resetOptimizer();
-    this.engine.packAll();
+    this.runner.packAll();
   }
 
   /** Dropout masks of one step: each dropout layer's width, in model order (rows × width bytes each). */
@@ -182,7 +182,7 @@ export class FusedNetwork {
   /** The trainable weights' values (copies), in model.trainableWeights order. */
   getWeights(): Float32Array[] {
     const F = this.f32();
-    const base = this.engine.layout.weights / 4;
+    const base = this.runner.layout.weights / 4;
     return this.weights.map((weight) => F.slice(base + weight.offset, base + weight.offset + weight.size));
   }
 
@@ -196,9 +196,9 @@ export class FusedNetwork {
       if (value?.length !== this.weights[i].size) fail(`${WHERE}.setWeights()`, `${this.weights[i].name} has shape [${this.weights[i].shape.join(', ')}] (${this.weights[i].size} values). Received: ${formatValue(value)}.`);
     });
     const F = this.f32();
-    const base = this.engine.layout.weights / 4;
+    const base = this.runner.layout.weights / 4;
     values.forEach((value, i) => F.set(value, base + this.weights[i].offset));
-    this.engine.packAll();
+    this.runner.packAll();
   }
 
   /**
@@ -206,7 +206,7 @@ export class FusedNetwork {
    * engine holds it): one copy, for snapshots.
    */
   getFlatWeights(): Float32Array {
-    const base = this.engine.layout.weights / 4;
+    const base = this.runner.layout.weights / 4;
     return this.f32().slice(base, base + this.plan.paramCount);
   }
 
@@ -220,7 +220,7 @@ export class FusedNetwork {
     const F = this.f32();
     const fields = this.slotFields();
     const out = new Float32Array(fields.length * P);
-    fields.forEach((_, s) => out.set(F.subarray(this.engine.layout.slots[s] / 4, this.engine.layout.slots[s] / 4 + P), s * P));
+    fields.forEach((_, s) => out.set(F.subarray(this.runner.layout.slots[s] / 4, this.runner.layout.slots[s] / 4 + P), s * P));
     return out;
   }
 
@@ -229,7 +229,7 @@ export class FusedNetwork {
     const F = this.f32();
     const slots: Record<string, Float32Array[]> = {};
     this.slotFields().forEach((field, s) => {
-      const base = this.engine.layout.slots[s] / 4;
+      const base = this.runner.layout.slots[s] / 4;
       slots[field] = this.weights.map((weight) => F.slice(base + weight.offset, base + weight.offset + weight.size));
     });
     return { iterations: this.iterations, scalars: { ...this.scalars }, slots };
@@ -253,7 +253,7 @@ export class FusedNetwork {
     }
     const F = this.f32();
     fields.forEach((field, s) => {
-      const base = this.engine.layout.slots[s] / 4;
+      const base = this.runner.layout.slots[s] / 4;
       state.slots[field].forEach((array, i) => F.set(array, base + this.weights[i].offset));
     });
     this.iterations = state.iterations;
@@ -265,8 +265,8 @@ export class FusedNetwork {
     const { className, config } = this.plan.optimizer;
     const F = this.f32();
     const P = this.plan.paramCount;
-    for (const slot of this.engine.layout.slots) F.fill(0, slot / 4, slot / 4 + P);
-    if (className === 'Adagrad') F.fill(Math.fround(config.initialAccumulatorValue as number), this.engine.layout.slots[0] / 4, this.engine.layout.slots[0] / 4 + P);
+    for (const slot of this.runner.layout.slots) F.fill(0, slot / 4, slot / 4 + P);
+    if (className === 'Adagrad') F.fill(Math.fround(config.initialAccumulatorValue as number), this.runner.layout.slots[0] / 4, this.runner.layout.slots[0] / 4 + P);
     this.iterations = 0;
     this.scalars = {};
     if (className === 'Adam') this.scalars = { accBeta1: Math.fround(config.beta1 as number), accBeta2: Math.fround(config.beta2 as number) };
@@ -307,8 +307,8 @@ export class FusedNetwork {
     this.ensure({ dataRows: rows });
     this.dataRows = rows;
     const F = this.f32();
-    F.set(xs, this.engine.layout.dataX / 4);
-    F.set(ys, this.engine.layout.dataY / 4);
+    F.set(xs, this.runner.layout.dataX / 4);
+    F.set(ys, this.runner.layout.dataY / 4);
   }
 
   // -----------------------------------------------------------------------------------------------
@@ -332,7 +332,7 @@ export class FusedNetwork {
     if (out.length < steps * width) fail(where, `out must hold ${steps * width} values (${steps} steps × ${width}). Received: out=${formatValue(out)}.`);
     if (steps === 0) return out;
     this.ensure({ capRows: roundUp(batchSize, 4), maxSteps: steps, stagingRows: source.kind === Source.Staging ? source.count : 0 });
-    const layout = this.engine.layout;
+    const layout = this.runner.layout;
     this.writeSource(source, layout);
     this.writeMasks(options.masks, steps, batchSize, source.count, where);
     this.writeConstants(rates, steps);
@@ -363,9 +363,9 @@ export class FusedNetwork {
     if (source.count === 0) fail(where, `there are no rows to evaluate. Received: 0 rows.`);
     const width = 1 + this.plan.metrics.length;
     const sums = new Array<number>(width).fill(0);
-    const chunk = Math.max(1, Math.floor(Math.max(this.engine.layout.params.capRows, batchSize) / batchSize)) * batchSize;
+    const chunk = Math.max(1, Math.floor(Math.max(this.runner.layout.params.capRows, batchSize) / batchSize)) * batchSize;
     this.ensure({ capRows: roundUp(chunk, 4), stagingRows: source.kind === Source.Staging ? chunk : 0 });
-    const layout = this.engine.layout;
+    const layout = this.runner.layout;
     for (let first = 0; first < source.count; first += chunk) {
       const count = Math.min(chunk, source.count - first);
       this.passChunk(source, first, count, JobKind.Evaluate);
@@ -393,7 +393,7 @@ export class FusedNetwork {
     const activations = this.plan.dense.reduce((sum, layer) => sum + layer.units, 0);
     const chunk = Math.min(Math.max(source.count, 4), Math.max(4096, Math.min(65536, Math.floor(PREDICT_PASS_FLOATS / activations))));
     this.ensure({ capRows: roundUp(chunk, 4), stagingRows: source.kind === Source.Staging ? chunk : 0 });
-    const cap = this.engine.layout.params.capRows;
+    const cap = this.runner.layout.params.capRows;
     for (let first = 0; first < source.count; first += cap) {
       const count = Math.min(cap, source.count - first);
       const { out: pred, ld } = this.passChunk(source, first, count, JobKind.Predict);
@@ -437,13 +437,13 @@ export class FusedNetwork {
 
   private run(T: number, out?: Float32Array): Float32Array | undefined {
     if (T === 1) {
-      runShare(this.engine, this.control, 0, NO_BARRIER, out);
+      runShare(this.runner, this.control, 0, NO_BARRIER, out);
       return out;
     }
     this.pool ??= new WorkerPool(this.threads - 1, this.spec, this.memory, wasmModule());
     this.pool.start();
     try {
-      runShare(this.engine, this.control, 0, controlBarrier(this.control, T), out);
+      runShare(this.runner, this.control, 0, controlBarrier(this.control, T), out);
     } catch (error) {
       this.pool.abort(T - 1);
       throw error;
@@ -453,7 +453,7 @@ export class FusedNetwork {
   }
 
   private passChunk(source: ResolvedRows, first: number, count: number, kind: JobKind): { out: number; ld: number } {
-    const layout = this.engine.layout;
+    const layout = this.runner.layout;
     if (source.kind === Source.Staging) {
       const F = this.f32();
       const { inputs, targets } = this.plan;
@@ -522,7 +522,7 @@ export class FusedNetwork {
     if (!(masks instanceof Uint8Array) || masks.length !== rows * perRow) {
       fail(where, `masks must be a Uint8Array of ${rows * perRow} bytes (each step's rows × ${dropouts.map((d) => d.width).join(' + ')} dropout widths). Received: masks=${formatValue(masks)}.`);
     }
-    const layout = this.engine.layout;
+    const layout = this.runner.layout;
     const U8 = new Uint8Array(this.memory.buffer);
     const cap = layout.params.capRows;
     let read = 0;
@@ -590,14 +590,14 @@ export class FusedNetwork {
           c.splice(3, 3, f(num('decay')), f(1 - num('decay')), f(num('momentum')));
           break;
       }
-      F.set(c, this.engine.layout.consts / 4 + s * CONST_STRIDE);
+      F.set(c, this.runner.layout.consts / 4 + s * CONST_STRIDE);
       this.iterations++;
     }
   }
 
   /** Grows the layout (and the memory) when a call needs more rows or steps; weights and slots stay put. */
   private ensure(need: Partial<LayoutParams>): void {
-    const current = this.engine.layout.params;
+    const current = this.runner.layout.params;
     const next: LayoutParams = {
       capRows: Math.max(current.capRows, need.capRows ?? 0),
       maxSteps: Math.max(current.maxSteps, need.maxSteps ?? 0),
@@ -605,14 +605,14 @@ export class FusedNetwork {
       stagingRows: Math.max(current.stagingRows, need.stagingRows ?? 0),
     };
     if (next.capRows === current.capRows && next.maxSteps === current.maxSteps && next.dataRows === current.dataRows && next.stagingRows === current.stagingRows) return;
-    const old = this.engine.layout;
+    const old = this.runner.layout;
     const layout = computeLayout(this.plan, next);
     const pages = Math.ceil(layout.bytes / 65536) - this.memory.buffer.byteLength / 65536;
     // Keep the resident data across the move (it sits after the scratch buffers).
     const keep = need.dataRows === undefined && this.dataRows > 0 ? { x: this.f32().slice(old.dataX / 4, old.dataX / 4 + this.dataRows * this.plan.inputs), y: this.f32().slice(old.dataY / 4, old.dataY / 4 + this.dataRows * this.plan.targets) } : undefined;
     if (pages > 0) this.memory.grow(pages);
-    this.engine = new PassRunner(this.plan, this.kernels, layout);
-    this.engine.packAll();
+    this.runner = new PassRunner(this.plan, this.kernels, layout);
+    this.runner.packAll();
     writeLayoutParams(this.control, next);
     if (keep) {
       const F = this.f32();

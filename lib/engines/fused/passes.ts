@@ -239,7 +239,7 @@ export function computeLayout(plan: NetworkPlan, params: LayoutParams): Layout {
 }
 
 /** tf.js dropout's multiplier for kept elements: floor(u + keepProb) / keepProb in float32. */
-export function dropoutMultiplier(rate: number): number {
+function dropoutMultiplier(rate: number): number {
   return Math.fround(1 / Math.fround(1 - rate));
 }
 
@@ -251,7 +251,7 @@ export interface Barrier {
 export const NO_BARRIER: Barrier = { wait: () => undefined };
 
 /** [start, end) of part t of T of 0..n, in multiples of `m`. */
-export function share(n: number, t: number, T: number, m: number): [number, number] {
+function share(n: number, t: number, T: number, m: number): [number, number] {
   const size = roundUp(Math.ceil(n / T), m);
   const start = Math.min(t * size, n);
   return [start, Math.min(start + size, n)];
@@ -268,7 +268,7 @@ export interface TrainJob {
 }
 
 /** Per-step loss scale: the gradient of mean-over-batch(mean-over-units(loss)) as tf.js takes it. */
-export function lossScale(plan: NetworkPlan, batch: number): number {
+function lossScale(plan: NetworkPlan, batch: number): number {
   const inverse = Math.fround(1 / batch);
   // these sum over units rather than average
   if (plan.loss === 'categoricalCrossentropy' || plan.loss === 'sparseCategoricalCrossentropy' || plan.loss === 'kullbackLeiblerDivergence' || plan.loss === 'categoricalHinge') return inverse;
@@ -556,7 +556,7 @@ export function writeLayoutParams(control: Int32Array, params: LayoutParams): vo
 }
 
 /** Runs thread t's share of the job described in the control block. */
-export function runShare(engine: PassRunner, control: Int32Array, t: number, barrier: Barrier, out?: Float32Array): void {
+export function runShare(runner: PassRunner, control: Int32Array, t: number, barrier: Barrier, out?: Float32Array): void {
   const T = control[CONTROL.threads];
   const kind = control[CONTROL.kind] as JobKind;
   if (kind === JobKind.Train) {
@@ -567,8 +567,8 @@ export function runShare(engine: PassRunner, control: Int32Array, t: number, bar
       source: control[CONTROL.source] as Source,
       start: control[CONTROL.start],
     };
-    engine.train(job, t, T, barrier, out);
+    runner.train(job, t, T, barrier, out);
   } else if (kind === JobKind.Evaluate || kind === JobKind.Predict) {
-    engine.pass(control[CONTROL.source] as Source, control[CONTROL.chunk], control[CONTROL.chunkRows], control[CONTROL.start], kind === JobKind.Evaluate, t, T);
+    runner.pass(control[CONTROL.source] as Source, control[CONTROL.chunk], control[CONTROL.chunkRows], control[CONTROL.start], kind === JobKind.Evaluate, t, T);
   }
 }

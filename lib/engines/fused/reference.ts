@@ -41,7 +41,7 @@ const LN2_HI = f(0.693359375);
 const LN2_LO = f(-2.1219444e-4);
 const EP = [1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1].map(f);
 
-export function exp(x0: number): number {
+function exp(x0: number): number {
   const x = Math.min(Math.max(x0, -104), 89);
   const n = nearest(f(x * LOG2E));
   let r = f(x - f(n * LN2_HI));
@@ -64,7 +64,7 @@ const XM = [
 ].map(f);
 const LN2 = f(0.6931471805599453);
 
-export function expm1(x: number): number {
+function expm1(x: number): number {
   let p = XM[0];
   for (let i = 1; i < XM.length; i++) p = f(f(p * x) + XM[i]);
   const small = f(x + f(f(x * x) * p));
@@ -80,7 +80,7 @@ const LG3 = f(0.28498786688);
 const LG4 = f(0.24279078841);
 const MIN_NORMAL = f(1.17549435e-38);
 
-export function log(x: number): number {
+function log(x: number): number {
   const tiny = x < MIN_NORMAL;
   const xs = tiny ? f(x * 33554432) : x;
   const ix = bitsOf(xs);
@@ -107,21 +107,21 @@ export function log(x: number): number {
   return y;
 }
 
-export function log1p(x: number): number {
+function log1p(x: number): number {
   const u = f(1 + x);
   const d = f(u - 1);
   const y = f(log(u) * f(x / d));
   return d === 0 || x === Infinity ? x : y;
 }
 
-export function tanh(x: number): number {
+function tanh(x: number): number {
   const a = Math.min(Math.abs(x), 9.5);
   const e = expm1(f(a + a));
   const t = f(e / f(e + 2));
   return floatOf(bitsOf(t) | (bitsOf(x) & 0x80000000));
 }
 
-export function sigmoid(x: number): number {
+function sigmoid(x: number): number {
   const e = exp(-Math.abs(x));
   const d = f(1 + e);
   return x >= 0 ? f(1 / d) : f(e / d);
@@ -129,7 +129,7 @@ export function sigmoid(x: number): number {
 
 const SOFTPLUS_T = f(13.942385152878742);
 
-export function softplus(x: number): number {
+function softplus(x: number): number {
   const ex = exp(x);
   let y = log1p(ex);
   if (x < -SOFTPLUS_T) y = ex;
@@ -146,7 +146,7 @@ const [RB0, RB1, RB2, SB1, SB2, SB3] = [-9.86496918e-3, -5.48049808e-1, -1.84115
 /** c + a·b (the wasm code's `madd`, two roundings). */
 const madd = (a: number, b: number, c: number) => f(c + f(a * b));
 
-export function erf(x: number): number {
+function erf(x: number): number {
   const a = Math.abs(x);
   const z = f(x * x);
   const r = madd(z, madd(z, PP2, PP1), PP0);
@@ -190,7 +190,7 @@ function sign1(x: number): number {
   return Number.isNaN(x) ? x : x > 0 ? 1 : -1;
 }
 
-export function activate(act: number, z: number): number {
+function activate(act: number, z: number): number {
   switch (act) {
     case 1:
       return Math.max(z, 0);
@@ -228,7 +228,7 @@ export function activate(act: number, z: number): number {
   }
 }
 
-export function derive(act: number, dy: number, z: number, y: number): number {
+function derive(act: number, dy: number, z: number, y: number): number {
   switch (act) {
     case 1:
       return f(dy * (z > 0 ? 1 : 0));

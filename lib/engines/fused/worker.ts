@@ -16,7 +16,7 @@ function serve(init: WorkerInit): void {
   const plan = planNetwork(init.spec);
   const kernels = instantiate(init.memory, init.module);
   const control = new Int32Array(init.memory.buffer, 0, CONTROL_WORDS);
-  let engine: PassRunner | undefined;
+  let runner: PassRunner | undefined;
   let seen = 0;
   for (;;) {
     Atomics.wait(control, CONTROL.job, seen);
@@ -27,8 +27,8 @@ function serve(init: WorkerInit): void {
     if (init.index >= threads) continue;
     try {
       const params = layoutParamsOf(control);
-      if (!engine || !sameParams(engine.layout, params)) engine = new PassRunner(plan, kernels, computeLayout(plan, params));
-      runShare(engine, control, init.index, controlBarrier(control, threads));
+      if (!runner || !sameParams(runner.layout, params)) runner = new PassRunner(plan, kernels, computeLayout(plan, params));
+      runShare(runner, control, init.index, controlBarrier(control, threads));
     } catch (error) {
       // Leave the others' barriers, report, and stay available: the caller throws for this job.
       if (!Atomics.load(control, CONTROL.failed)) console.error(error);

@@ -34,7 +34,7 @@ export interface OptimizerDriver {
  * Bound on (values in the flat vector) × (tensors in it). wasm's split copies the whole vector once
  * per part, so fusing pays only while that product is small; the smallest tensors are fused first.
  */
-export const FUSE_BUDGET = 2 ** 18;
+const FUSE_BUDGET = 2 ** 18;
 
 /** The driver for `optimizer`: the leaner Adam update unless `lean` is false, else tfjs' own. */
 export function optimizerDriver(optimizer: tf.Optimizer, lean = true): OptimizerDriver {

@@ -14,6 +14,7 @@ import type { Rng } from '../../random';
 import type { Batch, Dataset } from '../data';
 import type { Engine, EngineInfo, EngineSetup } from '../engine';
 import { optimizerDriver, type OptimizerDriver } from './adam';
+import { evaluateWithTfjs } from './inference';
 import { restoreOptimizer, setLearningRate } from './optimizer';
 import { applyWeights, modelWeights, snapshotWeights, trainableVariables } from './weights';
 
@@ -101,7 +102,7 @@ export class TfjsEngine implements Engine {
   }
 
   evaluate(data: Dataset, batchSize: number): Promise<number[]> {
-    return data.evaluate(this.model, batchSize);
+    return evaluateWithTfjs(this.model, data, batchSize);
   }
 
   weights(): WeightsSnapshot {
@@ -158,7 +159,7 @@ export class TfjsEngine implements Engine {
 }
 
 /** The model's own training step (what model.fit runs per batch). */
-export function trainFunctionOf(model: tf.LayersModel, where: string): TrainFunction {
+function trainFunctionOf(model: tf.LayersModel, where: string): TrainFunction {
   // A Sequential model trains through the functional model it wraps.
   const wrapped = (model as unknown as { model?: unknown }).model;
   const core = wrapped instanceof tf.LayersModel ? wrapped : model;

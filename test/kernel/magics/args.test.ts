@@ -28,6 +28,8 @@ describe('magics/args', () => {
     assert.equal(positiveInteger(magic, '-n', undefined, ''), undefined);
     throwsWith(() => positiveInteger(magic, '-n', '0', '-n 0'), '%timeit: -n must be an integer ≥ 1. Received: args="-n 0".');
     throwsWith(() => positiveInteger(magic, '-r', '1.5', '-r 1.5'), '-r must be an integer ≥ 1');
+    // A cell magic's line (%%sweep --trials) names it with its %% prefix; an empty value is no number.
+    throwsWith(() => positiveInteger(magic, '--trials', ' ', '--trials " "', '%%'), '%%timeit: --trials must be an integer ≥ 1. Received: args="--trials \\" \\"".');
   });
 
   it('parseWords(magic, args, spec) takes options anywhere among the words', () => {

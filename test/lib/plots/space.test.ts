@@ -77,6 +77,17 @@ describe('plots/space', () => {
     assert.match(sampled.text, /over the plotted points/);
   });
 
+  it('spaceFigure(space, dense model) predicts on the engine space.evaluate() uses: the plotted max error is the evaluated one', async () => {
+    const space = tabulateInputSpace({ x: { min: 0, max: 1, step: 0.01 } }, { label: ({ x }) => Math.sin(3 * (x as number)) });
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 6, activation: 'tanh', inputShape: [1], kernelInitializer: tf.initializers.constant({ value: 0.3 }) }), tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.constant({ value: 0.7 }) })] });
+    for (const engine of ['auto', 'tfjs'] as const) {
+      const evaluation = await space.evaluate(model, { engine });
+      const { maxAbsError } = await spaceFigure(space, model, { engine });
+      assert.equal(maxAbsError, evaluation.maxAbsError, engine);
+    }
+    await rejectsWith(() => spaceFigure(space, model, { engine: 'gpu' as never }), "plotSpace(): `engine` must be 'auto', 'fused', 'tfjs'.");
+  });
+
   it('plotSpace(space, model) is a chart: shown as a cell result, written as a page with write(file)', async () => {
     const space = tabulateInputSpace({ x: { min: 0, max: 1, step: 0.5 } }, { label: ({ x }) => x as number });
     const model = { predict: (xs: tf.Tensor) => tf.clone(xs) };

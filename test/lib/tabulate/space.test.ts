@@ -313,12 +313,33 @@ describe('tabulateInputSpace()', () => {
       await rejectsWith(() => curve.evaluate(tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [2] })] })), 'InputSpace.evaluate(): the model maps 2 inputs to 2 outputs but the space has 2 feature and 1 label column(s).');
     });
 
+    it("space.evaluate(model, { engine }) chooses the engine as train() does: 'tfjs' is model.predict's numbers exactly, 'fused' refuses what it cannot run", async () => {
+      const curve = tabulateInputSpace({ t: { min: 0, max: 1, step: 0.01 } }, { label: ({ t }) => Math.cos(t as number) });
+      const previous = getSeed();
+      setSeed(5);
+      const model = tf.sequential({ layers: [tf.layers.dense({ units: 8, activation: 'relu', inputShape: [1] }), tf.layers.dense({ units: 1 })] });
+      unseedMathRandom();
+      setSeed(previous, { mathRandom: false });
+      const viaTfjs = await curve.evaluate(model, { engine: 'tfjs', batchSize: 64, worst: 2 });
+      const viaPredict = await curve.evaluate({ predict: (xs: tf.Tensor) => model.predict(xs) as tf.Tensor }, { batchSize: 64, worst: 2 });
+      assert.deepEqual(viaTfjs, viaPredict);
+      const fused = await curve.evaluate(model, { engine: 'fused', batchSize: 64, worst: 2 });
+      assert.ok(Math.abs(fused.rmse - viaTfjs.rmse) <= 1e-6, `${fused.rmse} vs ${viaTfjs.rmse}`);
+      // The worst points' predictions come from the engine that ranked them: their errors agree.
+      for (const worst of fused.worst) assert.equal(Math.fround(Math.abs(worst.prediction[0] - worst.label[0])), worst.absError);
+      await rejectsWith(
+        () => curve.evaluate({ predict: (xs: tf.Tensor) => model.predict(xs) as tf.Tensor }, { engine: 'fused' }),
+        "InputSpace.evaluate(): engine: 'fused' cannot run this model: it is not a tf.js LayersModel but an object with a predict() method.",
+      );
+      await rejectsWith(() => curve.evaluate(model, { engine: 'gpu' as never }), "InputSpace.evaluate(): `engine` must be 'auto', 'fused', 'tfjs'. Received: engine=");
+    });
+
     it('space.evaluate() rejects a space without labels, a non-model and a wrong output shape', async () => {
       await rejectsWith(() => tabulateInputSpace({ x: [1] }).evaluate(predictor((x) => x)), 'InputSpace.evaluate(): the space has no labels. Pass `label` or `labelBatch` to tabulateInputSpace().');
       await rejectsWith(() => space.evaluate({} as never), 'InputSpace.evaluate(): model must have a predict(xs) method, like a tfjs LayersModel. Received: {  }.');
       await rejectsWith(
         () => space.evaluate({ predict: (xs: tf.Tensor) => tf.concat([xs, xs], 1) }),
-        'InputSpace.evaluate(): the model predicts shape [202, 6] but the space has 1 label column(s).',
+        'InputSpace.evaluate(): the model predicts shape [202, 6] but the space has 3 feature and 1 label column(s).',
       );
     });
   });

@@ -203,6 +203,17 @@ describe('train()', function () {
     await rejectsWith(() => train(buildModel(), data, { epochs: 1, validation: 1.5, checkpoint: false, ...QUIET }), '`validation` as a fraction must be a number in (0, 1). Received: validation=1.5.');
   });
 
+  for (const engine of ['fused', 'tfjs'] as const) {
+    it(`run.evaluate(data) runs on the engine that trained the run (${engine}): on the validation data it gives the last val_loss exactly`, async () => {
+      const held = regression(40, 3, 11);
+      const run = await train(buildModel({ dropout: false }), data, { epochs: 2, validation: held, engine, checkpoint: false, ...QUIET });
+      assert.equal(run.engine.name, engine);
+      const evaluated = await run.evaluate(held);
+      const last = run.history[run.history.length - 1];
+      assert.deepEqual([evaluated.loss, evaluated.mae], [last.val_loss, last.val_mae]);
+    });
+  }
+
   it('train(model, inputSpace) trains on the whole space; holding part of it out warns', async () => {
     const space = tabulateInputSpace({ x: { min: 0, max: 1, step: 0.01 }, y: { min: 0, max: 1, step: 0.25 } }, { label: ({ x, y }) => (x as number) * 0.5 + (y as number) });
     const model = buildModel({ features: 2, dropout: false });
