@@ -21,7 +21,7 @@ import { isDone } from '../scheduler';
 import { standingsOf } from '../standings';
 import type { SweepRecord } from '../state';
 import { checkRecord, chooseAmong, type SweepVersion } from '../versions';
-import { enqueue, openQueue, pendingJobs, promotionJobs, type TrialQueue } from './jobs';
+import { enqueue, openQueue, pendingJobs, promotionJobs, SERVING_JOBS, type TrialQueue } from './jobs';
 import { connectRedis, parseQueueUrl, type QueueTarget } from './redis';
 import { readRecords, RedisStore } from './store';
 import { liveWorkers } from './worker';
@@ -76,10 +76,10 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
     const store = await openStore(plan, client, target, file);
     // Failed trials run again; a trial whose job is gone (not waiting, active or delayed) resumes.
     await store.apply({ kind: 'reopen', again: true, live: [...(await activeJobIds(queue))] });
-    await enqueue(queue, pendingJobs(store.record, store.search));
+    await enqueue(queue, pendingJobs(store.record, store.search, servingJobs((await liveWorkers(client, target.prefix)).length)));
     const writer = new RecordWriter(file, () => store.record);
     const view = viewFor(plan.options);
-    const final = await follow(store, client, target, stop.signal, view, () => writer.schedule(), () => recoverOrphans(store, queue!), (jobs) => enqueue(queue!, jobs));
+    const final = await follow(store, client, target, stop.signal, view, () => writer.schedule(), (live, grown) => recoverOrphans(store, queue!, live, grown), (jobs) => enqueue(queue!, jobs));
     await writer.flush();
     view.end(final);
     const result = await loadSweepResult(final, file);
@@ -101,17 +101,22 @@ async function follow(
   stop: AbortSignal,
   view: SweepView,
   changed: () => void,
-  recover: () => Promise<void>,
+  recover: (live: number, grown: boolean) => Promise<void>,
   add: (jobs: ReturnType<typeof promotionJobs>) => Promise<void>,
 ): Promise<SweepRecord> {
   const seen = new Map<number, string>();
   const promotions = new Set<string>();
   let stopping: number | undefined;
   let checked = Date.now();
+  let live = 0;
+  let served = SERVING_JOBS;
   for (;;) {
-    if (Date.now() - checked > ORPHAN_CHECK_MS) {
+    // More workers than jobs that serve the sweep (they started after it was queued): more jobs.
+    const grown = servingJobs(live) > served;
+    if (Date.now() - checked > ORPHAN_CHECK_MS || grown) {
       checked = Date.now();
-      await recover();
+      served = Math.max(served, servingJobs(live));
+      await recover(live, grown);
     }
     if (stop.aborted && stopping === undefined) {
       stopping = Date.now();
@@ -134,6 +139,7 @@ async function follow(
       seen.set(trial.number, trial.status);
     }
     const workers = await liveWorkers(client, target.prefix);
+    live = workers.length;
     const notes = [...record.warnings];
     if (workers.length === 0 && record.status === 'running') notes.push(`No worker serves ${target.url}: start one with npx cellfit worker --queue ${target.url}`);
     view.update(record, { workers: workers.length, ...(notes.length ? { note: notes.join(' ') } : {}) });
@@ -145,12 +151,20 @@ async function follow(
 /**
  * Trials marked running whose job is gone from the queue (a worker lost its job and the job was
  * finished anyway): interrupted and queued again, so that the sweep never waits on them forever.
+ * `grown`: more workers are live than jobs serve the sweep: jobs are added for them.
  */
-async function recoverOrphans(store: RedisStore, queue: TrialQueue): Promise<void> {
-  if (store.record.status !== 'running' || standingsOf(store.record).running.size === 0) return;
+async function recoverOrphans(store: RedisStore, queue: TrialQueue, workers: number, grown: boolean): Promise<void> {
+  const standings = standingsOf(store.record);
+  if (store.record.status !== 'running' || standings.running.size === 0) return;
   const live = [...(await activeJobIds(queue))];
+  const waiting = standings.waiting.size;
   await store.apply({ kind: 'reopen', again: false, live });
-  await enqueue(queue, pendingJobs(store.record, store.search));
+  if (grown || standingsOf(store.record).waiting.size > waiting) await enqueue(queue, pendingJobs(store.record, store.search, servingJobs(workers)));
+}
+
+/** How many jobs serve a sweep's new trials: twice the live workers, at least {@link SERVING_JOBS}. */
+function servingJobs(workers: number): number {
+  return Math.max(SERVING_JOBS, 2 * workers);
 }
 
 /** Ids of the jobs still in the queue (waiting, prioritised, active, delayed). */

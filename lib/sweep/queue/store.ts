@@ -10,9 +10,11 @@
  * claim, a pruning decision) is then the answer every other client's copy agrees on. A new trial's
  * parameters are proposed by the claimer on its copy and travel in its claim; a claim that lost the
  * race for that trial number gets nothing and proposes again. Reports the pruner cannot act on (no
- * pruner, or an epoch that is not an ASHA rung) are answered at once from the copy and sent in the
- * background, in order, batched with whatever else is waiting.
- *
+ * pruner, or an epoch that is not an ASHA rung) are answered at once from the copy and wait to be
+ * sent with the next operation (at most {@link REPORT_DELAY_MS}), as one journal entry — unless the
+ * trial's run checkpoints: an attempt resumed from a checkpoint does not report the epochs before it
+ * again, so those are sent at once.
+
  * Keys: `PREFIX:sweep:NAME` (the snapshot, a record as JSON), `PREFIX:sweep-journal:NAME` (the
  * journal, a list), `PREFIX:sweep-offset:NAME` (how many operations the snapshot holds). A journal
  * longer than the record's trials is folded into a new snapshot by the client whose operation made
@@ -20,26 +22,30 @@
  */
 import type { Redis } from 'ioredis';
 import { CellfitError } from '../../errors';
-import { searchOf, proposeNext, heldBy, type Search } from '../scheduler';
+import { canPropose, heldBy, proposeNext, readyTrial, searchOf, type Search } from '../scheduler';
 import { applyOp, type OpResult, type SweepOp, type SweepStore } from '../store';
 import type { SweepRecord } from '../state';
 
-/** A journal entry: an operation and when it was applied (the record's `updated`). */
-interface Entry {
-  readonly at: string;
-  readonly op: SweepOp;
-}
+/**
+ * A journal entry: an operation, or several applied in order (a trial's reports the pruner could not
+ * act on, sent together), and when it was applied (the record's `updated`).
+ */
+type Entry = { readonly at: string } & ({ readonly op: SweepOp } | { readonly ops: readonly SweepOp[] });
 
 /**
  * Appends ARGV[2..] to the journal unless the client's copy is behind the snapshot (or ahead of the
- * journal: a record made anew under the same name); answers the entries from ARGV[1] on.
+ * journal: a record made anew under the same name); answers the entries from ARGV[1] on that were
+ * there before (the client's own, just appended, it applies from what it sent).
  */
 const APPEND = `
 local offset = tonumber(redis.call('GET', KEYS[2]) or '0')
 local from = tonumber(ARGV[1])
-if from < offset or from > offset + redis.call('LLEN', KEYS[1]) then return {offset, -1, {}} end
+local length = redis.call('LLEN', KEYS[1])
+if from < offset or from > offset + length then return {offset, -1, {}} end
+local before = {}
+if from - offset < length then before = redis.call('LRANGE', KEYS[1], from - offset, -1) end
 for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
-return {offset, from, redis.call('LRANGE', KEYS[1], from - offset, -1)}
+return {offset, from, before}
 `;
 
 /** Replaces the snapshot with ARGV[2], the record after ARGV[1] operations, and drops the journal's entries it holds. */
@@ -111,16 +117,24 @@ export async function readRecords(client: Redis, prefix: string, names: readonly
   });
 }
 
-/** Applies a journal entry to a copy of the record. */
+/** Applies a journal entry to a copy of the record; answers its (last) operation's result. */
 function replay(record: SweepRecord, search: Search, entry: Entry): { search: Search; result: unknown } {
-  const result = applyOp(record, search, entry.op);
+  let result: unknown;
+  for (const op of 'ops' in entry ? entry.ops : [entry.op]) {
+    result = applyOp(record, search, op);
+    if (op.kind === 'configure') search = searchOf(record);
+  }
   record.updated = entry.at;
-  return { search: entry.op.kind === 'configure' ? searchOf(record) : search, result };
+  return { search, result };
 }
 
-/** An operation waiting to be sent, and whoever waits for its answer. */
+/** Milliseconds a report nobody waits for (no pruner decision) may wait to be sent with others: the live view's and a stop's delay. */
+export const REPORT_DELAY_MS = 200;
+
+/** An operation waiting to be sent (none: a read), and whoever waits for its answer; `later`: a report answered already, sent with the next batch. */
 interface Pending {
-  readonly text: string;
+  readonly op?: SweepOp;
+  readonly later?: boolean;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: Error) => void;
 }
@@ -130,6 +144,13 @@ export class RedisStore implements SweepStore {
   private pending: Pending[] = [];
   private sending?: Promise<void>;
   private draining = false;
+  /**
+   * Trials whose run checkpoints (their `began` named a directory): their reports are sent at once,
+   * since an attempt resumed from a checkpoint does not report the epochs before it again.
+   */
+  private readonly checkpointed = new Set<number>();
+  /** Sends the reports that wait ({@link REPORT_DELAY_MS}). */
+  private timer?: NodeJS.Timeout;
 
   private constructor(
     private readonly client: Redis,
@@ -155,12 +176,23 @@ export class RedisStore implements SweepStore {
   }
 
   async apply<O extends SweepOp>(op: O): Promise<OpResult<O>> {
+    if (op.kind === 'claim' && op.serve) return this.claimToServe(op) as Promise<OpResult<O>>;
     if (op.kind === 'claim' && op.job !== undefined && op.number === undefined) return this.claimNew(op) as Promise<OpResult<O>>;
+    if (op.kind === 'began' && op.run.dir !== undefined) this.checkpointed.add(op.number);
     if (op.kind === 'report' && !this.mayDecide(op)) {
       // The pruner cannot act here: the answer is the copy's (a stop, or a trial taken over, shows on the next round trip).
       const trial = this.record.trials[op.number - 1];
       const held = trial?.status === 'running' && trial.worker === op.worker && trial.job === op.job;
-      void this.send(op).catch(() => undefined);
+      if (this.checkpointed.has(op.number)) {
+        void this.send(op).catch(() => undefined);
+      } else {
+        // Sent with the next operation, or within REPORT_DELAY_MS: a trial's reports cost one entry, not one round trip each.
+        this.pending.push({ op, later: true, resolve: () => undefined, reject: () => undefined });
+        this.timer ??= setTimeout(() => {
+          this.timer = undefined;
+          void this.send().catch(() => undefined);
+        }, REPORT_DELAY_MS);
+      }
       return (held && this.record.status === 'running' ? 'continue' : 'interrupt') as OpResult<O>;
     }
     return this.send(op) as Promise<OpResult<O>>;
@@ -186,20 +218,36 @@ export class RedisStore implements SweepStore {
     }
   }
 
+  /**
+   * A serving job's claim: proposes a new trial on this copy only when the copy has no trial ready
+   * (promoted, interrupted or pending); tries again while a claim that got nothing leaves something
+   * to claim (a ready trial another claim took first, a trial number another claim took first).
+   */
+  private async claimToServe(op: Extract<SweepOp, { kind: 'claim' }>): Promise<OpResult<typeof op>> {
+    for (let attempt = 0; ; attempt++) {
+      const open = this.record.status === 'running' && heldBy(this.record, op.job!) === undefined && readyTrial(this.record) === undefined;
+      const params = open ? proposeNext(this.record, this.search) : undefined;
+      const number = this.record.trials.length + 1;
+      const claim = (await this.send({ ...op, ...(params ? { proposal: { number, params } } : {}) })) as OpResult<typeof op>;
+      if (claim || this.record.status !== 'running' || attempt > 100) return claim;
+      if (readyTrial(this.record) === undefined && !canPropose(this.record, this.search)) return undefined;
+    }
+  }
+
   async refresh(): Promise<SweepRecord> {
     await this.send();
     return this.record;
   }
 
   async close(): Promise<void> {
+    if (this.pending.length > 0) await this.send().catch(() => undefined);
     await this.sending;
   }
 
   /** Sends `op` (none: only reads what others appended) with whatever else waits, and answers it. */
   private send(op?: SweepOp): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      if (op) this.pending.push({ text: JSON.stringify({ at: new Date().toISOString(), op } satisfies Entry), resolve, reject });
-      else this.pending.push({ text: '', resolve, reject });
+      this.pending.push({ ...(op ? { op } : {}), resolve, reject });
       if (!this.draining) {
         this.draining = true;
         this.sending = this.drain();
@@ -212,10 +260,31 @@ export class RedisStore implements SweepStore {
       while (this.pending.length > 0) {
         const batch = this.pending;
         this.pending = [];
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = undefined;
         try {
-          const results = await this.exchange(batch.filter((item) => item.text !== '').map((item) => item.text));
-          let k = 0;
-          for (const item of batch) item.resolve(item.text === '' ? undefined : results[k++]);
+          // Reports sent later travel together as one entry; every other operation is an entry of its own.
+          const at = new Date().toISOString();
+          const entries: Entry[] = [];
+          const answers: (Pending | undefined)[] = [];
+          let later: SweepOp[] | undefined;
+          for (const item of batch) {
+            if (!item.op) continue;
+            if (!item.later) {
+              later = undefined;
+              entries.push({ at, op: item.op });
+              answers.push(item);
+              continue;
+            }
+            if (!later) {
+              entries.push({ at, ops: (later = []) });
+              answers.push(undefined);
+            }
+            later.push(item.op);
+          }
+          const results = await this.exchange(entries.map((entry) => JSON.stringify(entry)));
+          for (const item of batch) if (!item.op) item.resolve(undefined);
+          answers.forEach((item, i) => item?.resolve(results[i]));
         } catch (error) {
           for (const item of batch) item.reject(error as Error);
         }
@@ -239,15 +308,16 @@ export class RedisStore implements SweepStore {
         if (attempt > 10) throw new CellfitError(this.where, `could not append to the journal of sweep ${this.record.name}: it keeps being folded.`);
         continue;
       }
+      // Others' entries since this copy's position, then this client's own, in the journal's order.
+      for (let i = this.position - from; i < entries.length; i++) this.search = replay(this.record, this.search, JSON.parse(entries[i]) as Entry).search;
       const results: unknown[] = [];
-      const own = entries.length - texts.length;
-      for (let i = this.position - from; i < entries.length; i++) {
-        const { search, result } = replay(this.record, this.search, JSON.parse(entries[i]) as Entry);
+      for (const text of texts) {
+        const { search, result } = replay(this.record, this.search, JSON.parse(text) as Entry);
         this.search = search;
-        if (i >= own) results.push(result);
+        results.push(result);
       }
       const before = this.position - offset;
-      this.position = from + entries.length;
+      this.position = from + entries.length + texts.length;
       const length = this.position - offset;
       if (texts.length > 0 && before < foldAfter(this.record) && length >= foldAfter(this.record)) {
         await scripts(this.client).cellfitJournalFold(keys.snapshot, keys.journal, keys.offset, this.position, JSON.stringify(this.record));
