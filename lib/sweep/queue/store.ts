@@ -33,19 +33,24 @@ import type { SweepRecord } from '../state';
 type Entry = { readonly at: string } & ({ readonly op: SweepOp } | { readonly ops: readonly SweepOp[] });
 
 /**
- * Appends ARGV[2..] to the journal unless the client's copy is behind the snapshot (or ahead of the
+ * Appends ARGV[4..] to the journal unless the client's copy is behind the snapshot (or ahead of the
  * journal: a record made anew under the same name); answers the entries from ARGV[1] on that were
- * there before (the client's own, just appended, it applies from what it sent).
+ * there before (the client's own, just appended, it applies from what it sent). ARGV[2] `acquire`
+ * takes the sweep's proposer lock (KEYS[3]) for ARGV[3] unless another client holds it, `release`
+ * lets go of it after the append; the answer's fourth item says whether this client holds it.
  */
 const APPEND = `
 local offset = tonumber(redis.call('GET', KEYS[2]) or '0')
 local from = tonumber(ARGV[1])
 local length = redis.call('LLEN', KEYS[1])
-if from < offset or from > offset + length then return {offset, -1, {}} end
+if from < offset or from > offset + length then return {offset, -1, {}, 0} end
+local held = 0
+if ARGV[2] == 'acquire' and redis.call('SET', KEYS[3], ARGV[3], 'NX', 'PX', 5000) then held = 1 end
 local before = {}
 if from - offset < length then before = redis.call('LRANGE', KEYS[1], from - offset, -1) end
-for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
-return {offset, from, before}
+for i = 4, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+if ARGV[2] == 'release' and redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
+return {offset, from, before, held}
 `;
 
 /** Replaces the snapshot with ARGV[2], the record after ARGV[1] operations, and drops the journal's entries it holds. */
@@ -70,23 +75,26 @@ return 1
 
 /** The scripts, sent once per connection and called by their hash after (EVALSHA). */
 interface Scripts {
-  cellfitJournalAppend(journal: string, offset: string, from: number, ...entries: string[]): Promise<[number, number, string[]]>;
+  cellfitJournalAppend(journal: string, offset: string, proposer: string, from: number, lock: Lock | '', token: string, ...entries: string[]): Promise<[number, number, string[], number]>;
   cellfitJournalFold(snapshot: string, journal: string, offset: string, at: number, record: string): Promise<number>;
 }
 
 function scripts(client: Redis): Scripts {
   const defined = client as Redis & Partial<Scripts>;
   if (!defined.cellfitJournalAppend) {
-    client.defineCommand('cellfitJournalAppend', { numberOfKeys: 2, lua: APPEND });
+    client.defineCommand('cellfitJournalAppend', { numberOfKeys: 3, lua: APPEND });
     client.defineCommand('cellfitJournalFold', { numberOfKeys: 3, lua: FOLD });
   }
   return defined as unknown as Scripts;
 }
 
-/** The keys of sweep `name`. */
-export function sweepKeys(prefix: string, name: string): { readonly snapshot: string; readonly journal: string; readonly offset: string } {
-  return { snapshot: `${prefix}:sweep:${name}`, journal: `${prefix}:sweep-journal:${name}`, offset: `${prefix}:sweep-offset:${name}` };
+/** The keys of sweep `name` (`proposer`: the lock a TPE claimer holds while it proposes). */
+export function sweepKeys(prefix: string, name: string): { readonly snapshot: string; readonly journal: string; readonly offset: string; readonly proposer: string } {
+  return { snapshot: `${prefix}:sweep:${name}`, journal: `${prefix}:sweep-journal:${name}`, offset: `${prefix}:sweep-offset:${name}`, proposer: `${prefix}:sweep-proposer:${name}` };
 }
+
+/** What an exchange does with the sweep's proposer lock. */
+type Lock = 'acquire' | 'release';
 
 /** Journal entries past which a snapshot is written: about one per trial (reading a record replays at most that many). */
 const foldAfter = (record: SweepRecord) => Math.max(1000, record.trials.length);
@@ -128,6 +136,9 @@ function replay(record: SweepRecord, search: Search, entry: Entry): { search: Se
   return { search, result };
 }
 
+/** Longest wait, in ms, before asking again for the proposer lock another TPE claimer holds (it holds it while it proposes). */
+const PROPOSER_WAIT_MS = 16;
+
 /** Milliseconds a report nobody waits for (no pruner decision) may wait to be sent with others: the live view's and a stop's delay. */
 export const REPORT_DELAY_MS = 200;
 
@@ -135,6 +146,8 @@ export const REPORT_DELAY_MS = 200;
 interface Pending {
   readonly op?: SweepOp;
   readonly later?: boolean;
+  /** The exchange that sends this item takes or lets go of the proposer lock (acquire: answered with whether it holds it). */
+  readonly lock?: Lock;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: Error) => void;
 }
@@ -149,6 +162,8 @@ export class RedisStore implements SweepStore {
    * since an attempt resumed from a checkpoint does not report the epochs before it again.
    */
   private readonly checkpointed = new Set<number>();
+  /** Names this client as the holder of the sweep's proposer lock. */
+  private readonly token = `${process.pid}.${Math.random().toString(36).slice(2)}`;
   /** Sends the reports that wait ({@link REPORT_DELAY_MS}). */
   private timer?: NodeJS.Timeout;
 
@@ -224,12 +239,26 @@ export class RedisStore implements SweepStore {
    * to claim (a ready trial another claim took first, a trial number another claim took first).
    */
   private async claimToServe(op: Extract<SweepOp, { kind: 'claim' }>): Promise<OpResult<typeof op>> {
+    let locked = false;
+    let wait = 1;
     for (let attempt = 0; ; attempt++) {
       const open = this.record.status === 'running' && heldBy(this.record, op.job!) === undefined && readyTrial(this.record) === undefined;
+      if (open && !locked && this.search.sampler.config.kind === 'tpe') {
+        // A TPE proposal costs milliseconds: the number is claimed first — only the holder of the
+        // sweep's proposer lock proposes, on a copy the exchange that took the lock brought up to
+        // date — so that no proposal is lost to another claim and made again.
+        locked = (await this.send(undefined, 'acquire')) === true;
+        if (!locked) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          wait = Math.min(2 * wait, PROPOSER_WAIT_MS);
+        }
+        continue;
+      }
       const params = open ? proposeNext(this.record, this.search) : undefined;
       const number = this.record.trials.length + 1;
-      const claim = (await this.send({ ...op, ...(params ? { proposal: { number, params } } : {}) })) as OpResult<typeof op>;
-      if (claim || this.record.status !== 'running' || attempt > 100) return claim;
+      const claim = (await this.send({ ...op, ...(params ? { proposal: { number, params } } : {}) }, locked ? 'release' : undefined)) as OpResult<typeof op>;
+      locked = false;
+      if (claim || this.record.status !== 'running' || attempt > 1000) return claim;
       if (readyTrial(this.record) === undefined && !canPropose(this.record, this.search)) return undefined;
     }
   }
@@ -245,9 +274,9 @@ export class RedisStore implements SweepStore {
   }
 
   /** Sends `op` (none: only reads what others appended) with whatever else waits, and answers it. */
-  private send(op?: SweepOp): Promise<unknown> {
+  private send(op?: SweepOp, lock?: Lock): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ ...(op ? { op } : {}), resolve, reject });
+      this.pending.push({ ...(op ? { op } : {}), ...(lock ? { lock } : {}), resolve, reject });
       if (!this.draining) {
         this.draining = true;
         this.sending = this.drain();
@@ -258,8 +287,11 @@ export class RedisStore implements SweepStore {
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
-        const batch = this.pending;
-        this.pending = [];
+        // An item that takes or lets go of the proposer lock ends its batch (one lock action per exchange).
+        const cut = this.pending.findIndex((item) => item.lock !== undefined);
+        const batch = cut < 0 ? this.pending : this.pending.slice(0, cut + 1);
+        this.pending = cut < 0 ? [] : this.pending.slice(cut + 1);
+        const lock = cut < 0 ? undefined : batch[batch.length - 1];
         if (this.timer) clearTimeout(this.timer);
         this.timer = undefined;
         try {
@@ -282,8 +314,8 @@ export class RedisStore implements SweepStore {
             }
             later.push(item.op);
           }
-          const results = await this.exchange(entries.map((entry) => JSON.stringify(entry)));
-          for (const item of batch) if (!item.op) item.resolve(undefined);
+          const { results, held } = await this.exchange(entries.map((entry) => JSON.stringify(entry)), lock?.lock);
+          for (const item of batch) if (!item.op) item.resolve(item.lock === 'acquire' ? held : undefined);
           answers.forEach((item, i) => item?.resolve(results[i]));
         } catch (error) {
           for (const item of batch) item.reject(error as Error);
@@ -296,10 +328,10 @@ export class RedisStore implements SweepStore {
   }
 
   /** One round trip: appends `texts`, applies every entry since the copy's position, answers the own entries' results. */
-  private async exchange(texts: readonly string[]): Promise<unknown[]> {
+  private async exchange(texts: readonly string[], lock?: Lock): Promise<{ results: unknown[]; held: boolean }> {
     const keys = sweepKeys(this.prefix, this.record.name);
     for (let attempt = 0; ; attempt++) {
-      const [offset, from, entries] = await scripts(this.client).cellfitJournalAppend(keys.journal, keys.offset, this.position, ...texts);
+      const [offset, from, entries, held] = await scripts(this.client).cellfitJournalAppend(keys.journal, keys.offset, keys.proposer, this.position, lock ?? '', this.token, ...texts);
       if (from < 0) {
         // Behind the snapshot (folded while this client was away), or a record made anew: read the record again, then append.
         const [read] = await readRecords(this.client, this.prefix, [this.record.name]);
@@ -322,7 +354,7 @@ export class RedisStore implements SweepStore {
       if (texts.length > 0 && before < foldAfter(this.record) && length >= foldAfter(this.record)) {
         await scripts(this.client).cellfitJournalFold(keys.snapshot, keys.journal, keys.offset, this.position, JSON.stringify(this.record));
       }
-      return results;
+      return { results, held: held === 1 };
     }
   }
 }
