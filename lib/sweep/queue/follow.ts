@@ -27,8 +27,12 @@ import { readRecords, RedisStore } from './store';
 import { liveWorkers } from './worker';
 
 const WHERE = 'sweep()';
-/** Milliseconds between reads of the record while following. */
-const POLL_MS = 250;
+/** Milliseconds between reads of the record while following (a read with nothing new is one short round trip). */
+const POLL_MS = 50;
+/** Milliseconds a promotion may wait for a serving job before this process queues a job for it. */
+const PROMOTION_WAIT_MS = 2000;
+/** Milliseconds between reads of the live workers while following. */
+const WORKERS_MS = 1000;
 /** How long a stopping sweep waits for its workers to checkpoint their trials. */
 const STOP_WAIT_MS = 60_000;
 /** Milliseconds between checks for trials whose job is gone. */
@@ -106,10 +110,14 @@ async function follow(
 ): Promise<SweepRecord> {
   const seen = new Map<number, string>();
   const promotions = new Set<string>();
+  /** When each promotion job was first seen waiting. */
+  const waitingSince = new Map<string, number>();
   let stopping: number | undefined;
   let checked = Date.now();
   let live = 0;
   let served = SERVING_JOBS;
+  let workers: Awaited<ReturnType<typeof liveWorkers>> = [];
+  let workersRead = 0;
   for (;;) {
     // More workers than jobs that serve the sweep (they started after it was queued): more jobs.
     const grown = servingJobs(live) > served;
@@ -128,8 +136,10 @@ async function follow(
     // Workers that do not answer within the wait leave their trials to the next execution.
     if (stopping !== undefined && record.status === 'stopping' && Date.now() - stopping > STOP_WAIT_MS) await store.apply({ kind: 'end', force: true });
     record = store.record;
-    // A promotion decided in a replay whose worker went on (or away) before adding its job: added here (ids are unique; a duplicate's claim gets nothing).
-    const promote = promotionJobs(record).filter((job) => !promotions.has(job.id));
+    // A promotion no job has taken for a while (a serving job takes one as soon as its worker is
+    // free; its worker may have gone away): added here (ids are unique; a duplicate's claim gets nothing).
+    const now = Date.now();
+    const promote = promotionJobs(record).filter((job) => !promotions.has(job.id) && now - (waitingSince.get(job.id) ?? waitingSince.set(job.id, now).get(job.id)!) >= PROMOTION_WAIT_MS);
     for (const job of promote) promotions.add(job.id);
     if (record.status === 'running') await add(promote);
     changed();
@@ -138,7 +148,10 @@ async function follow(
       if (previous !== undefined && previous !== trial.status && !['running', 'pending'].includes(trial.status)) view.settled(record, trial.number);
       seen.set(trial.number, trial.status);
     }
-    const workers = await liveWorkers(client, target.prefix);
+    if (Date.now() - workersRead >= WORKERS_MS) {
+      workers = await liveWorkers(client, target.prefix);
+      workersRead = Date.now();
+    }
     live = workers.length;
     const notes = [...record.warnings];
     if (workers.length === 0 && record.status === 'running') notes.push(`No worker serves ${target.url}: start one with npx cellfit worker --queue ${target.url}`);

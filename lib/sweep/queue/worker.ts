@@ -203,7 +203,7 @@ class TrialJobs {
 
   /**
    * Trains claimed trial `claim` through the trial pipeline and settles it; `single`: the job was for
-   * this trial alone, so the promotions it led to are queued as jobs (a serving job claims them itself).
+   * this trial alone (see {@link queuesPromotions}).
    */
   private async runClaim(store: RedisStore, holder: { worker: string; job: string }, claim: Claim, previous: string | undefined, single: boolean): Promise<string> {
     const record = store.record;
@@ -226,13 +226,13 @@ class TrialJobs {
       signal: controller.signal,
       ...(this.setup.dir ? { dir: this.setup.dir } : {}),
       changed: () => {
-        if (!single || store.search.pruner.config.kind !== 'asha') return;
+        if (store.search.pruner.config.kind !== 'asha' || !this.queuesPromotions(store, single)) return;
         promotions = promotions.then(() => enqueue(this.setup.queue, this.newPromotions(store.record))).catch((error: Error) => this.setup.log(`${WHERE}: ${error.message}`));
       },
       lost: (error) => this.setup.log(`${WHERE}: could not record the run of trial ${claim.number}: ${error.message}`),
     }).finally(() => (this.current = undefined));
     await promotions;
-    const jobs = single ? this.newPromotions(store.record) : [];
+    const jobs = this.queuesPromotions(store, single) ? this.newPromotions(store.record) : [];
     // Stopped by this worker's own shutdown: the trial goes back to the queue.
     if (settled && outcome.kind === 'interrupted' && store.record.status === 'running') jobs.push(resumeJob(store.record, claim.number));
     await enqueue(this.setup.queue, jobs);
@@ -267,6 +267,15 @@ class TrialJobs {
       await store.refresh();
     }
     return store;
+  }
+
+  /**
+   * Whether this worker queues the promotions its trial leads to as jobs: after a job for one trial,
+   * and once the sweep has no new trials left (serving jobs then end, and other workers wait for
+   * jobs); while it has, every serving job claims promotions itself.
+   */
+  private queuesPromotions(store: RedisStore, single: boolean): boolean {
+    return single || !canPropose(store.record, store.search);
   }
 
   /** The promotion jobs `record` calls for that this worker has not added yet (now marked added). */
