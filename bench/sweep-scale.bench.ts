@@ -136,11 +136,18 @@ async function startWorkers(count: number, url: string): Promise<ChildProcess[]>
       () =>
         new Promise<ChildProcess>((resolve, reject) => {
           const child = spawn(process.execPath, [CLI, 'worker', '--queue', url], { stdio: ['ignore', 'ignore', 'pipe'] });
+          // Only the start is kept (searched for the line that says it serves): the worker writes two
+          // lines a trial, and searching all of them at every chunk cost this process O(N²).
           let output = '';
-          child.stderr!.on('data', (chunk) => {
+          const onData = (chunk: Buffer) => {
             output += chunk;
-            if (output.includes(' serves ')) resolve(child);
-          });
+            if (output.includes(' serves ')) {
+              child.stderr!.off('data', onData);
+              child.stderr!.resume();
+              resolve(child);
+            }
+          };
+          child.stderr!.on('data', onData);
           child.once('exit', (code) => reject(new Error(`cellfit worker exited with ${code}:\n${output}`)));
         }),
     ),
