@@ -7,8 +7,12 @@
  *
  * Environment: `SWEEP_SCALE_N=100,1000,10000` (the sizes), `SWEEP_SCALE_QUEUE_N` (the queue's sizes,
  * default the same), `SWEEP_SCALE_BUDGET=300` (seconds: a size whose run is projected to take longer
- * — from the previous size's cost, assumed to grow as N² — is skipped and says so),
- * `SWEEP_SCALE_ONLY=random+asha,tpe+none` (some combinations only), `SWEEP_SCALE_QUEUE=0` (skip the queue).
+ * — from the previous sizes' cost per trial and how it grew between them, as N² before two sizes
+ * were measured — is skipped and says so),
+ * `SWEEP_SCALE_ONLY=random+asha,tpe+none` (some combinations only), `SWEEP_SCALE_QUEUE=0` (skip the queue),
+ * `SWEEP_SCALE_LOCAL=0` (skip the one-process runs). Each measured size also prints the CPU this
+ * process (the sweep, or the notebook following a queued one) and each worker spent a trial, and
+ * the load average.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -48,31 +52,49 @@ function recordBytes(dir: string, name: string): number {
     .reduce((sum, file) => sum + fs.statSync(path.join(folder, file)).size, 0);
 }
 
+/** CPU milliseconds process `child` has used (Linux: /proc; 0 elsewhere). */
+function cpuMs(child: ChildProcess): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** Runs one sampler × pruner at every size, skipping sizes projected beyond the budget. */
-async function measure(label: string, ns: readonly number[], repeats: number, budgetSeconds: number, once: (trials: number, name: string, dir: string) => Promise<void>): Promise<Measure[]> {
+async function measure(label: string, ns: readonly number[], repeats: number, budgetSeconds: number, once: (trials: number, name: string, dir: string) => Promise<void>, workers: readonly ChildProcess[] = []): Promise<Measure[]> {
   const measures: Measure[] = [];
   let previous: Measure | undefined;
+  /** The size measured before `previous`, for how the cost grew. */
+  let before: Measure | undefined;
   for (const trials of ns) {
-    if (previous && !previous.skipped) {
-      const projected = (Math.max(...previous.ms) * trials * (trials / previous.trials)) / 1000;
+    if (previous) {
+      // The cost per trial (the best repeat: the first may load the queue's modules) grows as N^k, k
+      // measured between the last two measured sizes (between 0 and 1; 1, as N², before two were).
+      const cost = (m: Measure) => Math.min(...m.ms);
+      const k = before ? Math.min(1, Math.max(0, Math.log(cost(previous) / cost(before)) / Math.log(previous.trials / before.trials))) : 1;
+      const projected = (cost(previous) * trials * (trials / previous.trials) ** k) / 1000;
       if (projected > budgetSeconds) {
         measures.push({ trials, ms: [], bytes: 0, loadMs: [], skipped: `projected ${projected.toFixed(0)} s` });
         continue;
       }
-    } else if (previous?.skipped) {
-      measures.push({ trials, ms: [], bytes: 0, loadMs: [], skipped: previous.skipped });
-      continue;
     }
     const ms: number[] = [];
     const loadMs: number[] = [];
+    const cpuLines: string[] = [];
     let bytes = 0;
     for (let r = 0; r < repeats; r++) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-bench-scale-'));
       const name = `${label.replace(/\W+/g, '-')}-${trials}-${r}`;
       try {
         const start = performance.now();
+        const cpu = process.cpuUsage();
+        const workerCpu = workers.map(cpuMs);
         await once(trials, name, dir);
         ms.push((performance.now() - start) / trials);
+        const own = process.cpuUsage(cpu);
+        cpuLines.push(`this process ${((own.user + own.system) / 1000 / trials).toFixed(2)}${workers.length ? `, workers ${workers.map((child, i) => ((cpuMs(child) - workerCpu[i]) / trials).toFixed(2)).join(' + ')}` : ''} ms of CPU a trial`);
         bytes = recordBytes(dir, name);
         const loading = performance.now();
         readRecord(recordFile(dir, name), 'bench');
@@ -81,9 +103,10 @@ async function measure(label: string, ns: readonly number[], repeats: number, bu
         fs.rmSync(dir, { recursive: true, force: true });
       }
     }
+    before = previous;
     previous = { trials, ms, bytes, loadMs };
     measures.push(previous);
-    process.stderr.write(`  sweep-scale: ${label} × ${trials}: ${ms.map((v) => v.toFixed(2)).join(', ')} ms/trial, ${(bytes / 1024).toFixed(0)} KB\n`);
+    process.stderr.write(`  sweep-scale: ${label} × ${trials}: ${ms.map((v) => v.toFixed(2)).join(', ')} ms/trial, ${(bytes / 1024).toFixed(0)} KB (${cpuLines.join('; ')}; load ${os.loadavg()[0].toFixed(1)})\n`);
   }
   return measures;
 }
@@ -113,11 +136,18 @@ async function startWorkers(count: number, url: string): Promise<ChildProcess[]>
       () =>
         new Promise<ChildProcess>((resolve, reject) => {
           const child = spawn(process.execPath, [CLI, 'worker', '--queue', url], { stdio: ['ignore', 'ignore', 'pipe'] });
+          // Only the start is kept (searched for the line that says it serves): the worker writes two
+          // lines a trial, and searching all of them at every chunk cost this process O(N²).
           let output = '';
-          child.stderr!.on('data', (chunk) => {
+          const onData = (chunk: Buffer) => {
             output += chunk;
-            if (output.includes(' serves ')) resolve(child);
-          });
+            if (output.includes(' serves ')) {
+              child.stderr!.off('data', onData);
+              child.stderr!.resume();
+              resolve(child);
+            }
+          };
+          child.stderr!.on('data', onData);
           child.once('exit', (code) => reject(new Error(`cellfit worker exited with ${code}:\n${output}`)));
         }),
     ),
@@ -138,7 +168,7 @@ const section: BenchSection = {
       await sweep(SCALE_SPACE, reportOnly as never, { name: 'warm-up', dir, sampler, pruner, trials: 30, seed: 2, ...QUIET });
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    for (const { sampler, pruner } of combinations()) {
+    for (const { sampler, pruner } of process.env.SWEEP_SCALE_LOCAL === '0' ? [] : combinations()) {
       const label = `${sampler} + ${pruner}, one process`;
       const measures = await measure(label, ns, repeats, budget, async (trials, name, dir) => {
         await sweep(SCALE_SPACE, reportOnly as never, { name, dir, sampler, pruner, trials, seed: 1, ...QUIET });
@@ -151,11 +181,15 @@ const section: BenchSection = {
     try {
       redis = await startRedis();
       workers = await startWorkers(3, redis.url);
+      // One small untimed queued sweep first: the figures leave out loading the queue's modules.
+      const warm = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-bench-scale-'));
+      await sweep(SCALE_SPACE, { module: MODULE, export: 'reportOnly' }, { name: 'warm-up', dir: warm, sampler: 'random', trials: 30, seed: 2, queue: redis.url, ...QUIET });
+      fs.rmSync(warm, { recursive: true, force: true });
       for (const { sampler, pruner } of combinations()) {
         const label = `${sampler} + ${pruner}, Redis queue, 3 workers`;
         const measures = await measure(label, queueNs, repeats, budget, async (trials, name, dir) => {
           await sweep(SCALE_SPACE, { module: MODULE, export: 'reportOnly' }, { name, dir, sampler, pruner, trials, seed: 1, queue: redis!.url, ...QUIET });
-        });
+        }, workers);
         rows.push(row(label, measures));
       }
     } finally {

@@ -85,6 +85,33 @@ export function claimForJob(record: SweepRecord, search: Search, job: { readonly
   return ready ? start(record, trial, worker, now, job.id) : undefined;
 }
 
+/**
+ * Queued sweeps: the next trial for job `job`, a worker's job that serves the sweep until nothing is
+ * left — its own trial again when BullMQ handed it back after its worker died, else what
+ * {@link claimNext} would take: a promoted trial, then an interrupted or pending one, then a new
+ * trial with `proposal` (the claimer's parameters for the next trial number; none, or a number
+ * another claim took first: the claim gets nothing and the claimer tries again).
+ */
+export function claimToServe(record: SweepRecord, search: Search, job: string, worker: string, now: Date, proposal: { readonly number: number; readonly params: Params } | undefined): Claim | undefined {
+  if (record.status !== 'running') return undefined;
+  const held = heldBy(record, job);
+  if (held) return start(record, held, worker, now, job);
+  const ready = readyTrial(record);
+  if (ready) return start(record, ready, worker, now, job);
+  if (!proposal || proposal.number !== record.trials.length + 1 || !budgetLeft(record, search)) return undefined;
+  return start(record, addTrial(record, proposal.params), worker, now, job);
+}
+
+/** The trial {@link claimNext} takes before proposing one: a promoted trial (the highest rung first), then an interrupted or pending one. */
+export function readyTrial(record: SweepRecord): TrialRecord | undefined {
+  const standings = standingsOf(record);
+  let best: TrialRecord | undefined;
+  for (const trial of standings.promoting) if (!best || (trial.prunedAt ?? 0) > (best.prunedAt ?? 0) || ((trial.prunedAt ?? 0) === (best.prunedAt ?? 0) && trial.number < best.number)) best = trial;
+  if (best) return best;
+  for (const trial of standings.waiting) if (!best || trial.number < best.number) best = trial;
+  return best;
+}
+
 /** The running trial job `job` holds. */
 export function heldBy(record: SweepRecord, job: string): TrialRecord | undefined {
   for (const trial of standingsOf(record).running) if (trial.job === job) return trial;

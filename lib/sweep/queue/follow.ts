@@ -21,14 +21,18 @@ import { isDone } from '../scheduler';
 import { standingsOf } from '../standings';
 import type { SweepRecord } from '../state';
 import { checkRecord, chooseAmong, type SweepVersion } from '../versions';
-import { enqueue, openQueue, pendingJobs, promotionJobs, type TrialQueue } from './jobs';
+import { enqueue, openQueue, pendingJobs, promotionJobs, SERVING_JOBS, type TrialQueue } from './jobs';
 import { connectRedis, parseQueueUrl, type QueueTarget } from './redis';
 import { readRecords, RedisStore } from './store';
 import { liveWorkers } from './worker';
 
 const WHERE = 'sweep()';
-/** Milliseconds between reads of the record while following. */
-const POLL_MS = 250;
+/** Milliseconds between reads of the record while following (a read with nothing new is one short round trip). */
+const POLL_MS = 50;
+/** Milliseconds a promotion may wait for a serving job before this process queues a job for it. */
+const PROMOTION_WAIT_MS = 2000;
+/** Milliseconds between reads of the live workers while following. */
+const WORKERS_MS = 1000;
 /** How long a stopping sweep waits for its workers to checkpoint their trials. */
 const STOP_WAIT_MS = 60_000;
 /** Milliseconds between checks for trials whose job is gone. */
@@ -76,10 +80,10 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
     const store = await openStore(plan, client, target, file);
     // Failed trials run again; a trial whose job is gone (not waiting, active or delayed) resumes.
     await store.apply({ kind: 'reopen', again: true, live: [...(await activeJobIds(queue))] });
-    await enqueue(queue, pendingJobs(store.record, store.search));
+    await enqueue(queue, pendingJobs(store.record, store.search, servingJobs((await liveWorkers(client, target.prefix)).length)));
     const writer = new RecordWriter(file, () => store.record);
     const view = viewFor(plan.options);
-    const final = await follow(store, client, target, stop.signal, view, () => writer.schedule(), () => recoverOrphans(store, queue!), (jobs) => enqueue(queue!, jobs));
+    const final = await follow(store, client, target, stop.signal, view, () => writer.schedule(), (live, grown) => recoverOrphans(store, queue!, live, grown), (jobs) => enqueue(queue!, jobs));
     await writer.flush();
     view.end(final);
     const result = await loadSweepResult(final, file);
@@ -101,17 +105,26 @@ async function follow(
   stop: AbortSignal,
   view: SweepView,
   changed: () => void,
-  recover: () => Promise<void>,
+  recover: (live: number, grown: boolean) => Promise<void>,
   add: (jobs: ReturnType<typeof promotionJobs>) => Promise<void>,
 ): Promise<SweepRecord> {
   const seen = new Map<number, string>();
   const promotions = new Set<string>();
+  /** When each promotion job was first seen waiting. */
+  const waitingSince = new Map<string, number>();
   let stopping: number | undefined;
   let checked = Date.now();
+  let live = 0;
+  let served = SERVING_JOBS;
+  let workers: Awaited<ReturnType<typeof liveWorkers>> = [];
+  let workersRead = 0;
   for (;;) {
-    if (Date.now() - checked > ORPHAN_CHECK_MS) {
+    // More workers than jobs that serve the sweep (they started after it was queued): more jobs.
+    const grown = servingJobs(live) > served;
+    if (Date.now() - checked > ORPHAN_CHECK_MS || grown) {
       checked = Date.now();
-      await recover();
+      served = Math.max(served, servingJobs(live));
+      await recover(live, grown);
     }
     if (stop.aborted && stopping === undefined) {
       stopping = Date.now();
@@ -123,8 +136,10 @@ async function follow(
     // Workers that do not answer within the wait leave their trials to the next execution.
     if (stopping !== undefined && record.status === 'stopping' && Date.now() - stopping > STOP_WAIT_MS) await store.apply({ kind: 'end', force: true });
     record = store.record;
-    // A promotion decided in a replay whose worker went on (or away) before adding its job: added here (ids are unique; a duplicate's claim gets nothing).
-    const promote = promotionJobs(record).filter((job) => !promotions.has(job.id));
+    // A promotion no job has taken for a while (a serving job takes one as soon as its worker is
+    // free; its worker may have gone away): added here (ids are unique; a duplicate's claim gets nothing).
+    const now = Date.now();
+    const promote = promotionJobs(record).filter((job) => !promotions.has(job.id) && now - (waitingSince.get(job.id) ?? waitingSince.set(job.id, now).get(job.id)!) >= PROMOTION_WAIT_MS);
     for (const job of promote) promotions.add(job.id);
     if (record.status === 'running') await add(promote);
     changed();
@@ -133,7 +148,11 @@ async function follow(
       if (previous !== undefined && previous !== trial.status && !['running', 'pending'].includes(trial.status)) view.settled(record, trial.number);
       seen.set(trial.number, trial.status);
     }
-    const workers = await liveWorkers(client, target.prefix);
+    if (Date.now() - workersRead >= WORKERS_MS) {
+      workers = await liveWorkers(client, target.prefix);
+      workersRead = Date.now();
+    }
+    live = workers.length;
     const notes = [...record.warnings];
     if (workers.length === 0 && record.status === 'running') notes.push(`No worker serves ${target.url}: start one with npx cellfit worker --queue ${target.url}`);
     view.update(record, { workers: workers.length, ...(notes.length ? { note: notes.join(' ') } : {}) });
@@ -145,12 +164,20 @@ async function follow(
 /**
  * Trials marked running whose job is gone from the queue (a worker lost its job and the job was
  * finished anyway): interrupted and queued again, so that the sweep never waits on them forever.
+ * `grown`: more workers are live than jobs serve the sweep: jobs are added for them.
  */
-async function recoverOrphans(store: RedisStore, queue: TrialQueue): Promise<void> {
-  if (store.record.status !== 'running' || standingsOf(store.record).running.size === 0) return;
+async function recoverOrphans(store: RedisStore, queue: TrialQueue, workers: number, grown: boolean): Promise<void> {
+  const standings = standingsOf(store.record);
+  if (store.record.status !== 'running' || standings.running.size === 0) return;
   const live = [...(await activeJobIds(queue))];
+  const waiting = standings.waiting.size;
   await store.apply({ kind: 'reopen', again: false, live });
-  await enqueue(queue, pendingJobs(store.record, store.search));
+  if (grown || standingsOf(store.record).waiting.size > waiting) await enqueue(queue, pendingJobs(store.record, store.search, servingJobs(workers)));
+}
+
+/** How many jobs serve a sweep's new trials: twice the live workers, at least {@link SERVING_JOBS}. */
+function servingJobs(workers: number): number {
+  return Math.max(SERVING_JOBS, 2 * workers);
 }
 
 /** Ids of the jobs still in the queue (waiting, prioritised, active, delayed). */

@@ -1,7 +1,8 @@
 /**
  * The trial jobs of queued sweeps. A job names a sweep and, for resumes and promotions, a trial; a
- * "next" job asks for a new proposal, made when a worker takes it (TPE then learns from every trial
- * finished by then). Job ids are deterministic, so enqueuing twice is harmless (BullMQ keeps one job
+ * "next" job serves the sweep: its worker claims trials one after another — a promoted or waiting
+ * trial first, else a new proposal, made at the claim (TPE then learns from every trial finished by
+ * then) — until none is left, so that a trial costs no job of its own. Job ids are deterministic, so enqueuing twice is harmless (BullMQ keeps one job
  * per id), and the scheduler's claim refuses a job whose trial is finished or held by another job —
  * no trial runs twice at once, and none is lost: a job whose worker dies is handed to another worker
  * by BullMQ's stalled-job check, and its claim gives it the same trial, resumed from its checkpoint.
@@ -15,16 +16,20 @@ import { QUEUE_NAME, redisOptions, type QueueTarget } from './redis';
 
 /**
  * Bump when workers of another version could misread the queue's jobs or the records' journal
- * (2: the record in Redis became a snapshot and a journal of operations, lib/sweep/queue/store.ts).
+ * (2: the record in Redis became a snapshot and a journal of operations, lib/sweep/queue/store.ts;
+ * 3: a journal entry may hold several operations, and a "next" job serves many trials).
  */
-export const QUEUE_PROTOCOL = 2;
+export const QUEUE_PROTOCOL = 3;
+
+/** "Next" jobs queued for a sweep with new trials left when no worker is live yet (else twice the live workers). */
+export const SERVING_JOBS = 8;
 
 /** What a job carries. */
 export interface TrialJobData {
   readonly protocol: number;
   readonly cellfit: string;
   readonly sweep: string;
-  /** The trial to resume or promote; none for a new trial. */
+  /** The trial to resume or promote; none for a job that serves the sweep ("next"). */
   readonly number?: number;
   readonly kind: 'next' | 'resume' | 'promote';
 }
@@ -57,8 +62,11 @@ const job = (record: SweepRecord, id: string, kind: TrialJobData['kind'], number
   priority: kind === 'next' ? 2 : 1,
 });
 
-/** Jobs for the trials that wait for a worker: promotions, resumes, and new trials up to the budget. */
-export function pendingJobs(record: SweepRecord, search: Search): TrialJob[] {
+/**
+ * Jobs for the trials that wait for a worker: promotions, resumes, and — while the budget has new
+ * trials left — up to `serving` jobs that serve the sweep (a worker runs one job at a time).
+ */
+export function pendingJobs(record: SweepRecord, search: Search, serving = SERVING_JOBS): TrialJob[] {
   const jobs: TrialJob[] = [];
   for (const trial of record.trials) {
     if (trial.status === 'paused' && trial.promote) jobs.push(promotionJob(record, trial));
@@ -66,7 +74,7 @@ export function pendingJobs(record: SweepRecord, search: Search): TrialJob[] {
   }
   if (budgetLeft(record, search)) {
     const left = record.budget - search.sampler.used(record);
-    for (let k = 1; k <= left; k++) jobs.push(job(record, `n${record.trials.length + k}`, 'next'));
+    for (let k = 1; k <= Math.min(left, serving); k++) jobs.push(job(record, `n${record.trials.length + k}`, 'next'));
   }
   return jobs;
 }

@@ -10,9 +10,11 @@
  * claim, a pruning decision) is then the answer every other client's copy agrees on. A new trial's
  * parameters are proposed by the claimer on its copy and travel in its claim; a claim that lost the
  * race for that trial number gets nothing and proposes again. Reports the pruner cannot act on (no
- * pruner, or an epoch that is not an ASHA rung) are answered at once from the copy and sent in the
- * background, in order, batched with whatever else is waiting.
- *
+ * pruner, or an epoch that is not an ASHA rung) are answered at once from the copy and wait to be
+ * sent with the next operation (at most {@link REPORT_DELAY_MS}), as one journal entry — unless the
+ * trial's run checkpoints: an attempt resumed from a checkpoint does not report the epochs before it
+ * again, so those are sent at once.
+
  * Keys: `PREFIX:sweep:NAME` (the snapshot, a record as JSON), `PREFIX:sweep-journal:NAME` (the
  * journal, a list), `PREFIX:sweep-offset:NAME` (how many operations the snapshot holds). A journal
  * longer than the record's trials is folded into a new snapshot by the client whose operation made
@@ -20,26 +22,35 @@
  */
 import type { Redis } from 'ioredis';
 import { CellfitError } from '../../errors';
-import { searchOf, proposeNext, heldBy, type Search } from '../scheduler';
+import { canPropose, heldBy, proposeNext, readyTrial, searchOf, type Search } from '../scheduler';
 import { applyOp, type OpResult, type SweepOp, type SweepStore } from '../store';
 import type { SweepRecord } from '../state';
 
-/** A journal entry: an operation and when it was applied (the record's `updated`). */
-interface Entry {
-  readonly at: string;
-  readonly op: SweepOp;
-}
+/**
+ * A journal entry: an operation, or several applied in order (a trial's reports the pruner could not
+ * act on, sent together), and when it was applied (the record's `updated`).
+ */
+type Entry = { readonly at: string } & ({ readonly op: SweepOp } | { readonly ops: readonly SweepOp[] });
 
 /**
- * Appends ARGV[2..] to the journal unless the client's copy is behind the snapshot (or ahead of the
- * journal: a record made anew under the same name); answers the entries from ARGV[1] on.
+ * Appends ARGV[4..] to the journal unless the client's copy is behind the snapshot (or ahead of the
+ * journal: a record made anew under the same name); answers the entries from ARGV[1] on that were
+ * there before (the client's own, just appended, it applies from what it sent). ARGV[2] `acquire`
+ * takes the sweep's proposer lock (KEYS[3]) for ARGV[3] unless another client holds it, `release`
+ * lets go of it after the append; the answer's fourth item says whether this client holds it.
  */
 const APPEND = `
 local offset = tonumber(redis.call('GET', KEYS[2]) or '0')
 local from = tonumber(ARGV[1])
-if from < offset or from > offset + redis.call('LLEN', KEYS[1]) then return {offset, -1, {}} end
-for i = 2, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
-return {offset, from, redis.call('LRANGE', KEYS[1], from - offset, -1)}
+local length = redis.call('LLEN', KEYS[1])
+if from < offset or from > offset + length then return {offset, -1, {}, 0} end
+local held = 0
+if ARGV[2] == 'acquire' and redis.call('SET', KEYS[3], ARGV[3], 'NX', 'PX', 5000) then held = 1 end
+local before = {}
+if from - offset < length then before = redis.call('LRANGE', KEYS[1], from - offset, -1) end
+for i = 4, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+if ARGV[2] == 'release' and redis.call('GET', KEYS[3]) == ARGV[3] then redis.call('DEL', KEYS[3]) end
+return {offset, from, before, held}
 `;
 
 /** Replaces the snapshot with ARGV[2], the record after ARGV[1] operations, and drops the journal's entries it holds. */
@@ -64,23 +75,26 @@ return 1
 
 /** The scripts, sent once per connection and called by their hash after (EVALSHA). */
 interface Scripts {
-  cellfitJournalAppend(journal: string, offset: string, from: number, ...entries: string[]): Promise<[number, number, string[]]>;
+  cellfitJournalAppend(journal: string, offset: string, proposer: string, from: number, lock: Lock | '', token: string, ...entries: string[]): Promise<[number, number, string[], number]>;
   cellfitJournalFold(snapshot: string, journal: string, offset: string, at: number, record: string): Promise<number>;
 }
 
 function scripts(client: Redis): Scripts {
   const defined = client as Redis & Partial<Scripts>;
   if (!defined.cellfitJournalAppend) {
-    client.defineCommand('cellfitJournalAppend', { numberOfKeys: 2, lua: APPEND });
+    client.defineCommand('cellfitJournalAppend', { numberOfKeys: 3, lua: APPEND });
     client.defineCommand('cellfitJournalFold', { numberOfKeys: 3, lua: FOLD });
   }
   return defined as unknown as Scripts;
 }
 
-/** The keys of sweep `name`. */
-export function sweepKeys(prefix: string, name: string): { readonly snapshot: string; readonly journal: string; readonly offset: string } {
-  return { snapshot: `${prefix}:sweep:${name}`, journal: `${prefix}:sweep-journal:${name}`, offset: `${prefix}:sweep-offset:${name}` };
+/** The keys of sweep `name` (`proposer`: the lock a TPE claimer holds while it proposes). */
+export function sweepKeys(prefix: string, name: string): { readonly snapshot: string; readonly journal: string; readonly offset: string; readonly proposer: string } {
+  return { snapshot: `${prefix}:sweep:${name}`, journal: `${prefix}:sweep-journal:${name}`, offset: `${prefix}:sweep-offset:${name}`, proposer: `${prefix}:sweep-proposer:${name}` };
 }
+
+/** What an exchange does with the sweep's proposer lock. */
+type Lock = 'acquire' | 'release';
 
 /** Journal entries past which a snapshot is written: about one per trial (reading a record replays at most that many). */
 const foldAfter = (record: SweepRecord) => Math.max(1000, record.trials.length);
@@ -111,16 +125,29 @@ export async function readRecords(client: Redis, prefix: string, names: readonly
   });
 }
 
-/** Applies a journal entry to a copy of the record. */
+/** Applies a journal entry to a copy of the record; answers its (last) operation's result. */
 function replay(record: SweepRecord, search: Search, entry: Entry): { search: Search; result: unknown } {
-  const result = applyOp(record, search, entry.op);
+  let result: unknown;
+  for (const op of 'ops' in entry ? entry.ops : [entry.op]) {
+    result = applyOp(record, search, op);
+    if (op.kind === 'configure') search = searchOf(record);
+  }
   record.updated = entry.at;
-  return { search: entry.op.kind === 'configure' ? searchOf(record) : search, result };
+  return { search, result };
 }
 
-/** An operation waiting to be sent, and whoever waits for its answer. */
+/** Longest wait, in ms, before asking again for the proposer lock another TPE claimer holds (it holds it while it proposes). */
+const PROPOSER_WAIT_MS = 16;
+
+/** Milliseconds a report nobody waits for (no pruner decision) may wait to be sent with others: the live view's and a stop's delay. */
+export const REPORT_DELAY_MS = 200;
+
+/** An operation waiting to be sent (none: a read), and whoever waits for its answer; `later`: a report answered already, sent with the next batch. */
 interface Pending {
-  readonly text: string;
+  readonly op?: SweepOp;
+  readonly later?: boolean;
+  /** The exchange that sends this item takes or lets go of the proposer lock (acquire: answered with whether it holds it). */
+  readonly lock?: Lock;
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: Error) => void;
 }
@@ -130,6 +157,15 @@ export class RedisStore implements SweepStore {
   private pending: Pending[] = [];
   private sending?: Promise<void>;
   private draining = false;
+  /**
+   * Trials whose run checkpoints (their `began` named a directory): their reports are sent at once,
+   * since an attempt resumed from a checkpoint does not report the epochs before it again.
+   */
+  private readonly checkpointed = new Set<number>();
+  /** Names this client as the holder of the sweep's proposer lock. */
+  private readonly token = `${process.pid}.${Math.random().toString(36).slice(2)}`;
+  /** Sends the reports that wait ({@link REPORT_DELAY_MS}). */
+  private timer?: NodeJS.Timeout;
 
   private constructor(
     private readonly client: Redis,
@@ -155,12 +191,23 @@ export class RedisStore implements SweepStore {
   }
 
   async apply<O extends SweepOp>(op: O): Promise<OpResult<O>> {
+    if (op.kind === 'claim' && op.serve) return this.claimToServe(op) as Promise<OpResult<O>>;
     if (op.kind === 'claim' && op.job !== undefined && op.number === undefined) return this.claimNew(op) as Promise<OpResult<O>>;
+    if (op.kind === 'began' && op.run.dir !== undefined) this.checkpointed.add(op.number);
     if (op.kind === 'report' && !this.mayDecide(op)) {
       // The pruner cannot act here: the answer is the copy's (a stop, or a trial taken over, shows on the next round trip).
       const trial = this.record.trials[op.number - 1];
       const held = trial?.status === 'running' && trial.worker === op.worker && trial.job === op.job;
-      void this.send(op).catch(() => undefined);
+      if (this.checkpointed.has(op.number)) {
+        void this.send(op).catch(() => undefined);
+      } else {
+        // Sent with the next operation, or within REPORT_DELAY_MS: a trial's reports cost one entry, not one round trip each.
+        this.pending.push({ op, later: true, resolve: () => undefined, reject: () => undefined });
+        this.timer ??= setTimeout(() => {
+          this.timer = undefined;
+          void this.send().catch(() => undefined);
+        }, REPORT_DELAY_MS);
+      }
       return (held && this.record.status === 'running' ? 'continue' : 'interrupt') as OpResult<O>;
     }
     return this.send(op) as Promise<OpResult<O>>;
@@ -186,20 +233,50 @@ export class RedisStore implements SweepStore {
     }
   }
 
+  /**
+   * A serving job's claim: proposes a new trial on this copy only when the copy has no trial ready
+   * (promoted, interrupted or pending); tries again while a claim that got nothing leaves something
+   * to claim (a ready trial another claim took first, a trial number another claim took first).
+   */
+  private async claimToServe(op: Extract<SweepOp, { kind: 'claim' }>): Promise<OpResult<typeof op>> {
+    let locked = false;
+    let wait = 1;
+    for (let attempt = 0; ; attempt++) {
+      const open = this.record.status === 'running' && heldBy(this.record, op.job!) === undefined && readyTrial(this.record) === undefined;
+      if (open && !locked && this.search.sampler.config.kind === 'tpe') {
+        // A TPE proposal costs milliseconds: the number is claimed first — only the holder of the
+        // sweep's proposer lock proposes, on a copy the exchange that took the lock brought up to
+        // date — so that no proposal is lost to another claim and made again.
+        locked = (await this.send(undefined, 'acquire')) === true;
+        if (!locked) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          wait = Math.min(2 * wait, PROPOSER_WAIT_MS);
+        }
+        continue;
+      }
+      const params = open ? proposeNext(this.record, this.search) : undefined;
+      const number = this.record.trials.length + 1;
+      const claim = (await this.send({ ...op, ...(params ? { proposal: { number, params } } : {}) }, locked ? 'release' : undefined)) as OpResult<typeof op>;
+      locked = false;
+      if (claim || this.record.status !== 'running' || attempt > 1000) return claim;
+      if (readyTrial(this.record) === undefined && !canPropose(this.record, this.search)) return undefined;
+    }
+  }
+
   async refresh(): Promise<SweepRecord> {
     await this.send();
     return this.record;
   }
 
   async close(): Promise<void> {
+    if (this.pending.length > 0) await this.send().catch(() => undefined);
     await this.sending;
   }
 
   /** Sends `op` (none: only reads what others appended) with whatever else waits, and answers it. */
-  private send(op?: SweepOp): Promise<unknown> {
+  private send(op?: SweepOp, lock?: Lock): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      if (op) this.pending.push({ text: JSON.stringify({ at: new Date().toISOString(), op } satisfies Entry), resolve, reject });
-      else this.pending.push({ text: '', resolve, reject });
+      this.pending.push({ ...(op ? { op } : {}), ...(lock ? { lock } : {}), resolve, reject });
       if (!this.draining) {
         this.draining = true;
         this.sending = this.drain();
@@ -210,12 +287,36 @@ export class RedisStore implements SweepStore {
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
-        const batch = this.pending;
-        this.pending = [];
+        // An item that takes or lets go of the proposer lock ends its batch (one lock action per exchange).
+        const cut = this.pending.findIndex((item) => item.lock !== undefined);
+        const batch = cut < 0 ? this.pending : this.pending.slice(0, cut + 1);
+        this.pending = cut < 0 ? [] : this.pending.slice(cut + 1);
+        const lock = cut < 0 ? undefined : batch[batch.length - 1];
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = undefined;
         try {
-          const results = await this.exchange(batch.filter((item) => item.text !== '').map((item) => item.text));
-          let k = 0;
-          for (const item of batch) item.resolve(item.text === '' ? undefined : results[k++]);
+          // Reports sent later travel together as one entry; every other operation is an entry of its own.
+          const at = new Date().toISOString();
+          const entries: Entry[] = [];
+          const answers: (Pending | undefined)[] = [];
+          let later: SweepOp[] | undefined;
+          for (const item of batch) {
+            if (!item.op) continue;
+            if (!item.later) {
+              later = undefined;
+              entries.push({ at, op: item.op });
+              answers.push(item);
+              continue;
+            }
+            if (!later) {
+              entries.push({ at, ops: (later = []) });
+              answers.push(undefined);
+            }
+            later.push(item.op);
+          }
+          const { results, held } = await this.exchange(entries.map((entry) => JSON.stringify(entry)), lock?.lock);
+          for (const item of batch) if (!item.op) item.resolve(item.lock === 'acquire' ? held : undefined);
+          answers.forEach((item, i) => item?.resolve(results[i]));
         } catch (error) {
           for (const item of batch) item.reject(error as Error);
         }
@@ -227,10 +328,10 @@ export class RedisStore implements SweepStore {
   }
 
   /** One round trip: appends `texts`, applies every entry since the copy's position, answers the own entries' results. */
-  private async exchange(texts: readonly string[]): Promise<unknown[]> {
+  private async exchange(texts: readonly string[], lock?: Lock): Promise<{ results: unknown[]; held: boolean }> {
     const keys = sweepKeys(this.prefix, this.record.name);
     for (let attempt = 0; ; attempt++) {
-      const [offset, from, entries] = await scripts(this.client).cellfitJournalAppend(keys.journal, keys.offset, this.position, ...texts);
+      const [offset, from, entries, held] = await scripts(this.client).cellfitJournalAppend(keys.journal, keys.offset, keys.proposer, this.position, lock ?? '', this.token, ...texts);
       if (from < 0) {
         // Behind the snapshot (folded while this client was away), or a record made anew: read the record again, then append.
         const [read] = await readRecords(this.client, this.prefix, [this.record.name]);
@@ -239,20 +340,21 @@ export class RedisStore implements SweepStore {
         if (attempt > 10) throw new CellfitError(this.where, `could not append to the journal of sweep ${this.record.name}: it keeps being folded.`);
         continue;
       }
+      // Others' entries since this copy's position, then this client's own, in the journal's order.
+      for (let i = this.position - from; i < entries.length; i++) this.search = replay(this.record, this.search, JSON.parse(entries[i]) as Entry).search;
       const results: unknown[] = [];
-      const own = entries.length - texts.length;
-      for (let i = this.position - from; i < entries.length; i++) {
-        const { search, result } = replay(this.record, this.search, JSON.parse(entries[i]) as Entry);
+      for (const text of texts) {
+        const { search, result } = replay(this.record, this.search, JSON.parse(text) as Entry);
         this.search = search;
-        if (i >= own) results.push(result);
+        results.push(result);
       }
       const before = this.position - offset;
-      this.position = from + entries.length;
+      this.position = from + entries.length + texts.length;
       const length = this.position - offset;
       if (texts.length > 0 && before < foldAfter(this.record) && length >= foldAfter(this.record)) {
         await scripts(this.client).cellfitJournalFold(keys.snapshot, keys.journal, keys.offset, this.position, JSON.stringify(this.record));
       }
-      return results;
+      return { results, held: held === 1 };
     }
   }
 }

@@ -21,11 +21,11 @@ import { LOCK_FILE } from '../../checkpoint/format';
 import { trialLine } from '../display';
 import { loadTrialFunction, provideCellfitPackages } from '../module';
 import { runClaimedTrial } from '../pipeline';
-import { heldBy } from '../scheduler';
+import { canPropose, heldBy, type Claim } from '../scheduler';
 import type { SweepRecord } from '../state';
 import { runTrial, type TrialFunction } from '../trial';
 import { cellfitVersion } from '../version';
-import { bullConnection, enqueue, openQueue, promotionJobs, QUEUE_PROTOCOL, resumeJob, type TrialJobData } from './jobs';
+import { bullConnection, enqueue, openQueue, pendingJobs, promotionJobs, QUEUE_PROTOCOL, resumeJob, type TrialJobData } from './jobs';
 import { connectRedis, parseQueueUrl, QUEUE_NAME } from './redis';
 import { RedisStore } from './store';
 
@@ -142,6 +142,10 @@ class TrialJobs {
   private readonly functions = new Map<string, TrialFunction>();
   /** Each sweep's store keeps its copy of the record between jobs: a job costs the operations since. */
   private readonly stores = new Map<string, RedisStore>();
+  /** Jobs whose lock this worker lost (another worker may be given them): a serving job stops claiming. */
+  private readonly lost = new Set<string>();
+  /** When the heartbeat was last written. */
+  private beat = 0;
   /** Promotion jobs already added by this worker (their ids are unique; adding one twice is a wasted round trip). */
   private readonly promoted = new Set<string>();
 
@@ -149,12 +153,14 @@ class TrialJobs {
 
   /** Records this worker as live (with the trial it trains) in the queue's worker table. */
   heartbeat(): Promise<number> {
+    this.beat = Date.now();
     const info: WorkerInfo = { id: this.me, host: os.hostname(), pid: process.pid, cellfit: cellfitVersion, protocol: QUEUE_PROTOCOL, since: this.since, seen: Date.now(), ...(this.current ? { trial: this.current.trial } : {}) };
     return this.setup.client.hset(`${this.setup.prefix}:workers`, this.me, JSON.stringify(info));
   }
 
   /** The job's lock was lost (another worker may take the trial over): stop training it. */
   lockLost(ids: readonly string[]): void {
+    for (const id of ids) this.lost.add(id);
     if (this.current && ids.includes(this.current.job)) this.current.controller.abort();
   }
 
@@ -163,16 +169,43 @@ class TrialJobs {
     this.current?.controller.abort();
   }
 
-  /** Runs one job: its trial claimed, trained and settled; resolves to how it ended. */
+  /**
+   * Runs one job: a resume or promotion job's trial, or — a "next" job — trials one after another,
+   * each claimed, trained and settled, until the sweep has none left for it (or this worker stops,
+   * or loses the job's lock); resolves to how its last trial ended.
+   */
   async process(job: Job<TrialJobData>, token?: string): Promise<string> {
     const data = job.data;
     if (data.protocol !== QUEUE_PROTOCOL) return this.refuse(job, token);
     const store = await this.storeOf(data.sweep);
     if (!store) return 'skipped';
     const holder = { worker: this.me, job: job.id! };
-    const previous = data.number !== undefined ? store.record.trials[data.number - 1]?.worker : heldBy(store.record, job.id!)?.worker;
-    const claim = await store.apply({ kind: 'claim', ...holder, at: new Date().toISOString(), ...(data.number !== undefined ? { number: data.number } : {}) });
-    if (!claim) return 'skipped';
+    if (data.number !== undefined) {
+      const previous = store.record.trials[data.number - 1]?.worker;
+      const claim = await store.apply({ kind: 'claim', ...holder, at: new Date().toISOString(), number: data.number });
+      return claim ? this.runClaim(store, holder, claim, previous, true) : 'skipped';
+    }
+    // A job serves the sweep: one job's overhead (taken, locked, completed) for many trials.
+    this.lost.delete(job.id!);
+    let last = 'skipped';
+    while (!this.stopping.signal.aborted && !this.lost.has(job.id!)) {
+      const previous = heldBy(store.record, job.id!)?.worker;
+      const claim = await store.apply({ kind: 'claim', ...holder, at: new Date().toISOString(), serve: true });
+      if (!claim) break;
+      last = await this.runClaim(store, holder, claim, previous, false);
+    }
+    const jobs = this.newPromotions(store.record);
+    // This worker stops while the sweep has trials left: another worker serves them.
+    if (this.stopping.signal.aborted && store.record.status === 'running' && canPropose(store.record, store.search)) jobs.push(...pendingJobs(store.record, store.search, 1).filter((next) => next.data.kind === 'next'));
+    await enqueue(this.setup.queue, jobs);
+    return last;
+  }
+
+  /**
+   * Trains claimed trial `claim` through the trial pipeline and settles it; `single`: the job was for
+   * this trial alone (see {@link queuesPromotions}).
+   */
+  private async runClaim(store: RedisStore, holder: { worker: string; job: string }, claim: Claim, previous: string | undefined, single: boolean): Promise<string> {
     const record = store.record;
     const trial = record.trials[claim.number - 1];
     if (claim.resume && previous && previous !== this.me) await takeOver(trial.run?.dir, previous, this.setup.lockDuration, this.setup.log);
@@ -184,21 +217,22 @@ class TrialJobs {
       return 'failed';
     }
     const controller = new AbortController();
-    this.current = { trial: `${record.name}#${claim.number}`, controller, job: job.id! };
-    void this.heartbeat().catch(() => undefined);
+    this.current = { trial: `${record.name}#${claim.number}`, controller, job: holder.job };
+    // The worker table shows the trial: at once for a trial that may take a while, at the next beat when trials come fast.
+    if (Date.now() - this.beat > 1000) void this.heartbeat().catch(() => undefined);
     if (this.stopping.signal.aborted) controller.abort();
     let promotions: Promise<void> = Promise.resolve();
     const { outcome, settled } = await runClaimedTrial(store, claim, holder, (task, hooks) => runTrial(fn, task, hooks), {
       signal: controller.signal,
       ...(this.setup.dir ? { dir: this.setup.dir } : {}),
       changed: () => {
-        if (store.search.pruner.config.kind !== 'asha') return;
+        if (store.search.pruner.config.kind !== 'asha' || !this.queuesPromotions(store, single)) return;
         promotions = promotions.then(() => enqueue(this.setup.queue, this.newPromotions(store.record))).catch((error: Error) => this.setup.log(`${WHERE}: ${error.message}`));
       },
       lost: (error) => this.setup.log(`${WHERE}: could not record the run of trial ${claim.number}: ${error.message}`),
     }).finally(() => (this.current = undefined));
     await promotions;
-    const jobs = this.newPromotions(store.record);
+    const jobs = this.queuesPromotions(store, single) ? this.newPromotions(store.record) : [];
     // Stopped by this worker's own shutdown: the trial goes back to the queue.
     if (settled && outcome.kind === 'interrupted' && store.record.status === 'running') jobs.push(resumeJob(store.record, claim.number));
     await enqueue(this.setup.queue, jobs);
@@ -233,6 +267,15 @@ class TrialJobs {
       await store.refresh();
     }
     return store;
+  }
+
+  /**
+   * Whether this worker queues the promotions its trial leads to as jobs: after a job for one trial,
+   * and once the sweep has no new trials left (serving jobs then end, and other workers wait for
+   * jobs); while it has, every serving job claims promotions itself.
+   */
+  private queuesPromotions(store: RedisStore, single: boolean): boolean {
+    return single || !canPropose(store.record, store.search);
   }
 
   /** The promotion jobs `record` calls for that this worker has not added yet (now marked added). */

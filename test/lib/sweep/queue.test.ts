@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { sweep, type Sweep } from '../../../lib/sweep';
-import { openQueue, pendingJobs, promotionJobs } from '../../../lib/sweep/queue/jobs';
+import { openQueue, pendingJobs, promotionJobs, QUEUE_PROTOCOL } from '../../../lib/sweep/queue/jobs';
 import { searchOf } from '../../../lib/sweep/scheduler';
 import { newTrial } from '../../../lib/sweep/state';
 import { readRecord } from '../../../lib/sweep/record';
@@ -186,7 +186,7 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
       const { children, output } = startWorkers(1, redis.url, {});
       const code = await new Promise<number | null>((resolve) => children[0].once('exit', resolve));
       assert.equal(code, 2);
-      assert.match(output[0], new RegExp(`cellfit worker: worker ${os.hostname()}:\\d+ runs cellfit \\S+ \\(queue protocol 2\\), but sweep future was queued by cellfit 9\\.9\\.9 \\(protocol 999\\): install cellfit 9\\.9\\.9 on ${os.hostname()}\\.`));
+      assert.match(output[0], new RegExp(`cellfit worker: worker ${os.hostname()}:\\d+ runs cellfit \\S+ \\(queue protocol ${QUEUE_PROTOCOL}\\), but sweep future was queued by cellfit 9\\.9\\.9 \\(protocol 999\\): install cellfit 9\\.9\\.9 on ${os.hostname()}\\.`));
       assert.equal(await (await queue.getJob('future.n1'))?.getState(), 'delayed');
     } finally {
       await queue.obliterate({ force: true });
