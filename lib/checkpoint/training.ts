@@ -3,14 +3,15 @@
  * the writer, applies retention (`keep` newest + `keepBest` best), and turns file-system failures
  * into one clear error.
  *
- * Back-pressure and group commit, not dropping: every snapshot handed to save() is written, in
- * order (older state is never written after newer). While one commit is on disk, the snapshots
- * taken meanwhile wait in memory; when it ends they are committed together, in one round of fsyncs
- * (see commit.ts), so short epochs can outrun the disk without losing a checkpoint. Training waits
- * only when {@link MAX_UNWRITTEN} snapshots (or {@link MAX_UNWRITTEN_BYTES} of them) are unwritten,
- * i.e. when the disk is truly behind. So which checkpoints exist, and which retention keeps, depends
- * only on the run, never on the disk's speed; and a crash loses at most the unwritten snapshots
- * besides the training since the newest.
+ * Back-pressure and group commit, not dropping: every snapshot handed to save() that retention
+ * keeps is written, in order (older state is never written after newer). While one commit is on
+ * disk, and for at most {@link COMMIT_INTERVAL_MS} after the previous one started, the snapshots
+ * taken meanwhile wait in memory; then they are committed together, in one round of fsyncs (see
+ * commit.ts), so short epochs can outrun the disk and share the CPU cost of a commit. Training
+ * waits only when {@link MAX_UNWRITTEN} snapshots (or {@link MAX_UNWRITTEN_BYTES} of them) are
+ * unwritten, i.e. when the disk is truly behind. So which checkpoints exist, and which retention
+ * keeps, depends only on the run, never on the disk's speed; and a crash loses at most the
+ * unwritten snapshots besides the training since the newest.
  */
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
@@ -47,6 +48,19 @@ export const MAX_UNWRITTEN = 8;
  * waits; two snapshots (one being committed, one waiting) are always allowed, whatever their size.
  */
 export const MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The shortest time between the starts of two commits while training runs: snapshots taken sooner
+ * wait (at most {@link GROUP_AT_ONCE} of them) and go to the disk together. Each commit costs CPU
+ * time that training shares in a sweep worker (file creations and fsyncs, mostly in the kernel);
+ * grouping the checkpoints of short epochs divides it, and a group writes only the checkpoints its
+ * newest one's retention keeps. Epochs longer than this are committed one by one, as they come. A
+ * stop point (flush, the end of train()) commits at once.
+ */
+export const COMMIT_INTERVAL_MS = 50;
+
+/** Waiting snapshots that start a commit at once, before {@link COMMIT_INTERVAL_MS} has passed. */
+export const GROUP_AT_ONCE = MAX_UNWRITTEN - 2;
 
 interface Committed {
   readonly id: string;
@@ -85,8 +99,13 @@ export class TrainingCheckpoints {
   /** Bytes held by `writing` and `waiting`. */
   private unwrittenBytes = 0;
   private newest?: string;
-  /** Woken whenever a write ends (the waiting snapshot then moves on, or the writer is idle). */
+  /** Woken whenever a commit ends (the waiting snapshots then move on, or the writer is idle). */
   private wakers: (() => void)[] = [];
+  /** When the latest commit started (performance.now()), and the timer that starts the next one. */
+  private lastDispatch = -Infinity;
+  private timer?: NodeJS.Timeout;
+  /** Callers waiting for everything to be on disk: while there are any, commits start at once. */
+  private urgent = 0;
   /** run.json as the newest committed checkpoint wrote it. */
   private committedRun?: string;
   /** Resolves once the checkpoints retired by the latest commit are deleted. */
@@ -164,7 +183,10 @@ export class TrainingCheckpoints {
    */
   async save(payload: CheckpointPayload): Promise<void> {
     const bytes = payload.weights.data.byteLength + payload.optimizer.data.byteLength + (payload.best?.data.byteLength ?? 0);
-    while (!this.failure && this.mustWait(bytes)) await this.writeEnded();
+    while (!this.failure && this.mustWait(bytes)) {
+      this.schedule(true);
+      await this.writeEnded();
+    }
     if (this.failure) throw this.failure;
     const value = payload.state.metrics[this.monitor.metric];
     const entry: Committed = { id: payload.id, epoch: payload.state.position.epoch, batch: payload.state.position.batch, ...(Number.isFinite(value) ? { value } : {}) };
@@ -177,7 +199,27 @@ export class TrainingCheckpoints {
     const run = { ...payload.run, checkpoint: payload.id };
     this.waiting.push({ payload, entry, kept, state: jsonBytes(payload.state), run: jsonBytes(run), runKey: runKey(run), bytes });
     this.unwrittenBytes += bytes;
-    if (this.writing.length === 0) this.dispatch();
+    this.schedule();
+  }
+
+  /**
+   * Starts a commit of the waiting snapshots when the writer is idle and it is time: at once when
+   * `now`, when a caller waits for the disk, when {@link GROUP_AT_ONCE} snapshots wait or when
+   * {@link COMMIT_INTERVAL_MS} has passed since the previous commit started; otherwise when it has.
+   */
+  private schedule(now = false): void {
+    if (this.writing.length > 0 || this.waiting.length === 0) return;
+    const wait = this.lastDispatch + COMMIT_INTERVAL_MS - performance.now();
+    if (now || this.urgent > 0 || this.waiting.length >= GROUP_AT_ONCE || wait <= 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.dispatch();
+    } else {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.schedule();
+      }, wait);
+    }
   }
 
   /** Whether a snapshot of `bytes` must wait for a commit before it is queued. */
@@ -253,7 +295,13 @@ export class TrainingCheckpoints {
 
   /** Resolves when the writer is idle (everything committed, or a failure ended the writes). */
   private async drained(): Promise<void> {
-    while (this.writing.length > 0) await this.writeEnded();
+    this.urgent++;
+    try {
+      this.schedule(true);
+      while (this.writing.length > 0) await this.writeEnded();
+    } finally {
+      this.urgent--;
+    }
   }
 
   private writeEnded(): Promise<void> {
@@ -269,6 +317,7 @@ export class TrainingCheckpoints {
     const group = this.waiting;
     this.waiting = [];
     this.writing = group;
+    this.lastDispatch = performance.now();
     const last = group[group.length - 1];
     const keptIds = new Set(last.kept.map((entry) => entry.id));
     // The newest snapshot of each id (a re-saved position replaces the earlier one), if kept.
@@ -327,7 +376,7 @@ export class TrainingCheckpoints {
   private advance(): void {
     this.writing = [];
     this.unwrittenBytes = this.waiting.reduce((sum, snapshot) => sum + snapshot.bytes, 0);
-    if (this.waiting.length > 0) this.dispatch();
+    this.schedule();
     const wakers = this.wakers;
     this.wakers = [];
     for (const wake of wakers) wake();

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkpoint } from '../../../lib/checkpoint';
 import { nodeFs, type CheckpointFs } from '../../../lib/checkpoint/fs';
-import { MAX_UNWRITTEN, MAX_UNWRITTEN_BYTES, TrainingCheckpoints, type CheckpointPayload } from '../../../lib/checkpoint/training';
+import { COMMIT_INTERVAL_MS, MAX_UNWRITTEN, MAX_UNWRITTEN_BYTES, TrainingCheckpoints, type CheckpointPayload } from '../../../lib/checkpoint/training';
 import { Monitor } from '../../../lib/monitor';
 import { tmpDir } from '../train/support';
 
@@ -105,6 +105,24 @@ describe('TrainingCheckpoints (the write side while training)', function () {
       assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')).checkpoint, id(last));
     } finally {
       disk.release();
+      await session.close();
+    }
+  });
+
+  it(`snapshots taken within ${COMMIT_INTERVAL_MS} ms (COMMIT_INTERVAL_MS) of a commit go to the disk together, even when the disk is idle`, async () => {
+    const runDir = path.join(tmpDir('interval'), 'run');
+    const disk = heldDisk(runDir);
+    const counting: CheckpointFs = { ...disk.fs, createFile: nodeFs.createFile };
+    const store = checkpoint({ dir: runDir, fs: counting, keep: 10 });
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    try {
+      // The first snapshot is committed at once; the next ones, taken right after, wait for the interval.
+      for (let epoch = 1; epoch <= 4; epoch++) await session.save(payload(epoch, 1));
+      await session.flush();
+      assert.equal(disk.commits(), 2);
+      assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0002', 'epoch-0003', 'epoch-0004']);
+      assert.deepEqual(store.ids(), ['epoch-0001', 'epoch-0002', 'epoch-0003', 'epoch-0004']);
+    } finally {
       await session.close();
     }
   });
