@@ -165,7 +165,9 @@ const section: BenchSection = {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-bench-checkpoint-'));
     const rows: BenchRow[] = [];
     try {
-      for (const engine of ['fused', 'tfjs'] as const) {
+      // CHECKPOINT_BENCH_ENGINES=fused measures one engine (the tfjs cases take minutes on a loaded machine).
+      const engines = (['fused', 'tfjs'] as const).filter((engine) => (process.env.CHECKPOINT_BENCH_ENGINES ?? 'fused,tfjs').split(',').includes(engine));
+      for (const engine of engines) {
         for (const spec of CASES) {
           const { saving, plain, blocked } = await pairs(root, engine, spec);
           const epochs = spec.epochs[engine];

@@ -9,9 +9,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { commitCheckpoint } from '../lib/checkpoint/commit';
+import { commitCheckpoints } from '../lib/checkpoint/commit';
 import { jsonBytes } from '../lib/checkpoint/format';
-import { nodeFs } from '../lib/checkpoint/fs';
+import { writerFs } from '../lib/checkpoint/fs';
 import { captureOptimizer } from '../lib/engines/tfjs/optimizer';
 import { modelWeights, snapshotWeights } from '../lib/engines/tfjs/weights';
 import { checkpoint, getSeed, ready, setSeed, tf, train, unseedMathRandom } from '../lib';
@@ -145,7 +145,7 @@ async function checkpointCosts(engine: 'fused' | 'tfjs'): Promise<{
     const model = buildMlp(spec);
     await train(model, data, { ...options, epochs: 1, checkpoint: false });
     const snapshots: number[] = [];
-    let job: Parameters<typeof commitCheckpoint>[1] | undefined;
+    let job: { runDir: string; id: string; files: { name: string; data: Uint8Array }[]; latest: Uint8Array; run: Uint8Array; retire: string[] } | undefined;
     for (let r = 0; r < 5; r++) {
       const start = performance.now();
       const weights = snapshotWeights(modelWeights(model));
@@ -169,7 +169,8 @@ async function checkpointCosts(engine: 'fused' | 'tfjs'): Promise<{
     const saves: number[] = [];
     for (let r = 0; r < 3; r++) {
       const start = performance.now();
-      await commitCheckpoint(nodeFs, { ...job!, id: `epoch-${String(r + 1).padStart(4, '0')}` });
+      const { runDir, files, latest, run, retire } = job!;
+      await commitCheckpoints(writerFs, { runDir, checkpoints: [{ id: `epoch-${String(r + 1).padStart(4, '0')}`, files }], latest, run, retire });
       saves.push(performance.now() - start);
     }
     const runDir = path.join(lastDir, fs.readdirSync(lastDir)[0]);

@@ -3,12 +3,15 @@
  * the writer, applies retention (`keep` newest + `keepBest` best), and turns file-system failures
  * into one clear error.
  *
- * Back-pressure, not dropping: every snapshot handed to save() is written, in order (older state is
- * never written after newer). One snapshot is written while at most one more waits in memory;
- * training waits only when it would queue a third, i.e. when the disk is slower than training for
- * two checkpoints in a row. So which checkpoints exist, and which retention keeps, depends only on
- * the run, never on the disk's speed; and a crash loses at most the two checkpoints not yet
- * committed (the one being written and the one waiting) besides the training since the newest.
+ * Back-pressure and group commit, not dropping: every snapshot handed to save() that retention
+ * keeps is written, in order (older state is never written after newer). While one commit is on
+ * disk, and for at most {@link COMMIT_INTERVAL_MS} after the previous one started, the snapshots
+ * taken meanwhile wait in memory; then they are committed together, in one round of fsyncs (see
+ * commit.ts), so short epochs can outrun the disk and share the CPU cost of a commit. Training
+ * waits only when {@link MAX_UNWRITTEN} snapshots (or {@link MAX_UNWRITTEN_BYTES} of them) are
+ * unwritten, i.e. when the disk is truly behind. So which checkpoints exist, and which retention
+ * keeps, depends only on the run, never on the disk's speed; and a crash loses at most the
+ * unwritten snapshots besides the training since the newest.
  */
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
@@ -37,6 +40,28 @@ export interface CheckpointPayload {
   readonly fresh?: boolean;
 }
 
+/** How many snapshots may be unwritten at once (being committed or waiting) before save() waits. */
+export const MAX_UNWRITTEN = 8;
+
+/**
+ * How many bytes of weights and optimizer state the unwritten snapshots may hold before save()
+ * waits; two snapshots (one being committed, one waiting) are always allowed, whatever their size.
+ */
+export const MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The shortest time between the starts of two commits while training runs: snapshots taken sooner
+ * wait (at most {@link GROUP_AT_ONCE} of them) and go to the disk together. Each commit costs CPU
+ * time that training shares in a sweep worker (file creations and fsyncs, mostly in the kernel);
+ * grouping the checkpoints of short epochs divides it, and a group writes only the checkpoints its
+ * newest one's retention keeps. Epochs longer than this are committed one by one, as they come. A
+ * stop point (flush, the end of train()) commits at once.
+ */
+export const COMMIT_INTERVAL_MS = 50;
+
+/** Waiting snapshots that start a commit at once, before {@link COMMIT_INTERVAL_MS} has passed. */
+export const GROUP_AT_ONCE = MAX_UNWRITTEN - 2;
+
 interface Committed {
   readonly id: string;
   readonly epoch: number;
@@ -44,13 +69,18 @@ interface Committed {
   readonly value?: number;
 }
 
-/** A snapshot handed to save(), with the retention its commit applies (decided when it was saved). */
+/** A snapshot handed to save(), serialised, with the retention decided when it was saved. */
 interface Snapshot {
   readonly payload: CheckpointPayload;
   readonly entry: Committed;
-  /** The checkpoints once this one is committed, before retention; then those retention keeps. */
-  readonly next: readonly Committed[];
+  /** The checkpoints retention keeps once this one is committed. */
   readonly kept: readonly Committed[];
+  /** state.json and run.json, serialised when the snapshot was taken, and run.json's {@link runKey}. */
+  readonly state: Uint8Array;
+  readonly run: Uint8Array;
+  readonly runKey: string;
+  /** Bytes it holds in memory until written (weights, optimizer, best). */
+  readonly bytes: number;
 }
 
 /** Writes one run's checkpoints during training; see the module comment. */
@@ -63,14 +93,23 @@ export class TrainingCheckpoints {
   private committed: Committed[];
   /** What the disk will hold once every snapshot handed to save() is committed. */
   private planned: readonly Committed[];
-  /** The snapshot being written, and the one waiting for it. */
-  private writing?: Snapshot;
-  private waiting?: Snapshot;
+  /** The snapshots being committed (one group), and those waiting for that commit to end. */
+  private writing: Snapshot[] = [];
+  private waiting: Snapshot[] = [];
+  /** Bytes held by `writing` and `waiting`. */
+  private unwrittenBytes = 0;
   private newest?: string;
-  /** Woken whenever a write ends (the waiting snapshot then moves on, or the writer is idle). */
+  /** Woken whenever a commit ends (the waiting snapshots then move on, or the writer is idle). */
   private wakers: (() => void)[] = [];
+  /** When the latest commit started (performance.now()), and the timer that starts the next one. */
+  private lastDispatch = -Infinity;
+  private timer?: NodeJS.Timeout;
+  /** Callers waiting for everything to be on disk: while there are any, commits start at once. */
+  private urgent = 0;
   /** run.json as the newest committed checkpoint wrote it. */
   private committedRun?: string;
+  /** Resolves once the checkpoints retired by the latest commit are deleted. */
+  private cleaned: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly store: CheckpointStore,
@@ -138,12 +177,16 @@ export class TrainingCheckpoints {
   }
 
   /**
-   * Hands `payload` to the writer. Resolves at once while at most one other snapshot is being
-   * written; when one is written and another waits, resolves once that one is committed and the
-   * waiting one is on its way (back-pressure: nothing is ever dropped). Throws if a write failed.
+   * Hands `payload` to the writer. Resolves at once unless {@link MAX_UNWRITTEN} snapshots (or
+   * {@link MAX_UNWRITTEN_BYTES}) are unwritten; then once a commit has made room (back-pressure:
+   * nothing is ever dropped). Throws if a write failed.
    */
   async save(payload: CheckpointPayload): Promise<void> {
-    while (!this.failure && this.writing && this.waiting) await this.writeEnded();
+    const bytes = payload.weights.data.byteLength + payload.optimizer.data.byteLength + (payload.best?.data.byteLength ?? 0);
+    while (!this.failure && this.mustWait(bytes)) {
+      this.schedule(true);
+      await this.writeEnded();
+    }
     if (this.failure) throw this.failure;
     const value = payload.state.metrics[this.monitor.metric];
     const entry: Committed = { id: payload.id, epoch: payload.state.position.epoch, batch: payload.state.position.batch, ...(Number.isFinite(value) ? { value } : {}) };
@@ -152,9 +195,37 @@ export class TrainingCheckpoints {
     const kept = next.filter((old) => retained.has(old.id));
     this.planned = kept;
     this.newest = payload.id;
-    const snapshot: Snapshot = { payload, entry, next, kept };
-    if (this.writing) this.waiting = snapshot;
-    else this.dispatch(snapshot);
+    // Serialised now: the loop's state objects go on changing while the snapshot waits.
+    const run = { ...payload.run, checkpoint: payload.id };
+    this.waiting.push({ payload, entry, kept, state: jsonBytes(payload.state), run: jsonBytes(run), runKey: runKey(run), bytes });
+    this.unwrittenBytes += bytes;
+    this.schedule();
+  }
+
+  /**
+   * Starts a commit of the waiting snapshots when the writer is idle and it is time: at once when
+   * `now`, when a caller waits for the disk, when {@link GROUP_AT_ONCE} snapshots wait or when
+   * {@link COMMIT_INTERVAL_MS} has passed since the previous commit started; otherwise when it has.
+   */
+  private schedule(now = false): void {
+    if (this.writing.length > 0 || this.waiting.length === 0) return;
+    const wait = this.lastDispatch + COMMIT_INTERVAL_MS - performance.now();
+    if (now || this.urgent > 0 || this.waiting.length >= GROUP_AT_ONCE || wait <= 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.dispatch();
+    } else {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.schedule();
+      }, wait);
+    }
+  }
+
+  /** Whether a snapshot of `bytes` must wait for a commit before it is queued. */
+  private mustWait(bytes: number): boolean {
+    const count = this.writing.length + this.waiting.length;
+    return count >= 2 && (count >= MAX_UNWRITTEN || this.unwrittenBytes + bytes > MAX_UNWRITTEN_BYTES);
   }
 
   /** Waits until everything handed to save() is on disk; throws the write failure, if any. */
@@ -209,10 +280,14 @@ export class TrainingCheckpoints {
     }
   }
 
-  /** Waits for pending writes (ignoring their failure, reported already) and releases the lock. */
+  /**
+   * Waits for pending writes (ignoring their failure, reported already) and for the deletion of the
+   * checkpoints they retired, so the run directory is tidy when the call returns; releases the lock.
+   */
   async close(): Promise<void> {
     try {
       await this.drained();
+      await this.cleaned;
     } finally {
       this.lock.release();
     }
@@ -220,65 +295,88 @@ export class TrainingCheckpoints {
 
   /** Resolves when the writer is idle (everything committed, or a failure ended the writes). */
   private async drained(): Promise<void> {
-    while (this.writing) await this.writeEnded();
+    this.urgent++;
+    try {
+      this.schedule(true);
+      while (this.writing.length > 0) await this.writeEnded();
+    } finally {
+      this.urgent--;
+    }
   }
 
   private writeEnded(): Promise<void> {
     return new Promise<void>((resolve) => this.wakers.push(resolve));
   }
 
-  /** Serialises `snapshot` and starts writing it. */
-  private dispatch(snapshot: Snapshot): void {
-    const { payload, entry, next, kept } = snapshot;
-    const keptIds = new Set(kept.map((old) => old.id));
-    const retire = next.filter((old) => !keptIds.has(old.id)).map((old) => old.id);
-    // The weight and optimizer snapshots are fresh copies made for this checkpoint; the best
-    // weights are kept by the loop (and re-saved), and a diverged run re-saves what it read.
-    const own = payload.fresh !== false;
-    const files = [
-      // model.json is the same object for every checkpoint of a call: serialised once (and copied, not moved, to the writer).
-      { name: MODEL_FILE, data: serialised(payload.modelJson), transfer: false },
-      { name: WEIGHTS_FILE, data: payload.weights.data, transfer: own },
-      { name: OPTIMIZER_FILE, data: payload.optimizer.data, transfer: own },
-      ...(payload.best ? [{ name: BEST_FILE, data: payload.best.data, transfer: false }] : []),
-      { name: STATE_FILE, data: jsonBytes(payload.state), transfer: true },
-    ];
-    const previous = this.latestId;
+  /**
+   * Starts committing the waiting snapshots as one group. Only those the newest one's retention
+   * keeps are written: a snapshot that this same commit would retire is never visible on disk
+   * (the set of checkpoints after the commit is the same).
+   */
+  private dispatch(): void {
+    const group = this.waiting;
+    this.waiting = [];
+    this.writing = group;
+    this.lastDispatch = performance.now();
+    const last = group[group.length - 1];
+    const keptIds = new Set(last.kept.map((entry) => entry.id));
+    // The newest snapshot of each id (a re-saved position replaces the earlier one), if kept.
+    const written = group.filter((snapshot, i) => keptIds.has(snapshot.entry.id) && !group.slice(i + 1).some((later) => later.entry.id === snapshot.entry.id));
+    const retire = this.committed.filter((old) => !keptIds.has(old.id)).map((old) => old.id);
+    const before = this.committed;
     const job = {
       runDir: this.runDir,
-      id: payload.id,
-      files,
-      latest: jsonBytes({ id: payload.id, epoch: entry.epoch, batch: entry.batch, step: payload.state.position.step }),
-      run: jsonBytes({ ...payload.run, checkpoint: payload.id }),
+      checkpoints: written.map(({ payload, state }) => {
+        // The weight and optimizer snapshots are fresh copies made for this checkpoint; the best
+        // weights are kept by the loop (and re-saved), and a diverged run re-saves what it read.
+        const own = payload.fresh !== false;
+        return {
+          id: payload.id,
+          files: [
+            // model.json is the same object for every checkpoint of a call: serialised once (and copied, not moved, to the writer).
+            { name: MODEL_FILE, data: serialised(payload.modelJson), transfer: false },
+            { name: WEIGHTS_FILE, data: payload.weights.data, transfer: own },
+            { name: OPTIMIZER_FILE, data: payload.optimizer.data, transfer: own },
+            ...(payload.best ? [{ name: BEST_FILE, data: payload.best.data, transfer: false }] : []),
+            { name: STATE_FILE, data: state, transfer: true },
+          ],
+        };
+      }),
+      latest: jsonBytes({ id: last.entry.id, epoch: last.entry.epoch, batch: last.entry.batch, step: last.payload.state.position.step }),
+      run: last.run,
       retire,
     };
-    this.writing = snapshot;
-    const runWritten = runKey({ ...payload.run, checkpoint: payload.id });
-    this.writer.write(job).then(
+    const { committed, cleaned } = this.writer.write(job);
+    this.cleaned = cleaned;
+    committed.then(
       () => {
-        this.committed = [...kept];
-        this.committedRun = runWritten;
+        this.committed = [...last.kept];
+        this.committedRun = last.runKey;
         this.advance();
       },
       (error: CommitFailure) => {
-        // A checkpoint renamed into place before the failure is on disk: it is the newest one (and nothing was retired).
-        if (error.landed) this.committed = [...next];
+        // Checkpoints renamed into place before the failure are on disk, the newest of them the newest
+        // one (nothing was retired); the first of the group that did not land is the one that failed.
+        const landed = new Set(Array.isArray(error.landed) ? error.landed : []);
+        const landedEntries = written.filter((snapshot) => landed.has(snapshot.entry.id)).map((snapshot) => snapshot.entry);
+        this.committed = [...before.filter((old) => !landed.has(old.id)), ...landedEntries];
         this.committedRun = undefined;
-        const durable = error.landed ? payload.id : previous;
-        this.failure = writeFailure(this.where, this.runDir, payload.id, durable, describeFsError(error, this.runDir), error.landed);
-        this.waiting = undefined;
+        const all = landedEntries.length === written.length;
+        const failed = all ? last.entry.id : written[landedEntries.length].entry.id;
+        const durable = landedEntries.length > 0 ? landedEntries[landedEntries.length - 1].id : before[before.length - 1]?.id;
+        this.failure = writeFailure(this.where, this.runDir, failed, durable, describeFsError(error, this.runDir), all);
+        this.waiting = [];
         this.planned = this.committed;
         this.advance();
       },
     );
   }
 
-  /** Starts the waiting snapshot, if any, and wakes those waiting for a write to end. */
+  /** Starts the waiting snapshots, if any, and wakes those waiting for a write to end. */
   private advance(): void {
-    this.writing = undefined;
-    const next = this.waiting;
-    this.waiting = undefined;
-    if (next) this.dispatch(next);
+    this.writing = [];
+    this.unwrittenBytes = this.waiting.reduce((sum, snapshot) => sum + snapshot.bytes, 0);
+    this.schedule();
     const wakers = this.wakers;
     this.wakers = [];
     for (const wake of wakers) wake();

@@ -6,19 +6,26 @@
  *
  * One writer thread serves the whole process and outlives train() calls (starting a thread costs
  * tens of milliseconds on a busy machine, more than a small epoch). It keeps the process alive only
- * while a write is pending: then it is ref'd, so that a script awaiting its last checkpoint is not
- * cut short; idle, it is unref'd.
+ * while a job is pending (until its retired checkpoints are deleted): then it is ref'd, so that a
+ * script awaiting its last checkpoint is not cut short; idle, it is unref'd.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { commitCheckpoint, type CommitFailure, type CommitJob } from './commit';
+import { commitCheckpoints, emptyTrash, type CommitFailure, type CommitJob } from './commit';
 import { nodeFs, type CheckpointFs } from './fs';
 
-/** Commits checkpoint jobs in order. */
+/** What {@link CheckpointWriter.write} returns. */
+export interface WriteResult {
+  /** Resolves once the job is durably on disk; rejects with a {@link CommitFailure}. */
+  readonly committed: Promise<void>;
+  /** Resolves once the checkpoints the job retired are deleted too (never rejects). */
+  readonly cleaned: Promise<void>;
+}
+
+/** Commits checkpoint jobs (each a group of checkpoints of one run) in order. */
 export interface CheckpointWriter {
-  /** Resolves once `job` is durably on disk; rejects with a {@link CommitFailure}. */
-  write(job: CommitJob): Promise<void>;
+  write(job: CommitJob): WriteResult;
 }
 
 /** Writes on the calling thread through `fs` (the real file system or a test fake). */
@@ -27,25 +34,37 @@ export class InlineWriter implements CheckpointWriter {
 
   constructor(private readonly fs: CheckpointFs = nodeFs) {}
 
-  write(job: CommitJob): Promise<void> {
-    const done = this.queue.then(() => commitCheckpoint(this.fs, job));
-    this.queue = done.catch(() => undefined);
-    return done;
+  write(job: CommitJob): WriteResult {
+    const committed = this.queue.then(async () => {
+      await emptyTrash(this.fs, await commitCheckpoints(this.fs, job));
+    });
+    this.queue = committed.catch(() => undefined);
+    return { committed, cleaned: this.queue.then(() => undefined) };
   }
 }
 
-/** What the writer thread answers for job `seq`. */
+/** What the writer thread answers for job `seq`: once committed (or failed), then once `cleaned`. */
 export interface WriterReply {
   readonly seq: number;
-  readonly error?: { readonly message: string; readonly code?: string; readonly landed: boolean };
+  readonly cleaned?: true;
+  readonly error?: { readonly message: string; readonly code?: string; readonly landed: readonly string[] };
 }
 
 const WORKER_SCRIPT = path.join(__dirname, 'writer.worker.js');
 
-/** Writes in a worker thread: hashing and fsync never block the training loop. */
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+  /** Resolves the job's `cleaned`. */
+  clean: () => void;
+  committed: boolean;
+}
+
+/** Writes in a worker thread: hashing, writing and fsync never block the training loop. */
 export class WorkerWriter implements CheckpointWriter {
   private worker?: Worker;
-  private readonly pending = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  /** Jobs not yet cleaned, by seq. */
+  private readonly pending = new Map<number, Waiter>();
   private seq = 0;
 
   /** True when the compiled worker script is present (it is not when running from sources). */
@@ -53,22 +72,26 @@ export class WorkerWriter implements CheckpointWriter {
     return fs.existsSync(WORKER_SCRIPT);
   }
 
-  write(job: CommitJob): Promise<void> {
+  write(job: CommitJob): WriteResult {
     const worker = this.thread();
     const seq = ++this.seq;
-    return new Promise<void>((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject });
+    let clean!: () => void;
+    const cleaned = new Promise<void>((resolve) => (clean = resolve));
+    const committed = new Promise<void>((resolve, reject) => {
+      this.pending.set(seq, { resolve, reject, clean, committed: false });
       if (this.pending.size === 1) worker.ref();
       // Transfer the snapshot buffers instead of copying them: the caller hands them over.
       const buffers = new Set<ArrayBuffer>();
-      for (const file of job.files) if (file.transfer && file.data.byteLength === file.data.buffer.byteLength) buffers.add(file.data.buffer as ArrayBuffer);
+      for (const { files } of job.checkpoints) for (const file of files) if (file.transfer && file.data.byteLength === file.data.buffer.byteLength) buffers.add(file.data.buffer as ArrayBuffer);
       try {
         worker.postMessage({ seq, job }, [...buffers]);
       } catch (error) {
         this.settle(seq);
-        reject(Object.assign(error as Error, { landed: false }));
+        clean();
+        reject(Object.assign(error as Error, { landed: [] }));
       }
     });
+    return { committed, cleaned };
   }
 
   private thread(): Worker {
@@ -76,10 +99,16 @@ export class WorkerWriter implements CheckpointWriter {
     const worker = new Worker(WORKER_SCRIPT);
     worker.unref();
     worker.on('message', (reply: WriterReply) => {
-      const waiter = this.settle(reply.seq);
+      const waiter = this.pending.get(reply.seq);
       if (!waiter) return;
-      if (reply.error) waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code, landed: reply.error.landed }));
-      else waiter.resolve();
+      if (reply.cleaned) {
+        this.settle(reply.seq);
+        waiter.clean();
+      } else {
+        waiter.committed = true;
+        if (reply.error) waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code, landed: reply.error.landed }));
+        else waiter.resolve();
+      }
     });
     // A thread that dies fails what it was writing (nothing passes silently); the next write starts a new one.
     const abandon = (error: Error) => {
@@ -87,7 +116,10 @@ export class WorkerWriter implements CheckpointWriter {
       this.worker = undefined;
       const waiters = [...this.pending.values()];
       this.pending.clear();
-      for (const waiter of waiters) waiter.reject(Object.assign(error, { landed: false }));
+      for (const waiter of waiters) {
+        if (!waiter.committed) waiter.reject(Object.assign(error, { landed: [] }));
+        waiter.clean();
+      }
     };
     worker.on('error', abandon);
     worker.on('exit', (code) => abandon(new Error(`the checkpoint writer thread exited (code ${code})`)));
@@ -95,11 +127,10 @@ export class WorkerWriter implements CheckpointWriter {
     return worker;
   }
 
-  private settle(seq: number): { resolve: () => void; reject: (error: Error) => void } | undefined {
-    const waiter = this.pending.get(seq);
+  /** Forgets job `seq`; the thread is unref'd once no job is pending. */
+  private settle(seq: number): void {
     this.pending.delete(seq);
     if (this.pending.size === 0) this.worker?.unref();
-    return waiter;
   }
 }
 

@@ -94,6 +94,8 @@ export class TrainingLoop {
   private readonly elapsedBefore: number;
   private readonly began: number;
   private lastSave: number;
+  /** When the loop last yielded to the event loop: kept across epochs, so epochs shorter than YIELD_EVERY_MS yield too. */
+  private lastYield = -Infinity;
   private lastSaveStep: number;
   private lastFinite?: { epoch: number; weights: WeightsSnapshot; optimizer: OptimizerSnapshot };
   private readonly size: number;
@@ -171,7 +173,6 @@ export class TrainingLoop {
     engine.beginEpoch(this.order);
     if (!config.schedule.perStep) this.setRate(config.schedule.rate({ epoch: this.epoch, step: this.step, initial: this.initialRate }));
     await config.callbacks.epochBegin(this.epoch + 1, this.context());
-    let lastYield = config.now();
     try {
       while (this.batch < this.batchesPerEpoch) {
         if (config.checkpoints?.failure) throw config.checkpoints.failure;
@@ -180,9 +181,9 @@ export class TrainingLoop {
         await this.trainBatch();
         if (this.batch < this.batchesPerEpoch && this.saveDue()) await this.save('running');
         const time = config.now();
-        if (time - lastYield >= YIELD_EVERY_MS) {
+        if (time - this.lastYield >= YIELD_EVERY_MS) {
           await new Promise((resolve) => setImmediate(resolve));
-          lastYield = config.now();
+          this.lastYield = config.now();
         }
       }
     } finally {

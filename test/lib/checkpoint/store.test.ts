@@ -108,17 +108,23 @@ describe('checkpoint()', function () {
   });
 
   /**
-   * A file system whose writes fail with `code` after `commits` checkpoint commits: on a full disk
-   * only the checkpoint's files (a small run.json still fits), on a read-only one every write.
+   * A file system whose writes fail with `code` once `commits` checkpoints are written (their
+   * manifests): on a full disk only the checkpoint's files (a small run.json still fits), on a
+   * read-only one every write.
    */
   function failingAfter(commits: number, code: 'ENOSPC' | 'EROFS'): CheckpointFs {
     let manifests = 0;
+    const refused = (file: string) => manifests > commits && (code === 'EROFS' || file.includes(`${path.sep}.tmp-epoch-`));
+    const failure = (file: string) => Object.assign(new Error(`${code}: ${code === 'ENOSPC' ? 'no space left on device' : 'read-only file system'}, write '${file}'`), { code });
     return {
       ...nodeFs,
-      async writeFile(file, bytes) {
+      async createFile(file, bytes) {
         if (path.basename(file) === 'manifest.json') manifests++;
-        const refused = manifests > commits && (code === 'EROFS' || file.includes(`${path.sep}.tmp-epoch-`));
-        if (refused) throw Object.assign(new Error(`${code}: ${code === 'ENOSPC' ? 'no space left on device' : 'read-only file system'}, write '${file}'`), { code });
+        if (refused(file)) throw failure(file);
+        return nodeFs.createFile(file, bytes);
+      },
+      async writeFile(file, bytes) {
+        if (refused(file)) throw failure(file);
         return nodeFs.writeFile(file, bytes);
       },
     };
@@ -137,11 +143,15 @@ describe('checkpoint()', function () {
       assert.equal(error.name, 'CellfitError');
       const runDir = path.join(dir, fs.readdirSync(dir)[0]);
       const store = checkpoint({ dir: runDir });
-      // epoch-0000 and epoch-0001 committed; epoch-0002, the third, failed (training went on meanwhile).
+      // The third checkpoint, epoch-0002, cannot be written. epoch-0000 is committed, and epoch-0001
+      // too unless it waited for the first commit with epoch-0002 and went to the disk with it (a
+      // commit holds every snapshot taken while the previous one was on disk).
       const durable = store.latest()!.id;
-      assert.equal(durable, 'epoch-0001');
-      assert.ok(error.message.startsWith(`train(): could not write checkpoint epoch-0002 to ${runDir}: ${reason}.`), error.message);
-      assert.deepEqual(store.ids(), ['epoch-0000', 'epoch-0001']);
+      const failed = /could not write checkpoint (epoch-\d+)/.exec(error.message)![1];
+      assert.ok(['epoch-0000', 'epoch-0001'].includes(durable), durable);
+      assert.equal(failed, `epoch-000${Number(durable.slice(-1)) + 1}`);
+      assert.ok(error.message.startsWith(`train(): could not write checkpoint ${failed} to ${runDir}: ${reason}.`), error.message);
+      assert.deepEqual(store.ids(), durable === 'epoch-0000' ? ['epoch-0000'] : ['epoch-0000', 'epoch-0001']);
       // The message names the checkpoint a re-run resumes from, and only advice that works here.
       assert.ok(error.message.includes(`to ${runDir}: ${reason}. Training stopped there; the newest checkpoint on disk, ${durable}, is intact`), error.message);
       assert.ok(error.message.includes(`re-run the same train() call to resume from ${durable}`), error.message);
@@ -182,7 +192,8 @@ describe('checkpoint()', function () {
     const error = await rejectsWith(() => train(buildModel(), data, { epochs: 40, batchSize: 16, checkpoint: { dir, fs: failing, keep: 10 }, ...QUIET }), 'train(): could not write checkpoint epoch-');
     const runDir = path.join(dir, fs.readdirSync(dir)[0]);
     const failed = /could not write checkpoint (epoch-\d+)/.exec(error.message)![1];
-    assert.equal(failed, 'epoch-0001');
+    // The second commit failed after its checkpoints landed: epoch-0001, and any taken with it.
+    assert.notEqual(failed, 'epoch-0000');
     assert.equal(checkpoint(runDir).latest()!.id, failed);
     assert.ok(error.message.includes(`Checkpoint ${failed} itself is on disk and intact`), error.message);
     assert.ok(error.message.includes(`resume from ${failed}`), error.message);

@@ -4,34 +4,42 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkpoint } from '../../../lib/checkpoint';
 import { nodeFs, type CheckpointFs } from '../../../lib/checkpoint/fs';
-import { TrainingCheckpoints, type CheckpointPayload } from '../../../lib/checkpoint/training';
+import { COMMIT_INTERVAL_MS, MAX_UNWRITTEN, MAX_UNWRITTEN_BYTES, TrainingCheckpoints, type CheckpointPayload } from '../../../lib/checkpoint/training';
 import { Monitor } from '../../../lib/monitor';
 import { tmpDir } from '../train/support';
 
-/** A disk that holds every write until the test releases it, recording the order of commits. */
-function heldDisk(): { fs: CheckpointFs; committed: string[]; release: () => void; pending: () => number } {
+/**
+ * A disk that holds every file write until the test releases it, recording the order in which
+ * checkpoints are renamed into place and how many commits ended (run directory fsyncs).
+ */
+function heldDisk(runDir: string): { fs: CheckpointFs; committed: string[]; commits: () => number; release: () => void } {
   let gates: (() => void)[] = [];
   const committed: string[] = [];
+  let commits = 0;
   const disk: CheckpointFs = {
     ...nodeFs,
-    async writeFile(file, bytes) {
+    async createFile(file, bytes) {
       await new Promise<void>((resolve) => gates.push(resolve));
-      return nodeFs.writeFile(file, bytes);
+      return nodeFs.createFile(file, bytes);
     },
     async rename(from, to) {
       if (path.basename(from).startsWith('.tmp-epoch-')) committed.push(path.basename(to));
       return nodeFs.rename(from, to);
     },
+    async syncAll(paths) {
+      if (paths.length === 1 && paths[0] === runDir) commits++;
+      return nodeFs.syncAll(paths);
+    },
   };
   return {
     fs: disk,
     committed,
+    commits: () => commits,
     release() {
       const open = gates;
       gates = [];
       for (const resolve of open) resolve();
     },
-    pending: () => gates.length,
   };
 }
 
@@ -55,46 +63,129 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 describe('TrainingCheckpoints (the write side while training)', function () {
   this.timeout(60000);
 
-  it('save() applies back-pressure: one snapshot written, one waiting, the third waits for the disk; every checkpoint is written, in order, and retention is exact', async () => {
-    const disk = heldDisk();
-    const store = checkpoint({ dir: path.join(tmpDir('back-pressure'), 'run'), fs: disk.fs, keep: 2, keepBest: 1 });
+  it('save() queues snapshots while the disk is busy and commits them as one group; the snapshot after MAX_UNWRITTEN waits; every kept checkpoint is written, in order, and retention is exact', async () => {
+    const runDir = path.join(tmpDir('back-pressure'), 'run');
+    const disk = heldDisk(runDir);
+    const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 2, keepBest: 1 });
     const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    // Epoch 3 has the best value.
+    const value = (epoch: number) => (epoch === 3 ? 0.1 : 1 - epoch / 100);
     try {
-      // Epoch 3 has the best value.
-      const values = [0.9, 0.8, 0.1, 0.5, 0.6, 0.7];
-      // Epoch 1 starts writing, epoch 2 waits: neither save() waits for the disk.
-      await session.save(payload(1, values[0]));
-      await session.save(payload(2, values[1]));
+      // Epoch 1 starts writing, epochs 2..MAX_UNWRITTEN wait in memory: no save() waits for the disk.
+      for (let epoch = 1; epoch <= MAX_UNWRITTEN; epoch++) await session.save(payload(epoch, value(epoch)));
       // Retention is decided when a checkpoint is saved, not when the disk gets to it.
-      assert.deepEqual(session.plannedIds, ['epoch-0001', 'epoch-0002']);
-      let third = false;
-      const saving = session.save(payload(3, values[2])).then(() => (third = true));
+      assert.deepEqual(session.plannedIds, ['epoch-0003', `epoch-${String(MAX_UNWRITTEN - 1).padStart(4, '0')}`, `epoch-${String(MAX_UNWRITTEN).padStart(4, '0')}`]);
+      let queued = false;
+      const last = MAX_UNWRITTEN + 1;
+      const saving = session.save(payload(last, value(last))).then(() => (queued = true));
       await settle();
-      assert.equal(third, false, 'a third snapshot was queued while two were unwritten');
+      assert.equal(queued, false, `a snapshot was queued while ${MAX_UNWRITTEN} were unwritten`);
       assert.deepEqual(disk.committed, []);
-      // The disk commits epoch 1: epoch 2 is written next, epoch 3 waits, and training goes on.
-      while (!third) {
+      // The disk commits epoch 1; epochs 2..MAX_UNWRITTEN go to the disk together, and the next one is queued.
+      while (!queued) {
         disk.release();
         await settle();
       }
       await saving;
       assert.deepEqual(disk.committed, ['epoch-0001']);
-      for (let epoch = 4; epoch <= 6; epoch++) {
-        const next = session.save(payload(epoch, values[epoch - 1]));
-        while (!(await Promise.race([next.then(() => true), settle().then(() => false)]))) disk.release();
-      }
-      assert.equal(session.queuedId, 'epoch-0006');
-      assert.deepEqual(session.plannedIds, ['epoch-0003', 'epoch-0005', 'epoch-0006']);
+      assert.equal(session.queuedId, `epoch-${String(last).padStart(4, '0')}`);
       const flushed = session.flush();
       while (!(await Promise.race([flushed.then(() => true), settle().then(() => false)]))) disk.release();
-      // Nothing dropped, nothing out of order.
-      assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0002', 'epoch-0003', 'epoch-0004', 'epoch-0005', 'epoch-0006']);
+      // Three commits: epoch 1, the group, the last. Of the group, only what its newest snapshot's
+      // retention keeps was written (the others would have been deleted by the same commit), in order.
+      assert.equal(disk.commits(), 3);
+      const id = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
+      assert.deepEqual(disk.committed, [id(1), id(3), id(MAX_UNWRITTEN - 1), id(MAX_UNWRITTEN), id(last)]);
       // keep: 2 newest + keepBest: 1 (epoch 3).
-      assert.deepEqual(store.ids(), ['epoch-0003', 'epoch-0005', 'epoch-0006']);
+      assert.deepEqual(store.ids(), [id(3), id(MAX_UNWRITTEN), id(last)]);
       assert.deepEqual(session.ids, session.plannedIds);
       assert.equal(store.best()!.id, 'epoch-0003');
+      assert.deepEqual(fs.readdirSync(runDir).filter((name) => name.startsWith('.') || name.includes('.tmp-')), []);
+      assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8')).id, id(last));
+      assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')).checkpoint, id(last));
     } finally {
       disk.release();
+      await session.close();
+    }
+  });
+
+  it(`snapshots taken within ${COMMIT_INTERVAL_MS} ms (COMMIT_INTERVAL_MS) of a commit go to the disk together, even when the disk is idle`, async () => {
+    const runDir = path.join(tmpDir('interval'), 'run');
+    const disk = heldDisk(runDir);
+    const counting: CheckpointFs = { ...disk.fs, createFile: nodeFs.createFile };
+    const store = checkpoint({ dir: runDir, fs: counting, keep: 10 });
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    try {
+      // The first snapshot is committed at once; the next ones, taken right after, wait for the interval.
+      for (let epoch = 1; epoch <= 4; epoch++) await session.save(payload(epoch, 1));
+      await session.flush();
+      assert.equal(disk.commits(), 2);
+      assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0002', 'epoch-0003', 'epoch-0004']);
+      assert.deepEqual(store.ids(), ['epoch-0001', 'epoch-0002', 'epoch-0003', 'epoch-0004']);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('save() lets at most two snapshots wait when they are larger than MAX_UNWRITTEN_BYTES together', async () => {
+    const runDir = path.join(tmpDir('back-pressure-bytes'), 'run');
+    const disk = heldDisk(runDir);
+    const store = checkpoint({ dir: runDir, fs: disk.fs });
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    const large = (epoch: number): CheckpointPayload => {
+      const small = payload(epoch, 1);
+      return { ...small, weights: { ...small.weights, data: new Uint8Array(MAX_UNWRITTEN_BYTES / 2 + 4) } };
+    };
+    try {
+      await session.save(large(1));
+      await session.save(large(2));
+      let queued = false;
+      const saving = session.save(large(3)).then(() => (queued = true));
+      await settle();
+      assert.equal(queued, false, 'a third snapshot was queued beyond the byte budget');
+      while (!queued) {
+        disk.release();
+        await settle();
+      }
+      await saving;
+      const flushed = session.flush();
+      while (!(await Promise.race([flushed.then(() => true), settle().then(() => false)]))) disk.release();
+      assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0002', 'epoch-0003']);
+    } finally {
+      disk.release();
+      await session.close();
+    }
+  });
+
+  it('a failure amid a group of checkpoints names the first that did not land and the newest that did; nothing is retired', async () => {
+    const runDir = path.join(tmpDir('group-failure'), 'run');
+    const held = heldDisk(runDir);
+    const disk: CheckpointFs = {
+      ...held.fs,
+      async rename(from, to) {
+        if (path.basename(from).startsWith('.tmp-epoch-0003-')) throw Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO' });
+        return held.fs.rename(from, to);
+      },
+    };
+    const store = checkpoint({ dir: runDir, fs: disk, keep: 10 });
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'train()', 'run');
+    try {
+      for (let epoch = 1; epoch <= 4; epoch++) await session.save(payload(epoch, 1));
+      const flushed = session.flush().then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      let error: Error | undefined;
+      while (!(error = await Promise.race([flushed, settle().then(() => undefined)]))) held.release();
+      assert.ok(error.message.startsWith(`train(): could not write checkpoint epoch-0003 to ${runDir}: `), error.message);
+      assert.ok(error.message.includes('the newest checkpoint on disk, epoch-0002, is intact'), error.message);
+      assert.deepEqual(held.committed, ['epoch-0001', 'epoch-0002']);
+      assert.deepEqual(store.ids(), ['epoch-0001', 'epoch-0002']);
+      assert.deepEqual(session.ids, ['epoch-0001', 'epoch-0002']);
+      assert.deepEqual(fs.readdirSync(runDir).filter((name) => name.startsWith('.') || name.includes('.tmp-')), []);
+      await assert.rejects(() => session.save(payload(5, 1)), /could not write checkpoint epoch-0003/);
+    } finally {
+      held.release();
       await session.close();
     }
   });
@@ -103,9 +194,9 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     let manifests = 0;
     const failing: CheckpointFs = {
       ...nodeFs,
-      async writeFile(file, bytes) {
+      async createFile(file, bytes) {
         if (path.basename(file) === 'manifest.json' && ++manifests === 2) throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
-        return nodeFs.writeFile(file, bytes);
+        return nodeFs.createFile(file, bytes);
       },
     };
     const dir = path.join(tmpDir('failing'), 'run');

@@ -104,8 +104,7 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
     const { children, output } = startWorkers(3, redis.url, { SWEEP_TRIAL_LOG: log, SWEEP_TRIAL_HANG: '2:5' });
     try {
       // Kill the worker that hangs in trial 2 (at the end of its epoch 5, before its checkpoint) — as
-      // a pre-empted machine would die. At most two checkpoints are ever unwritten, so epoch 2's at
-      // least is on disk.
+      // a pre-empted machine would die. It hangs once epoch 2's checkpoint at least is on disk.
       const killer = (async () => {
         while (!fs.existsSync(`${log}.hang`)) await new Promise((resolve) => setTimeout(resolve, 50));
         const pid = Number(fs.readFileSync(`${log}.hang`, 'utf8'));
