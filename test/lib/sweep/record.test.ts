@@ -1,12 +1,25 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { journalFile, readRecord, RecordWriter } from '../../../lib/sweep/record';
 import { newTrial, type SweepRecord } from '../../../lib/sweep/state';
 import { tmpDir } from '../train/support';
 import { testRecord } from './support';
 
 const lines = (file: string) => fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+
+/** Waits (up to 30 s, however loaded the machine) until the record read back from `file` is `record`. */
+async function written(file: string, record: SweepRecord): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < 30_000; await new Promise((resolve) => setTimeout(resolve, 5))) {
+    try {
+      // (The writer stamps `updated` on the record as it writes.)
+      if (isDeepStrictEqual(readRecord(file, 'test'), JSON.parse(JSON.stringify(record)))) return;
+    } catch {
+      // Not written yet.
+    }
+  }
+}
 
 function trials(count: number) {
   return Array.from({ length: count }, (_, i) => ({ ...newTrial(i + 1, { k: i + 1 }), status: 'finished' as const, values: [0.5, 0.25], value: 0.25, bestEpoch: 2 }));
@@ -51,7 +64,7 @@ describe('sweep/record', () => {
     record.trials.push({ ...newTrial(51, { k: 51 }), status: 'running' });
     await flushing;
     writer.schedule();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await written(file, record);
     assert.deepEqual(readRecord(file, 'test'), JSON.parse(JSON.stringify(record)), 'the trial added during the write reaches the journal');
   });
 
@@ -76,7 +89,7 @@ describe('sweep/record', () => {
     );
     await writer.flush();
     writer.schedule();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await written(file, record);
     assert.deepEqual(readRecord(file, 'test'), JSON.parse(JSON.stringify(record)));
   });
 
@@ -87,7 +100,7 @@ describe('sweep/record', () => {
     await writer.flush();
     record.trials[0].values.push(0.1);
     writer.schedule();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await written(file, record);
     fs.appendFileSync(journalFile(file), '{"trial":{"number":2,"par');
     const read = readRecord(file, 'test') as SweepRecord;
     assert.deepEqual(read.trials.map((trial) => trial.values.length), [3, 2, 2]);
