@@ -62,11 +62,6 @@ export function currentScope(): CellScope | undefined {
   return storage.getStore() ?? latest;
 }
 
-/** Forgets the latest scope (kernel shutdown, tests). */
-export function clearLatestScope(): void {
-  latest = undefined;
-}
-
 const latestExecutions = new Map<string, string>();
 
 /** Records that cell `cellId` is now being executed by the request `executionId`. */

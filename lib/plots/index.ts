@@ -1,5 +1,4 @@
 export { showFigure, figureBundle, standalonePage, PLOTLY_MIME } from './plotly';
-export { libraryBundle } from './library';
 export type { PlotlyFigure, ChartHandle, ChartUpdateOptions } from './plotly';
 export { spaceFigure, plotSpace, SpacePlot } from './space';
 export type { SpacePlotOptions, SpaceFigure } from './space';
