@@ -68,18 +68,8 @@ export const nodeFs: CheckpointFs = {
   async syncAll(paths) {
     await Promise.all(paths.map((target) => syncPath(target)));
   },
-  async syncDir(dir) {
-    let handle: fsp.FileHandle | undefined;
-    try {
-      handle = await fsp.open(dir, 'r');
-      await handle.sync();
-    } catch (error) {
-      // Some file systems (and Windows) cannot fsync a directory; the rename is still atomic.
-      if (!UNSYNCABLE_DIR.includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
-    } finally {
-      await handle?.close();
-    }
-  },
+  // Some file systems (and Windows) cannot fsync a directory; the rename is still atomic.
+  syncDir: (dir) => syncPath(dir),
   rename: (from, to) => fsp.rename(from, to),
   rm: (target) => fsp.rm(target, { recursive: true, force: true }),
   async readFile(file) {
