@@ -97,6 +97,8 @@ export class Kernel {
   private readonly history: HistoryEntry[] = [];
   private readonly queue: ChannelMessage[] = [];
   private pumping = false;
+  /** Callers of {@link Kernel.answered}: each waits until `handled` reaches its arrival count and the queue is empty. */
+  private answeredWaiters: { upTo: number; resolve: () => void }[] = [];
   /** Execute requests up to this arrival number are aborted (after a failure with stop_on_error). */
   private abortUpTo = 0;
   private handled = 0;
@@ -154,6 +156,32 @@ export class Kernel {
     return true;
   }
 
+  /**
+   * Resolves once every shell request that had reached the sockets by now has been answered,
+   * including those still in transit to this thread. The kernel's start-up loads what the first
+   * cell does not need (Node's types, tf.js) after that, so that a cell sent while the kernel
+   * started is not made to wait for them, whichever turn of the event loop its message arrives in.
+   *
+   * @example
+   * void kernel.answered().then(() => loadTheRest());
+   */
+  answered(): Promise<void> {
+    return new Promise((resolve) => {
+      this.answeredWaiters.push({ upTo: this.arrivals(), resolve });
+      this.settleAnswered();
+    });
+  }
+
+  private settleAnswered(): void {
+    if (this.pumping || this.queue.length > 0) return;
+    const waiting: typeof this.answeredWaiters = [];
+    for (const waiter of this.answeredWaiters) {
+      if (this.handled >= waiter.upTo) waiter.resolve();
+      else waiting.push(waiter);
+    }
+    this.answeredWaiters = waiting;
+  }
+
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
@@ -161,6 +189,7 @@ export class Kernel {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) await this.dispatch(next);
     } finally {
       this.pumping = false;
+      this.settleAnswered();
     }
   }
 

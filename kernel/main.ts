@@ -115,7 +115,9 @@ export async function startKernel(connectionFile: string, options: StartOptions 
   let backend: string | undefined;
   // Started once the sockets are bound (the heartbeat answers meanwhile, from the socket thread).
   let startWarmUp: () => void = () => undefined;
-  const cells = new Promise<void>((resolve) => (startWarmUp = resolve)).then(() => warmUp(options, (name) => (backend = name)));
+  const cells = new Promise<void>((resolve) => (startWarmUp = resolve)).then(() =>
+    warmUp(options, (name) => (backend = name), () => kernel.answered()),
+  );
   cells.catch((error: unknown) => {
     kernelLog(`could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     process.exit(1);
@@ -127,7 +129,7 @@ export async function startKernel(connectionFile: string, options: StartOptions 
   const cellsReady = new Int32Array(new SharedArrayBuffer(4));
   void cells.then(() => Atomics.store(cellsReady, 0, 1), () => undefined);
   let sockets: Sockets | undefined;
-  const kernel = new Kernel({
+  const kernel: Kernel = new Kernel({
     cells,
     info: () => kernelInfo(backend),
     session,
@@ -175,7 +177,7 @@ export async function startKernel(connectionFile: string, options: StartOptions 
   process.on('unhandledRejection', report('Unhandled promise rejection'));
 
   /** Loads what cells need and checks an empty cell once; resolves to the cell runner. */
-  async function warmUp(startOptions: StartOptions, onBackend: (name: string) => void) {
+  async function warmUp(startOptions: StartOptions, onBackend: (name: string) => void, queuedAnswered: () => Promise<void>) {
     const warmStart = performance.now();
     const codeCache = compileWithCodeCache(tslabTypeScriptPath());
     const tslab = require('./tslab') as typeof TslabModule;
@@ -226,17 +228,19 @@ export async function startKernel(connectionFile: string, options: StartOptions 
       })();
       return toolkit;
     };
-    // Once the requests queued meanwhile (the first cell, typically) have run: Node's types, then
-    // tf.js and the magics — one turn of the event loop later, so that a cell that came meanwhile
-    // and needs no tf.js (it imports nothing) runs first.
-    setImmediate(() => {
-      const nodeStart = performance.now();
-      if (compiler.includeNodeTypes()) {
-        compiler.compile('', '0');
-        logTiming("Node's types added", nodeStart);
-      }
-      setImmediate(() => void loadToolkit());
-    });
+    // Once the requests that came meanwhile (the first cell, typically) have been answered: Node's
+    // types, then tf.js and the magics — one turn of the event loop apart, so that a cell that
+    // comes between them and needs no tf.js (it imports nothing) runs first.
+    void queuedAnswered().then(() =>
+      setImmediate(() => {
+        const nodeStart = performance.now();
+        if (compiler.includeNodeTypes()) {
+          compiler.compile('', '0');
+          logTiming("Node's types added", nodeStart);
+        }
+        setImmediate(() => void loadToolkit());
+      }),
+    );
     logTiming('warm-up done', warmStart);
     return new CellRunner({ executor, magics, beforeRun: (cell) => (toolkit || needsToolkit(cell) ? loadToolkit() : undefined) });
   }

@@ -33,11 +33,15 @@ export interface LaunchOptions {
   /** How long to wait for the kernel to answer kernel_info. Defaults to 60 s. */
   readonly startTimeoutMs?: number;
   /**
-   * Whether {@link KernelClient.launch} also waits until the kernel can run cells (default true).
-   * A cellfit kernel answers kernel_info while it still loads TypeScript; an interrupt sent then
-   * finds no running cell, so tests that time an interrupt after starting a cell need this.
+   * What {@link KernelClient.launch} waits for before it returns:
+   * - `'cells'` (the default): until the kernel can run cells. A cellfit kernel answers kernel_info
+   *   while it still loads TypeScript; an interrupt sent then finds no running cell, so tests that
+   *   time an interrupt after starting a cell need this.
+   * - `'kernel-info'`: until it answers kernel_info, as Jupyter's clients do.
+   * - `'connected'`: nothing: the sockets are connecting, and requests sent now wait in them until
+   *   the kernel has bound its own, so they reach it while it starts.
    */
-  readonly untilCellsReady?: boolean;
+  readonly until?: 'cells' | 'kernel-info' | 'connected';
   /** Called with the kernel's stderr as it arrives (its log). */
   readonly onStderr?: (text: string) => void;
 }
@@ -48,6 +52,8 @@ interface Pending {
   iopub: Message[];
   /** False for messages the protocol answers with no reply (comm_open, comm_msg, comm_close). */
   readonly expectsReply: boolean;
+  /** Called with the reply when it arrives, before the idle status. */
+  onReply?(reply: Message): void;
   settle(pending: Pending): void;
   reject(error: Error): void;
 }
@@ -127,10 +133,12 @@ export class KernelClient {
     child.stderr?.setEncoding('utf8').on('data', keep);
     child.stdout?.setEncoding('utf8').on('data', keep);
     await client.connect();
+    const until = options.until ?? 'cells';
+    if (until === 'connected') return client;
     try {
       await client.waitForReady(options.startTimeoutMs ?? 60_000);
       // Answered once cells can run (an empty inspection costs next to nothing).
-      if (options.untilCellsReady !== false) await client.request('shell', 'inspect_request', { code: '', cursor_pos: 0, detail_level: 0 });
+      if (until === 'cells') await client.request('shell', 'inspect_request', { code: '', cursor_pos: 0, detail_level: 0 });
     } catch (error) {
       client.kill();
       throw error;
@@ -145,7 +153,12 @@ export class KernelClient {
 
   private async connect(): Promise<void> {
     const info = this.connection;
-    for (const socket of [this.shell, this.control, this.stdin, this.iopub]) socket.linger = 0;
+    for (const socket of [this.shell, this.control, this.stdin, this.iopub]) {
+      socket.linger = 0;
+      // Connected before the kernel has bound: retry often (ZeroMQ's default is every 100 ms), so
+      // that iopub is subscribed by the time the kernel answers what was sent meanwhile.
+      socket.reconnectInterval = 10;
+    }
     this.shell.connect(endpoint(info, info.shell_port));
     this.control.connect(endpoint(info, info.control_port));
     this.stdin.connect(endpoint(info, info.stdin_port));
@@ -182,6 +195,7 @@ export class KernelClient {
       if (message.header.msg_type === 'status' && message.content.execution_state === 'idle') pending.idle = true;
     } else {
       pending.reply = message;
+      pending.onReply?.(message);
     }
     if (pending.idle && (pending.reply || !pending.expectsReply)) {
       this.pending.delete(parentId!);
@@ -200,18 +214,38 @@ export class KernelClient {
     return () => this.listeners.delete(listener);
   }
 
-  /** Sends a request and returns its msg_id at once; {@link wait} gives its reply and outputs. */
-  send(channel: Exclude<Channel, 'iopub'>, msgType: string, content: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}): { id: string; done: Promise<Exchange> } {
+  /**
+   * Sends a request and returns its msg_id at once. `replied` resolves with the reply alone, as it
+   * arrives on its channel; `done` with the reply and the iopub messages, once the kernel is idle
+   * again (a client connected to iopub after the kernel went idle would wait for `done` forever).
+   *
+   * @example
+   * const { replied } = client.send('shell', 'is_complete_request', { code: 'let a = (' });
+   * (await replied).content.status; // 'incomplete'
+   */
+  send(channel: Exclude<Channel, 'iopub'>, msgType: string, content: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}): { id: string; replied: Promise<Message>; done: Promise<Exchange> } {
     const header = newHeader(msgType, this.session, 'cellfit-run');
+    let onReply: (reply: Message) => void = () => undefined;
+    let failReply: (error: Error) => void = () => undefined;
+    const replied = new Promise<Message>((resolve, reject) => {
+      onReply = resolve;
+      failReply = reject;
+    });
+    // Whoever only waits for `done` does not see `replied` fail on its own.
+    replied.catch(() => undefined);
     const done = new Promise<Exchange>((resolve, reject) => {
       const settle = ({ reply, iopub }: Pending) => {
         const outputs = iopub.filter((m) => m.header.msg_type !== 'status' && m.header.msg_type !== 'execute_input');
         resolve({ reply: reply!, outputs, iopub });
       };
-      this.pending.set(header.msg_id, { idle: false, iopub: [], expectsReply: true, settle, reject });
+      const fail = (error: Error) => {
+        failReply(error);
+        reject(error);
+      };
+      this.pending.set(header.msg_id, { idle: false, iopub: [], expectsReply: true, settle, reject: fail, onReply });
     });
     this.transmit(channel, { identities: [], header, parent_header: {}, metadata, content, buffers: [] });
-    return { id: header.msg_id, done };
+    return { id: header.msg_id, replied, done };
   }
 
   /**

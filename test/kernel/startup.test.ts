@@ -26,10 +26,15 @@ const fakeRunner = {
   run: async () => ({ status: 'ok', value: 42, hasValue: true }),
 } as unknown as CellRunner;
 
-/** Starts a real kernel with timing logs on; `log` collects its stderr. */
+/**
+ * Starts a real kernel with timing logs on; `log` collects its stderr. The client returns as soon
+ * as its sockets connect: what a test sends then reaches the kernel while it starts, so a test
+ * that checks what happens to requests sent during start-up does not depend on how fast the
+ * client got its first kernel_info_reply.
+ */
 async function launchTimed(env: NodeJS.ProcessEnv = {}, cwd = NOTEBOOKS): Promise<{ client: KernelClient; log: () => string }> {
   let text = '';
-  const client = await KernelClient.launch({ cwd, env: { ...process.env, CELLFIT_TIMING: '1', ...env }, untilCellsReady: false, onStderr: (chunk) => (text += chunk) });
+  const client = await KernelClient.launch({ cwd, env: { ...process.env, CELLFIT_TIMING: '1', ...env }, until: 'connected', onStderr: (chunk) => (text += chunk) });
   return { client, log: () => text };
 }
 
@@ -75,6 +80,34 @@ console.log(JSON.stringify(['typescript-for-tslab', '@tensorflow/tfjs', 'tslab/d
     assert.equal(result.data['text/plain'], '42');
   });
 
+  it('Kernel.answered() resolves once the shell requests that had reached the sockets are answered, those still in transit to the main thread too', async () => {
+    let arrivals = 0;
+    const replies: string[] = [];
+    let provide: (runner: CellRunner) => void = () => undefined;
+    const kernel = new Kernel({
+      cells: new Promise<CellRunner>((resolve) => (provide = resolve)),
+      info: () => kernelInfo(undefined),
+      send: (channel, message) => void (channel === 'shell' && replies.push(message.header.msg_type)),
+      shutdown: () => undefined,
+      arrivals: () => arrivals,
+    });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    await kernel.answered(); // nothing has arrived: at once
+
+    // Two execute_requests reached the socket thread; one of them has been handed over so far.
+    arrivals = 2;
+    kernel.handle(request('shell', 'execute_request', { code: '1' }));
+    let answered = false;
+    const settled = kernel.answered().then(() => (answered = true));
+    provide(fakeRunner);
+    while (replies.length < 1) await turn();
+    await turn();
+    assert.equal(answered, false, 'the second request is still in transit');
+    kernel.handle(request('shell', 'execute_request', { code: '2' }));
+    await settled;
+    assert.deepEqual(replies, ['execute_reply', 'execute_reply']);
+  });
+
   it('needsToolkit(cell): cells that import, require or use a magic wait for tf.js and its backend', () => {
     for (const cell of ["import * as tf from '@tensorflow/tfjs';", "const { train } = require('cellfit');", '%backend', '%%time\n1', 'const a = 1;\n  %who']) assert.equal(needsToolkit(cell), true, cell);
     for (const cell of ['let a = 1 + 1; a', 'function f(x: number) { return x * x; }', 'const imported = 1; imported']) assert.equal(needsToolkit(cell), false, cell);
@@ -83,20 +116,24 @@ console.log(JSON.stringify(['typescript-for-tslab', '@tensorflow/tfjs', 'tslab/d
   it('a real kernel: the socket thread answers is_complete, history and comm_info requests while TypeScript loads, and the first plain cell does not wait for tf.js', async () => {
     const { client, log } = await launchTimed();
     try {
-      // Sent together right after the kernel_info_reply, as jupyter console does (is_complete
-      // first): the reply to is_complete must not wait for the main thread's warm-up.
+      // Sent together while the kernel starts, as jupyter console does right after its
+      // kernel_info_reply (is_complete first): the reply to is_complete must not wait for the main
+      // thread's warm-up. Replies are taken as they arrive on shell: the socket thread may answer
+      // before this client's iopub subscription reaches the kernel.
       const order: string[] = [];
-      const executed = client.execute('let a = 1 + 1; a').then((exchange) => (order.push('execute_reply'), exchange));
-      const completeness = client.request('shell', 'is_complete_request', { code: 'function f() {' }).then((exchange) => (order.push('is_complete_reply'), exchange));
+      const arrived = (name: string) => (reply: Message) => (order.push(name), reply);
+      const executed = client.send('shell', 'execute_request', { code: 'let a = 1 + 1; a', silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+      void executed.replied.then(arrived('execute_reply'));
+      const completeness = client.send('shell', 'is_complete_request', { code: 'function f() {' }).replied.then(arrived('is_complete_reply'));
       // jupyter console also asks for the history at start-up, and takes a shell reply that comes
       // while it waits for its first execute_reply for that reply.
-      const history = client.request('shell', 'history_request', { hist_access_type: 'tail', n: 100, output: false, raw: true }).then((exchange) => (order.push('history_reply'), exchange));
-      const comms = client.request('shell', 'comm_info_request').then((exchange) => (order.push('comm_info_reply'), exchange));
-      const [first, incomplete, past, open] = await Promise.all([executed, completeness, history, comms]);
+      const history = client.send('shell', 'history_request', { hist_access_type: 'tail', n: 100, output: false, raw: true }).replied.then(arrived('history_reply'));
+      const comms = client.send('shell', 'comm_info_request').replied.then(arrived('comm_info_reply'));
+      const [first, incomplete, past, open] = await Promise.all([executed.done, completeness, history, comms]);
       assert.deepEqual(order, ['is_complete_reply', 'history_reply', 'comm_info_reply', 'execute_reply'], 'answered by the socket thread before the first cell could run');
-      assert.deepEqual(incomplete.reply.content, { status: 'incomplete', indent: '  ' });
-      assert.deepEqual(past.reply.content, { status: 'ok', history: [] });
-      assert.deepEqual(open.reply.content, { status: 'ok', comms: {} });
+      assert.deepEqual(incomplete.content, { status: 'incomplete', indent: '  ' });
+      assert.deepEqual(past.content, { status: 'ok', history: [] });
+      assert.deepEqual(open.content, { status: 'ok', comms: {} });
       assert.equal(plain(first), '2');
       await client.execute('%lsmagic');
       const timing = log();
