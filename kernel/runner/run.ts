@@ -13,7 +13,11 @@ export interface RunOptions {
   readonly parameters?: Readonly<Record<string, unknown>>;
   /** The kernel's working directory. Defaults to the notebook's directory (as nbconvert does). */
   readonly cwd: string;
-  /** Seconds a cell may run before it is interrupted and counted as failed. Defaults to no limit. */
+  /**
+   * Seconds a cell may run before it is interrupted and counted as failed, from the moment the
+   * kernel starts it (its `execute_input`): a cell that waits for the kernel to finish loading is
+   * not charged for that. Defaults to no limit.
+   */
   readonly timeoutSeconds?: number;
   /** How the kernel is started (tests point it elsewhere). */
   readonly launch?: Omit<LaunchOptions, 'cwd'>;
@@ -94,10 +98,17 @@ async function executeWithTimeout(client: KernelClient, code: string, timeoutSec
   const running = client.send('shell', 'execute_request', { code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true }, cellId ? { cellId } : {});
   if (timeoutSeconds === undefined) return running.done;
   let timer: NodeJS.Timeout | undefined;
+  let stopListening: () => void = () => undefined;
+  // The clock starts when the kernel starts the cell: before that it may still be loading Node's
+  // types or tf.js (kernel/main.ts), which is no part of the cell's running time.
   const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutSeconds * 1000);
+    stopListening = client.onIopub((message) => {
+      const started = message.header.msg_type === 'execute_input' && (message.parent_header as { msg_id?: string }).msg_id === running.id;
+      if (started && timer === undefined) timer = setTimeout(() => resolve('timeout'), timeoutSeconds * 1000);
+    });
   });
   const first = await Promise.race([running.done, timedOut]);
+  stopListening();
   clearTimeout(timer);
   if (first !== 'timeout') return first;
   // Like nbclient's timeout: interrupt, and report the cell as failed.
