@@ -234,16 +234,19 @@ export class RedisStore implements SweepStore {
   }
 
   /**
-   * A serving job's claim: proposes a new trial on this copy only when the copy has no trial ready
-   * (promoted, interrupted or pending); tries again while a claim that got nothing leaves something
-   * to claim (a ready trial another claim took first, a trial number another claim took first).
+   * A serving job's claim. Grid and random proposals cost next to nothing: the claim proposes as it
+   * is applied, by every client alike — one round trip, and no claim loses a race for a trial number.
+   * TPE proposes on this copy, only when the copy has no trial ready (promoted, interrupted or
+   * pending), and tries again while a claim that got nothing leaves something to claim (a ready
+   * trial another claim took first). `locked`: this client holds the proposer lock already (asked
+   * for with the settle before, {@link settleAndClaim}).
    */
-  private async claimToServe(op: Extract<SweepOp, { kind: 'claim' }>): Promise<OpResult<typeof op>> {
-    let locked = false;
+  private async claimToServe(op: Extract<SweepOp, { kind: 'claim' }>, locked = false): Promise<OpResult<typeof op>> {
+    if (this.search.sampler.config.kind !== 'tpe') return this.send({ ...op, propose: true }) as Promise<OpResult<typeof op>>;
     let wait = 1;
     for (let attempt = 0; ; attempt++) {
       const open = this.record.status === 'running' && heldBy(this.record, op.job!) === undefined && readyTrial(this.record) === undefined;
-      if (open && !locked && this.search.sampler.config.kind === 'tpe') {
+      if (open && !locked) {
         // A TPE proposal costs milliseconds: the number is claimed first — only the holder of the
         // sweep's proposer lock proposes, on a copy the exchange that took the lock brought up to
         // date — so that no proposal is lost to another claim and made again.
@@ -263,6 +266,24 @@ export class RedisStore implements SweepStore {
     }
   }
 
+  /**
+   * A serving job's trial settled and its next trial claimed with it: in the same round trip (grid,
+   * random), or — TPE — the settle sent with the request for the proposer lock, the claim after.
+   * The settle's answer and the claim's.
+   *
+   * @example
+   * const { settled, claim } = store.settleAndClaim(settleOp, { kind: 'claim', worker, job, at, serve: true });
+   */
+  settleAndClaim(settle: Extract<SweepOp, { kind: 'settle' }>, claim: Extract<SweepOp, { kind: 'claim' }>): { settled: Promise<boolean>; claim: Promise<OpResult<typeof claim>> } {
+    if (this.search.sampler.config.kind !== 'tpe') {
+      const [settled, claimed] = this.sendAll([{ op: settle }, { op: { ...claim, propose: true } }]);
+      return { settled: settled as Promise<boolean>, claim: claimed as Promise<OpResult<typeof claim>> };
+    }
+    const [settled, held] = this.sendAll([{ op: settle }, { lock: 'acquire' }]);
+    // The claim waits for the settle's exchange; a failed exchange fails the claim too, not unheard.
+    return { settled: settled as Promise<boolean>, claim: held.then((locked) => this.claimToServe(claim, locked === true)) };
+  }
+
   async refresh(): Promise<SweepRecord> {
     await this.send();
     return this.record;
@@ -275,13 +296,17 @@ export class RedisStore implements SweepStore {
 
   /** Sends `op` (none: only reads what others appended) with whatever else waits, and answers it. */
   private send(op?: SweepOp, lock?: Lock): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ ...(op ? { op } : {}), ...(lock ? { lock } : {}), resolve, reject });
-      if (!this.draining) {
-        this.draining = true;
-        this.sending = this.drain();
-      }
-    });
+    return this.sendAll([{ ...(op ? { op } : {}), ...(lock ? { lock } : {}) }])[0];
+  }
+
+  /** Sends `items` in order, in as few round trips as their lock actions allow (one lock action per exchange); answers each. */
+  private sendAll(items: readonly { readonly op?: SweepOp; readonly lock?: Lock }[]): Promise<unknown>[] {
+    const answers = items.map((item) => new Promise((resolve, reject) => this.pending.push({ ...item, resolve, reject })));
+    if (!this.draining) {
+      this.draining = true;
+      this.sending = this.drain();
+    }
+    return answers;
   }
 
   private async drain(): Promise<void> {
