@@ -159,9 +159,10 @@ function start(record: SweepRecord, trial: TrialRecord, worker: string, now: Dat
 
 /**
  * Records the monitored `value` of `epoch` of trial `number` (whose run was asked for `epochs`
- * epochs) and decides whether it goes on. A stopping sweep answers `interrupt`.
+ * epochs) and decides whether it goes on — or takes `decided`, the pruner's decision made by the
+ * reporter on its own copy of the record. A stopping sweep answers `interrupt`.
  */
-export function reportEpoch(record: SweepRecord, search: Search, number: number, epoch: number, value: number, epochs?: number, monitor?: string): Decision | 'interrupt' {
+export function reportEpoch(record: SweepRecord, search: Search, number: number, epoch: number, value: number, epochs?: number, monitor?: string, decided?: Decision): Decision | 'interrupt' {
   const trial = record.trials[number - 1];
   if (monitor !== undefined && record.monitor === undefined) record.monitor = monitor;
   record.mode ??= defaultMode(record.monitor);
@@ -176,7 +177,7 @@ export function reportEpoch(record: SweepRecord, search: Search, number: number,
   standingsOf(record).sync(trial);
   if (record.status === 'stopping') return 'interrupt';
   if (!Number.isFinite(value)) return 'continue';
-  const decision = search.pruner.decide(record, trial, epoch);
+  const decision = decided ?? search.pruner.decide(record, trial, epoch);
   if (decision !== 'continue') trial.prunedAt = epoch;
   standingsOf(record).sync(trial);
   queuePromotions(record, search);

@@ -37,7 +37,8 @@ export type SweepOp =
    */
   | (Holder & { readonly kind: 'claim'; readonly at: string; readonly number?: number; readonly serve?: true; readonly proposal?: { readonly number: number; readonly params: Params }; readonly propose?: true })
   | (Holder & { readonly kind: 'began'; readonly number: number; readonly run: TrialRunInfo })
-  | (Holder & { readonly kind: 'report'; readonly number: number; readonly epoch: number; readonly value: number | null; readonly epochs?: number; readonly monitor?: string })
+  /** `decided`: the pruner's decision, made by the reporter on its copy of the record (a queued sweep's median pruner). */
+  | (Holder & { readonly kind: 'report'; readonly number: number; readonly epoch: number; readonly value: number | null; readonly epochs?: number; readonly monitor?: string; readonly decided?: Decision })
   | (Holder & { readonly kind: 'settle'; readonly number: number; readonly outcome: TrialOutcome; readonly at: string })
   /** Stop the sweep: its running trials stop at a checkpoint. */
   | { readonly kind: 'stop' }
@@ -92,7 +93,7 @@ function apply(record: SweepRecord, search: Search, op: SweepOp): OpResults[keyo
     }
     case 'report':
       if (!heldTrial(record, op.number, op)) return 'interrupt';
-      return reportEpoch(record, search, op.number, op.epoch, op.value ?? NaN, op.epochs, op.monitor);
+      return reportEpoch(record, search, op.number, op.epoch, op.value ?? NaN, op.epochs, op.monitor, op.decided);
     case 'settle': {
       if (!heldTrial(record, op.number, op)) return false;
       settleTrial(record, search, op.number, op.outcome, new Date(op.at));

@@ -7,13 +7,15 @@
  *
  * Applying an operation is one round trip: a script appends it and answers the operations other
  * clients appended since this client's last one, which it applies, its own last — whose answer (a
- * claim, a pruning decision) is then the answer every other client's copy agrees on. A new trial's
- * parameters are proposed by the claimer on its copy and travel in its claim; a claim that lost the
- * race for that trial number gets nothing and proposes again. Reports the pruner cannot act on (no
- * pruner, or an epoch that is not an ASHA rung) are answered at once from the copy and wait to be
- * sent with the next operation (at most {@link REPORT_DELAY_MS}), as one journal entry — unless the
- * trial's run checkpoints: an attempt resumed from a checkpoint does not report the epochs before it
- * again, so those are sent at once.
+ * claim, a pruning decision) is then the answer every other client's copy agrees on. A grid or
+ * random trial's parameters are proposed as its claim is applied (by every client alike: they cost
+ * next to nothing); a TPE trial's by the claimer on its copy, under the sweep's proposer lock, and
+ * they travel in its claim. A worker's settle carries its next claim. Reports the pruner cannot act
+ * on (no pruner, or an epoch that is not an ASHA rung), and the median pruner's, which it decides
+ * on the reporter's copy and which carry that decision, are answered at once from the copy and wait
+ * to be sent with the next operation (at most {@link REPORT_DELAY_MS}), as one journal entry —
+ * unless the trial's run checkpoints: an attempt resumed from a checkpoint does not report the
+ * epochs before it again, so those are sent at once.
 
  * Keys: `PREFIX:sweep:NAME` (the snapshot, a record as JSON), `PREFIX:sweep-journal:NAME` (the
  * journal, a list), `PREFIX:sweep-offset:NAME` (how many operations the snapshot holds). A journal
@@ -24,7 +26,8 @@ import type { Redis } from 'ioredis';
 import { CellfitError } from '../../errors';
 import { canPropose, heldBy, proposeNext, readyTrial, searchOf, type Search } from '../scheduler';
 import { applyOp, type OpResult, type SweepOp, type SweepStore } from '../store';
-import type { SweepRecord } from '../state';
+import type { Decision } from '../pruners';
+import type { SweepRecord, TrialRecord } from '../state';
 
 /**
  * A journal entry: an operation, or several applied in order (a trial's reports the pruner could not
@@ -164,6 +167,10 @@ export class RedisStore implements SweepStore {
   private readonly checkpointed = new Set<number>();
   /** Names this client as the holder of the sweep's proposer lock. */
   private readonly token = `${process.pid}.${Math.random().toString(36).slice(2)}`;
+  /** The median pruner: the values this client reported for the trials it holds, as it reported them (its copy learns them a round trip later). */
+  private readonly ownValues = new Map<number, (number | null)[]>();
+  /** Milliseconds this client's TPE proposals took, a moving average. */
+  private proposing = 1;
   /** Sends the reports that wait ({@link REPORT_DELAY_MS}). */
   private timer?: NodeJS.Timeout;
 
@@ -194,23 +201,48 @@ export class RedisStore implements SweepStore {
     if (op.kind === 'claim' && op.serve) return this.claimToServe(op) as Promise<OpResult<O>>;
     if (op.kind === 'claim' && op.job !== undefined && op.number === undefined) return this.claimNew(op) as Promise<OpResult<O>>;
     if (op.kind === 'began' && op.run.dir !== undefined) this.checkpointed.add(op.number);
-    if (op.kind === 'report' && !this.mayDecide(op)) {
-      // The pruner cannot act here: the answer is the copy's (a stop, or a trial taken over, shows on the next round trip).
+    if (op.kind === 'settle') this.ownValues.delete(op.number);
+    const decidesHere = op.kind === 'report' && this.search.pruner.config.kind === 'median';
+    if (op.kind === 'report' && (decidesHere || !this.mayDecide(op))) {
+      // The pruner cannot act here, or (the median pruner) decides on this copy: the answer is the
+      // copy's (a stop, or a trial taken over, shows on the next round trip).
       const trial = this.record.trials[op.number - 1];
-      const held = trial?.status === 'running' && trial.worker === op.worker && trial.job === op.job;
+      const held = trial?.status === 'running' && trial.worker === op.worker && trial.job === op.job && this.record.status === 'running';
+      let answer: Decision | 'interrupt' = held ? 'continue' : 'interrupt';
+      let sent: SweepOp = op;
+      if (held && decidesHere) {
+        answer = this.decideOnCopy(op, trial);
+        sent = { ...op, decided: answer };
+      }
       if (this.checkpointed.has(op.number)) {
-        void this.send(op).catch(() => undefined);
+        void this.send(sent).catch(() => undefined);
       } else {
         // Sent with the next operation, or within REPORT_DELAY_MS: a trial's reports cost one entry, not one round trip each.
-        this.pending.push({ op, later: true, resolve: () => undefined, reject: () => undefined });
+        this.pending.push({ op: sent, later: true, resolve: () => undefined, reject: () => undefined });
         this.timer ??= setTimeout(() => {
           this.timer = undefined;
           void this.send().catch(() => undefined);
         }, REPORT_DELAY_MS);
       }
-      return (held && this.record.status === 'running' ? 'continue' : 'interrupt') as OpResult<O>;
+      return answer as OpResult<O>;
     }
     return this.send(op) as Promise<OpResult<O>>;
+  }
+
+  /**
+   * The median pruner's decision on a report of a trial this client holds, made on this copy and
+   * carried in the report (every client replays it as made): the finished trials' median as this
+   * copy knows it — a round trip older at most, the picture a round trip for the decision would
+   * also have been out of date by the time the answer came back — and the trial's own values as
+   * this client reported them (some may still wait to be sent).
+   */
+  private decideOnCopy(op: Extract<SweepOp, { kind: 'report' }>, trial: TrialRecord): Decision {
+    let values = this.ownValues.get(op.number);
+    if (!values) this.ownValues.set(op.number, (values = [...trial.values]));
+    while (values.length < op.epoch - 1) values.push(null);
+    values[op.epoch - 1] = op.value;
+    if (op.value === null) return 'continue';
+    return this.search.pruner.decide(this.record, { ...trial, values, ...(op.epochs !== undefined ? { epochs: op.epochs } : {}) }, op.epoch);
   }
 
   /** Whether the pruner may answer anything but `continue` to `op` (none never does; ASHA only at a rung; the median pruner after its warm-up). */
@@ -243,7 +275,9 @@ export class RedisStore implements SweepStore {
    */
   private async claimToServe(op: Extract<SweepOp, { kind: 'claim' }>, locked = false): Promise<OpResult<typeof op>> {
     if (this.search.sampler.config.kind !== 'tpe') return this.send({ ...op, propose: true }) as Promise<OpResult<typeof op>>;
-    let wait = 1;
+    // Refused the lock, a client waits about as long as a proposal takes (the holder's is under way)
+    // before it asks again: each ask is a round trip, on machines where the workers share cores.
+    let wait = Math.max(1, Math.min(this.proposing, PROPOSER_WAIT_MS));
     for (let attempt = 0; ; attempt++) {
       const open = this.record.status === 'running' && heldBy(this.record, op.job!) === undefined && readyTrial(this.record) === undefined;
       if (open && !locked) {
@@ -257,7 +291,9 @@ export class RedisStore implements SweepStore {
         }
         continue;
       }
+      const began = performance.now();
       const params = open ? proposeNext(this.record, this.search) : undefined;
+      if (params) this.proposing = 0.8 * this.proposing + 0.2 * (performance.now() - began);
       const number = this.record.trials.length + 1;
       const claim = (await this.send({ ...op, ...(params ? { proposal: { number, params } } : {}) }, locked ? 'release' : undefined)) as OpResult<typeof op>;
       locked = false;
