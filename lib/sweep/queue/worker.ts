@@ -68,9 +68,45 @@ export async function liveWorkers(client: Redis, prefix: string): Promise<Worker
     .filter((worker) => now - worker.seen < LIVE_SECONDS * 1000);
 }
 
-/** Runs a worker until `signal` aborts (or a job of an incompatible version arrives); resolves to the exit code. */
+/** Milliseconds a worker's lines to stderr may wait to be written together. */
+const LOG_FLUSH_MS = 100;
+
+/**
+ * Lines to stderr, written together at most {@link LOG_FLUSH_MS} after the first of them: a worker
+ * writes two lines a trial, and a write a line cost it as much CPU as a quick trial's scheduling.
+ */
+function stderrLines(): { readonly log: (line: string) => void; readonly flush: () => void } {
+  let lines: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (lines.length > 0) process.stderr.write(lines.join(''));
+    lines = [];
+  };
+  const log = (line: string) => {
+    lines.push(`${line}\n`);
+    timer ??= setTimeout(flush, LOG_FLUSH_MS);
+  };
+  return { log, flush };
+}
+
+/**
+ * Runs a worker until `signal` aborts (or a job of an incompatible version arrives); resolves to the exit code.
+ *
+ * @example
+ * const code = await runWorker({ queue: 'redis://localhost:6379', signal: controller.signal });
+ */
 export async function runWorker(options: WorkerOptions): Promise<number> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const lines = options.log ? undefined : stderrLines();
+  try {
+    return await serve(options, options.log ?? lines!.log);
+  } finally {
+    lines?.flush();
+  }
+}
+
+async function serve(options: WorkerOptions, log: (line: string) => void): Promise<number> {
   const target = parseQueueUrl(options.queue, WHERE, '--queue');
   // Load TensorFlow.js and the training loop before taking a job: loading blocks the event loop,
   // and a job whose lock is not renewed in time is handed to another worker.
