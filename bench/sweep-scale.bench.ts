@@ -10,7 +10,11 @@
  * — from the previous sizes' cost per trial and how it grew between them, as N² before two sizes
  * were measured — is skipped and says so),
  * `SWEEP_SCALE_ONLY=random+asha,tpe+none` (some combinations only), `SWEEP_SCALE_QUEUE=0` (skip the queue),
- * `SWEEP_SCALE_LOCAL=0` (skip the one-process runs). Each measured size also prints the CPU this
+ * `SWEEP_SCALE_LOCAL=0` (skip the one-process runs). Each size's ms per trial is the whole call's
+ * over its trials, and beside it apart: the steady cost per trial (first trial's start to last
+ * trial's end) and the fixed milliseconds outside that (writing the record and queueing before the
+ * first trial; noticing the end, writing and loading the result after the last), which weigh on 100
+ * trials ten times what they weigh on 1,000. Each measured size also prints the CPU this
  * process (the sweep, or the notebook following a queued one) and each worker spent a trial, and
  * the load average.
  */
@@ -37,6 +41,14 @@ const sizes = (text: string | undefined, fallback: number[]) => (text ? text.spl
 interface Measure {
   readonly trials: number;
   readonly ms: number[];
+  /**
+   * Milliseconds of each repeat that are no trial's: from the call to the first trial's start (the
+   * record written, jobs queued, workers woken) and from the last trial's end to the call's return
+   * (the end noticed, the record written, the result loaded) — fixed, however many trials.
+   */
+  readonly fixedMs: number[];
+  /** Milliseconds per trial between the first trial's start and the last one's end. */
+  readonly steadyMs: number[];
   readonly bytes: number;
   /** Milliseconds readRecord() took to load the record back (document and journal). */
   readonly loadMs: number[];
@@ -76,11 +88,13 @@ async function measure(label: string, ns: readonly number[], repeats: number, bu
       const k = before ? Math.min(1, Math.max(0, Math.log(cost(previous) / cost(before)) / Math.log(previous.trials / before.trials))) : 1;
       const projected = (cost(previous) * trials * (trials / previous.trials) ** k) / 1000;
       if (projected > budgetSeconds) {
-        measures.push({ trials, ms: [], bytes: 0, loadMs: [], skipped: `projected ${projected.toFixed(0)} s` });
+        measures.push({ trials, ms: [], fixedMs: [], steadyMs: [], bytes: 0, loadMs: [], skipped: `projected ${projected.toFixed(0)} s` });
         continue;
       }
     }
     const ms: number[] = [];
+    const fixedMs: number[] = [];
+    const steadyMs: number[] = [];
     const loadMs: number[] = [];
     const cpuLines: string[] = [];
     let bytes = 0;
@@ -89,31 +103,46 @@ async function measure(label: string, ns: readonly number[], repeats: number, bu
       const name = `${label.replace(/\W+/g, '-')}-${trials}-${r}`;
       try {
         const start = performance.now();
+        const startedAt = Date.now();
         const cpu = process.cpuUsage();
         const workerCpu = workers.map(cpuMs);
         await once(trials, name, dir);
-        ms.push((performance.now() - start) / trials);
+        const elapsed = performance.now() - start;
+        const endedAt = Date.now();
+        ms.push(elapsed / trials);
         const own = process.cpuUsage(cpu);
         cpuLines.push(`this process ${((own.user + own.system) / 1000 / trials).toFixed(2)}${workers.length ? `, workers ${workers.map((child, i) => ((cpuMs(child) - workerCpu[i]) / trials).toFixed(2)).join(' + ')}` : ''} ms of CPU a trial`);
         bytes = recordBytes(dir, name);
         const loading = performance.now();
-        readRecord(recordFile(dir, name), 'bench');
+        const record = readRecord(recordFile(dir, name), 'bench');
         loadMs.push(performance.now() - loading);
+        if (record && !('legacy' in record)) {
+          const all = record.trials;
+          const times = (pick: (trial: (typeof all)[number]) => string | undefined) => all.map((trial) => Date.parse(pick(trial) ?? '')).filter(Number.isFinite);
+          const fixed = Math.max(0, Math.min(...times((trial) => trial.started)) - startedAt) + Math.max(0, endedAt - Math.max(...times((trial) => trial.ended)));
+          fixedMs.push(fixed);
+          steadyMs.push((elapsed - fixed) / trials);
+        }
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     }
     before = previous;
-    previous = { trials, ms, bytes, loadMs };
+    previous = { trials, ms, fixedMs, steadyMs, bytes, loadMs };
     measures.push(previous);
-    process.stderr.write(`  sweep-scale: ${label} × ${trials}: ${ms.map((v) => v.toFixed(2)).join(', ')} ms/trial, ${(bytes / 1024).toFixed(0)} KB (${cpuLines.join('; ')}; load ${os.loadavg()[0].toFixed(1)})\n`);
+    process.stderr.write(`  sweep-scale: ${label} × ${trials}: ${ms.map((v) => v.toFixed(2)).join(', ')} ms/trial (steady ${steadyMs.map((v) => v.toFixed(2)).join(', ')} + fixed ${fixedMs.map((v) => v.toFixed(0)).join(', ')} ms), ${(bytes / 1024).toFixed(0)} KB (${cpuLines.join('; ')}; load ${os.loadavg()[0].toFixed(1)})\n`);
   }
   return measures;
 }
 
 /** The row of one combination: every size side by side. */
 function row(label: string, measures: readonly Measure[]): BenchRow {
-  const cells = measures.map((m) => (m.skipped ? `${m.trials}: skipped (${m.skipped})` : `${m.trials}: ${Math.min(...m.ms).toFixed(2)}–${Math.max(...m.ms).toFixed(2)} ms, ${formatBytes(m.bytes)} loaded in ${Math.max(...m.loadMs).toFixed(0)} ms`));
+  const range = (values: readonly number[], digits: number) => (values.length ? `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}` : '?');
+  const cells = measures.map((m) =>
+    m.skipped
+      ? `${m.trials}: skipped (${m.skipped})`
+      : `${m.trials}: ${range(m.ms, 2)} ms (steady ${range(m.steadyMs, 2)} ms + ${range(m.fixedMs, 0)} ms fixed), ${formatBytes(m.bytes)} loaded in ${Math.max(...m.loadMs).toFixed(0)} ms`,
+  );
   const worst = Math.max(...measures.filter((m) => !m.skipped).map((m) => Math.max(...m.ms)));
   const met = measures.every((m) => !m.skipped) && worst <= GOAL_MS;
   return { name: `${label}: ${cells.join(' | ')}`, value: worst, unit: 'ms/trial (worst)', goal: `≤ ${GOAL_MS}`, met };
@@ -181,10 +210,13 @@ const section: BenchSection = {
     try {
       redis = await startRedis();
       workers = await startWorkers(3, redis.url);
-      // One small untimed queued sweep first: the figures leave out loading the queue's modules.
-      const warm = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-bench-scale-'));
-      await sweep(SCALE_SPACE, { module: MODULE, export: 'reportOnly' }, { name: 'warm-up', dir: warm, sampler: 'random', trials: 30, seed: 2, queue: redis.url, ...QUIET });
-      fs.rmSync(warm, { recursive: true, force: true });
+      // One small untimed queued sweep of each kind first: the figures leave out loading the queue's
+      // modules and the workers' JIT's first pass (which, done in the first combination measured, made it look slower).
+      for (const { sampler, pruner } of combinations()) {
+        const warm = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-bench-scale-'));
+        await sweep(SCALE_SPACE, { module: MODULE, export: 'reportOnly' }, { name: `warm-up-${sampler}-${pruner}`, dir: warm, sampler, pruner, trials: 60, seed: 2, queue: redis.url, ...QUIET });
+        fs.rmSync(warm, { recursive: true, force: true });
+      }
       for (const { sampler, pruner } of combinations()) {
         const label = `${sampler} + ${pruner}, Redis queue, 3 workers`;
         const measures = await measure(label, queueNs, repeats, budget, async (trials, name, dir) => {

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import type { Claim, TrialOutcome } from './scheduler';
 import type { SweepRecord, TrialRecord } from './state';
-import type { Holder, SweepStore } from './store';
+import type { Holder, SweepOp, SweepStore } from './store';
 import type { TrialHooks, TrialTask } from './trial';
 
 /** Runs a trial's task (in this process, a worker process, ...). */
@@ -36,6 +36,8 @@ export interface PipelineOptions {
   readonly changed?: () => void;
   /** Called when a change failed to reach the store (the trial goes on; its settle will tell). */
   readonly lost?: (error: Error) => void;
+  /** Applies the settle instead of `store.apply` (a queue worker sends its next claim with it); answers whether it settled. */
+  readonly settle?: (op: Extract<SweepOp, { kind: 'settle' }>) => Promise<boolean>;
 }
 
 /** How a trial's pass through the pipeline ended. */
@@ -81,6 +83,7 @@ export async function runClaimedTrial(store: SweepStore, claim: Claim, holder: H
     error = thrown instanceof Error ? thrown : new Error(String(thrown));
     outcome = { kind: 'interrupted', seconds: 0 };
   }
-  const settled = await store.apply({ kind: 'settle', ...holder, number, outcome, at: new Date().toISOString() });
+  const settle = { kind: 'settle', ...holder, number, outcome, at: new Date().toISOString() } as const;
+  const settled = await (options.settle ? options.settle(settle) : store.apply(settle));
   return { outcome, settled, ...(error ? { error } : {}) };
 }

@@ -90,14 +90,20 @@ export function claimForJob(record: SweepRecord, search: Search, job: { readonly
  * left — its own trial again when BullMQ handed it back after its worker died, else what
  * {@link claimNext} would take: a promoted trial, then an interrupted or pending one, then a new
  * trial with `proposal` (the claimer's parameters for the next trial number; none, or a number
- * another claim took first: the claim gets nothing and the claimer tries again).
+ * another claim took first: the claim gets nothing and the claimer tries again) — or, `proposal`
+ * `'here'`, a new trial proposed as the claim is applied (samplers whose proposal costs next to
+ * nothing: every client applying the claim proposes the same, and no claim loses a race).
  */
-export function claimToServe(record: SweepRecord, search: Search, job: string, worker: string, now: Date, proposal: { readonly number: number; readonly params: Params } | undefined): Claim | undefined {
+export function claimToServe(record: SweepRecord, search: Search, job: string, worker: string, now: Date, proposal: { readonly number: number; readonly params: Params } | 'here' | undefined): Claim | undefined {
   if (record.status !== 'running') return undefined;
   const held = heldBy(record, job);
   if (held) return start(record, held, worker, now, job);
   const ready = readyTrial(record);
   if (ready) return start(record, ready, worker, now, job);
+  if (proposal === 'here') {
+    const trial = proposeTrial(record, search);
+    return trial ? start(record, trial, worker, now, job) : undefined;
+  }
   if (!proposal || proposal.number !== record.trials.length + 1 || !budgetLeft(record, search)) return undefined;
   return start(record, addTrial(record, proposal.params), worker, now, job);
 }
@@ -153,9 +159,10 @@ function start(record: SweepRecord, trial: TrialRecord, worker: string, now: Dat
 
 /**
  * Records the monitored `value` of `epoch` of trial `number` (whose run was asked for `epochs`
- * epochs) and decides whether it goes on. A stopping sweep answers `interrupt`.
+ * epochs) and decides whether it goes on — or takes `decided`, the pruner's decision made by the
+ * reporter on its own copy of the record. A stopping sweep answers `interrupt`.
  */
-export function reportEpoch(record: SweepRecord, search: Search, number: number, epoch: number, value: number, epochs?: number, monitor?: string): Decision | 'interrupt' {
+export function reportEpoch(record: SweepRecord, search: Search, number: number, epoch: number, value: number, epochs?: number, monitor?: string, decided?: Decision): Decision | 'interrupt' {
   const trial = record.trials[number - 1];
   if (monitor !== undefined && record.monitor === undefined) record.monitor = monitor;
   record.mode ??= defaultMode(record.monitor);
@@ -170,7 +177,7 @@ export function reportEpoch(record: SweepRecord, search: Search, number: number,
   standingsOf(record).sync(trial);
   if (record.status === 'stopping') return 'interrupt';
   if (!Number.isFinite(value)) return 'continue';
-  const decision = search.pruner.decide(record, trial, epoch);
+  const decision = decided ?? search.pruner.decide(record, trial, epoch);
   if (decision !== 'continue') trial.prunedAt = epoch;
   standingsOf(record).sync(trial);
   queuePromotions(record, search);

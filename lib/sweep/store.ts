@@ -32,11 +32,13 @@ export type SweepOp =
   /**
    * Take the next trial (a local slot: `job` absent) or the trial job `job` is for; `serve`: job `job`
    * serves the sweep, one trial after another (lib/sweep/scheduler.ts, `claimToServe`); `proposal`:
-   * a new trial's parameters, proposed beforehand by the claimer.
+   * a new trial's parameters, proposed beforehand by the claimer; `propose` (a serving claim of a
+   * grid or random sweep): a new trial is proposed as the claim is applied.
    */
-  | (Holder & { readonly kind: 'claim'; readonly at: string; readonly number?: number; readonly serve?: true; readonly proposal?: { readonly number: number; readonly params: Params } })
+  | (Holder & { readonly kind: 'claim'; readonly at: string; readonly number?: number; readonly serve?: true; readonly proposal?: { readonly number: number; readonly params: Params }; readonly propose?: true })
   | (Holder & { readonly kind: 'began'; readonly number: number; readonly run: TrialRunInfo })
-  | (Holder & { readonly kind: 'report'; readonly number: number; readonly epoch: number; readonly value: number | null; readonly epochs?: number; readonly monitor?: string })
+  /** `decided`: the pruner's decision, made by the reporter on its copy of the record (a queued sweep's median pruner). */
+  | (Holder & { readonly kind: 'report'; readonly number: number; readonly epoch: number; readonly value: number | null; readonly epochs?: number; readonly monitor?: string; readonly decided?: Decision })
   | (Holder & { readonly kind: 'settle'; readonly number: number; readonly outcome: TrialOutcome; readonly at: string })
   /** Stop the sweep: its running trials stop at a checkpoint. */
   | { readonly kind: 'stop' }
@@ -77,7 +79,7 @@ function apply(record: SweepRecord, search: Search, op: SweepOp): OpResults[keyo
     case 'claim': {
       const now = new Date(op.at);
       if (op.job === undefined) return claimNext(record, search, op.worker, now);
-      if (op.serve) return claimToServe(record, search, op.job, op.worker, now, op.proposal);
+      if (op.serve) return claimToServe(record, search, op.job, op.worker, now, op.propose ? 'here' : op.proposal);
       // A queued claim never proposes here: its claimer did, for a trial number that may have been taken since.
       const proposal = op.proposal && op.proposal.number === record.trials.length + 1 ? op.proposal.params : null;
       return claimForJob(record, search, { id: op.job, ...(op.number !== undefined ? { number: op.number } : {}) }, op.worker, now, proposal);
@@ -91,7 +93,7 @@ function apply(record: SweepRecord, search: Search, op: SweepOp): OpResults[keyo
     }
     case 'report':
       if (!heldTrial(record, op.number, op)) return 'interrupt';
-      return reportEpoch(record, search, op.number, op.epoch, op.value ?? NaN, op.epochs, op.monitor);
+      return reportEpoch(record, search, op.number, op.epoch, op.value ?? NaN, op.epochs, op.monitor, op.decided);
     case 'settle': {
       if (!heldTrial(record, op.number, op)) return false;
       settleTrial(record, search, op.number, op.outcome, new Date(op.at));

@@ -7,13 +7,15 @@
  *
  * Applying an operation is one round trip: a script appends it and answers the operations other
  * clients appended since this client's last one, which it applies, its own last — whose answer (a
- * claim, a pruning decision) is then the answer every other client's copy agrees on. A new trial's
- * parameters are proposed by the claimer on its copy and travel in its claim; a claim that lost the
- * race for that trial number gets nothing and proposes again. Reports the pruner cannot act on (no
- * pruner, or an epoch that is not an ASHA rung) are answered at once from the copy and wait to be
- * sent with the next operation (at most {@link REPORT_DELAY_MS}), as one journal entry — unless the
- * trial's run checkpoints: an attempt resumed from a checkpoint does not report the epochs before it
- * again, so those are sent at once.
+ * claim, a pruning decision) is then the answer every other client's copy agrees on. A grid or
+ * random trial's parameters are proposed as its claim is applied (by every client alike: they cost
+ * next to nothing); a TPE trial's by the claimer on its copy, under the sweep's proposer lock, and
+ * they travel in its claim. A worker's settle carries its next claim. Reports the pruner cannot act
+ * on (no pruner, or an epoch that is not an ASHA rung), and the median pruner's, which it decides
+ * on the reporter's copy and which carry that decision, are answered at once from the copy and wait
+ * to be sent with the next operation (at most {@link REPORT_DELAY_MS}), as one journal entry —
+ * unless the trial's run checkpoints: an attempt resumed from a checkpoint does not report the
+ * epochs before it again, so those are sent at once.
 
  * Keys: `PREFIX:sweep:NAME` (the snapshot, a record as JSON), `PREFIX:sweep-journal:NAME` (the
  * journal, a list), `PREFIX:sweep-offset:NAME` (how many operations the snapshot holds). A journal
@@ -24,7 +26,8 @@ import type { Redis } from 'ioredis';
 import { CellfitError } from '../../errors';
 import { canPropose, heldBy, proposeNext, readyTrial, searchOf, type Search } from '../scheduler';
 import { applyOp, type OpResult, type SweepOp, type SweepStore } from '../store';
-import type { SweepRecord } from '../state';
+import type { Decision } from '../pruners';
+import type { SweepRecord, TrialRecord } from '../state';
 
 /**
  * A journal entry: an operation, or several applied in order (a trial's reports the pruner could not
@@ -164,6 +167,10 @@ export class RedisStore implements SweepStore {
   private readonly checkpointed = new Set<number>();
   /** Names this client as the holder of the sweep's proposer lock. */
   private readonly token = `${process.pid}.${Math.random().toString(36).slice(2)}`;
+  /** The median pruner: the values this client reported for the trials it holds, as it reported them (its copy learns them a round trip later). */
+  private readonly ownValues = new Map<number, (number | null)[]>();
+  /** Milliseconds this client's TPE proposals took, a moving average. */
+  private proposing = 1;
   /** Sends the reports that wait ({@link REPORT_DELAY_MS}). */
   private timer?: NodeJS.Timeout;
 
@@ -194,23 +201,48 @@ export class RedisStore implements SweepStore {
     if (op.kind === 'claim' && op.serve) return this.claimToServe(op) as Promise<OpResult<O>>;
     if (op.kind === 'claim' && op.job !== undefined && op.number === undefined) return this.claimNew(op) as Promise<OpResult<O>>;
     if (op.kind === 'began' && op.run.dir !== undefined) this.checkpointed.add(op.number);
-    if (op.kind === 'report' && !this.mayDecide(op)) {
-      // The pruner cannot act here: the answer is the copy's (a stop, or a trial taken over, shows on the next round trip).
+    if (op.kind === 'settle') this.ownValues.delete(op.number);
+    const decidesHere = op.kind === 'report' && this.search.pruner.config.kind === 'median';
+    if (op.kind === 'report' && (decidesHere || !this.mayDecide(op))) {
+      // The pruner cannot act here, or (the median pruner) decides on this copy: the answer is the
+      // copy's (a stop, or a trial taken over, shows on the next round trip).
       const trial = this.record.trials[op.number - 1];
-      const held = trial?.status === 'running' && trial.worker === op.worker && trial.job === op.job;
+      const held = trial?.status === 'running' && trial.worker === op.worker && trial.job === op.job && this.record.status === 'running';
+      let answer: Decision | 'interrupt' = held ? 'continue' : 'interrupt';
+      let sent: SweepOp = op;
+      if (held && decidesHere) {
+        answer = this.decideOnCopy(op, trial);
+        sent = { ...op, decided: answer };
+      }
       if (this.checkpointed.has(op.number)) {
-        void this.send(op).catch(() => undefined);
+        void this.send(sent).catch(() => undefined);
       } else {
         // Sent with the next operation, or within REPORT_DELAY_MS: a trial's reports cost one entry, not one round trip each.
-        this.pending.push({ op, later: true, resolve: () => undefined, reject: () => undefined });
+        this.pending.push({ op: sent, later: true, resolve: () => undefined, reject: () => undefined });
         this.timer ??= setTimeout(() => {
           this.timer = undefined;
           void this.send().catch(() => undefined);
         }, REPORT_DELAY_MS);
       }
-      return (held && this.record.status === 'running' ? 'continue' : 'interrupt') as OpResult<O>;
+      return answer as OpResult<O>;
     }
     return this.send(op) as Promise<OpResult<O>>;
+  }
+
+  /**
+   * The median pruner's decision on a report of a trial this client holds, made on this copy and
+   * carried in the report (every client replays it as made): the finished trials' median as this
+   * copy knows it — a round trip older at most, the picture a round trip for the decision would
+   * also have been out of date by the time the answer came back — and the trial's own values as
+   * this client reported them (some may still wait to be sent).
+   */
+  private decideOnCopy(op: Extract<SweepOp, { kind: 'report' }>, trial: TrialRecord): Decision {
+    let values = this.ownValues.get(op.number);
+    if (!values) this.ownValues.set(op.number, (values = [...trial.values]));
+    while (values.length < op.epoch - 1) values.push(null);
+    values[op.epoch - 1] = op.value;
+    if (op.value === null) return 'continue';
+    return this.search.pruner.decide(this.record, { ...trial, values, ...(op.epochs !== undefined ? { epochs: op.epochs } : {}) }, op.epoch);
   }
 
   /** Whether the pruner may answer anything but `continue` to `op` (none never does; ASHA only at a rung; the median pruner after its warm-up). */
@@ -234,16 +266,21 @@ export class RedisStore implements SweepStore {
   }
 
   /**
-   * A serving job's claim: proposes a new trial on this copy only when the copy has no trial ready
-   * (promoted, interrupted or pending); tries again while a claim that got nothing leaves something
-   * to claim (a ready trial another claim took first, a trial number another claim took first).
+   * A serving job's claim. Grid and random proposals cost next to nothing: the claim proposes as it
+   * is applied, by every client alike — one round trip, and no claim loses a race for a trial number.
+   * TPE proposes on this copy, only when the copy has no trial ready (promoted, interrupted or
+   * pending), and tries again while a claim that got nothing leaves something to claim (a ready
+   * trial another claim took first). `locked`: this client holds the proposer lock already (asked
+   * for with the settle before, {@link settleAndClaim}).
    */
-  private async claimToServe(op: Extract<SweepOp, { kind: 'claim' }>): Promise<OpResult<typeof op>> {
-    let locked = false;
-    let wait = 1;
+  private async claimToServe(op: Extract<SweepOp, { kind: 'claim' }>, locked = false): Promise<OpResult<typeof op>> {
+    if (this.search.sampler.config.kind !== 'tpe') return this.send({ ...op, propose: true }) as Promise<OpResult<typeof op>>;
+    // Refused the lock, a client waits about as long as a proposal takes (the holder's is under way)
+    // before it asks again: each ask is a round trip, on machines where the workers share cores.
+    let wait = Math.max(1, Math.min(this.proposing, PROPOSER_WAIT_MS));
     for (let attempt = 0; ; attempt++) {
       const open = this.record.status === 'running' && heldBy(this.record, op.job!) === undefined && readyTrial(this.record) === undefined;
-      if (open && !locked && this.search.sampler.config.kind === 'tpe') {
+      if (open && !locked) {
         // A TPE proposal costs milliseconds: the number is claimed first — only the holder of the
         // sweep's proposer lock proposes, on a copy the exchange that took the lock brought up to
         // date — so that no proposal is lost to another claim and made again.
@@ -254,13 +291,33 @@ export class RedisStore implements SweepStore {
         }
         continue;
       }
+      const began = performance.now();
       const params = open ? proposeNext(this.record, this.search) : undefined;
+      if (params) this.proposing = 0.8 * this.proposing + 0.2 * (performance.now() - began);
       const number = this.record.trials.length + 1;
       const claim = (await this.send({ ...op, ...(params ? { proposal: { number, params } } : {}) }, locked ? 'release' : undefined)) as OpResult<typeof op>;
       locked = false;
       if (claim || this.record.status !== 'running' || attempt > 1000) return claim;
       if (readyTrial(this.record) === undefined && !canPropose(this.record, this.search)) return undefined;
     }
+  }
+
+  /**
+   * A serving job's trial settled and its next trial claimed with it: in the same round trip (grid,
+   * random), or — TPE — the settle sent with the request for the proposer lock, the claim after.
+   * The settle's answer and the claim's.
+   *
+   * @example
+   * const { settled, claim } = store.settleAndClaim(settleOp, { kind: 'claim', worker, job, at, serve: true });
+   */
+  settleAndClaim(settle: Extract<SweepOp, { kind: 'settle' }>, claim: Extract<SweepOp, { kind: 'claim' }>): { settled: Promise<boolean>; claim: Promise<OpResult<typeof claim>> } {
+    if (this.search.sampler.config.kind !== 'tpe') {
+      const [settled, claimed] = this.sendAll([{ op: settle }, { op: { ...claim, propose: true } }]);
+      return { settled: settled as Promise<boolean>, claim: claimed as Promise<OpResult<typeof claim>> };
+    }
+    const [settled, held] = this.sendAll([{ op: settle }, { lock: 'acquire' }]);
+    // The claim waits for the settle's exchange; a failed exchange fails the claim too, not unheard.
+    return { settled: settled as Promise<boolean>, claim: held.then((locked) => this.claimToServe(claim, locked === true)) };
   }
 
   async refresh(): Promise<SweepRecord> {
@@ -275,13 +332,17 @@ export class RedisStore implements SweepStore {
 
   /** Sends `op` (none: only reads what others appended) with whatever else waits, and answers it. */
   private send(op?: SweepOp, lock?: Lock): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      this.pending.push({ ...(op ? { op } : {}), ...(lock ? { lock } : {}), resolve, reject });
-      if (!this.draining) {
-        this.draining = true;
-        this.sending = this.drain();
-      }
-    });
+    return this.sendAll([{ ...(op ? { op } : {}), ...(lock ? { lock } : {}) }])[0];
+  }
+
+  /** Sends `items` in order, in as few round trips as their lock actions allow (one lock action per exchange); answers each. */
+  private sendAll(items: readonly { readonly op?: SweepOp; readonly lock?: Lock }[]): Promise<unknown>[] {
+    const answers = items.map((item) => new Promise((resolve, reject) => this.pending.push({ ...item, resolve, reject })));
+    if (!this.draining) {
+      this.draining = true;
+      this.sending = this.drain();
+    }
+    return answers;
   }
 
   private async drain(): Promise<void> {

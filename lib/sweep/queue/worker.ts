@@ -20,7 +20,7 @@ import { isRunLocked, readLockHolder } from '../../checkpoint/lock';
 import { LOCK_FILE } from '../../checkpoint/format';
 import { trialLine } from '../display';
 import { loadTrialFunction, provideCellfitPackages } from '../module';
-import { runClaimedTrial } from '../pipeline';
+import { runClaimedTrial, type PipelineOptions } from '../pipeline';
 import { canPropose, heldBy, type Claim } from '../scheduler';
 import type { SweepRecord } from '../state';
 import { runTrial, type TrialFunction } from '../trial';
@@ -68,9 +68,45 @@ export async function liveWorkers(client: Redis, prefix: string): Promise<Worker
     .filter((worker) => now - worker.seen < LIVE_SECONDS * 1000);
 }
 
-/** Runs a worker until `signal` aborts (or a job of an incompatible version arrives); resolves to the exit code. */
+/** Milliseconds a worker's lines to stderr may wait to be written together. */
+const LOG_FLUSH_MS = 100;
+
+/**
+ * Lines to stderr, written together at most {@link LOG_FLUSH_MS} after the first of them: a worker
+ * writes two lines a trial, and a write a line cost it as much CPU as a quick trial's scheduling.
+ */
+function stderrLines(): { readonly log: (line: string) => void; readonly flush: () => void } {
+  let lines: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (lines.length > 0) process.stderr.write(lines.join(''));
+    lines = [];
+  };
+  const log = (line: string) => {
+    lines.push(`${line}\n`);
+    timer ??= setTimeout(flush, LOG_FLUSH_MS);
+  };
+  return { log, flush };
+}
+
+/**
+ * Runs a worker until `signal` aborts (or a job of an incompatible version arrives); resolves to the exit code.
+ *
+ * @example
+ * const code = await runWorker({ queue: 'redis://localhost:6379', signal: controller.signal });
+ */
 export async function runWorker(options: WorkerOptions): Promise<number> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const lines = options.log ? undefined : stderrLines();
+  try {
+    return await serve(options, options.log ?? lines!.log);
+  } finally {
+    lines?.flush();
+  }
+}
+
+async function serve(options: WorkerOptions, log: (line: string) => void): Promise<number> {
   const target = parseQueueUrl(options.queue, WHERE, '--queue');
   // Load TensorFlow.js and the training loop before taking a job: loading blocks the event loop,
   // and a job whose lock is not renewed in time is handed to another worker.
@@ -187,12 +223,24 @@ class TrialJobs {
     }
     // A job serves the sweep: one job's overhead (taken, locked, completed) for many trials.
     this.lost.delete(job.id!);
+    const serving = () => !this.stopping.signal.aborted && !this.lost.has(job.id!);
+    const claimOp = (at: string) => ({ kind: 'claim', ...holder, at, serve: true }) as const;
     let last = 'skipped';
-    while (!this.stopping.signal.aborted && !this.lost.has(job.id!)) {
-      const previous = heldBy(store.record, job.id!)?.worker;
-      const claim = await store.apply({ kind: 'claim', ...holder, at: new Date().toISOString(), serve: true });
-      if (!claim) break;
-      last = await this.runClaim(store, holder, claim, previous, false);
+    let previous = heldBy(store.record, job.id!)?.worker;
+    let claim = serving() ? await store.apply(claimOp(new Date().toISOString())) : undefined;
+    while (claim) {
+      // The trial's settle carries the next claim: one round trip between two trials, not two.
+      let next: Promise<Claim | undefined> | undefined;
+      const settle = (op: Parameters<RedisStore['settleAndClaim']>[0]) => {
+        if (!serving()) return store.apply(op);
+        const both = store.settleAndClaim(op, claimOp(op.at));
+        next = both.claim;
+        return both.settled;
+      };
+      last = await this.runClaim(store, holder, claim, previous, false, settle);
+      // The settled trial's job is no longer held: a trial claimed now was nobody's under this job.
+      previous = next ? undefined : heldBy(store.record, job.id!)?.worker;
+      claim = next ? await next : serving() ? await store.apply(claimOp(new Date().toISOString())) : undefined;
     }
     const jobs = this.newPromotions(store.record);
     // This worker stops while the sweep has trials left: another worker serves them.
@@ -205,14 +253,15 @@ class TrialJobs {
    * Trains claimed trial `claim` through the trial pipeline and settles it; `single`: the job was for
    * this trial alone (see {@link queuesPromotions}).
    */
-  private async runClaim(store: RedisStore, holder: { worker: string; job: string }, claim: Claim, previous: string | undefined, single: boolean): Promise<string> {
+  private async runClaim(store: RedisStore, holder: { worker: string; job: string }, claim: Claim, previous: string | undefined, single: boolean, settle?: PipelineOptions['settle']): Promise<string> {
     const record = store.record;
     const trial = record.trials[claim.number - 1];
     if (claim.resume && previous && previous !== this.me) await takeOver(trial.run?.dir, previous, this.setup.lockDuration, this.setup.log);
     this.setup.log(`sweep ${record.name} · trial ${claim.number} ${claim.resume ? `resumed (attempt ${claim.attempt})` : 'started'}`);
     const fn = this.trialFunction(record);
     if (typeof fn === 'string') {
-      await store.apply({ kind: 'settle', ...holder, number: claim.number, outcome: { kind: 'failed', error: fn, seconds: 0 }, at: new Date().toISOString() });
+      const op = { kind: 'settle', ...holder, number: claim.number, outcome: { kind: 'failed', error: fn, seconds: 0 }, at: new Date().toISOString() } as const;
+      await (settle ? settle(op) : store.apply(op));
       await enqueue(this.setup.queue, this.newPromotions(store.record));
       return 'failed';
     }
@@ -220,7 +269,8 @@ class TrialJobs {
     this.current = { trial: `${record.name}#${claim.number}`, controller, job: holder.job };
     // The worker table shows the trial: at once for a trial that may take a while, at the next beat when trials come fast.
     if (Date.now() - this.beat > 1000) void this.heartbeat().catch(() => undefined);
-    if (this.stopping.signal.aborted) controller.abort();
+    // A claim made with the previous trial's settle may come after this worker began to stop or lost the job's lock.
+    if (this.stopping.signal.aborted || (!single && this.lost.has(holder.job))) controller.abort();
     let promotions: Promise<void> = Promise.resolve();
     const { outcome, settled } = await runClaimedTrial(store, claim, holder, (task, hooks) => runTrial(fn, task, hooks), {
       signal: controller.signal,
@@ -230,6 +280,7 @@ class TrialJobs {
         promotions = promotions.then(() => enqueue(this.setup.queue, this.newPromotions(store.record))).catch((error: Error) => this.setup.log(`${WHERE}: ${error.message}`));
       },
       lost: (error) => this.setup.log(`${WHERE}: could not record the run of trial ${claim.number}: ${error.message}`),
+      ...(settle ? { settle } : {}),
     }).finally(() => (this.current = undefined));
     await promotions;
     const jobs = this.queuesPromotions(store, single) ? this.newPromotions(store.record) : [];

@@ -170,6 +170,38 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
     }
   });
 
+  it('3 workers serve grid, random and TPE sweeps with the median pruner and ASHA: every trial settles once, grid and random propose what one process proposes, and a trial the median pruner stops stops where the record says', async () => {
+    // Trials that only report (bench/sweep-scale-trial.ts): what is tested is how the workers claim, propose and decide.
+    const trial = { module: path.join(__dirname, '..', '..', '..', 'bench', 'sweep-scale-trial.js'), export: 'reportOnly' };
+    const space = { x: { min: 0, max: 1, step: 0.01 }, y: [0.0001, 0.001, 0.01, 0.1] };
+    const { children } = startWorkers(3, redis.url, {});
+    try {
+      for (const [sampler, pruner] of [['random', 'median'], ['grid', 'asha'], ['tpe', 'median'], ['tpe', 'asha']] as const) {
+        const dir = tmpDir(`sweep-queue-${sampler}-${pruner}`);
+        const options = { dir, sampler, pruner, trials: 60, seed: 3, ...QUIET } as const;
+        const queued = await sweep(space, trial as never, { ...options, name: `queued-${sampler}-${pruner}`, queue: redis.url });
+        const label = `${sampler} + ${pruner}`;
+        assert.equal(queued.status, 'finished', label);
+        assert.equal(queued.trials.length, 60, label);
+        assert.deepEqual([...new Set(queued.trials.map((t) => t.status))].filter((status) => status !== 'finished' && status !== 'pruned'), [], `${label}: every trial settled`);
+        // No trial ran twice (the median pruner never pauses; ASHA resumes promoted trials, once per promotion).
+        for (const t of queued.trials) assert.ok(pruner === 'median' ? t.attempts === 1 : t.attempts >= 1 && t.attempts <= 3, `${label}: trial ${t.number} ran ${t.attempts} times`);
+        if (sampler !== 'tpe') {
+          const local = await sweep(space, trial as never, { ...options, name: `local-${sampler}-${pruner}` });
+          assert.deepEqual(queued.trials.map((t) => t.params), local.trials.map((t) => t.params), `${label}: the proposals of one process`);
+        }
+        if (pruner === 'median') {
+          const pruned = queued.trials.filter((t) => t.status === 'pruned');
+          assert.ok(pruned.length > 0, `${label}: the median pruner pruned`);
+          for (const t of pruned) assert.equal(t.values.length, t.prunedAt, `${label}: trial ${t.number} stopped at the epoch it was pruned at`);
+          assert.ok(queued.trials.filter((t) => t.status === 'finished').every((t) => t.values.length === 20), label);
+        }
+      }
+    } finally {
+      await stopAll(children);
+    }
+  });
+
   it('runWorker({ signal }) whose signal is already aborted connects, stops at once and says so (it used to wait forever)', async () => {
     const lines: string[] = [];
     const code = await runWorker({ queue: redis.url, signal: AbortSignal.abort(), log: (line) => lines.push(line) });
