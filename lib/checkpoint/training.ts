@@ -23,6 +23,7 @@ import { BEST_FILE, jsonBytes, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, STATE_FILE,
 import { acquireRunLock, type RunLock } from './lock';
 import type { OptimizerSnapshot, WeightsSnapshot } from './snapshot';
 import { writeFailure, type CheckpointStore } from './store';
+import type { CommitJob } from './commit';
 import { createWriter, type CheckpointWriter, type CommitFailure } from './writer';
 
 /** A checkpoint ready to be written: everything copied off the device. */
@@ -69,16 +70,18 @@ interface Committed {
   readonly value?: number;
 }
 
-/** A snapshot handed to save(), serialised, with the retention decided when it was saved. */
+/**
+ * A snapshot handed to save(), with the retention decided when it was saved. Its state and run
+ * record are serialised only if it is written: most snapshots of short epochs never are (the
+ * group's newest ones replace them). They may wait unserialised because they are copies: the loop
+ * builds new state objects for each checkpoint and copies the arrays it goes on growing (history,
+ * the epoch's partial outputs) — see checkpointState() and runRecord().
+ */
 interface Snapshot {
   readonly payload: CheckpointPayload;
   readonly entry: Committed;
   /** The checkpoints retention keeps once this one is committed. */
   readonly kept: readonly Committed[];
-  /** state.json and run.json, serialised when the snapshot was taken, and run.json's {@link runKey}. */
-  readonly state: Uint8Array;
-  readonly run: Uint8Array;
-  readonly runKey: string;
   /** Bytes it holds in memory until written (weights, optimizer, best). */
   readonly bytes: number;
 }
@@ -110,6 +113,8 @@ export class TrainingCheckpoints {
   private committedRun?: string;
   /** Resolves once the checkpoints retired by the latest commit are deleted. */
   private cleaned: Promise<void> = Promise.resolve();
+  /** Whether the writer may hold retired directories of this run for reuse (the latest commit let it). */
+  private recycling = false;
 
   private constructor(
     readonly store: CheckpointStore,
@@ -195,9 +200,7 @@ export class TrainingCheckpoints {
     const kept = next.filter((old) => retained.has(old.id));
     this.planned = kept;
     this.newest = payload.id;
-    // Serialised now: the loop's state objects go on changing while the snapshot waits.
-    const run = { ...payload.run, checkpoint: payload.id };
-    this.waiting.push({ payload, entry, kept, state: jsonBytes(payload.state), run: jsonBytes(run), runKey: runKey(run), bytes });
+    this.waiting.push({ payload, entry, kept, bytes });
     this.unwrittenBytes += bytes;
     this.schedule();
   }
@@ -288,6 +291,8 @@ export class TrainingCheckpoints {
     try {
       await this.drained();
       await this.cleaned;
+      if (this.recycling) await this.writer.release(this.runDir);
+      this.recycling = false;
     } finally {
       this.lock.release();
     }
@@ -324,9 +329,12 @@ export class TrainingCheckpoints {
     const written = group.filter((snapshot, i) => keptIds.has(snapshot.entry.id) && !group.slice(i + 1).some((later) => later.entry.id === snapshot.entry.id));
     const retire = this.committed.filter((old) => !keptIds.has(old.id)).map((old) => old.id);
     const before = this.committed;
-    const job = {
+    const run = { ...last.payload.run, checkpoint: last.entry.id };
+    // At a stop point the writer deletes what it retires (and kept before): the run directory is tidy when train() returns.
+    this.recycling = this.urgent === 0;
+    const job: CommitJob = {
       runDir: this.runDir,
-      checkpoints: written.map(({ payload, state }) => {
+      checkpoints: written.map(({ payload }) => {
         // The weight and optimizer snapshots are fresh copies made for this checkpoint; the best
         // weights are kept by the loop (and re-saved), and a diverged run re-saves what it read.
         const own = payload.fresh !== false;
@@ -338,20 +346,22 @@ export class TrainingCheckpoints {
             { name: WEIGHTS_FILE, data: payload.weights.data, transfer: own },
             { name: OPTIMIZER_FILE, data: payload.optimizer.data, transfer: own },
             ...(payload.best ? [{ name: BEST_FILE, data: payload.best.data, transfer: false }] : []),
-            { name: STATE_FILE, data: state, transfer: true },
+            { name: STATE_FILE, data: jsonBytes(payload.state), transfer: true },
           ],
         };
       }),
       latest: jsonBytes({ id: last.entry.id, epoch: last.entry.epoch, batch: last.entry.batch, step: last.payload.state.position.step }),
-      run: last.run,
+      run: jsonBytes(run),
       retire,
+      recycle: this.recycling,
     };
+    const committedRun = runKey(run);
     const { committed, cleaned } = this.writer.write(job);
     this.cleaned = cleaned;
     committed.then(
       () => {
         this.committed = [...last.kept];
-        this.committedRun = last.runKey;
+        this.committedRun = committedRun;
         this.advance();
       },
       (error: CommitFailure) => {
