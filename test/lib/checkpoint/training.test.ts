@@ -159,6 +159,28 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     }
   });
 
+  it('a waiting snapshot that retention drops is let go at once: with keep 1, snapshots larger than MAX_UNWRITTEN_BYTES together never wait, and only the newest is written', async () => {
+    const runDir = path.join(tmpDir('let-go'), 'run');
+    const disk = heldDisk(runDir);
+    const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 1, keepBest: 0 });
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    const large = (epoch: number): CheckpointPayload => {
+      const small = payload(epoch, 1);
+      return { ...small, weights: { ...small.weights, data: new Uint8Array(MAX_UNWRITTEN_BYTES / 2 + 4) } };
+    };
+    try {
+      // Epoch 1 is being committed (the disk holds it); each later one replaces the one waiting.
+      for (let epoch = 1; epoch <= 5; epoch++) await session.save(large(epoch));
+      const flushed = session.flush();
+      while (!(await Promise.race([flushed.then(() => true), settle().then(() => false)]))) disk.release();
+      assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0005']);
+      assert.deepEqual(store.ids(), ['epoch-0005']);
+    } finally {
+      disk.release();
+      await session.close();
+    }
+  });
+
   it('a failure amid a group of checkpoints names the first that did not land and the newest that did; nothing is retired', async () => {
     const runDir = path.join(tmpDir('group-failure'), 'run');
     const held = heldDisk(runDir);
