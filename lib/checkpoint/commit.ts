@@ -123,9 +123,9 @@ export async function commitCheckpoints(fs: CheckpointFs | RecyclingFs, job: Com
     const synced: string[] = [];
     for (const [i, { id, files }] of job.checkpoints.entries()) {
       const { temporary } = pending[i];
-      const recycled = 'overwriteFile' in fs ? reuse.shift() : undefined;
-      if (recycled) await fs.rename(recycled.dir, temporary);
-      else await fs.mkdir(temporary);
+      let recycled = 'overwriteFile' in fs ? reuse.shift() : undefined;
+      if (recycled) recycled = await takeOver(fs, recycled, temporary);
+      if (!recycled) await fs.mkdir(temporary);
       created.push(temporary);
       const entries: Record<string, ManifestEntry> = {};
       for (const { name, data } of files) {
@@ -191,6 +191,17 @@ export async function commitCheckpoints(fs: CheckpointFs | RecyclingFs, job: Com
     throw Object.assign(error instanceof Error ? error : new Error(String(error)), { landed });
   }
   return leftovers;
+}
+
+/** Renames a kept directory to `temporary`; undefined when it is gone (a new directory is then made). */
+async function takeOver(fs: CheckpointFs, recycled: Recycled, temporary: string): Promise<Recycled | undefined> {
+  try {
+    await fs.rename(recycled.dir, temporary);
+    return recycled;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 /** manifest.json for checkpoint `id` holding `files`. */

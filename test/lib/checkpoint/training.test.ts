@@ -333,6 +333,20 @@ describe('RecyclingBin (the writer thread reuses retired checkpoint directories)
     assert.deepEqual(hidden(runDir), []);
   });
 
+  it('a kept directory that is gone by the next commit (removed from outside) is replaced by a new one', async () => {
+    const runDir = path.join(tmpDir('recycle-gone'), 'run');
+    fs.mkdirSync(runDir, { recursive: true });
+    const bin = new RecyclingBin(writerFs);
+    await commit(bin, job(runDir, [1], [], true));
+    await commit(bin, job(runDir, [2], [1], true));
+    for (const name of hidden(runDir)) fs.rmSync(path.join(runDir, name), { recursive: true });
+    await commit(bin, job(runDir, [3], [2], true));
+    assert.deepEqual(checkpoint(runDir).ids(), [id(3)]);
+    readCheckpointFiles(runDir, id(3));
+    await bin.release(runDir);
+    assert.deepEqual(hidden(runDir), []);
+  });
+
   it('a commit at a stop point (recycle: false) deletes what it retires and what was kept before', async () => {
     const runDir = path.join(tmpDir('recycle-stop'), 'run');
     fs.mkdirSync(runDir, { recursive: true });
