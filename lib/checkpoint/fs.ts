@@ -107,8 +107,19 @@ async function syncPath(target: string): Promise<void> {
  * per call, which cost more CPU than the writes of a small checkpoint), and only the fsyncs, the
  * waits for the disk, go to the pool, all at once.
  */
-export const writerFs: CheckpointFs = {
+export const writerFs: CheckpointFs & { overwriteFile(file: string, data: Uint8Array, previousBytes?: number): Promise<void> } = {
   ...nodeFs,
+  async overwriteFile(file, data, previousBytes) {
+    // No O_TRUNC: the file keeps its blocks, and only a longer old content is cut.
+    const fd = syncFs.openSync(file, syncFs.constants.O_WRONLY | syncFs.constants.O_CREAT);
+    try {
+      let written = 0;
+      while (written < data.byteLength) written += syncFs.writeSync(fd, data, written, data.byteLength - written, written);
+      if (previousBytes === undefined || previousBytes > data.byteLength) syncFs.ftruncateSync(fd, data.byteLength);
+    } finally {
+      syncFs.closeSync(fd);
+    }
+  },
   async mkdir(dir) {
     syncFs.mkdirSync(dir, { recursive: true });
   },
@@ -149,9 +160,7 @@ export const writerFs: CheckpointFs = {
   async rename(from, to) {
     syncFs.renameSync(from, to);
   },
-  async rm(target) {
-    syncFs.rmSync(target, { recursive: true, force: true });
-  },
+  // rm stays asynchronous (nodeFs's): deleting retired checkpoints goes faster in parallel (see emptyTrash).
   async readdir(dir) {
     try {
       return syncFs.readdirSync(dir);

@@ -3,15 +3,18 @@
  * the writer, applies retention (`keep` newest + `keepBest` best), and turns file-system failures
  * into one clear error.
  *
- * Back-pressure and group commit, not dropping: every snapshot handed to save() that retention
- * keeps is written, in order (older state is never written after newer). While one commit is on
- * disk, and for at most {@link COMMIT_INTERVAL_MS} after the previous one started, the snapshots
- * taken meanwhile wait in memory; then they are committed together, in one round of fsyncs (see
- * commit.ts), so short epochs can outrun the disk and share the CPU cost of a commit. Training
- * waits only when {@link MAX_UNWRITTEN} snapshots (or {@link MAX_UNWRITTEN_BYTES} of them) are
- * unwritten, i.e. when the disk is truly behind. So which checkpoints exist, and which retention
- * keeps, depends only on the run, never on the disk's speed; and a crash loses at most the
- * unwritten snapshots besides the training since the newest.
+ * Back-pressure and group commit: every snapshot handed to save() that retention keeps is
+ * written, in order (older state is never written after newer). While one commit is on disk, and
+ * for at most {@link COMMIT_INTERVAL_MS} after the previous one started, the snapshots taken
+ * meanwhile wait in memory; then they are committed together, in one round of fsyncs (see
+ * commit.ts), so short epochs can outrun the disk and share the CPU cost of a commit. A waiting
+ * snapshot that retention drops (a newer one took its place among the `keep` newest) is let go at
+ * once: it would never be written, so memory holds at most `keep + keepBest` waiting ones, and a
+ * commit writes only those. Training waits only when {@link MAX_UNWRITTEN} snapshots were taken
+ * and not committed (or {@link MAX_UNWRITTEN_BYTES} of them are held), i.e. when the disk is truly
+ * behind. So which checkpoints exist, and which retention keeps, depends only on the run, never on
+ * the disk's speed; and a crash loses at most the snapshots not committed besides the training
+ * since the newest.
  */
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
@@ -23,6 +26,7 @@ import { BEST_FILE, jsonBytes, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, STATE_FILE,
 import { acquireRunLock, type RunLock } from './lock';
 import type { OptimizerSnapshot, WeightsSnapshot } from './snapshot';
 import { writeFailure, type CheckpointStore } from './store';
+import type { CommitJob } from './commit';
 import { createWriter, type CheckpointWriter, type CommitFailure } from './writer';
 
 /** A checkpoint ready to be written: everything copied off the device. */
@@ -40,8 +44,12 @@ export interface CheckpointPayload {
   readonly fresh?: boolean;
 }
 
-/** How many snapshots may be unwritten at once (being committed or waiting) before save() waits. */
-export const MAX_UNWRITTEN = 8;
+/**
+ * How many snapshots may be taken and not yet committed (being committed or waiting, including
+ * those that retention replaced before they were written) before save() waits: the most
+ * checkpoints a crash can lose.
+ */
+export const MAX_UNWRITTEN = 32;
 
 /**
  * How many bytes of weights and optimizer state the unwritten snapshots may hold before save()
@@ -57,7 +65,7 @@ export const MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024;
  * newest one's retention keeps. Epochs longer than this are committed one by one, as they come. A
  * stop point (flush, the end of train()) commits at once.
  */
-export const COMMIT_INTERVAL_MS = 50;
+export const COMMIT_INTERVAL_MS = 100;
 
 /** Waiting snapshots that start a commit at once, before {@link COMMIT_INTERVAL_MS} has passed. */
 export const GROUP_AT_ONCE = MAX_UNWRITTEN - 2;
@@ -69,16 +77,18 @@ interface Committed {
   readonly value?: number;
 }
 
-/** A snapshot handed to save(), serialised, with the retention decided when it was saved. */
+/**
+ * A snapshot handed to save(), with the retention decided when it was saved. Its state and run
+ * record are serialised only if it is written: most snapshots of short epochs never are (the
+ * group's newest ones replace them). They may wait unserialised because they are copies: the loop
+ * builds new state objects for each checkpoint and copies the arrays it goes on growing (history,
+ * the epoch's partial outputs) — see checkpointState() and runRecord().
+ */
 interface Snapshot {
   readonly payload: CheckpointPayload;
   readonly entry: Committed;
   /** The checkpoints retention keeps once this one is committed. */
   readonly kept: readonly Committed[];
-  /** state.json and run.json, serialised when the snapshot was taken, and run.json's {@link runKey}. */
-  readonly state: Uint8Array;
-  readonly run: Uint8Array;
-  readonly runKey: string;
   /** Bytes it holds in memory until written (weights, optimizer, best). */
   readonly bytes: number;
 }
@@ -93,11 +103,16 @@ export class TrainingCheckpoints {
   private committed: Committed[];
   /** What the disk will hold once every snapshot handed to save() is committed. */
   private planned: readonly Committed[];
-  /** The snapshots being committed (one group), and those waiting for that commit to end. */
+  /**
+   * The snapshots being committed (those of one group that retention keeps), and those waiting for
+   * that commit to end — only those that retention still keeps: a waiting snapshot that a newer one
+   * pushed out of retention would never be written, so it is let go at once.
+   */
   private writing: Snapshot[] = [];
   private waiting: Snapshot[] = [];
-  /** Bytes held by `writing` and `waiting`. */
-  private unwrittenBytes = 0;
+  /** How many snapshots were taken for the group being committed, and since (let go ones included). */
+  private writingTaken = 0;
+  private waitingTaken = 0;
   private newest?: string;
   /** Woken whenever a commit ends (the waiting snapshots then move on, or the writer is idle). */
   private wakers: (() => void)[] = [];
@@ -110,6 +125,8 @@ export class TrainingCheckpoints {
   private committedRun?: string;
   /** Resolves once the checkpoints retired by the latest commit are deleted. */
   private cleaned: Promise<void> = Promise.resolve();
+  /** Whether the writer may hold retired directories of this run for reuse (the latest commit let it). */
+  private recycling = false;
 
   private constructor(
     readonly store: CheckpointStore,
@@ -177,29 +194,32 @@ export class TrainingCheckpoints {
   }
 
   /**
-   * Hands `payload` to the writer. Resolves at once unless {@link MAX_UNWRITTEN} snapshots (or
-   * {@link MAX_UNWRITTEN_BYTES}) are unwritten; then once a commit has made room (back-pressure:
-   * nothing is ever dropped). Throws if a write failed.
+   * Hands `payload` to the writer. Resolves at once unless {@link MAX_UNWRITTEN} snapshots were
+   * taken and not committed (or {@link MAX_UNWRITTEN_BYTES} would be held); then once a commit has
+   * made room (back-pressure). Throws if a write failed.
    */
   async save(payload: CheckpointPayload): Promise<void> {
     const bytes = payload.weights.data.byteLength + payload.optimizer.data.byteLength + (payload.best?.data.byteLength ?? 0);
-    while (!this.failure && this.mustWait(bytes)) {
+    const value = payload.state.metrics[this.monitor.metric];
+    const entry: Committed = { id: payload.id, epoch: payload.state.position.epoch, batch: payload.state.position.batch, ...(Number.isFinite(value) ? { value } : {}) };
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const next = [...this.planned.filter((old) => old.id !== payload.id), entry];
+      const retained = this.retained(next);
+      const kept = next.filter((old) => retained.has(old.id));
+      // The waiting snapshots that this one pushes out of retention (or re-saves) would never be written.
+      const waiting = this.waiting.filter((snapshot) => snapshot.entry.id !== payload.id && retained.has(snapshot.entry.id));
+      if (!this.mustWait(waiting, bytes)) {
+        this.planned = kept;
+        this.newest = payload.id;
+        this.waiting = [...waiting, { payload, entry, kept, bytes }];
+        this.waitingTaken++;
+        this.schedule();
+        return;
+      }
       this.schedule(true);
       await this.writeEnded();
     }
-    if (this.failure) throw this.failure;
-    const value = payload.state.metrics[this.monitor.metric];
-    const entry: Committed = { id: payload.id, epoch: payload.state.position.epoch, batch: payload.state.position.batch, ...(Number.isFinite(value) ? { value } : {}) };
-    const next = [...this.planned.filter((old) => old.id !== payload.id), entry];
-    const retained = this.retained(next);
-    const kept = next.filter((old) => retained.has(old.id));
-    this.planned = kept;
-    this.newest = payload.id;
-    // Serialised now: the loop's state objects go on changing while the snapshot waits.
-    const run = { ...payload.run, checkpoint: payload.id };
-    this.waiting.push({ payload, entry, kept, state: jsonBytes(payload.state), run: jsonBytes(run), runKey: runKey(run), bytes });
-    this.unwrittenBytes += bytes;
-    this.schedule();
   }
 
   /**
@@ -210,7 +230,7 @@ export class TrainingCheckpoints {
   private schedule(now = false): void {
     if (this.writing.length > 0 || this.waiting.length === 0) return;
     const wait = this.lastDispatch + COMMIT_INTERVAL_MS - performance.now();
-    if (now || this.urgent > 0 || this.waiting.length >= GROUP_AT_ONCE || wait <= 0) {
+    if (now || this.urgent > 0 || this.waitingTaken >= GROUP_AT_ONCE || wait <= 0) {
       clearTimeout(this.timer);
       this.timer = undefined;
       this.dispatch();
@@ -222,10 +242,11 @@ export class TrainingCheckpoints {
     }
   }
 
-  /** Whether a snapshot of `bytes` must wait for a commit before it is queued. */
-  private mustWait(bytes: number): boolean {
-    const count = this.writing.length + this.waiting.length;
-    return count >= 2 && (count >= MAX_UNWRITTEN || this.unwrittenBytes + bytes > MAX_UNWRITTEN_BYTES);
+  /** Whether a snapshot of `bytes` must wait for a commit before it joins `waiting` (the waiting snapshots retention still keeps). */
+  private mustWait(waiting: readonly Snapshot[], bytes: number): boolean {
+    const taken = this.writingTaken + this.waitingTaken;
+    const held = [...this.writing, ...waiting];
+    return (taken >= 2 && taken >= MAX_UNWRITTEN) || (held.length >= 2 && held.reduce((sum, snapshot) => sum + snapshot.bytes, bytes) > MAX_UNWRITTEN_BYTES);
   }
 
   /** Waits until everything handed to save() is on disk; throws the write failure, if any. */
@@ -288,6 +309,8 @@ export class TrainingCheckpoints {
     try {
       await this.drained();
       await this.cleaned;
+      if (this.recycling) await this.writer.release(this.runDir);
+      this.recycling = false;
     } finally {
       this.lock.release();
     }
@@ -316,17 +339,22 @@ export class TrainingCheckpoints {
   private dispatch(): void {
     const group = this.waiting;
     this.waiting = [];
-    this.writing = group;
+    this.writingTaken = this.waitingTaken;
+    this.waitingTaken = 0;
     this.lastDispatch = performance.now();
     const last = group[group.length - 1];
     const keptIds = new Set(last.kept.map((entry) => entry.id));
     // The newest snapshot of each id (a re-saved position replaces the earlier one), if kept.
     const written = group.filter((snapshot, i) => keptIds.has(snapshot.entry.id) && !group.slice(i + 1).some((later) => later.entry.id === snapshot.entry.id));
+    this.writing = written;
     const retire = this.committed.filter((old) => !keptIds.has(old.id)).map((old) => old.id);
     const before = this.committed;
-    const job = {
+    const run = { ...last.payload.run, checkpoint: last.entry.id };
+    // At a stop point the writer deletes what it retires (and kept before): the run directory is tidy when train() returns.
+    this.recycling = this.urgent === 0;
+    const job: CommitJob = {
       runDir: this.runDir,
-      checkpoints: written.map(({ payload, state }) => {
+      checkpoints: written.map(({ payload }) => {
         // The weight and optimizer snapshots are fresh copies made for this checkpoint; the best
         // weights are kept by the loop (and re-saved), and a diverged run re-saves what it read.
         const own = payload.fresh !== false;
@@ -338,20 +366,22 @@ export class TrainingCheckpoints {
             { name: WEIGHTS_FILE, data: payload.weights.data, transfer: own },
             { name: OPTIMIZER_FILE, data: payload.optimizer.data, transfer: own },
             ...(payload.best ? [{ name: BEST_FILE, data: payload.best.data, transfer: false }] : []),
-            { name: STATE_FILE, data: state, transfer: true },
+            { name: STATE_FILE, data: jsonBytes(payload.state), transfer: true },
           ],
         };
       }),
       latest: jsonBytes({ id: last.entry.id, epoch: last.entry.epoch, batch: last.entry.batch, step: last.payload.state.position.step }),
-      run: last.run,
+      run: jsonBytes(run),
       retire,
+      recycle: this.recycling,
     };
+    const committedRun = runKey(run);
     const { committed, cleaned } = this.writer.write(job);
     this.cleaned = cleaned;
     committed.then(
       () => {
         this.committed = [...last.kept];
-        this.committedRun = last.runKey;
+        this.committedRun = committedRun;
         this.advance();
       },
       (error: CommitFailure) => {
@@ -366,6 +396,7 @@ export class TrainingCheckpoints {
         const durable = landedEntries.length > 0 ? landedEntries[landedEntries.length - 1].id : before[before.length - 1]?.id;
         this.failure = writeFailure(this.where, this.runDir, failed, durable, describeFsError(error, this.runDir), all);
         this.waiting = [];
+        this.waitingTaken = 0;
         this.planned = this.committed;
         this.advance();
       },
@@ -375,7 +406,7 @@ export class TrainingCheckpoints {
   /** Starts the waiting snapshots, if any, and wakes those waiting for a write to end. */
   private advance(): void {
     this.writing = [];
-    this.unwrittenBytes = this.waiting.reduce((sum, snapshot) => sum + snapshot.bytes, 0);
+    this.writingTaken = 0;
     this.schedule();
     const wakers = this.wakers;
     this.wakers = [];

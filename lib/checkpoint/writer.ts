@@ -26,6 +26,8 @@ export interface WriteResult {
 /** Commits checkpoint jobs (each a group of checkpoints of one run) in order. */
 export interface CheckpointWriter {
   write(job: CommitJob): WriteResult;
+  /** Deletes the retired directories kept for `runDir`'s next commits (after the jobs before it); resolves once done. Never rejects. */
+  release(runDir: string): Promise<void>;
 }
 
 /** Writes on the calling thread through `fs` (the real file system or a test fake). */
@@ -36,10 +38,16 @@ export class InlineWriter implements CheckpointWriter {
 
   write(job: CommitJob): WriteResult {
     const committed = this.queue.then(async () => {
-      await emptyTrash(this.fs, await commitCheckpoints(this.fs, job));
+      const { replaced, retired } = await commitCheckpoints(this.fs, job);
+      await emptyTrash(this.fs, [...replaced, ...retired]);
     });
     this.queue = committed.catch(() => undefined);
     return { committed, cleaned: this.queue.then(() => undefined) };
+  }
+
+  /** Nothing to delete: this writer never keeps retired directories (it ignores job.recycle). */
+  async release(): Promise<void> {
+    await this.queue;
   }
 }
 
@@ -72,7 +80,19 @@ export class WorkerWriter implements CheckpointWriter {
     return fs.existsSync(WORKER_SCRIPT);
   }
 
+  release(runDir: string): Promise<void> {
+    return this.send({ release: runDir }, []).cleaned;
+  }
+
   write(job: CommitJob): WriteResult {
+    // Transfer the snapshot buffers instead of copying them: the caller hands them over.
+    const buffers = new Set<ArrayBuffer>();
+    for (const { files } of job.checkpoints) for (const file of files) if (file.transfer && file.data.byteLength === file.data.buffer.byteLength) buffers.add(file.data.buffer as ArrayBuffer);
+    return this.send({ job }, [...buffers]);
+  }
+
+  /** Posts a job, or a release, to the thread; see {@link WriteResult}. */
+  private send(request: { job: CommitJob } | { release: string }, transfer: ArrayBuffer[]): WriteResult {
     const worker = this.thread();
     const seq = ++this.seq;
     let clean!: () => void;
@@ -80,11 +100,8 @@ export class WorkerWriter implements CheckpointWriter {
     const committed = new Promise<void>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject, clean, committed: false });
       if (this.pending.size === 1) worker.ref();
-      // Transfer the snapshot buffers instead of copying them: the caller hands them over.
-      const buffers = new Set<ArrayBuffer>();
-      for (const { files } of job.checkpoints) for (const file of files) if (file.transfer && file.data.byteLength === file.data.buffer.byteLength) buffers.add(file.data.buffer as ArrayBuffer);
       try {
-        worker.postMessage({ seq, job }, [...buffers]);
+        worker.postMessage({ seq, ...request }, transfer);
       } catch (error) {
         this.settle(seq);
         clean();

@@ -1,25 +1,33 @@
 /** The background checkpoint writer thread: commits jobs in arrival order (see writer.ts). */
 import { parentPort } from 'node:worker_threads';
-import { commitCheckpoints, emptyTrash, type CommitFailure, type CommitJob } from './commit';
+import { RecyclingBin, type CommitFailure, type CommitJob } from './commit';
 import { writerFs } from './fs';
 import type { WriterReply } from './writer';
 
 let queue: Promise<unknown> = Promise.resolve();
+const bin = new RecyclingBin(writerFs);
 
-parentPort?.on('message', ({ seq, job }: { seq: number; job: CommitJob }) => {
+/** A job to commit, or (`release`) a run whose recycled directories are to be deleted. */
+type WriterRequest = { seq: number; job: CommitJob; release?: undefined } | { seq: number; release: string; job?: undefined };
+
+parentPort?.on('message', ({ seq, job, release }: WriterRequest) => {
   queue = queue.then(async () => {
-    let reply: WriterReply;
-    let trash: string[] = [];
-    try {
-      trash = await commitCheckpoints(writerFs, job);
-      reply = { seq };
-    } catch (error) {
-      const { message, code, landed } = error as CommitFailure;
-      reply = { seq, error: { message: String(message), ...(code ? { code } : {}), landed: Array.isArray(landed) ? landed : [] } };
+    if (release !== undefined) {
+      await bin.release(release);
+      parentPort!.postMessage({ seq } satisfies WriterReply);
+      parentPort!.postMessage({ seq, cleaned: true } satisfies WriterReply);
+      return;
     }
-    parentPort!.postMessage(reply);
-    // Retired checkpoints are deleted once training has heard that the commit is done.
-    await emptyTrash(writerFs, trash);
+    // The commit is reported as soon as it is durable; retired checkpoints are deleted (or kept for
+    // the next commit) after training has heard it.
+    await bin.commit(job!, (error?: CommitFailure) => {
+      let reply: WriterReply = { seq };
+      if (error) {
+        const { message, code, landed } = error;
+        reply = { seq, error: { message: String(message), ...(code ? { code } : {}), landed: Array.isArray(landed) ? landed : [] } };
+      }
+      parentPort!.postMessage(reply);
+    });
     parentPort!.postMessage({ seq, cleaned: true } satisfies WriterReply);
   });
 });

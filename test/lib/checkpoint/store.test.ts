@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { tf } from '../../../lib/backend';
 import { checkpoint, fileHandler } from '../../../lib/checkpoint';
 import { nodeFs, type CheckpointFs } from '../../../lib/checkpoint/fs';
+import { compareCheckpointIds } from '../../../lib/checkpoint/format';
 import { captureWarnings } from '../../../lib/errors';
 import { train } from '../../../lib/train';
 import { rejectsWith, throwsWith } from '../../helpers';
@@ -143,15 +144,17 @@ describe('checkpoint()', function () {
       assert.equal(error.name, 'CellfitError');
       const runDir = path.join(dir, fs.readdirSync(dir)[0]);
       const store = checkpoint({ dir: runDir });
-      // The third checkpoint, epoch-0002, cannot be written. epoch-0000 is committed, and epoch-0001
-      // too unless it waited for the first commit with epoch-0002 and went to the disk with it (a
-      // commit holds every snapshot taken while the previous one was on disk).
+      // The disk fails once two checkpoints are written. epoch-0000 is committed alone; which later
+      // ones went to the disk with it or in the next commit depends on how many epochs a commit
+      // groups (those taken while the previous commit was on disk, or within COMMIT_INTERVAL_MS), so
+      // the test reads the newest one on disk and checks that the error names it, and the failed one after it.
       const durable = store.latest()!.id;
       const failed = /could not write checkpoint (epoch-\d+)/.exec(error.message)![1];
-      assert.ok(['epoch-0000', 'epoch-0001'].includes(durable), durable);
-      assert.equal(failed, `epoch-000${Number(durable.slice(-1)) + 1}`);
+      assert.ok(compareCheckpointIds(failed, durable) > 0, `${failed} failed after ${durable}`);
       assert.ok(error.message.startsWith(`train(): could not write checkpoint ${failed} to ${runDir}: ${reason}.`), error.message);
-      assert.deepEqual(store.ids(), durable === 'epoch-0000' ? ['epoch-0000'] : ['epoch-0000', 'epoch-0001']);
+      assert.equal(store.ids()[0], 'epoch-0000');
+      assert.equal(store.ids().at(-1), durable);
+      assert.ok(store.ids().length <= 2, store.ids().join(', '));
       // The message names the checkpoint a re-run resumes from, and only advice that works here.
       assert.ok(error.message.includes(`to ${runDir}: ${reason}. Training stopped there; the newest checkpoint on disk, ${durable}, is intact`), error.message);
       assert.ok(error.message.includes(`re-run the same train() call to resume from ${durable}`), error.message);

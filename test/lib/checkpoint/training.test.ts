@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkpoint } from '../../../lib/checkpoint';
-import { nodeFs, type CheckpointFs } from '../../../lib/checkpoint/fs';
+import { RecyclingBin, type CommitJob } from '../../../lib/checkpoint/commit';
+import { readCheckpointFiles } from '../../../lib/checkpoint/format';
+import { nodeFs, writerFs, type CheckpointFs } from '../../../lib/checkpoint/fs';
 import { COMMIT_INTERVAL_MS, MAX_UNWRITTEN, MAX_UNWRITTEN_BYTES, TrainingCheckpoints, type CheckpointPayload } from '../../../lib/checkpoint/training';
 import { Monitor } from '../../../lib/monitor';
 import { tmpDir } from '../train/support';
@@ -157,6 +159,28 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     }
   });
 
+  it('a waiting snapshot that retention drops is let go at once: with keep 1, snapshots larger than MAX_UNWRITTEN_BYTES together never wait, and only the newest is written', async () => {
+    const runDir = path.join(tmpDir('let-go'), 'run');
+    const disk = heldDisk(runDir);
+    const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 1, keepBest: 0 });
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    const large = (epoch: number): CheckpointPayload => {
+      const small = payload(epoch, 1);
+      return { ...small, weights: { ...small.weights, data: new Uint8Array(MAX_UNWRITTEN_BYTES / 2 + 4) } };
+    };
+    try {
+      // Epoch 1 is being committed (the disk holds it); each later one replaces the one waiting.
+      for (let epoch = 1; epoch <= 5; epoch++) await session.save(large(epoch));
+      const flushed = session.flush();
+      while (!(await Promise.race([flushed.then(() => true), settle().then(() => false)]))) disk.release();
+      assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0005']);
+      assert.deepEqual(store.ids(), ['epoch-0005']);
+    } finally {
+      disk.release();
+      await session.close();
+    }
+  });
+
   it('a failure amid a group of checkpoints names the first that did not land and the newest that did; nothing is retired', async () => {
     const runDir = path.join(tmpDir('group-failure'), 'run');
     const held = heldDisk(runDir);
@@ -256,5 +280,83 @@ train(model, data, { epochs, checkpoint: dir, plot: false, progress: false, name
       `train(): cannot create the checkpoint directory ${mount}/new/checkpoints/ro: ${mount}, where it would be created, is not writable: the file system is read-only (EROFS). Choose a writable \`dir\`, or train with checkpoint: false.`,
       result.stderr,
     );
+  });
+});
+
+describe('RecyclingBin (the writer thread reuses retired checkpoint directories)', function () {
+  this.timeout(60000);
+
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  const files = (epoch: number, { best, weights }: { best: boolean; weights: number }) => [
+    { name: 'model.json', data: bytes('{"modelTopology":{}}') },
+    { name: 'weights.bin', data: new Uint8Array(weights).fill(epoch) },
+    ...(best ? [{ name: 'best.bin', data: new Uint8Array(8).fill(1) }] : []),
+    { name: 'state.json', data: bytes(JSON.stringify({ epoch })) },
+  ];
+  const id = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
+  const job = (runDir: string, epochs: number[], retire: number[], recycle: boolean, shape = { best: true, weights: 64 }): CommitJob => ({
+    runDir,
+    checkpoints: epochs.map((epoch) => ({ id: id(epoch), files: files(epoch, shape) })),
+    latest: bytes(JSON.stringify({ id: id(epochs[epochs.length - 1]) })),
+    run: bytes('{}'),
+    retire: retire.map(id),
+    recycle,
+  });
+  const commit = async (bin: RecyclingBin, request: CommitJob) => {
+    let failure: Error | undefined;
+    await bin.commit(request, (error) => (failure = error));
+    if (failure) throw failure;
+  };
+  const hidden = (runDir: string) => fs.readdirSync(runDir).filter((name) => name.startsWith('.'));
+
+  it('writes a new checkpoint into a retired directory: changed files overwritten (shorter ones cut), identical ones kept, absent ones removed; every checkpoint verifies', async () => {
+    const runDir = path.join(tmpDir('recycle'), 'run');
+    fs.mkdirSync(runDir, { recursive: true });
+    const bin = new RecyclingBin(writerFs);
+    await commit(bin, job(runDir, [1, 2], [], true));
+    await commit(bin, job(runDir, [3, 4], [1, 2], true));
+    // Epochs 1 and 2 are kept aside, invisible to listings, for the next commit.
+    assert.equal(hidden(runDir).length, 2);
+    assert.deepEqual(checkpoint(runDir).ids(), [id(3), id(4)]);
+    const kept = hidden(runDir).map((name) => fs.statSync(path.join(runDir, name, 'model.json')).ino);
+    await commit(bin, job(runDir, [5], [3], true, { best: false, weights: 16 }));
+    assert.deepEqual(checkpoint(runDir).ids(), [id(4), id(5)]);
+    // Epoch 5 went into one of the retired directories; its model.json (the same bytes) was not rewritten.
+    assert.ok(kept.includes(fs.statSync(path.join(runDir, id(5), 'model.json')).ino));
+    assert.deepEqual(fs.readdirSync(path.join(runDir, id(5))).sort(), ['manifest.json', 'model.json', 'state.json', 'weights.bin']);
+    for (const checkpointId of [id(4), id(5)]) readCheckpointFiles(runDir, checkpointId);
+    const weights = readCheckpointFiles(runDir, id(5)).files.get('weights.bin')!;
+    assert.deepEqual([...weights], new Array(16).fill(5));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, id(5), 'state.json'), 'utf8')).epoch, 5);
+    // Released (train() ends), nothing is left aside.
+    await bin.release(runDir);
+    assert.deepEqual(hidden(runDir), []);
+  });
+
+  it('a kept directory that is gone by the next commit (removed from outside) is replaced by a new one', async () => {
+    const runDir = path.join(tmpDir('recycle-gone'), 'run');
+    fs.mkdirSync(runDir, { recursive: true });
+    const bin = new RecyclingBin(writerFs);
+    await commit(bin, job(runDir, [1], [], true));
+    await commit(bin, job(runDir, [2], [1], true));
+    for (const name of hidden(runDir)) fs.rmSync(path.join(runDir, name), { recursive: true });
+    await commit(bin, job(runDir, [3], [2], true));
+    assert.deepEqual(checkpoint(runDir).ids(), [id(3)]);
+    readCheckpointFiles(runDir, id(3));
+    await bin.release(runDir);
+    assert.deepEqual(hidden(runDir), []);
+  });
+
+  it('a commit at a stop point (recycle: false) deletes what it retires and what was kept before', async () => {
+    const runDir = path.join(tmpDir('recycle-stop'), 'run');
+    fs.mkdirSync(runDir, { recursive: true });
+    const bin = new RecyclingBin(writerFs);
+    await commit(bin, job(runDir, [1, 2], [], true));
+    await commit(bin, job(runDir, [3], [1], true));
+    assert.equal(hidden(runDir).length, 1);
+    await commit(bin, job(runDir, [4], [2], false));
+    assert.deepEqual(hidden(runDir), []);
+    assert.deepEqual(checkpoint(runDir).ids(), [id(3), id(4)]);
+    for (const checkpointId of [id(3), id(4)]) readCheckpointFiles(runDir, checkpointId);
   });
 });
