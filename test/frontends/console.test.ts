@@ -14,6 +14,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { listRuns } from '../../lib/runs';
 import { ARTIFACTS } from '../support/chromium';
 import { JUPYTER, PYTHON, jupyterHome, type JupyterHome } from '../support/jupyter';
 
@@ -50,7 +51,7 @@ control.close(linger=0)
 `;
 
 describe('jupyter console in a terminal (jupyter-console 6.4 in tmux)', function () {
-  this.timeout(300_000);
+  this.timeout(600_000);
   let home: JupyterHome;
   // A tmux server of our own (its own socket): nothing of the user's tmux is touched.
   const socket = `cellfit-test-${process.pid}`;
@@ -62,7 +63,7 @@ describe('jupyter console in a terminal (jupyter-console 6.4 in tmux)', function
     tmux('send-keys', '-t', 'console', 'Enter');
   };
   /** Waits until `test(screen)` holds, sampling the screen every 200 ms; returns the samples. */
-  async function until(test: (text: string) => boolean, what: string, timeout = 120_000): Promise<string[]> {
+  async function until(test: (text: string) => boolean, what: string, timeout = 240_000): Promise<string[]> {
     const samples: string[] = [];
     const deadline = Date.now() + timeout;
     for (;;) {
@@ -136,7 +137,10 @@ describe('jupyter console in a terminal (jupyter-console 6.4 in tmux)', function
   it('an interrupt (interrupt_request, as the console sends it) ends the cell with the message naming the checkpoint; running it again resumes from it', async () => {
     type(SLOW);
     await until((text) => /^slow: epoch \d+\/20: /m.test(text) || /^slow: starting epoch 1\/20$/m.test(text), 'the slow run starting');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Interrupted once it saved a checkpoint (which the console does not show): the re-run then
+    // has one to resume from, however slowly the run started.
+    const checkpoints = path.join(home.notebooks, 'checkpoints');
+    await until(() => listRuns(checkpoints).some((info) => path.basename(info.dir) === 'slow' && info.epoch >= 1), 'the slow run saved its first epoch');
     const { stdout } = await run(PYTHON, ['-c', CONTROL, kernelConnections()[0], 'interrupt_request'], { env: home.env });
     assert.equal(stdout.trim(), 'interrupt_reply');
     const final = (await until((text) => prompts(text) >= 5, 'the prompt after the interrupt')).pop()!;

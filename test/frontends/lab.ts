@@ -191,14 +191,24 @@ export async function waitForCharts(page: Page, timeout = 60_000): Promise<LabCe
 export async function save(page: Page): Promise<void> {
   const before = await page.evaluate(() => window.cellfitLab.shell.currentWidget.context.contentsModel?.last_modified as string | undefined);
   await toolbar(page, 'docmanager:save');
-  const renamed = await page.waitForSelector('.jp-Dialog .jp-mod-accept', { visible: true, timeout: 3000 }).catch(() => null);
+  // The rename dialog comes before the first save, and after no later one: wait for whichever
+  // happens (not a fixed time for the dialog, which a loaded machine may take longer to show).
+  await page.waitForFunction(
+    (before) => {
+      const context = window.cellfitLab.shell.currentWidget.context;
+      return !!document.querySelector('.jp-Dialog .jp-mod-accept') || (!context.model.dirty && context.contentsModel?.last_modified !== before);
+    },
+    { timeout: 120_000, polling: 100 },
+    before,
+  );
+  const renamed = await page.$('.jp-Dialog .jp-mod-accept');
   await renamed?.click();
   await page.waitForFunction(
     (before) => {
       const context = window.cellfitLab.shell.currentWidget.context;
       return !context.model.dirty && context.contentsModel?.last_modified !== before;
     },
-    { timeout: 60_000, polling: 100 },
+    { timeout: 120_000, polling: 100 },
     before,
   );
 }

@@ -15,6 +15,7 @@ import type { Browser, Page } from 'puppeteer-core';
 import { COPY_TYPE } from '../../lib/plots/library';
 import { launchBrowser } from '../support/browser';
 import { ARTIFACTS } from '../support/chromium';
+import { LoadSamples } from '../support/load';
 import { JUPYTER, PYTHON, jupyterHome, startNotebookServer, type JupyterHome, type NotebookServer } from '../support/jupyter';
 import { busy, menu, newNotebook, reload, runCell, save, setCells, shownCells, trust, waitForCharts, waitIdle, type ShownCell } from './classic';
 import { assertResumed, interruptedAt } from './training';
@@ -85,22 +86,26 @@ describe('the classic Notebook in a browser (jupyter-notebook 6.4, headless Chro
     await menu(page, 'Cell', 'run_all_cells');
     const samples: { at: number; points: number; running: boolean }[] = [];
     let firstLine: number | undefined;
+    const load = new LoadSamples();
     for (let idle = 0; idle < 2; idle = (await busy(page)) ? 0 : idle + 1) {
+      load.sample();
       const cells = await shownCells(page);
       const at = (Date.now() - started) / 1000;
       if (firstLine === undefined && cells[1].outputs.some((text) => text.startsWith('live: '))) firstLine = at;
       samples.push({ at, points: cells[1].charts[0]?.points ?? 0, running: cells[1].prompt.includes('*') });
-      assert.ok(at < 300, 'Run All ends within 5 minutes');
+      assert.ok(at < 540, 'Run All ends within 9 minutes (a hang guard)');
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const during = samples.filter((sample) => sample.running && sample.points > 0 && sample.points < EPOCHS);
     const counts = [...new Set(during.map((sample) => sample.points))];
     const firstChart = samples.find((sample) => sample.points > 0)!;
     const longest = Math.max(0, ...((await page.evaluate(() => window.__longTasks)) as number[]));
-    log(`first progress line ${firstLine?.toFixed(1)} s after Run All, first drawn point ${firstChart.at.toFixed(1)} s; points while training: ${during.map((s) => `${s.points}@${s.at.toFixed(1)}s`).join(' ')}; longest main-thread task ${longest} ms`);
+    // 1.5 s of an idle machine: on a loaded one the page's tasks take longer too.
+    const factor = load.factor();
+    log(`first progress line ${firstLine?.toFixed(1)} s after Run All, first drawn point ${firstChart.at.toFixed(1)} s; points while training: ${during.map((s) => `${s.points}@${s.at.toFixed(1)}s`).join(' ')}; longest main-thread task ${longest} ms; work ran ${factor.toFixed(1)}× slower than on an idle core`);
     assert.ok(counts.length >= 3, `the chart grew during training: ${JSON.stringify(samples)}`);
     assert.deepEqual(counts, [...counts].sort((a, b) => a - b), 'points only grow');
-    assert.ok(longest < 1500, `no main-thread task over 1.5 s (the inline plotly.js took 2.3 s); longest ${longest} ms`);
+    assert.ok(longest < 1500 * factor, `no main-thread task over 1.5 s of an idle machine (the inline plotly.js took 2.3 s); longest ${longest} ms, where work ran ${factor.toFixed(1)}× slower`);
 
     const cells = await shownCells(page);
     await shot('run-all');

@@ -2,6 +2,8 @@
  * The kernel's protocol, message by message, over ZeroMQ against the real kernel process.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import * as zmq from 'zeromq';
 import { endpoint, type Message } from '../../kernel/protocol/messages';
 import { KernelClient, type Exchange } from '../../kernel/runner/client';
@@ -11,7 +13,9 @@ import { failure, NOTEBOOKS, plain, result, sharedKernel, streamText, summarize,
 const types = (exchange: Exchange) => exchange.iopub.map((m) => m.header.msg_type);
 
 describe('Kernel (over the Jupyter protocol)', function () {
-  this.timeout(60_000);
+  // Launching a kernel (the shared one in before(), or the shutdown test's own) takes ~5 s on an
+  // idle machine and ~30 s at a load of 16 on 2 cores.
+  this.timeout(180_000);
   let kernel: KernelClient;
   before(async () => {
     kernel = await sharedKernel();
@@ -111,13 +115,20 @@ describe('Kernel (over the Jupyter protocol)', function () {
     });
 
     it('output that arrives after a cell ended goes to that cell (its parent header), not the running one', async () => {
-      const started = await kernel.execute('setTimeout(() => console.log("late"), 300);\n"started"');
+      // The first cell's timer prints only once the second cell runs and opens the gate, and the
+      // second cell ends only after it printed: "late" comes after the first cell ended and while
+      // the second runs, however loaded the machine.
+      const started = await kernel.execute(
+        'const lateGate = { open: false, printed: false };\nconst lateTimer = setInterval(() => {\n  if (!lateGate.open) return;\n  clearInterval(lateTimer);\n  console.log("late");\n  lateGate.printed = true;\n}, 10);\n"started"',
+      );
+      assert.equal(plain(started), "'started'");
       const lateMessages: Message[] = [];
       const stop = kernel.onIopub((m) => {
         if (m.header.msg_type === 'stream' && m.content.text === 'late\n') lateMessages.push(m);
       });
-      const meanwhile = await kernel.execute('await new Promise((r) => setTimeout(r, 600));\n"meanwhile"');
+      const meanwhile = await kernel.execute('lateGate.open = true;\nwhile (!lateGate.printed) await new Promise((r) => setTimeout(r, 10));\n"meanwhile"');
       stop();
+      assert.equal(plain(meanwhile), "'meanwhile'");
       assert.equal(streamText(meanwhile), '');
       assert.equal(lateMessages.length, 1);
       assert.equal((lateMessages[0].parent_header as { msg_id: string }).msg_id, (started.reply.parent_header as { msg_id: string }).msg_id);
@@ -258,19 +269,23 @@ const shownRun = await train(pm, { xs: px, ys: px }, { epochs: 1, batchSize: 2, 
       const stop = kernel.onIopub((m) => {
         if (m.header.msg_type === 'stream' && m.content.text === 'started\n') started = true;
       });
-      const blocking = kernel.send('shell', 'execute_request', { code: 'console.log("started");\nconst until = Date.now() + 1500;\nwhile (Date.now() < until) {}\n"done"' });
+      // The cell blocks its thread until the test has had the echo and writes the gate file: the
+      // echo cannot have come from a main thread that was free, however slow either side is.
+      const gate = path.join(temporaryDir('heartbeat'), 'release');
+      const blocking = kernel.send('shell', 'execute_request', { code: `console.log("started");\nwhile (!require('node:fs').existsSync(${JSON.stringify(gate)})) {}\n"done"` });
       let finished = false;
       void blocking.done.then(() => (finished = true));
       const heartbeat = new zmq.Request();
       heartbeat.connect(endpoint(kernel.connection, kernel.connection.hb_port));
       try {
         // "started" is printed just before the loop: it reaches us while the loop runs.
-        await until(() => started, 'the cell printed "started"');
+        await until(() => started || finished, 'the cell printed "started"');
+        assert.equal(finished, false, `the cell was still running: ${finished ? summarize(await blocking.done) : ''}`);
         await heartbeat.send('ping');
         const [echo] = await heartbeat.receive();
         assert.equal(echo.toString(), 'ping');
-        assert.equal(finished, false, 'the cell was still running');
       } finally {
+        fs.writeFileSync(gate, '');
         heartbeat.close();
         stop();
       }

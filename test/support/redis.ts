@@ -30,19 +30,42 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts redis-server and resolves once it accepts connections. */
+/**
+ * Starts redis-server and resolves once it accepts connections. The free port it is given may be
+ * taken by another process before redis-server binds it (other tests start servers and kernels
+ * meanwhile): then it exits at once, and another port is tried.
+ */
 export async function startRedis(): Promise<RedisServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRedisOnce();
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+    }
+  }
+}
+
+/** redis-server exited before accepting connections because its port was taken. */
+class PortTaken extends Error {}
+
+async function startRedisOnce(): Promise<RedisServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-redis-'));
   const port = await freePort();
   const child: ChildProcess = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
-  const deadline = Date.now() + 10_000;
+  const closed = new Promise((resolve) => child.once('close', resolve));
+  // A hang guard: redis-server accepts within milliseconds on an idle machine.
+  const deadline = Date.now() + 60_000;
   while (!(await accepts(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
+      const exited = child.exitCode !== null;
       child.kill('SIGKILL');
-      throw new Error(`redis-server did not start on port ${port}:\n${output}`);
+      await closed; // all it printed has been read
+      fs.rmSync(dir, { recursive: true, force: true });
+      const message = `redis-server did not start on port ${port}:\n${output}`;
+      throw exited && /address already in use/i.test(output) ? new PortTaken(message) : new Error(message);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -60,13 +83,19 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
+/** Whether a redis server answers PING on `port` (not some other process that took the port first). */
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
+    let reply = '';
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (!reply.includes('\r\n')) return;
       socket.destroy();
-      resolve(true);
+      resolve(reply.startsWith('+PONG'));
     });
     socket.once('error', () => resolve(false));
+    socket.once('close', () => resolve(false));
   });
 }

@@ -7,7 +7,8 @@ import { throwsWith } from '../../helpers';
 import { tmpDir } from '../train/support';
 
 describe('run locks', function () {
-  this.timeout(30_000);
+  // The race test reads for up to 50 s until it has seen the lock held 50 times.
+  this.timeout(120_000);
 
   it('createLockFile(file, content) creates the file with its content at once, refuses an existing one, and leaves no draft behind', () => {
     const dir = tmpDir('lock-create');
@@ -34,7 +35,8 @@ describe('run locks', function () {
     const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';
     child.stdout!.on('data', (chunk) => (output += chunk));
-    const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+    // 'close', not 'exit': by then the count it wrote has been read.
+    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
     let seen = 0;
     let empty = 0;
     const started = Date.now();

@@ -13,9 +13,23 @@ import { buildModel, regression, tmpDir, weightBytes } from './support';
 
 const CHILD = path.join(__dirname, '..', '..', 'fixtures', 'train-child.js');
 
-/** Starts the training child; `lines` collects its stdout lines as they come. */
-function startChild(dir: string, mode: 'train' | 'hold', engine = 'auto', every = 'batch'): { child: ChildProcess; lines: string[]; exited: Promise<number | null>; waitFor: (test: (line: string) => boolean) => Promise<string> } {
-  const child = spawn(process.execPath, [CHILD, dir, mode, engine, every], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** The step of a `step N` line, or -1. */
+const stepOf = (line: string) => (line.startsWith('step ') ? Number(line.slice(5)) : -1);
+/** The last step a child printed. */
+const lastStep = (lines: string[]) => Math.max(-1, ...lines.map(stepOf));
+/**
+ * Where a child killed once it printed step `step` (or a later one) holds: a few steps on, so that
+ * the kill lands while it trains and commits checkpoints however late it comes, and before the
+ * run's end (48 steps), so that it is never killed after it finished.
+ */
+const holdFor = (step: number) => Math.min(step + 3, 47);
+
+/**
+ * Starts the training child; `lines` collects its stdout lines as they come. With `holdAt`, it
+ * trains no further than that step until a SIGINT comes (see test/fixtures/train-child.ts).
+ */
+function startChild(dir: string, mode: 'train' | 'hold', engine = 'auto', every = 'batch', holdAt?: number): { child: ChildProcess; lines: string[]; exited: Promise<number | null>; waitFor: (test: (line: string) => boolean) => Promise<string> } {
+  const child = spawn(process.execPath, [CHILD, dir, mode, engine, every, ...(holdAt === undefined ? [] : [String(holdAt)])], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
   let pending = '';
@@ -36,7 +50,8 @@ function startChild(dir: string, mode: 'train' | 'hold', engine = 'auto', every 
     }
   });
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': by then every line the child wrote has been read.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const waitFor = (test: (line: string) => boolean) =>
     new Promise<string>((resolve, reject) => {
       const found = lines.find(test);
@@ -57,11 +72,16 @@ describe('train() crash safety', function () {
 
       const dir = tmpDir('crash');
       const kills = [3, 14, 15, 29, 40];
+      // A process resumes from where the one before was killed: the first step it prints at or
+      // after the planned one is where it is killed.
+      let killedAt = 0;
+      let reached = 0;
       for (const step of kills) {
-        const child = startChild(dir, 'train', engine);
-        await child.waitFor((line) => line === `step ${step}`);
+        const child = startChild(dir, 'train', engine, 'batch', holdFor(step));
+        killedAt = stepOf(await child.waitFor((line) => stepOf(line) >= step));
         child.child.kill('SIGKILL');
         await child.exited;
+        reached = lastStep(child.lines);
       }
       // Killed while training, the run is listed as crashed (its lock names a dead process).
       assert.deepEqual(listRuns(dir).map((info) => info.status), ['crashed']);
@@ -73,12 +93,13 @@ describe('train() crash safety', function () {
       // It resumed from the newest checkpoint committed before the last kill (a write can be cut
       // short by the kill) and trained only the steps after it. At most MAX_UNWRITTEN checkpoints
       // are ever unwritten (being committed or waiting): the step-40 line is printed after step
-      // 39's save() returned, so step 39 - MAX_UNWRITTEN's checkpoint at least was on disk.
+      // 39's save() returned, so step 39 - MAX_UNWRITTEN's checkpoint at least was on disk; and a
+      // step's checkpoint is handed over after its line is printed, so none is past the last line.
       assert.equal(from, newest);
       const position = /^epoch-(\d{4})(?:-batch-(\d{6}))?$/.exec(from);
       assert.ok(position, from);
       const resumedStep = Number(position[1]) * 12 + Number(position[2] ?? 0);
-      assert.ok(resumedStep >= 39 - MAX_UNWRITTEN && resumedStep <= 40, `resumed from step ${resumedStep}`);
+      assert.ok(resumedStep >= killedAt - 1 - MAX_UNWRITTEN && resumedStep <= reached, `resumed from step ${resumedStep}; killed once step ${killedAt} was printed, the last printed was ${reached}`);
       assert.equal(last.lines.filter((line) => line.startsWith('step ')).length, 48 - resumedStep);
     });
   }
@@ -92,8 +113,8 @@ describe('train() crash safety', function () {
     const kills = [...new Set(Array.from({ length: 3 }, () => 5 + Math.floor(rng.random() * 40)))].sort((a, b) => a - b);
     const dir = tmpDir('crash-epoch');
     for (const step of kills) {
-      const child = startChild(dir, 'train', 'fused', 'epoch');
-      await child.waitFor((line) => line === `step ${step}`);
+      const child = startChild(dir, 'train', 'fused', 'epoch', holdFor(step));
+      await child.waitFor((line) => stepOf(line) >= step);
       child.child.kill('SIGKILL');
       await child.exited;
     }
@@ -109,7 +130,8 @@ describe('train() crash safety', function () {
     const reference = startChild(tmpDir('sigint-ref'), 'train');
     const expected = (await reference.waitFor((line) => line.startsWith('done '))).split(' ')[1];
     const dir = tmpDir('sigint');
-    const child = startChild(dir, 'train');
+    // Held at step 23 at the latest, the SIGINT finds it in epoch 2 however late it lands.
+    const child = startChild(dir, 'train', 'auto', 'batch', 23);
     await child.waitFor((line) => line === 'step 20');
     child.child.kill('SIGINT');
     await child.exited;

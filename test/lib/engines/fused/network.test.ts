@@ -152,7 +152,9 @@ describe('fused engine: FusedNetwork', () => {
 
 describe('fused engine: worker threads', () => {
   it('new FusedNetwork({ threads: 2 }) trains on two threads without keeping the process alive, with or without dispose()', function () {
-    this.timeout(60_000);
+    // Two node processes that load the engine and train (about a second each on an idle machine):
+    // hang guards with room for a loaded one.
+    this.timeout(300_000);
     const script = `
       const { FusedNetwork } = require(${JSON.stringify(require.resolve('../../../../lib/engines/fused/network'))});
       const net = new FusedNetwork({ inputs: 2, layers: [{ type: 'dense', units: 512, activation: 'relu' }, { type: 'dense', units: 1 }], loss: 'mse', optimizer: { className: 'SGD' }, threads: 2 });
@@ -163,7 +165,7 @@ describe('fused engine: worker threads', () => {
       console.log('trained');
     `;
     for (const mode of ['dispose', 'leave']) {
-      const result = spawnSync(process.execPath, ['-e', script, mode], { encoding: 'utf8', timeout: 30_000 });
+      const result = spawnSync(process.execPath, ['-e', script, mode], { encoding: 'utf8', timeout: 120_000 });
       assert.equal(result.status, 0, `${mode}: ${result.stderr}`);
       assert.equal(result.stdout.trim(), 'trained');
     }
