@@ -140,8 +140,10 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
   it('sweep(space, module, { queue, signal }) interrupted stops the workers’ trials at a checkpoint; executed again, it resumes them and finishes', async () => {
     const dir = tmpDir('sweep-queue-stop');
     const space = { units: [4, 8], epochs: 80 };
-    // The first attempts take ≥ 50 ms an epoch (4 s a trial), so the interrupt always finds them running.
-    const { children } = startWorkers(2, redis.url, { SWEEP_TRIAL_PACE: '50' });
+    // The first attempts wait after their third epoch until both are there (a worker may start
+    // seconds after the other), then take ≥ 50 ms an epoch (4 s a trial), so the interrupt always
+    // finds them both running.
+    const { children } = startWorkers(2, redis.url, { SWEEP_TRIAL_PACE: '50', SWEEP_TRIAL_BARRIER: `${path.join(dir, 'barrier')}:2` });
     try {
       const controller = new AbortController();
       const mirror = path.join(dir, 'sweeps', 'stopped.json');

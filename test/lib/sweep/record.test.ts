@@ -39,8 +39,22 @@ describe('sweep/record', () => {
     record.trials[6].value = 0.125;
     record.trials.push({ ...newTrial(201, { k: 201 }), status: 'running' });
     writer.schedule();
-    // The journal is appended after the writer's interval (5 ms here): wait for its three entries, however loaded the machine.
-    for (const started = Date.now(); !(fs.existsSync(journalFile(file)) && lines(journalFile(file)).length >= 4) && Date.now() - started < 30_000; ) {
+    // The journal is appended after the writer's interval (5 ms here): wait for its three entries,
+    // each whole (a read may meet an append half done), however loaded the machine.
+    const appended = () => {
+      if (!fs.existsSync(journalFile(file))) return false;
+      const text = fs.readFileSync(journalFile(file), 'utf8');
+      const complete = text.endsWith('\n') ? text.trimEnd().split('\n') : [];
+      return complete.length >= 4 && complete.every((line) => {
+        try {
+          JSON.parse(line);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    };
+    for (const started = Date.now(); !appended() && Date.now() - started < 30_000; ) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     assert.equal(fs.readFileSync(file, 'utf8'), document, 'the document is not rewritten for a report');

@@ -244,13 +244,17 @@ describe('sweep() interrupted on local worker processes, and .ts trial modules',
       }
       controller.abort();
     })();
-    // The first attempts take ≥ 50 ms an epoch (4 s a trial), so the interrupt always finds them running.
+    // The first attempts wait after their third epoch until both are there (a worker may start
+    // seconds after the other), then take ≥ 50 ms an epoch (4 s a trial), so the interrupt always
+    // finds them both running.
     process.env.SWEEP_TRIAL_PACE = '50';
+    process.env.SWEEP_TRIAL_BARRIER = `${path.join(dir, 'barrier')}:2`;
     let first;
     try {
       first = await sweep(space, { module: FIXTURE }, { dir, name: 'pool', workers: 2, signal: controller.signal, ...QUIET });
     } finally {
       delete process.env.SWEEP_TRIAL_PACE;
+      delete process.env.SWEEP_TRIAL_BARRIER;
     }
     await watcher;
     assert.equal(first.status, 'interrupted');
