@@ -85,6 +85,11 @@ export class TrainingLoop {
   private runningSum = 0;
   private runningCount = 0;
   private history: HistoryEntry[];
+  /**
+   * {@link bestByMonitor} of `history` kept as the history grows (it only grows, by push): every
+   * checkpoint and chart update asks for the best epoch, and a rescan made long runs quadratic.
+   */
+  private bestScan: { history: readonly HistoryEntry[]; scanned: number; best?: HistoryEntry } = { history: [], scanned: 0 };
   private earlyStop: EarlyStopState;
   private bestWeights?: WeightsSnapshot;
   private readonly initialRate: number;
@@ -454,7 +459,12 @@ export class TrainingLoop {
   private best(): BestEpoch | undefined {
     const { stopper, monitor } = this.config;
     if (stopper && this.earlyStop.bestEpoch !== undefined) return { epoch: this.earlyStop.bestEpoch, monitor: stopper.monitor.metric, value: this.earlyStop.best! };
-    return bestByMonitor(this.history, monitor);
+    if (this.bestScan.history !== this.history || this.bestScan.scanned > this.history.length) this.bestScan = { history: this.history, scanned: 0 };
+    const scan = this.bestScan;
+    scan.best = bestByMonitor(this.history, monitor, scan.scanned, scan.best);
+    scan.scanned = this.history.length;
+    const best = scan.best;
+    return best ? { epoch: best.epoch, monitor: monitor.metric, value: best[monitor.metric] } : undefined;
   }
 
   /** What the chart marks besides the curves: best epoch, checkpointed epochs, the stop. */
@@ -517,13 +527,17 @@ function statusOf(stop: StopDecision): Exclude<RunStatus, 'running'> {
   }
 }
 
-/** The epoch with the best finite value of the monitored metric (the earliest on ties). */
-function bestByMonitor(history: readonly HistoryEntry[], monitor: Monitor): BestEpoch | undefined {
-  let best: HistoryEntry | undefined;
-  for (const entry of history) {
+/**
+ * The entry with the best finite value of the monitored metric (the earliest on ties), from
+ * `history[from]` on, given the best of the entries before it.
+ */
+function bestByMonitor(history: readonly HistoryEntry[], monitor: Monitor, from = 0, bestBefore?: HistoryEntry): HistoryEntry | undefined {
+  let best = bestBefore;
+  for (let i = from; i < history.length; i++) {
+    const entry = history[i];
     const value = entry[monitor.metric];
     if (value === undefined || !Number.isFinite(value)) continue;
     if (!best || monitor.better(value, best[monitor.metric])) best = entry;
   }
-  return best ? { epoch: best.epoch, monitor: monitor.metric, value: best[monitor.metric] } : undefined;
+  return best;
 }
