@@ -62,6 +62,18 @@ function payload(epoch: number, value: number): CheckpointPayload {
 /** Lets the writer's fs calls reach the held gates. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
+/** Flushes `session`, letting the held disk go on each time it is still waiting on it. */
+async function flushReleasing(session: TrainingCheckpoints, disk: { release: () => void }): Promise<void> {
+  const flushed = session.flush();
+  while (!(await Promise.race([flushed.then(() => true), settle().then(() => false)]))) disk.release();
+}
+
+/** A snapshot of epoch `epoch` half of MAX_UNWRITTEN_BYTES large (two exceed the byte budget together). */
+function largePayload(epoch: number): CheckpointPayload {
+  const small = payload(epoch, 1);
+  return { ...small, weights: { ...small.weights, data: new Uint8Array(MAX_UNWRITTEN_BYTES / 2 + 4) } };
+}
+
 describe('TrainingCheckpoints (the write side while training)', function () {
   this.timeout(60000);
 
@@ -91,8 +103,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
       await saving;
       assert.deepEqual(disk.committed, ['epoch-0001']);
       assert.equal(session.queuedId, `epoch-${String(last).padStart(4, '0')}`);
-      const flushed = session.flush();
-      while (!(await Promise.race([flushed.then(() => true), settle().then(() => false)]))) disk.release();
+      await flushReleasing(session, disk);
       // Three commits: epoch 1, the group, the last. Of the group, only what its newest snapshot's
       // retention keeps was written (the others would have been deleted by the same commit), in order.
       assert.equal(disk.commits(), 3);
@@ -134,15 +145,11 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     const disk = heldDisk(runDir);
     const store = checkpoint({ dir: runDir, fs: disk.fs });
     const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
-    const large = (epoch: number): CheckpointPayload => {
-      const small = payload(epoch, 1);
-      return { ...small, weights: { ...small.weights, data: new Uint8Array(MAX_UNWRITTEN_BYTES / 2 + 4) } };
-    };
     try {
-      await session.save(large(1));
-      await session.save(large(2));
+      await session.save(largePayload(1));
+      await session.save(largePayload(2));
       let queued = false;
-      const saving = session.save(large(3)).then(() => (queued = true));
+      const saving = session.save(largePayload(3)).then(() => (queued = true));
       await settle();
       assert.equal(queued, false, 'a third snapshot was queued beyond the byte budget');
       while (!queued) {
@@ -150,8 +157,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
         await settle();
       }
       await saving;
-      const flushed = session.flush();
-      while (!(await Promise.race([flushed.then(() => true), settle().then(() => false)]))) disk.release();
+      await flushReleasing(session, disk);
       assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0002', 'epoch-0003']);
     } finally {
       disk.release();
@@ -164,15 +170,10 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     const disk = heldDisk(runDir);
     const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 1, keepBest: 0 });
     const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
-    const large = (epoch: number): CheckpointPayload => {
-      const small = payload(epoch, 1);
-      return { ...small, weights: { ...small.weights, data: new Uint8Array(MAX_UNWRITTEN_BYTES / 2 + 4) } };
-    };
     try {
       // Epoch 1 is being committed (the disk holds it); each later one replaces the one waiting.
-      for (let epoch = 1; epoch <= 5; epoch++) await session.save(large(epoch));
-      const flushed = session.flush();
-      while (!(await Promise.race([flushed.then(() => true), settle().then(() => false)]))) disk.release();
+      for (let epoch = 1; epoch <= 5; epoch++) await session.save(largePayload(epoch));
+      await flushReleasing(session, disk);
       assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0005']);
       assert.deepEqual(store.ids(), ['epoch-0005']);
     } finally {
