@@ -225,9 +225,11 @@ class TrialJobs {
     this.lost.delete(job.id!);
     const serving = () => !this.stopping.signal.aborted && !this.lost.has(job.id!);
     const claimOp = (at: string) => ({ kind: 'claim', ...holder, at, serve: true }) as const;
+    /** A claim of its own, while this job still serves the sweep. */
+    const claimAlone = async () => (serving() ? store.apply(claimOp(new Date().toISOString())) : undefined);
     let last = 'skipped';
     let previous = heldBy(store.record, job.id!)?.worker;
-    let claim = serving() ? await store.apply(claimOp(new Date().toISOString())) : undefined;
+    let claim = await claimAlone();
     while (claim) {
       // The trial's settle carries the next claim: one round trip between two trials, not two.
       let next: Promise<Claim | undefined> | undefined;
@@ -240,7 +242,7 @@ class TrialJobs {
       last = await this.runClaim(store, holder, claim, previous, false, settle);
       // The settled trial's job is no longer held: a trial claimed now was nobody's under this job.
       previous = next ? undefined : heldBy(store.record, job.id!)?.worker;
-      claim = next ? await next : serving() ? await store.apply(claimOp(new Date().toISOString())) : undefined;
+      claim = await (next ?? claimAlone());
     }
     const jobs = this.newPromotions(store.record);
     // This worker stops while the sweep has trials left: another worker serves them.
