@@ -261,7 +261,9 @@ export class CheckpointStore {
       return this.read<S>(id);
     } catch (error) {
       if (!(error instanceof DamagedCheckpointError)) throw error;
-      if (warnDamaged) warn(where, `skipping ${path.join(this.dir, id)}: ${error.reason}.`);
+      // Gone since ids() listed it: a training process retired it meanwhile (renamed aside, then
+      // deleted or reused), which is no damage to warn about.
+      if (warnDamaged && nodeFs.existsSync(path.join(this.dir, id))) warn(where, `skipping ${path.join(this.dir, id)}: ${error.reason}.`);
       return undefined;
     }
   }

@@ -50,6 +50,24 @@ describe('checkpoint()', function () {
     });
   }
 
+  it('store.list() while another process retires a checkpoint: one listed and gone before it is read is left out without a warning', async () => {
+    const run = await trainedRun('retired-meanwhile');
+    const store = checkpoint({ dir: run.dir! });
+    // As a training process's writer does between this reader's readdir and its read: epoch-0002 renamed aside.
+    const ids = store.ids.bind(store);
+    store.ids = () => {
+      const listed = ids();
+      fs.renameSync(path.join(run.dir!, 'epoch-0002'), path.join(run.dir!, '.retired-epoch-0002'));
+      return listed;
+    };
+    let infos: ReturnType<typeof store.list> = [];
+    const warnings = await captureWarnings(() => {
+      infos = store.list();
+    });
+    assert.deepEqual(infos.map((info) => info.id), ['epoch-0003', 'epoch-0004']);
+    assert.deepEqual(warnings, []);
+  });
+
   it("store.export('best', dir) writes a model that tf.loadLayersModel loads and that predicts like the checkpoint", async () => {
     const run = await trainedRun('export');
     const out = tmpDir('exported');
