@@ -7,13 +7,13 @@
  * exported model predicts from raw rows too. arquero computes the statistics.
  */
 import { createHash } from 'node:crypto';
-import * as aq from 'arquero';
 import { tf } from './backend';
 import { viewData, type ColumnName, type DataView, type Tabular } from './data';
 import { fail, formatValue } from './errors';
 import { JUPYTER_DISPLAY, type MimeBundle } from './session';
 import { escapeHtml } from './util/html';
 import { checkKeys, type OptionKeys } from './util/options';
+import { arquero } from './util/arquero';
 
 const WHERE = 'preprocess()';
 
@@ -234,6 +234,7 @@ function fitNumeric(name: string, values: readonly unknown[], impute: ImputeStra
   const numbers = values.map((value, r) => numberOrMissing(value, name, r, WHERE));
   const missing = numbers.filter((value) => value === undefined).length;
   if (missing === numbers.length) fail(WHERE, `numeric column ${formatValue(name)} has no values in the training part to fit on: every one of its ${numbers.length} rows is missing.`);
+  const aq = arquero();
   // arquero's ops skip missing values (null, undefined, NaN).
   const column = aq.table({ x: numbers.map((value) => value ?? null) });
   const [stats] = column.rollup({ mean: aq.op.mean('x'), median: aq.op.median('x'), sd: aq.op.stdevp('x') }).objects() as { mean: number; median: number; sd: number }[];
@@ -247,7 +248,7 @@ function fitNumeric(name: string, values: readonly unknown[], impute: ImputeStra
 
 function fitCategorical(name: string, values: readonly unknown[], encode: EncodeStrategy): CategoricalColumn {
   const missing = values.filter(isMissing).length;
-  const present = aq.table({ c: values.filter((value) => !isMissing(value)).map(String) });
+  const present = arquero().table({ c: values.filter((value) => !isMissing(value)).map(String) });
   if (present.numRows() === 0) fail(WHERE, `categorical column ${formatValue(name)} has no values in the training part to fit on: every one of its ${values.length} rows is missing.`);
   const categories = present.groupby('c').count().orderby('c').array('c') as string[];
   return { name, kind: 'categorical', encode, categories: Array.from(categories), missing };

@@ -1,18 +1,18 @@
 /** Tables: a whole (small enough) space as an arquero table of true axis values and exact labels. */
-import * as aq from 'arquero';
 import type { ColumnTable } from 'arquero';
 import { fail } from '../errors';
 import { RangeAxis, type ListAxis } from './axis';
 import type { Grid } from './grid';
 import type { Labeller } from './labels';
 import type { Point } from './types';
+import { arquero } from '../util/arquero';
 
 /** The space as a table, its labeller synchronous; see `InputSpace.toTable`. */
 export function spaceTable<P extends Point>(grid: Grid, labeller: Labeller<P>, maxRows: number): ColumnTable {
   checkTableSize(grid, maxRows, 'toTable()');
   const columns = axisColumns(grid);
   if (labeller.labelled) Object.assign(columns, labelColumns(grid, labeller, labeller.all()));
-  return aq.table(columns);
+  return arquero().table(columns);
 }
 
 /** {@link spaceTable} for asynchronous labellers; see `InputSpace.toTableAsync`. */
@@ -20,7 +20,7 @@ export async function spaceTableAsync<P extends Point>(grid: Grid, labeller: Lab
   checkTableSize(grid, maxRows, 'toTableAsync()');
   const columns = axisColumns(grid);
   if (labeller.labelled) Object.assign(columns, labelColumns(grid, labeller, await labeller.range(0, grid.size, Float64Array)));
-  return aq.table(columns);
+  return arquero().table(columns);
 }
 
 function checkTableSize(grid: Grid, maxRows: number, method: string): void {
