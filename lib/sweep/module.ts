@@ -51,6 +51,11 @@ export function loadTrialFunction({ path: file, export: name }: ResolvedModule, 
     if ((error as NodeJS.ErrnoException).code === 'ERR_REQUIRE_ESM') fail(where, `the trial module ${file} is an ES module; cellfit loads CommonJS modules and .ts files. Use a .cjs or .ts file.`);
     throw error;
   }
+  return exportedTrial(exports, { path: file, export: name }, where);
+}
+
+/** The trial function `module.export` names among a loaded module's `exports`. */
+function exportedTrial(exports: Record<string, unknown>, { path: file, export: name }: ResolvedModule, where: string): TrialFunction {
   const fn = name === 'trial' && typeof exports.trial !== 'function' ? (typeof exports.default === 'function' ? exports.default : exports) : exports[name];
   if (typeof fn !== 'function') {
     const functions = Object.keys(exports).filter((key) => typeof exports[key] === 'function');
@@ -99,4 +104,55 @@ export function provideCellfitPackages(onForeignTfjs: (message: string) => void 
   if (provided) return;
   provided = true;
   installModuleResolution({ onForeignTfjs });
+}
+
+/** cellfit's own compiled files: loaded once per process, never reloaded (a second copy would be a second tf.js). */
+const CELLFIT_FILES = path.resolve(__dirname, '..', '..') + path.sep;
+
+/**
+ * The trial functions a long-lived process loads, sweep after sweep (a kept local worker process):
+ * a module is loaded again — with every file of the user's it had loaded — when any of those files
+ * changed since, so an edited trial or helper runs its new code; otherwise the loaded function
+ * (and the module's own caches, a dataset built at load time) is reused.
+ *
+ * @example
+ * const modules = new TrialModules();
+ * const fn = modules.load({ path: '/work/trial.ts', export: 'trial' }, 'sweep() worker');
+ */
+export class TrialModules {
+  /** What each of the user's loaded files held when it was loaded. */
+  private readonly contents = new Map<string, string>();
+
+  load(module: ResolvedModule, where: string): TrialFunction {
+    if (this.changed(module.path)) {
+      for (const file of this.contents.keys()) delete require.cache[file];
+      this.contents.clear();
+    } else if (require.cache[module.path]) {
+      return exportedTrial(require.cache[module.path]!.exports as Record<string, unknown>, module, where);
+    }
+    const fn = loadTrialFunction(module, where);
+    for (const file of [module.path, ...Object.keys(require.cache)]) {
+      if (isUserFile(file) && !this.contents.has(file)) this.contents.set(file, readOrEmpty(file));
+    }
+    return fn;
+  }
+
+  /** Whether `file`, or any user file loaded before, differs from what was loaded (or was never loaded). */
+  private changed(file: string): boolean {
+    if (!this.contents.has(file)) return true;
+    for (const [loaded, content] of this.contents) if (readOrEmpty(loaded) !== content) return true;
+    return false;
+  }
+}
+
+function isUserFile(file: string): boolean {
+  return path.isAbsolute(file) && !file.startsWith(CELLFIT_FILES) && !file.includes(`${path.sep}node_modules${path.sep}`);
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
 }

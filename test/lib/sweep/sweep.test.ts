@@ -222,6 +222,83 @@ describe('sweep() on local worker processes', function () {
   });
 });
 
+describe('sweep() keeps its worker processes for the next sweep', function () {
+  this.timeout(180_000);
+
+  /** A trial module in `dir` whose helper holds `answer`; each trial logs `pid loads` to $KEPT_LOG, loads counting the module's loads in its process. */
+  function writeModule(dir: string, answer: number): string {
+    fs.writeFileSync(path.join(dir, 'helper.js'), `exports.answer = ${answer};\n`);
+    const file = path.join(dir, 'trial.js');
+    fs.writeFileSync(
+      file,
+      [
+        "const { answer } = require('./helper');",
+        'globalThis.keptLoads = (globalThis.keptLoads ?? 0) + 1;',
+        'const loads = globalThis.keptLoads;',
+        "exports.trial = (params) => { require('fs').appendFileSync(process.env.KEPT_LOG, `${process.pid} ${loads}\\n`); return answer + params.k / 1000; };",
+        '',
+      ].join('\n'),
+    );
+    return file;
+  }
+
+  const logged = (log: string) => fs.readFileSync(log, 'utf8').trim().split('\n').map((line) => line.split(' '));
+
+  it('a second sweep runs on the first one’s worker processes, with the environment as it is then; an edited helper file is loaded anew, an unchanged module is not', async () => {
+    const dir = tmpDir('sweep-kept');
+    const file = writeModule(dir, 1);
+    const run = async (name: string, log: string) => {
+      process.env.KEPT_LOG = log;
+      try {
+        return (await sweep({ k: [1, 2] }, { module: file }, { dir, name, workers: 2, ...QUIET })).trials.map((trial) => trial.value);
+      } finally {
+        delete process.env.KEPT_LOG;
+      }
+    };
+    assert.deepEqual(await run('first', path.join(dir, 'first.log')), [1.001, 1.002]);
+    const first = logged(path.join(dir, 'first.log'));
+    const pids = new Set(first.map(([pid]) => pid));
+    assert.equal(pids.size, 2);
+
+    // A new $KEPT_LOG reaches the kept processes; the module is not loaded again (its load count stays).
+    assert.deepEqual(await run('second', path.join(dir, 'second.log')), [1.001, 1.002]);
+    const second = logged(path.join(dir, 'second.log'));
+    assert.deepEqual(new Set(second.map(([pid]) => pid)), pids, 'the same worker processes');
+    assert.deepEqual(second.map(([, loads]) => loads), first.map(([, loads]) => loads), 'the module kept, not loaded again');
+
+    writeModule(dir, 2);
+    assert.deepEqual(await run('third', path.join(dir, 'third.log')), [2.001, 2.002], 'the edited helper’s value');
+    const third = logged(path.join(dir, 'third.log'));
+    assert.deepEqual(new Set(third.map(([pid]) => pid)), pids);
+    assert.ok(third.every(([, loads], i) => Number(loads) === Number(first[i][1]) + 1), `loaded again once: ${JSON.stringify({ first, third })}`);
+  });
+
+  it('kept worker processes never keep a script alive, and end with it', async () => {
+    const dir = tmpDir('sweep-kept-exit');
+    const file = writeModule(dir, 3);
+    const log = path.join(dir, 'calls.log');
+    const lib = path.join(__dirname, '..', '..', '..', 'lib');
+    const script = `require(${JSON.stringify(lib)}).sweep({ k: [1, 2] }, { module: ${JSON.stringify(file)} }, { dir: ${JSON.stringify(dir)}, workers: 2, plot: false, progress: false }).then((result) => console.log(JSON.stringify(result.trials.map((trial) => trial.value))));`;
+    const child = spawn(process.execPath, ['-e', script], { env: { ...process.env, KEPT_LOG: log }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout!.on('data', (chunk) => (output += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
+    assert.equal(output.trim(), '[3.001,3.002]');
+    // The workers see the script's end (their IPC channel closes) and exit.
+    const alive = (pid: string) => {
+      try {
+        process.kill(Number(pid), 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const pids = logged(log).map(([pid]) => pid);
+    while (pids.some(alive)) await new Promise((resolve) => setTimeout(resolve, 20));
+  });
+});
+
 describe('sweep() interrupted on local worker processes, and .ts trial modules', function () {
   this.timeout(180_000);
 
