@@ -23,12 +23,17 @@ import type { SweepRecord } from '../state';
 import { checkRecord, chooseAmong, type SweepVersion } from '../versions';
 import { enqueue, openQueue, pendingJobs, promotionJobs, SERVING_JOBS, type TrialQueue } from './jobs';
 import { connectRedis, parseQueueUrl, type QueueTarget } from './redis';
-import { readRecords, RedisStore } from './store';
+import { onSweepEnd, readRecords, RedisStore } from './store';
 import { liveWorkers } from './worker';
 
 const WHERE = 'sweep()';
-/** Milliseconds between reads of the record while following (a read with nothing new is one short round trip). */
-const POLL_MS = 50;
+/**
+ * How often the follower reads the record. `pollMs`: milliseconds between reads (a read with nothing
+ * new is one short round trip); the sweep's end wakes the follower at once ({@link onSweepEnd}), so
+ * the poll only paces the live view and is the fallback should that message not come. Tests
+ * lengthen it to show that the end needs no poll.
+ */
+export const followTiming = { pollMs: 50 };
 /** Milliseconds a promotion may wait for a serving job before this process queues a job for it. */
 const PROMOTION_WAIT_MS = 2000;
 /** Milliseconds between reads of the live workers while following. */
@@ -118,46 +123,68 @@ async function follow(
   let served = SERVING_JOBS;
   let workers: Awaited<ReturnType<typeof liveWorkers>> = [];
   let workersRead = 0;
-  for (;;) {
-    // More workers than jobs that serve the sweep (they started after it was queued): more jobs.
-    const grown = servingJobs(live) > served;
-    if (Date.now() - checked > ORPHAN_CHECK_MS || grown) {
-      checked = Date.now();
-      served = Math.max(served, servingJobs(live));
-      await recover(live, grown);
+  // A message that the sweep has nothing left to do ends the wait between two reads (one read follows however many came).
+  let woken = false;
+  let wakeNow: (() => void) | undefined;
+  const unsubscribe = await onSweepEnd(client, target.prefix, store.record.name, () => {
+    woken = true;
+    wakeNow?.();
+  });
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (woken) return resolve();
+      const timer = setTimeout(() => wakeNow?.(), ms);
+      wakeNow = () => {
+        clearTimeout(timer);
+        wakeNow = undefined;
+        resolve();
+      };
+    });
+  try {
+    for (;;) {
+      // More workers than jobs that serve the sweep (they started after it was queued): more jobs.
+      const grown = servingJobs(live) > served;
+      if (Date.now() - checked > ORPHAN_CHECK_MS || grown) {
+        checked = Date.now();
+        served = Math.max(served, servingJobs(live));
+        await recover(live, grown);
+      }
+      if (stop.aborted && stopping === undefined) {
+        stopping = Date.now();
+        await store.apply({ kind: 'stop' });
+      }
+      woken = false;
+      let record = await store.refresh();
+      // Nobody may be left to notice the end (every job skipped): settle the status here.
+      if (record.status === 'running' && isDone(record, store.search)) await store.apply({ kind: 'end' });
+      // Workers that do not answer within the wait leave their trials to the next execution.
+      if (stopping !== undefined && record.status === 'stopping' && Date.now() - stopping > STOP_WAIT_MS) await store.apply({ kind: 'end', force: true });
+      record = store.record;
+      // A promotion no job has taken for a while (a serving job takes one as soon as its worker is
+      // free; its worker may have gone away): added here (ids are unique; a duplicate's claim gets nothing).
+      const now = Date.now();
+      const promote = promotionJobs(record).filter((job) => !promotions.has(job.id) && now - (waitingSince.get(job.id) ?? waitingSince.set(job.id, now).get(job.id)!) >= PROMOTION_WAIT_MS);
+      for (const job of promote) promotions.add(job.id);
+      if (record.status === 'running') await add(promote);
+      changed();
+      for (const trial of record.trials) {
+        const previous = seen.get(trial.number);
+        if (previous !== undefined && previous !== trial.status && !['running', 'pending'].includes(trial.status)) view.settled(record, trial.number);
+        seen.set(trial.number, trial.status);
+      }
+      if (Date.now() - workersRead >= WORKERS_MS) {
+        workers = await liveWorkers(client, target.prefix);
+        workersRead = Date.now();
+      }
+      live = workers.length;
+      const notes = [...record.warnings];
+      if (workers.length === 0 && record.status === 'running') notes.push(`No worker serves ${target.url}: start one with npx cellfit worker --queue ${target.url}`);
+      view.update(record, { workers: workers.length, ...(notes.length ? { note: notes.join(' ') } : {}) });
+      if (['finished', 'interrupted', 'failed'].includes(record.status)) return record;
+      await pause(followTiming.pollMs);
     }
-    if (stop.aborted && stopping === undefined) {
-      stopping = Date.now();
-      await store.apply({ kind: 'stop' });
-    }
-    let record = await store.refresh();
-    // Nobody may be left to notice the end (every job skipped): settle the status here.
-    if (record.status === 'running' && isDone(record, store.search)) await store.apply({ kind: 'end' });
-    // Workers that do not answer within the wait leave their trials to the next execution.
-    if (stopping !== undefined && record.status === 'stopping' && Date.now() - stopping > STOP_WAIT_MS) await store.apply({ kind: 'end', force: true });
-    record = store.record;
-    // A promotion no job has taken for a while (a serving job takes one as soon as its worker is
-    // free; its worker may have gone away): added here (ids are unique; a duplicate's claim gets nothing).
-    const now = Date.now();
-    const promote = promotionJobs(record).filter((job) => !promotions.has(job.id) && now - (waitingSince.get(job.id) ?? waitingSince.set(job.id, now).get(job.id)!) >= PROMOTION_WAIT_MS);
-    for (const job of promote) promotions.add(job.id);
-    if (record.status === 'running') await add(promote);
-    changed();
-    for (const trial of record.trials) {
-      const previous = seen.get(trial.number);
-      if (previous !== undefined && previous !== trial.status && !['running', 'pending'].includes(trial.status)) view.settled(record, trial.number);
-      seen.set(trial.number, trial.status);
-    }
-    if (Date.now() - workersRead >= WORKERS_MS) {
-      workers = await liveWorkers(client, target.prefix);
-      workersRead = Date.now();
-    }
-    live = workers.length;
-    const notes = [...record.warnings];
-    if (workers.length === 0 && record.status === 'running') notes.push(`No worker serves ${target.url}: start one with npx cellfit worker --queue ${target.url}`);
-    view.update(record, { workers: workers.length, ...(notes.length ? { note: notes.join(' ') } : {}) });
-    if (['finished', 'interrupted', 'failed'].includes(record.status)) return record;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  } finally {
+    unsubscribe();
   }
 }
 
