@@ -241,7 +241,7 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
     }
   });
 
-  it('a queued sweep’s follower learns of its end from the settle that ends it, not from its next read (grid and random, whose last settle carries a claim, and TPE)', async function () {
+  it('a queued sweep’s follower learns of its end from the settle that ends it, not from its next read (grid and random, whose last settle carries a claim, TPE, and ASHA, whose last settle is a promotion’s)', async function () {
     // Reads of the record so rare that a sweep whose end waited for one would outlast this test.
     this.timeout(60_000);
     const trial = { module: path.join(__dirname, '..', '..', '..', 'bench', 'sweep-scale-trial.js'), export: 'reportOnly' };
@@ -250,7 +250,7 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
     const pollMs = followTiming.pollMs;
     followTiming.pollMs = 3_600_000;
     try {
-      for (const [sampler, pruner] of [['grid', 'none'], ['random', 'median'], ['tpe', 'none']] as const) {
+      for (const [sampler, pruner] of [['grid', 'none'], ['random', 'median'], ['tpe', 'none'], ['random', 'asha']] as const) {
         const result = await sweep(space, trial as never, { dir: tmpDir(`sweep-queue-wake-${sampler}-${pruner}`), name: `wake-${sampler}-${pruner}`, sampler, pruner, trials: 24, seed: 3, queue: redis.url, ...QUIET });
         assert.equal(result.status, 'finished', `${sampler} + ${pruner}`);
       }
