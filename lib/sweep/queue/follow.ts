@@ -29,7 +29,7 @@ import { liveWorkers } from './worker';
 const WHERE = 'sweep()';
 /**
  * How often the follower reads the record. `pollMs`: milliseconds between reads (a read with nothing
- * new is one short round trip); the sweep's end wakes the follower at once ({@link onSweepEnd}), so
+ * new is one short round trip); the sweep's end wakes the follower at once ({@link wakeOnEnd}), so
  * the poll only paces the live view and is the fallback should that message not come. Tests
  * lengthen it to show that the end needs no poll.
  */
@@ -76,6 +76,7 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
   const target = parseQueueUrl(plan.queue, WHERE);
   const client = await connectRedis(target, WHERE);
   let queue: TrialQueue | undefined;
+  let waker: Awaited<ReturnType<typeof wakeOnEnd>> | undefined;
   const stop = stopSignal(plan.options);
   try {
     queue = await openQueue(target);
@@ -88,7 +89,8 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
     await enqueue(queue, pendingJobs(store.record, store.search, servingJobs((await liveWorkers(client, target.prefix)).length)));
     const writer = new RecordWriter(file, () => store.record);
     const view = viewFor(plan.options);
-    const final = await follow(store, client, target, stop.signal, view, () => writer.schedule(), (live, grown) => recoverOrphans(store, queue!, live, grown), (jobs) => enqueue(queue!, jobs));
+    waker = await wakeOnEnd(client, target.prefix, plan.name);
+    const final = await follow(store, client, target, stop.signal, view, waker.pause, () => writer.schedule(), (live, grown) => recoverOrphans(store, queue!, live, grown), (jobs) => enqueue(queue!, jobs));
     await writer.flush();
     view.end(final);
     const result = await loadSweepResult(final, file);
@@ -97,18 +99,49 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
     return result;
   } finally {
     stop.release();
+    waker?.close();
     await queue?.close();
     client.disconnect();
   }
 }
 
-/** Reads the record until the sweep ends; on `stop`, asks the workers to stop and waits for them. */
+/**
+ * A wait between two reads of the record that a message that sweep `name` has nothing left to do
+ * ends at once ({@link onSweepEnd}); a message during a read ends the next wait (one read follows
+ * however many came). `close` ends the subscription.
+ */
+async function wakeOnEnd(client: Redis, prefix: string, name: string): Promise<{ readonly pause: (ms: number) => Promise<void>; readonly close: () => void }> {
+  let woken = false;
+  let wake: (() => void) | undefined;
+  const close = await onSweepEnd(client, prefix, name, () => {
+    woken = true;
+    wake?.();
+  });
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (woken) {
+        woken = false;
+        return resolve();
+      }
+      const timer = setTimeout(() => wake?.(), ms);
+      wake = () => {
+        clearTimeout(timer);
+        wake = undefined;
+        woken = false;
+        resolve();
+      };
+    });
+  return { pause, close };
+}
+
+/** Reads the record until the sweep ends; on `stop`, asks the workers to stop and waits for them. `pause`: the wait between two reads. */
 async function follow(
   store: RedisStore,
   client: Redis,
   target: QueueTarget,
   stop: AbortSignal,
   view: SweepView,
+  pause: (ms: number) => Promise<void>,
   changed: () => void,
   recover: (live: number, grown: boolean) => Promise<void>,
   add: (jobs: ReturnType<typeof promotionJobs>) => Promise<void>,
@@ -123,68 +156,46 @@ async function follow(
   let served = SERVING_JOBS;
   let workers: Awaited<ReturnType<typeof liveWorkers>> = [];
   let workersRead = 0;
-  // A message that the sweep has nothing left to do ends the wait between two reads (one read follows however many came).
-  let woken = false;
-  let wakeNow: (() => void) | undefined;
-  const unsubscribe = await onSweepEnd(client, target.prefix, store.record.name, () => {
-    woken = true;
-    wakeNow?.();
-  });
-  const pause = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (woken) return resolve();
-      const timer = setTimeout(() => wakeNow?.(), ms);
-      wakeNow = () => {
-        clearTimeout(timer);
-        wakeNow = undefined;
-        resolve();
-      };
-    });
-  try {
-    for (;;) {
-      // More workers than jobs that serve the sweep (they started after it was queued): more jobs.
-      const grown = servingJobs(live) > served;
-      if (Date.now() - checked > ORPHAN_CHECK_MS || grown) {
-        checked = Date.now();
-        served = Math.max(served, servingJobs(live));
-        await recover(live, grown);
-      }
-      if (stop.aborted && stopping === undefined) {
-        stopping = Date.now();
-        await store.apply({ kind: 'stop' });
-      }
-      woken = false;
-      let record = await store.refresh();
-      // Nobody may be left to notice the end (every job skipped): settle the status here.
-      if (record.status === 'running' && isDone(record, store.search)) await store.apply({ kind: 'end' });
-      // Workers that do not answer within the wait leave their trials to the next execution.
-      if (stopping !== undefined && record.status === 'stopping' && Date.now() - stopping > STOP_WAIT_MS) await store.apply({ kind: 'end', force: true });
-      record = store.record;
-      // A promotion no job has taken for a while (a serving job takes one as soon as its worker is
-      // free; its worker may have gone away): added here (ids are unique; a duplicate's claim gets nothing).
-      const now = Date.now();
-      const promote = promotionJobs(record).filter((job) => !promotions.has(job.id) && now - (waitingSince.get(job.id) ?? waitingSince.set(job.id, now).get(job.id)!) >= PROMOTION_WAIT_MS);
-      for (const job of promote) promotions.add(job.id);
-      if (record.status === 'running') await add(promote);
-      changed();
-      for (const trial of record.trials) {
-        const previous = seen.get(trial.number);
-        if (previous !== undefined && previous !== trial.status && !['running', 'pending'].includes(trial.status)) view.settled(record, trial.number);
-        seen.set(trial.number, trial.status);
-      }
-      if (Date.now() - workersRead >= WORKERS_MS) {
-        workers = await liveWorkers(client, target.prefix);
-        workersRead = Date.now();
-      }
-      live = workers.length;
-      const notes = [...record.warnings];
-      if (workers.length === 0 && record.status === 'running') notes.push(`No worker serves ${target.url}: start one with npx cellfit worker --queue ${target.url}`);
-      view.update(record, { workers: workers.length, ...(notes.length ? { note: notes.join(' ') } : {}) });
-      if (['finished', 'interrupted', 'failed'].includes(record.status)) return record;
-      await pause(followTiming.pollMs);
+  for (;;) {
+    // More workers than jobs that serve the sweep (they started after it was queued): more jobs.
+    const grown = servingJobs(live) > served;
+    if (Date.now() - checked > ORPHAN_CHECK_MS || grown) {
+      checked = Date.now();
+      served = Math.max(served, servingJobs(live));
+      await recover(live, grown);
     }
-  } finally {
-    unsubscribe();
+    if (stop.aborted && stopping === undefined) {
+      stopping = Date.now();
+      await store.apply({ kind: 'stop' });
+    }
+    let record = await store.refresh();
+    // Nobody may be left to notice the end (every job skipped): settle the status here.
+    if (record.status === 'running' && isDone(record, store.search)) await store.apply({ kind: 'end' });
+    // Workers that do not answer within the wait leave their trials to the next execution.
+    if (stopping !== undefined && record.status === 'stopping' && Date.now() - stopping > STOP_WAIT_MS) await store.apply({ kind: 'end', force: true });
+    record = store.record;
+    // A promotion no job has taken for a while (a serving job takes one as soon as its worker is
+    // free; its worker may have gone away): added here (ids are unique; a duplicate's claim gets nothing).
+    const now = Date.now();
+    const promote = promotionJobs(record).filter((job) => !promotions.has(job.id) && now - (waitingSince.get(job.id) ?? waitingSince.set(job.id, now).get(job.id)!) >= PROMOTION_WAIT_MS);
+    for (const job of promote) promotions.add(job.id);
+    if (record.status === 'running') await add(promote);
+    changed();
+    for (const trial of record.trials) {
+      const previous = seen.get(trial.number);
+      if (previous !== undefined && previous !== trial.status && !['running', 'pending'].includes(trial.status)) view.settled(record, trial.number);
+      seen.set(trial.number, trial.status);
+    }
+    if (Date.now() - workersRead >= WORKERS_MS) {
+      workers = await liveWorkers(client, target.prefix);
+      workersRead = Date.now();
+    }
+    live = workers.length;
+    const notes = [...record.warnings];
+    if (workers.length === 0 && record.status === 'running') notes.push(`No worker serves ${target.url}: start one with npx cellfit worker --queue ${target.url}`);
+    view.update(record, { workers: workers.length, ...(notes.length ? { note: notes.join(' ') } : {}) });
+    if (['finished', 'interrupted', 'failed'].includes(record.status)) return record;
+    await pause(followTiming.pollMs);
   }
 }
 
