@@ -148,6 +148,10 @@ function ashaPruner(config: PrunerConfig, options: AshaOptions): Pruner {
     decidesAt: isRung,
     decide(record, trial, epoch) {
       if (!isRung(trial, epoch)) return 'continue';
+      // A rung the trial was promoted past is not judged again when an attempt without a checkpoint
+      // reports it anew: judged again, a trial the end game promoted paused there again and was
+      // promoted again, forever, and a promoted trial others had overtaken meanwhile ran once more.
+      if (trial.promoted.includes(epoch)) return 'continue';
       if (!Number.isFinite(trial.values[epoch - 1] ?? NaN)) return 'pause';
       if (!inTop(record, trial, epoch)) return 'pause';
       if (!trial.promoted.includes(epoch)) trial.promoted.push(epoch);

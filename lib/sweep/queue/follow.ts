@@ -23,12 +23,17 @@ import type { SweepRecord } from '../state';
 import { checkRecord, chooseAmong, type SweepVersion } from '../versions';
 import { enqueue, openQueue, pendingJobs, promotionJobs, SERVING_JOBS, type TrialQueue } from './jobs';
 import { connectRedis, parseQueueUrl, type QueueTarget } from './redis';
-import { readRecords, RedisStore } from './store';
+import { onSweepEnd, readRecords, RedisStore } from './store';
 import { liveWorkers } from './worker';
 
 const WHERE = 'sweep()';
-/** Milliseconds between reads of the record while following (a read with nothing new is one short round trip). */
-const POLL_MS = 50;
+/**
+ * How often the follower reads the record. `pollMs`: milliseconds between reads (a read with nothing
+ * new is one short round trip); the sweep's end wakes the follower at once ({@link wakeOnEnd}), so
+ * the poll only paces the live view and is the fallback should that message not come. Tests
+ * lengthen it to show that the end needs no poll.
+ */
+export const followTiming = { pollMs: 50 };
 /** Milliseconds a promotion may wait for a serving job before this process queues a job for it. */
 const PROMOTION_WAIT_MS = 2000;
 /** Milliseconds between reads of the live workers while following. */
@@ -71,6 +76,7 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
   const target = parseQueueUrl(plan.queue, WHERE);
   const client = await connectRedis(target, WHERE);
   let queue: TrialQueue | undefined;
+  let waker: Awaited<ReturnType<typeof wakeOnEnd>> | undefined;
   const stop = stopSignal(plan.options);
   try {
     queue = await openQueue(target);
@@ -83,7 +89,8 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
     await enqueue(queue, pendingJobs(store.record, store.search, servingJobs((await liveWorkers(client, target.prefix)).length)));
     const writer = new RecordWriter(file, () => store.record);
     const view = viewFor(plan.options);
-    const final = await follow(store, client, target, stop.signal, view, () => writer.schedule(), (live, grown) => recoverOrphans(store, queue!, live, grown), (jobs) => enqueue(queue!, jobs));
+    waker = await wakeOnEnd(client, target.prefix, plan.name);
+    const final = await follow(store, client, target, stop.signal, view, waker.pause, () => writer.schedule(), (live, grown) => recoverOrphans(store, queue!, live, grown), (jobs) => enqueue(queue!, jobs));
     await writer.flush();
     view.end(final);
     const result = await loadSweepResult(final, file);
@@ -92,18 +99,49 @@ export async function runQueued(plan: SweepPlan): Promise<Sweep> {
     return result;
   } finally {
     stop.release();
+    waker?.close();
     await queue?.close();
     client.disconnect();
   }
 }
 
-/** Reads the record until the sweep ends; on `stop`, asks the workers to stop and waits for them. */
+/**
+ * A wait between two reads of the record that a message that sweep `name` has nothing left to do
+ * ends at once ({@link onSweepEnd}); a message during a read ends the next wait (one read follows
+ * however many came). `close` ends the subscription.
+ */
+async function wakeOnEnd(client: Redis, prefix: string, name: string): Promise<{ readonly pause: (ms: number) => Promise<void>; readonly close: () => void }> {
+  let woken = false;
+  let wake: (() => void) | undefined;
+  const close = await onSweepEnd(client, prefix, name, () => {
+    woken = true;
+    wake?.();
+  });
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (woken) {
+        woken = false;
+        return resolve();
+      }
+      const timer = setTimeout(() => wake?.(), ms);
+      wake = () => {
+        clearTimeout(timer);
+        wake = undefined;
+        woken = false;
+        resolve();
+      };
+    });
+  return { pause, close };
+}
+
+/** Reads the record until the sweep ends; on `stop`, asks the workers to stop and waits for them. `pause`: the wait between two reads. */
 async function follow(
   store: RedisStore,
   client: Redis,
   target: QueueTarget,
   stop: AbortSignal,
   view: SweepView,
+  pause: (ms: number) => Promise<void>,
   changed: () => void,
   recover: (live: number, grown: boolean) => Promise<void>,
   add: (jobs: ReturnType<typeof promotionJobs>) => Promise<void>,
@@ -157,7 +195,7 @@ async function follow(
     if (workers.length === 0 && record.status === 'running') notes.push(`No worker serves ${target.url}: start one with npx cellfit worker --queue ${target.url}`);
     view.update(record, { workers: workers.length, ...(notes.length ? { note: notes.join(' ') } : {}) });
     if (['finished', 'interrupted', 'failed'].includes(record.status)) return record;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    await pause(followTiming.pollMs);
   }
 }
 

@@ -21,10 +21,14 @@
  * journal, a list), `PREFIX:sweep-offset:NAME` (how many operations the snapshot holds). A journal
  * longer than the record's trials is folded into a new snapshot by the client whose operation made
  * it so. Reading a record is one MULTI (snapshot, offset, journal).
+ *
+ * The client whose operation leaves the sweep with nothing left to do (it ended, or only waits for
+ * its follower to say so) publishes that on `PREFIX:sweep-ended:NAME` ({@link onSweepEnd}): the
+ * notebook following the sweep learns of its end at once instead of at its next read.
  */
 import type { Redis } from 'ioredis';
 import { CellfitError } from '../../errors';
-import { canPropose, heldBy, proposeNext, readyTrial, searchOf, type Search } from '../scheduler';
+import { canPropose, heldBy, isDone, proposeNext, readyTrial, searchOf, type Search } from '../scheduler';
 import { applyOp, type OpResult, type SweepOp, type SweepStore } from '../store';
 import type { Decision } from '../pruners';
 import type { SweepRecord, TrialRecord } from '../state';
@@ -94,6 +98,49 @@ function scripts(client: Redis): Scripts {
 /** The keys of sweep `name` (`proposer`: the lock a TPE claimer holds while it proposes). */
 export function sweepKeys(prefix: string, name: string): { readonly snapshot: string; readonly journal: string; readonly offset: string; readonly proposer: string } {
   return { snapshot: `${prefix}:sweep:${name}`, journal: `${prefix}:sweep-journal:${name}`, offset: `${prefix}:sweep-offset:${name}`, proposer: `${prefix}:sweep-proposer:${name}` };
+}
+
+/** The channel on which the end of sweep `name` is published (a channel, not a key: it holds nothing). */
+export function endChannel(prefix: string, name: string): string {
+  return `${prefix}:sweep-ended:${name}`;
+}
+
+/** The operations after which a sweep may have nothing left to do (the others never end one). */
+const MAY_END: ReadonlySet<SweepOp['kind']> = new Set(['settle', 'stop', 'end', 'configure', 'reopen']);
+
+/**
+ * Whether sweep `record` has nothing left to do: it ended, or it runs with nothing open and nothing
+ * to propose (its follower applies `end`: lib/sweep/queue/follow.ts).
+ */
+function hasNothingLeft(record: SweepRecord, search: Search): boolean {
+  return record.status === 'running' ? isDone(record, search) : record.status !== 'stopping';
+}
+
+/**
+ * Calls `ended` whenever an operation leaves sweep `name` with nothing left to do (published by the
+ * client that applied it, {@link RedisStore}), with the journal's length after it (entries, the
+ * snapshot's included), on a connection of its own (a subscribed connection takes no other
+ * commands). Resolves once subscribed, to the function that unsubscribes and disconnects. A
+ * subscription that fails calls nothing: the follower's reads go on without it.
+ *
+ * @example
+ * const unsubscribe = await onSweepEnd(client, 'cellfit', 'lr-search', () => wake());
+ */
+export async function onSweepEnd(client: Redis, prefix: string, name: string, ended: (position: number) => void): Promise<() => void> {
+  const channel = endChannel(prefix, name);
+  const subscriber = client.duplicate();
+  // Errors (a dropped connection) are the main client's to report; without the subscription the follower reads as before.
+  subscriber.on('error', () => undefined);
+  subscriber.on('message', (from: string, position: string) => {
+    if (from === channel) ended(Number(position));
+  });
+  try {
+    await subscriber.subscribe(channel);
+  } catch {
+    subscriber.disconnect();
+    return () => undefined;
+  }
+  return () => subscriber.disconnect();
 }
 
 /** What an exchange does with the sweep's proposer lock. */
@@ -403,15 +450,20 @@ export class RedisStore implements SweepStore {
       }
       // Others' entries since this copy's position, then this client's own, in the journal's order.
       for (let i = this.position - from; i < entries.length; i++) this.search = replay(this.record, this.search, JSON.parse(entries[i]) as Entry).search;
+      const own = texts.map((text) => JSON.parse(text) as Entry);
+      // This copy is the journal up to here: the sweep ran out of things to do at one of this client's entries iff it had some left before them and none after.
+      const mayEnd = own.some((entry) => ('ops' in entry ? entry.ops : [entry.op]).some((op) => MAY_END.has(op.kind))) && !hasNothingLeft(this.record, this.search);
       const results: unknown[] = [];
-      for (const text of texts) {
-        const { search, result } = replay(this.record, this.search, JSON.parse(text) as Entry);
+      for (const entry of own) {
+        const { search, result } = replay(this.record, this.search, entry);
         this.search = search;
         results.push(result);
       }
       const before = this.position - offset;
       this.position = from + entries.length + texts.length;
       const length = this.position - offset;
+      // Once per sweep end, by the one client that saw it happen; a follower that misses it reads the end on its next poll.
+      if (mayEnd && hasNothingLeft(this.record, this.search)) await this.client.publish(endChannel(this.prefix, this.record.name), String(this.position)).catch(() => undefined);
       if (texts.length > 0 && before < foldAfter(this.record) && length >= foldAfter(this.record)) {
         await scripts(this.client).cellfitJournalFold(keys.snapshot, keys.journal, keys.offset, this.position, JSON.stringify(this.record));
       }

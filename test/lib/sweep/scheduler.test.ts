@@ -81,6 +81,19 @@ describe('sweep/pruners', () => {
     assert.equal(epochsTrained, 9 + 3 * 2 + 6);
   });
 
+  it('asha: an attempt that reports a rung its trial was promoted past again (it resumed from no checkpoint) goes on: it is not judged there again (the end game’s promotion paused there again and looped forever)', () => {
+    const sweep = record(2, prunerConfig({ kind: 'asha', minEpochs: 1, reduction: 3 }, 't'));
+    const pruner = searchOf(sweep).pruner;
+    const values = (k: number) => Array.from({ length: 9 }, (_, i) => k / (i + 1));
+    // Two trials reached rung 9: its quota ⌊2/3⌋ is 0, so trial 2 was promoted past it by the end game, not by its rank.
+    sweep.trials.push({ ...newTrial(1, { k: 1 }), status: 'paused', prunedAt: 9, values: values(1), promoted: [1, 3] });
+    const promoted = { ...newTrial(2, { k: 2 }), status: 'running' as const, values: values(2), promoted: [1, 3, 9], attempts: 2 };
+    sweep.trials.push(promoted);
+    for (const epoch of [1, 3, 9]) assert.equal(pruner.decide(sweep, promoted, epoch), 'continue', `epoch ${epoch}`);
+    // A trial not promoted past rung 9 is judged there as before.
+    assert.equal(pruner.decide(sweep, { ...promoted, promoted: [1, 3] }, 9), 'pause');
+  });
+
   it('asha: a trial that reaches a rung among the top goes on without pausing', () => {
     // Values improve with k: each new trial is the best so far at every rung.
     const sweep = record(6, prunerConfig({ kind: 'asha', minEpochs: 1, reduction: 2 }, 't'));
