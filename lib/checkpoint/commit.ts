@@ -66,6 +66,13 @@ export interface CommitJob {
   readonly recycle?: boolean;
 }
 
+/** The whole buffers a job's files hand over (`transfer`): what crosses to the writer thread, and comes back once written. */
+export function handedOver(job: CommitJob): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const { files } of job.checkpoints) for (const file of files) if (file.transfer && file.data.byteLength === file.data.buffer.byteLength) buffers.add(file.data.buffer as ArrayBuffer);
+  return [...buffers];
+}
+
 /**
  * A retired checkpoint directory, renamed aside (durably) and kept for the run's next commit to
  * write into; `files` is what its manifest says each file holds.

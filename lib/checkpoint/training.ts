@@ -24,7 +24,7 @@ import type { Monitor } from '../monitor';
 import { describeFsError, writeAtomic } from './fs';
 import { BEST_FILE, jsonBytes, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, STATE_FILE, WEIGHTS_FILE, type StateHeader } from './format';
 import { acquireRunLock, type RunLock } from './lock';
-import type { OptimizerSnapshot, WeightsSnapshot } from './snapshot';
+import { SnapshotBuffers, type OptimizerSnapshot, type WeightsSnapshot } from './snapshot';
 import { writeFailure, type CheckpointStore } from './store';
 import type { CommitJob } from './commit';
 import { createWriter, type CheckpointWriter, type CommitFailure } from './writer';
@@ -98,6 +98,11 @@ export class TrainingCheckpoints {
   readonly runDir: string;
   /** Set when a write failed; the loop stops at the next batch and throws it. */
   failure?: CellfitError;
+  /**
+   * Buffers for the weight and optimizer snapshots of this run's checkpoints: those of snapshots
+   * written (the writer hands them back) or let go come back here.
+   */
+  readonly buffers = new SnapshotBuffers(MAX_UNWRITTEN_BYTES);
   private readonly writer: CheckpointWriter;
   /** The checkpoints on disk, oldest first. */
   private committed: Committed[];
@@ -210,6 +215,7 @@ export class TrainingCheckpoints {
       // The waiting snapshots that this one pushes out of retention (or re-saves) would never be written.
       const waiting = this.waiting.filter((snapshot) => snapshot.entry.id !== payload.id && retained.has(snapshot.entry.id));
       if (!this.mustWait(waiting, bytes)) {
+        for (const snapshot of this.waiting) if (!waiting.includes(snapshot)) this.reuse(snapshot.payload);
         this.planned = kept;
         this.newest = payload.id;
         this.waiting = [...waiting, { payload, entry, kept, bytes }];
@@ -312,6 +318,7 @@ export class TrainingCheckpoints {
       if (this.recycling) await this.writer.release(this.runDir);
       this.recycling = false;
     } finally {
+      this.buffers.clear();
       this.lock.release();
     }
   }
@@ -347,6 +354,7 @@ export class TrainingCheckpoints {
     // The newest snapshot of each id (a re-saved position replaces the earlier one), if kept.
     const written = group.filter((snapshot, i) => keptIds.has(snapshot.entry.id) && !group.slice(i + 1).some((later) => later.entry.id === snapshot.entry.id));
     this.writing = written;
+    for (const snapshot of group) if (!written.includes(snapshot)) this.reuse(snapshot.payload);
     const retire = this.committed.filter((old) => !keptIds.has(old.id)).map((old) => old.id);
     const before = this.committed;
     const run = { ...last.payload.run, checkpoint: last.entry.id };
@@ -379,7 +387,8 @@ export class TrainingCheckpoints {
     const { committed, cleaned } = this.writer.write(job);
     this.cleaned = cleaned;
     committed.then(
-      () => {
+      (used) => {
+        for (const buffer of used) this.buffers.give(buffer);
         this.committed = [...last.kept];
         this.committedRun = committedRun;
         this.advance();
@@ -401,6 +410,12 @@ export class TrainingCheckpoints {
         this.advance();
       },
     );
+  }
+
+  /** Gives the weight and optimizer buffers of a snapshot that is let go unwritten back for reuse (when they are its own). */
+  private reuse(payload: CheckpointPayload): void {
+    if (payload.fresh === false) return;
+    for (const { data } of [payload.weights, payload.optimizer]) if (data.byteLength === data.buffer.byteLength) this.buffers.give(data.buffer as ArrayBuffer);
   }
 
   /** Starts the waiting snapshots, if any, and wakes those waiting for a write to end. */

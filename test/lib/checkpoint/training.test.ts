@@ -140,6 +140,44 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     }
   });
 
+  it('the buffers of snapshots come back for reuse once written (after the commit) or let go unwritten, never before', async () => {
+    const runDir = path.join(tmpDir('buffers'), 'run');
+    const disk = heldDisk(runDir);
+    const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 1, keepBest: 0 });
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    /** A snapshot of `epoch` whose weights and optimizer values are in buffers of the session's. */
+    const pooled = (epoch: number) => {
+      const small = payload(epoch, 1);
+      const weights = new Float32Array(session.buffers.take(8)).fill(epoch);
+      const slots = new Float32Array(session.buffers.take(16)).fill(-epoch);
+      return { snapshot: { ...small, weights: { ...small.weights, data: new Uint8Array(weights.buffer) }, optimizer: { ...small.optimizer, data: new Uint8Array(slots.buffer) } }, buffers: [weights.buffer, slots.buffer] };
+    };
+    try {
+      const first = pooled(1);
+      await session.save(first.snapshot);
+      await settle();
+      // Epoch 1 is being written (the disk holds it): its buffers are not handed out.
+      const second = pooled(2);
+      assert.ok(!first.buffers.includes(second.buffers[0]) && !first.buffers.includes(second.buffers[1]));
+      await session.save(second.snapshot);
+      const third = pooled(3);
+      await session.save(third.snapshot);
+      // Epoch 3 took epoch 2's place among the `keep` newest: epoch 2 is let go, its buffers come back.
+      assert.equal(session.buffers.take(8), second.buffers[0]);
+      assert.equal(session.buffers.take(16), second.buffers[1]);
+      await flushReleasing(session, disk);
+      assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0003']);
+      const back = [session.buffers.take(8), session.buffers.take(8), session.buffers.take(16), session.buffers.take(16)];
+      assert.deepEqual(new Set(back), new Set([...first.buffers, ...third.buffers]));
+      const { files } = readCheckpointFiles(runDir, 'epoch-0003');
+      assert.deepEqual(Array.from(new Float32Array(Uint8Array.from(files.get('weights.bin')!).buffer)), [3, 3]);
+      assert.deepEqual(Array.from(new Float32Array(Uint8Array.from(files.get('optimizer.bin')!).buffer)), [-3, -3, -3, -3]);
+    } finally {
+      disk.release();
+      await session.close();
+    }
+  });
+
   it('save() lets at most two snapshots wait when they are larger than MAX_UNWRITTEN_BYTES together', async () => {
     const runDir = path.join(tmpDir('back-pressure-bytes'), 'run');
     const disk = heldDisk(runDir);
