@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { CellfitError } from '../errors';
 import type { Monitor } from '../monitor';
 import { describeFsError, writeAtomic } from './fs';
-import { BEST_FILE, jsonBytes, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, STATE_FILE, WEIGHTS_FILE, type StateHeader } from './format';
+import { BEST_FILE, jsonBytes, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, STATE_FILE, StateJson, WEIGHTS_FILE, type StateHeader } from './format';
 import { acquireRunLock, type RunLock } from './lock';
 import { SnapshotBuffers, type OptimizerSnapshot, type WeightsSnapshot } from './snapshot';
 import { writeFailure, type CheckpointStore } from './store';
@@ -103,6 +103,8 @@ export class TrainingCheckpoints {
    * written (the writer hands them back) or let go come back here.
    */
   readonly buffers = new SnapshotBuffers(MAX_UNWRITTEN_BYTES);
+  /** Serialises state.json, each history entry once. */
+  private readonly stateJson = new StateJson();
   private readonly writer: CheckpointWriter;
   /** The checkpoints on disk, oldest first. */
   private committed: Committed[];
@@ -374,7 +376,7 @@ export class TrainingCheckpoints {
             { name: WEIGHTS_FILE, data: payload.weights.data, transfer: own },
             { name: OPTIMIZER_FILE, data: payload.optimizer.data, transfer: own },
             ...(payload.best ? [{ name: BEST_FILE, data: payload.best.data, transfer: false }] : []),
-            { name: STATE_FILE, data: jsonBytes(payload.state), transfer: true },
+            { name: STATE_FILE, data: this.stateJson.bytes(payload.state), transfer: true },
           ],
         };
       }),
