@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { CellfitError } from '../errors';
 import type { Monitor } from '../monitor';
 import { describeFsError, writeAtomic } from './fs';
-import { BEST_FILE, jsonBytes, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, STATE_FILE, StateJson, WEIGHTS_FILE, type StateHeader } from './format';
+import { BEST_FILE, jsonBytes, jsonText, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, STATE_FILE, StateJson, WEIGHTS_FILE, type StateHeader } from './format';
 import { acquireRunLock, type RunLock } from './lock';
 import { SnapshotBuffers, type OptimizerSnapshot, type WeightsSnapshot } from './snapshot';
 import { writeFailure, type CheckpointStore } from './store';
@@ -371,17 +371,17 @@ export class TrainingCheckpoints {
         return {
           id: payload.id,
           files: [
-            // model.json is the same object for every checkpoint of a call: serialised once (and copied, not moved, to the writer).
-            { name: MODEL_FILE, data: serialised(payload.modelJson), transfer: false },
+            // model.json is the same object for every checkpoint of a call: serialised once.
+            { name: MODEL_FILE, data: serialised(payload.modelJson) },
             { name: WEIGHTS_FILE, data: payload.weights.data, transfer: own },
             { name: OPTIMIZER_FILE, data: payload.optimizer.data, transfer: own },
             ...(payload.best ? [{ name: BEST_FILE, data: payload.best.data, transfer: false }] : []),
-            { name: STATE_FILE, data: this.stateJson.bytes(payload.state), transfer: true },
+            { name: STATE_FILE, data: this.stateJson.text(payload.state) },
           ],
         };
       }),
-      latest: jsonBytes({ id: last.entry.id, epoch: last.entry.epoch, batch: last.entry.batch, step: last.payload.state.position.step }),
-      run: jsonBytes(run),
+      latest: jsonText({ id: last.entry.id, epoch: last.entry.epoch, batch: last.entry.batch, step: last.payload.state.position.step }),
+      run: jsonText(run),
       retire,
       recycle: this.recycling,
     };
@@ -443,13 +443,13 @@ export class TrainingCheckpoints {
   }
 }
 
-const serialisedModels = new WeakMap<object, Uint8Array>();
+const serialisedModels = new WeakMap<object, string>();
 
-/** `jsonBytes(modelJson)`, computed once per object. */
-function serialised(modelJson: object): Uint8Array {
-  let bytes = serialisedModels.get(modelJson);
-  if (!bytes) serialisedModels.set(modelJson, (bytes = jsonBytes(modelJson)));
-  return bytes;
+/** `jsonText(modelJson)`, computed once per object. */
+function serialised(modelJson: object): string {
+  let text = serialisedModels.get(modelJson);
+  if (text === undefined) serialisedModels.set(modelJson, (text = jsonText(modelJson)));
+  return text;
 }
 
 /** A run record's content apart from its `updated` time, to compare two records. */
