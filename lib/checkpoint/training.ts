@@ -60,12 +60,15 @@ export const MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024;
 /**
  * The shortest time between the starts of two commits while training runs: snapshots taken sooner
  * wait (at most {@link GROUP_AT_ONCE} of them) and go to the disk together. Each commit costs CPU
- * time that training shares in a sweep worker (file creations and fsyncs, mostly in the kernel);
- * grouping the checkpoints of short epochs divides it, and a group writes only the checkpoints its
- * newest one's retention keeps. Epochs longer than this are committed one by one, as they come. A
- * stop point (flush, the end of train()) commits at once.
+ * time that training shares (hashing and writing every file, file creations and fsyncs, mostly in
+ * the kernel: ~1 ms of CPU per 0.8 MB checkpoint, measured); grouping the checkpoints of epochs
+ * shorter than this divides it, since a group writes only the checkpoints its newest one's
+ * retention keeps (with the default keep 3 + best 1, at most 4 a second instead of every epoch's:
+ * at 100 ms, a run of 50 ms epochs of a 67k-parameter model wrote nearly all of them). Epochs
+ * longer than this are committed one by one, as they come. A stop point (flush, the end of
+ * train()) commits at once. A crash loses at most {@link MAX_UNWRITTEN} snapshots whatever it is.
  */
-export const COMMIT_INTERVAL_MS = 100;
+export const COMMIT_INTERVAL_MS = 1000;
 
 /** Waiting snapshots that start a commit at once, before {@link COMMIT_INTERVAL_MS} has passed. */
 export const GROUP_AT_ONCE = MAX_UNWRITTEN - 2;
