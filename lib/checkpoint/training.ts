@@ -129,6 +129,8 @@ export class TrainingCheckpoints {
   /** When the latest commit started (performance.now()), and the timer that starts the next one. */
   private lastDispatch = -Infinity;
   private timer?: NodeJS.Timeout;
+  /** How long the latest commit took, from its start to its durable end (ms). */
+  private lastCommitMs = Infinity;
   /** Callers waiting for everything to be on disk: while there are any, commits start at once. */
   private urgent = 0;
   /** run.json as the newest committed checkpoint wrote it. */
@@ -260,6 +262,16 @@ export class TrainingCheckpoints {
     return (taken >= 2 && taken >= MAX_UNWRITTEN) || (held.length >= 2 && held.reduce((sum, snapshot) => sum + snapshot.bytes, bytes) > MAX_UNWRITTEN_BYTES);
   }
 
+  /**
+   * Says that the next snapshot, about `withinMs` from now, is a stop point (the end of the run):
+   * the snapshots waiting are committed now when a commit takes less than that, so that the stop
+   * point's own commit, which the caller waits for, holds only it. Otherwise they wait to go with
+   * it (two commits one after the other would make the wait longer).
+   */
+  commitBeforeStop(withinMs: number): void {
+    if (this.lastCommitMs < withinMs) this.schedule(true);
+  }
+
   /** Waits until everything handed to save() is on disk; throws the write failure, if any. */
   async flush(): Promise<void> {
     await this.drained();
@@ -353,7 +365,7 @@ export class TrainingCheckpoints {
     this.waiting = [];
     this.writingTaken = this.waitingTaken;
     this.waitingTaken = 0;
-    this.lastDispatch = performance.now();
+    const started = (this.lastDispatch = performance.now());
     const last = group[group.length - 1];
     const keptIds = new Set(last.kept.map((entry) => entry.id));
     // The newest snapshot of each id (a re-saved position replaces the earlier one), if kept.
@@ -393,6 +405,7 @@ export class TrainingCheckpoints {
     this.cleaned = cleaned;
     committed.then(
       (used) => {
+        this.lastCommitMs = performance.now() - started;
         for (const buffer of used) this.buffers.give(buffer);
         this.committed = [...last.kept];
         this.committedRun = committedRun;

@@ -99,6 +99,8 @@ export class TrainingLoop {
   private readonly elapsedBefore: number;
   private readonly began: number;
   private lastSave: number;
+  /** How long the latest epoch took (ms), to foresee the next one. */
+  private lastEpochMs = Infinity;
   /** When the loop last yielded to the event loop: kept across epochs, so epochs shorter than YIELD_EVERY_MS yield too. */
   private lastYield = -Infinity;
   private lastSaveStep: number;
@@ -173,6 +175,8 @@ export class TrainingLoop {
     const { config } = this;
     const engine = this.engine!;
     const started = config.now();
+    // The run's last epoch ends in a stop point, which train() waits for: its commit should hold only it.
+    if (this.epoch + 1 === config.header.epochs) config.checkpoints?.commitBeforeStop(this.lastEpochMs);
     this.epochStart = this.orderRng.getState();
     this.order = config.shuffle ? this.orderRng.permutation(this.size) : Uint32Array.from({ length: this.size }, (_, i) => i);
     engine.beginEpoch(this.order);
@@ -194,7 +198,8 @@ export class TrainingLoop {
     } finally {
       engine.endEpoch();
     }
-    await this.endEpoch((config.now() - started) / 1000);
+    this.lastEpochMs = config.now() - started;
+    await this.endEpoch(this.lastEpochMs / 1000);
   }
 
   private async trainBatch(): Promise<void> {
