@@ -40,11 +40,18 @@ import * as path from 'node:path';
 import { CHECKPOINT_FORMAT, FORMAT_VERSION, jsonBytes, LATEST_FILE, MANIFEST_FILE, parseJson, RUN_FILE, sha256, type Manifest, type ManifestEntry } from './format';
 import type { CheckpointFs } from './fs';
 
+/**
+ * A file's content: bytes, or text written as UTF-8. JSON files travel to the writer thread as
+ * text: a string is copied into the message as it is, and encoded there, off the training thread
+ * (encoding it first, and moving the new buffer, cost the training thread several times more).
+ */
+export type FileContent = Uint8Array | string;
+
 /** One checkpoint of a commit, as plain data (it crosses to the writer thread). */
 export interface CheckpointFiles {
   readonly id: string;
   /** The files; `transfer` marks buffers the caller gives up (moved, not copied, to the writer thread). */
-  readonly files: readonly { readonly name: string; readonly data: Uint8Array; readonly transfer?: boolean }[];
+  readonly files: readonly { readonly name: string; readonly data: FileContent; readonly transfer?: boolean }[];
 }
 
 /** Everything needed to commit a group of checkpoints of one run, as plain data. */
@@ -53,9 +60,9 @@ export interface CommitJob {
   /** The checkpoints, oldest first (distinct ids). */
   readonly checkpoints: readonly CheckpointFiles[];
   /** Content of latest.json (naming the newest of `checkpoints`). */
-  readonly latest: Uint8Array;
+  readonly latest: FileContent;
   /** Content of run.json. */
-  readonly run: Uint8Array;
+  readonly run: FileContent;
   /** Checkpoint ids to delete once the commit is durable (retention). */
   readonly retire: readonly string[];
   /**
@@ -64,6 +71,22 @@ export interface CommitJob {
    * any kept before are deleted.
    */
   readonly recycle?: boolean;
+}
+
+/** The whole buffers a job's files hand over (`transfer`): what crosses to the writer thread, and comes back once written. */
+export function handedOver(job: CommitJob): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const { files } of job.checkpoints) {
+    for (const { data, transfer } of files) if (transfer && typeof data !== 'string' && data.byteLength === data.buffer.byteLength) buffers.add(data.buffer as ArrayBuffer);
+  }
+  return [...buffers];
+}
+
+const encoder = new TextEncoder();
+
+/** A file's bytes (text as UTF-8). */
+function bytesOf(content: FileContent): Uint8Array {
+  return typeof content === 'string' ? encoder.encode(content) : content;
 }
 
 /**
@@ -128,7 +151,8 @@ export async function commitCheckpoints(fs: CheckpointFs | RecyclingFs, job: Com
       if (!recycled) await fs.mkdir(temporary);
       created.push(temporary);
       const entries: Record<string, ManifestEntry> = {};
-      for (const { name, data } of files) {
+      for (const { name, data: content } of files) {
+        const data = bytesOf(content);
         const entry = { sha256: sha256(data), bytes: data.byteLength };
         entries[name] = entry;
         const file = path.join(temporary, name);
@@ -150,8 +174,8 @@ export async function commitCheckpoints(fs: CheckpointFs | RecyclingFs, job: Com
       }
       synced.push(path.join(temporary, MANIFEST_FILE), temporary);
     }
-    await fs.createFile(latestDraft, job.latest);
-    await fs.createFile(runDraft, job.run);
+    await fs.createFile(latestDraft, bytesOf(job.latest));
+    await fs.createFile(runDraft, bytesOf(job.run));
     synced.push(latestDraft, runDraft);
     // Fsync round 1 (see the module comment).
     await fs.syncAll(synced);

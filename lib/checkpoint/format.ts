@@ -13,7 +13,7 @@
  *
  * Loading reads JSON and raw float arrays only: nothing in a checkpoint is ever evaluated as code.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { fail, formatValue } from '../errors';
@@ -130,7 +130,71 @@ export function sha256(data: Uint8Array): string {
 
 /** JSON as UTF-8 bytes. */
 export function jsonBytes(value: unknown): Uint8Array {
-  return new TextEncoder().encode(`${JSON.stringify(value, null, 1)}\n`);
+  return new TextEncoder().encode(jsonText(value));
+}
+
+/** The text of a cellfit JSON file ({@link jsonBytes} before encoding). */
+export function jsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 1)}\n`;
+}
+
+/**
+ * `jsonText(state)` (or `jsonBytes`) for the `state.json` of each checkpoint of a run, byte for
+ * byte, serialising and joining each entry of its `history` once: the history only grows, and
+ * serialising all of it for every checkpoint made a long run's checkpoints cost the training
+ * thread time in proportion to its epochs. An entry is serialised again when it is not the same
+ * object as the one cached at its place (a history that changed, or another run's).
+ */
+export class StateJson {
+  /** The history entries serialised so far, and their text as they appear in the array (indented two levels). */
+  private readonly entries: unknown[] = [];
+  private readonly texts: string[] = [];
+  /** The first `joinedCount` texts, joined as in the array. */
+  private joined = '';
+  private joinedCount = 0;
+  /** Stands for the history while the rest of the state is serialised; random, so that no value of the state holds it. */
+  private readonly mark = `cellfit-history-${randomBytes(8).toString('hex')}`;
+
+  /** state.json's bytes for `state`. */
+  bytes(state: object): Uint8Array {
+    return new TextEncoder().encode(this.text(state));
+  }
+
+  /** state.json's text for `state` ({@link jsonText}). */
+  text(state: object): string {
+    const history: unknown = (state as { history?: unknown }).history;
+    if (!Array.isArray(history) || history.length === 0) return jsonText(state);
+    const { entries, texts } = this;
+    const text = JSON.stringify({ ...state, history: this.mark }, null, 1);
+    const quoted = `"${this.mark}"`;
+    const at = text.indexOf(quoted);
+    if (at < 0 || text.indexOf(quoted, at + 1) >= 0) return jsonText(state);
+    let same = 0;
+    while (same < history.length && same < entries.length && entries[same] === history[same]) same++;
+    if (same < history.length) {
+      entries.length = texts.length = same;
+      if (this.joinedCount > same) {
+        this.joined = '';
+        this.joinedCount = 0;
+      }
+      for (let i = same; i < history.length; i++) {
+        entries.push(history[i]);
+        // JSON.stringify indents with newlines only (strings escape theirs): nesting it adds two spaces after each.
+        texts.push((JSON.stringify(history[i], null, 1) ?? 'null').replace(/\n/g, '\n  '));
+      }
+    }
+    let items: string;
+    if (history.length >= this.joinedCount) {
+      // Each entry is joined once too: the text of the history so far grows by the new ones.
+      for (let i = this.joinedCount; i < history.length; i++) this.joined += i === 0 ? texts[i] : `,\n  ${texts[i]}`;
+      this.joinedCount = history.length;
+      items = this.joined;
+    } else {
+      items = texts.slice(0, history.length).join(',\n  ');
+    }
+    // The history is a member of the top-level object: its entries sit two spaces in, its bracket one.
+    return `${text.slice(0, at)}[\n  ${items}\n ]${text.slice(at + quoted.length)}\n`;
+  }
 }
 
 /** Parses UTF-8 JSON bytes (never evaluates anything). */

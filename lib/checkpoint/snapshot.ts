@@ -61,3 +61,51 @@ export function concatArrays(arrays: readonly ArrayBufferView[]): Uint8Array {
   }
   return data;
 }
+
+/**
+ * Buffers for the snapshots of one training session, used again once written. A snapshot of a
+ * model with many weights is mostly fresh memory: a new buffer of hundreds of KiB costs the
+ * training thread its page faults and zeroing (~0.2 ms for 0.5 MiB, measured), ten times the copy
+ * itself. The writer hands back the buffers of each commit (see WriteResult.committed), and the
+ * snapshots that retention lets go before they are written give theirs back at once, so a run's
+ * snapshots keep reusing a few buffers.
+ */
+export class SnapshotBuffers {
+  private readonly free = new Map<number, ArrayBuffer[]>();
+  private held = 0;
+
+  /** `limit`: the most bytes kept for reuse (beyond it, given buffers are left to the collector). */
+  constructor(private readonly limit: number) {}
+
+  /**
+   * A buffer of exactly `byteLength` bytes for a snapshot, which overwrites all of it: a used one
+   * when there is one (holding stale bytes), else a new one.
+   */
+  take(byteLength: number): ArrayBuffer {
+    const free = this.free.get(byteLength);
+    const used = free?.pop();
+    if (used) {
+      this.held -= byteLength;
+      return used;
+    }
+    if (!free) this.free.set(byteLength, []);
+    return new ArrayBuffer(byteLength);
+  }
+
+  /**
+   * Takes back a buffer that nothing reads or writes any more. Only sizes that {@link take} handed
+   * out are kept (other buffers, a detached one included, are ignored).
+   */
+  give(buffer: ArrayBuffer): void {
+    const free = this.free.get(buffer.byteLength);
+    if (!free || buffer.byteLength === 0 || this.held + buffer.byteLength > this.limit || free.includes(buffer)) return;
+    free.push(buffer);
+    this.held += buffer.byteLength;
+  }
+
+  /** Lets every kept buffer go (the session ended). */
+  clear(): void {
+    this.free.clear();
+    this.held = 0;
+  }
+}

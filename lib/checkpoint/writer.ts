@@ -12,13 +12,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { commitCheckpoints, emptyTrash, type CommitFailure, type CommitJob } from './commit';
+import { commitCheckpoints, emptyTrash, handedOver, type CommitFailure, type CommitJob } from './commit';
 import { nodeFs, type CheckpointFs } from './fs';
 
 /** What {@link CheckpointWriter.write} returns. */
 export interface WriteResult {
-  /** Resolves once the job is durably on disk; rejects with a {@link CommitFailure}. */
-  readonly committed: Promise<void>;
+  /**
+   * Resolves once the job is durably on disk, with the buffers the job handed over (its files'
+   * `transfer`) that the writer no longer uses, for the caller to fill again; rejects with a
+   * {@link CommitFailure}.
+   */
+  readonly committed: Promise<ArrayBuffer[]>;
   /** Resolves once the checkpoints the job retired are deleted too (never rejects). */
   readonly cleaned: Promise<void>;
 }
@@ -40,6 +44,7 @@ export class InlineWriter implements CheckpointWriter {
     const committed = this.queue.then(async () => {
       const { replaced, retired } = await commitCheckpoints(this.fs, job);
       await emptyTrash(this.fs, [...replaced, ...retired]);
+      return handedOver(job);
     });
     this.queue = committed.catch(() => undefined);
     return { committed, cleaned: this.queue.then(() => undefined) };
@@ -56,12 +61,15 @@ export interface WriterReply {
   readonly seq: number;
   readonly cleaned?: true;
   readonly error?: { readonly message: string; readonly code?: string; readonly landed: readonly string[] };
+  /** With a commit's success: the job's handed-over buffers, moved back to the training thread. */
+  readonly buffers?: ArrayBuffer[];
 }
+
 
 const WORKER_SCRIPT = path.join(__dirname, 'writer.worker.js');
 
 interface Waiter {
-  resolve: () => void;
+  resolve: (buffers: ArrayBuffer[]) => void;
   reject: (error: Error) => void;
   /** Resolves the job's `cleaned`. */
   clean: () => void;
@@ -86,9 +94,7 @@ export class WorkerWriter implements CheckpointWriter {
 
   write(job: CommitJob): WriteResult {
     // Transfer the snapshot buffers instead of copying them: the caller hands them over.
-    const buffers = new Set<ArrayBuffer>();
-    for (const { files } of job.checkpoints) for (const file of files) if (file.transfer && file.data.byteLength === file.data.buffer.byteLength) buffers.add(file.data.buffer as ArrayBuffer);
-    return this.send({ job }, [...buffers]);
+    return this.send({ job }, handedOver(job));
   }
 
   /** Posts a job, or a release, to the thread; see {@link WriteResult}. */
@@ -97,7 +103,7 @@ export class WorkerWriter implements CheckpointWriter {
     const seq = ++this.seq;
     let clean!: () => void;
     const cleaned = new Promise<void>((resolve) => (clean = resolve));
-    const committed = new Promise<void>((resolve, reject) => {
+    const committed = new Promise<ArrayBuffer[]>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject, clean, committed: false });
       if (this.pending.size === 1) worker.ref();
       try {
@@ -124,7 +130,7 @@ export class WorkerWriter implements CheckpointWriter {
       } else {
         waiter.committed = true;
         if (reply.error) waiter.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code, landed: reply.error.landed }));
-        else waiter.resolve();
+        else waiter.resolve(reply.buffers ?? []);
       }
     });
     // A thread that dies fails what it was writing (nothing passes silently); the next write starts a new one.

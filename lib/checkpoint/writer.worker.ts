@@ -1,6 +1,6 @@
 /** The background checkpoint writer thread: commits jobs in arrival order (see writer.ts). */
 import { parentPort } from 'node:worker_threads';
-import { RecyclingBin, type CommitFailure, type CommitJob } from './commit';
+import { handedOver, RecyclingBin, type CommitFailure, type CommitJob } from './commit';
 import { writerFs } from './fs';
 import type { WriterReply } from './writer';
 
@@ -21,12 +21,14 @@ parentPort?.on('message', ({ seq, job, release }: WriterRequest) => {
     // The commit is reported as soon as it is durable; retired checkpoints are deleted (or kept for
     // the next commit) after training has heard it.
     await bin.commit(job!, (error?: CommitFailure) => {
-      let reply: WriterReply = { seq };
       if (error) {
         const { message, code, landed } = error;
-        reply = { seq, error: { message: String(message), ...(code ? { code } : {}), landed: Array.isArray(landed) ? landed : [] } };
+        parentPort!.postMessage({ seq, error: { message: String(message), ...(code ? { code } : {}), landed: Array.isArray(landed) ? landed : [] } } satisfies WriterReply);
+      } else {
+        // Every file is written and synced: the snapshot buffers go back to training, to be filled again.
+        const buffers = handedOver(job!);
+        parentPort!.postMessage({ seq, buffers } satisfies WriterReply, buffers);
       }
-      parentPort!.postMessage(reply);
     });
     parentPort!.postMessage({ seq, cleaned: true } satisfies WriterReply);
   });

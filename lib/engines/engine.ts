@@ -16,7 +16,7 @@
  * engine continues on the other.
  */
 import type { tf } from '../backend';
-import type { OptimizerSnapshot, WeightsSnapshot } from '../checkpoint/snapshot';
+import type { OptimizerSnapshot, SnapshotBuffers, WeightsSnapshot } from '../checkpoint/snapshot';
 import type { Rng } from '../random';
 import type { Dataset } from './data';
 
@@ -66,12 +66,15 @@ export interface Engine {
   setLearningRate(rate: number): void;
   /** Mean loss and metrics over `data`, in `model.metricsNames` order (as `model.evaluate` gives them). */
   evaluate(data: Dataset, batchSize: number): Promise<number[]>;
-  /** A copy of the model's weights as they are now (all of `model.weights`, in order). */
-  weights(): WeightsSnapshot;
+  /**
+   * A copy of the model's weights as they are now (all of `model.weights`, in order); in a buffer
+   * of `buffers` when given and the engine can (a checkpoint's snapshot, whose buffer comes back).
+   */
+  weights(buffers?: SnapshotBuffers): WeightsSnapshot;
   /** Replaces the weights (shapes checked; `source` names them in errors). */
   setWeights(snapshot: WeightsSnapshot, source: string): void;
-  /** A copy of the optimizer's full state as it is now. */
-  optimizerState(): OptimizerSnapshot;
+  /** A copy of the optimizer's full state as it is now; its values in a buffer of `buffers`, as {@link weights}. */
+  optimizerState(buffers?: SnapshotBuffers): OptimizerSnapshot;
   /** Replaces the optimizer's state (same class; `source` names it in errors). */
   setOptimizerState(snapshot: OptimizerSnapshot, source: string): void;
   /** Makes the tf.js model hold the engine's current weights (for callbacks that read it). */

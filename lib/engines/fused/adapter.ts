@@ -11,7 +11,7 @@
  */
 import seedrandom from 'seedrandom';
 import type { tf } from '../../backend';
-import { type OptimizerSnapshot, type SlotSpec, type WeightsSnapshot } from '../../checkpoint/snapshot';
+import { type OptimizerSnapshot, type SlotSpec, type SnapshotBuffers, type WeightsSnapshot } from '../../checkpoint/snapshot';
 import { fail } from '../../errors';
 import type { Rng } from '../../random';
 import type { Dataset, Rows } from '../data';
@@ -117,10 +117,10 @@ export class FusedEngine implements Engine {
     return evaluateDataset(this.net, data, batchSize, this.evaluated);
   }
 
-  weights(): WeightsSnapshot {
+  weights(buffers?: SnapshotBuffers): WeightsSnapshot {
     // The specs never change while the engine lives; snapshots (one per checkpoint) share them.
     const specs = (this.weightSpecs ??= modelWeights(this.model).map((weight) => ({ name: weight.originalName, shape: [...weight.shape], dtype: 'float32' as const })));
-    const flat = this.net.getFlatWeights();
+    const flat = this.net.getFlatWeights(buffers?.take(this.net.plan.paramCount * 4));
     return { specs, data: new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength) };
   }
 
@@ -141,10 +141,10 @@ export class FusedEngine implements Engine {
     );
   }
 
-  optimizerState(): OptimizerSnapshot {
+  optimizerState(buffers?: SnapshotBuffers): OptimizerSnapshot {
     const { iterations, scalars } = this.net.getOptimizerCounters();
     // One copy of the slot vectors; their specs follow its layout, field after field.
-    const flat = this.net.getFlatSlots();
+    const flat = this.net.getFlatSlots(buffers?.take(this.net.slotFieldNames.length * this.net.plan.paramCount * 4));
     const slots = (this.slotSpecs ??= this.slotLayout());
     return {
       meta: { className: this.className, config: (this.optimizerConfig ??= this.optimizer.getConfig() as Record<string, unknown>), iterations, learningRate: this.rate, scalars, slots },

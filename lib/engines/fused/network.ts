@@ -203,25 +203,21 @@ export class FusedNetwork {
 
   /**
    * Every trainable weight back to back, in {@link weights} order (the parameter vector as the
-   * engine holds it): one copy, for snapshots.
+   * engine holds it): one copy, for snapshots, into `into` when given (of exactly that size).
    */
-  getFlatWeights(): Float32Array {
+  getFlatWeights(into?: ArrayBuffer): Float32Array {
     const base = this.runner.layout.weights / 4;
-    return this.f32().slice(base, base + this.plan.paramCount);
+    return copyOut(this.f32(), base, this.plan.paramCount, into);
   }
 
   /**
    * The optimizer's slot vectors back to back, field after field (tf.js' order of the fields, each
-   * in {@link weights} order): one copy, for snapshots. Scalars and iterations are in
-   * {@link getOptimizerState}.
+   * in {@link weights} order): one copy, for snapshots, into `into` when given (of exactly that
+   * size). Scalars and iterations are in {@link getOptimizerState}.
    */
-  getFlatSlots(): Float32Array {
-    const P = this.plan.paramCount;
-    const F = this.f32();
-    const fields = this.slotFields();
-    const out = new Float32Array(fields.length * P);
-    fields.forEach((_, s) => out.set(F.subarray(this.runner.layout.slots[s] / 4, this.runner.layout.slots[s] / 4 + P), s * P));
-    return out;
+  getFlatSlots(into?: ArrayBuffer): Float32Array {
+    // The layout holds the slot vectors back to back (computeLayout): one copy takes them all.
+    return copyOut(this.f32(), this.runner.layout.slots[0] / 4, this.slotFields().length * this.plan.paramCount, into);
   }
 
   /** The optimizer's complete state, to save (tf.js field names; bit-exact values). */
@@ -649,4 +645,16 @@ function growableMemory(pages: number): WasmMemory {
       return old;
     },
   };
+}
+
+/**
+ * A copy of `count` floats of `memory` from float index `start`: into `into` when given (a reused
+ * buffer, already paged in), else into a new one.
+ */
+function copyOut(memory: Float32Array, start: number, count: number, into?: ArrayBuffer): Float32Array {
+  if (!into) return memory.slice(start, start + count);
+  if (into.byteLength !== count * 4) throw new RangeError(`a snapshot of ${count} floats needs a buffer of ${count * 4} bytes; received ${into.byteLength} bytes.`);
+  const out = new Float32Array(into);
+  out.set(memory.subarray(start, start + count));
+  return out;
 }

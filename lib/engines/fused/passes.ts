@@ -146,7 +146,11 @@ export function computeLayout(plan: NetworkPlan, params: LayoutParams): Layout {
   const P = plan.paramCount;
   const weights = alloc(P * 4);
   const grads = alloc(P * 4);
-  const slots: [number, number, number] = [alloc(P * 4), alloc(P * 4), alloc(P * 4)];
+  // The three slot vectors back to back, with no slack between them, so that a checkpoint copies
+  // them in one slice (getFlatSlots). The update kernel stores only the lanes of its range
+  // (storeLanes), so a vector that runs past one slot's end only reads the next slot's start.
+  const slotBlock = alloc(3 * P * 4);
+  const slots: [number, number, number] = [slotBlock, slotBlock + P * 4, slotBlock + 2 * P * 4];
   const packedWeights = plan.dense.map((layer) => ({
     wp: alloc(roundUp(layer.units, 8) * layer.inputs * 4),
     wtp: layer.index > 0 ? alloc(roundUp(layer.inputs, 8) * layer.units * 4) : 0,

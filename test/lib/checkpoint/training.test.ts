@@ -14,7 +14,7 @@ import { tmpDir } from '../train/support';
  * A disk that holds every file write until the test releases it, recording the order in which
  * checkpoints are renamed into place and how many commits ended (run directory fsyncs).
  */
-function heldDisk(runDir: string): { fs: CheckpointFs; committed: string[]; commits: () => number; release: () => void } {
+function heldDisk(runDir: string): { fs: CheckpointFs; committed: string[]; commits: () => number; held: () => number; release: () => void } {
   let gates: (() => void)[] = [];
   const committed: string[] = [];
   let commits = 0;
@@ -37,6 +37,7 @@ function heldDisk(runDir: string): { fs: CheckpointFs; committed: string[]; comm
     fs: disk,
     committed,
     commits: () => commits,
+    held: () => gates.length,
     release() {
       const open = gates;
       gates = [];
@@ -136,6 +137,76 @@ describe('TrainingCheckpoints (the write side while training)', function () {
       assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0002', 'epoch-0003', 'epoch-0004']);
       assert.deepEqual(store.ids(), ['epoch-0001', 'epoch-0002', 'epoch-0003', 'epoch-0004']);
     } finally {
+      await session.close();
+    }
+  });
+
+  it('the buffers of snapshots come back for reuse once written (after the commit) or let go unwritten, never before', async () => {
+    const runDir = path.join(tmpDir('buffers'), 'run');
+    const disk = heldDisk(runDir);
+    const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 1, keepBest: 0 });
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    /** A snapshot of `epoch` whose weights and optimizer values are in buffers of the session's. */
+    const pooled = (epoch: number) => {
+      const small = payload(epoch, 1);
+      const weights = new Float32Array(session.buffers.take(8)).fill(epoch);
+      const slots = new Float32Array(session.buffers.take(16)).fill(-epoch);
+      return { snapshot: { ...small, weights: { ...small.weights, data: new Uint8Array(weights.buffer) }, optimizer: { ...small.optimizer, data: new Uint8Array(slots.buffer) } }, buffers: [weights.buffer, slots.buffer] };
+    };
+    try {
+      const first = pooled(1);
+      await session.save(first.snapshot);
+      await settle();
+      // Epoch 1 is being written (the disk holds it): its buffers are not handed out.
+      const second = pooled(2);
+      assert.ok(!first.buffers.includes(second.buffers[0]) && !first.buffers.includes(second.buffers[1]));
+      await session.save(second.snapshot);
+      const third = pooled(3);
+      await session.save(third.snapshot);
+      // Epoch 3 took epoch 2's place among the `keep` newest: epoch 2 is let go, its buffers come back.
+      assert.equal(session.buffers.take(8), second.buffers[0]);
+      assert.equal(session.buffers.take(16), second.buffers[1]);
+      await flushReleasing(session, disk);
+      assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0003']);
+      const back = [session.buffers.take(8), session.buffers.take(8), session.buffers.take(16), session.buffers.take(16)];
+      assert.deepEqual(new Set(back), new Set([...first.buffers, ...third.buffers]));
+      const { files } = readCheckpointFiles(runDir, 'epoch-0003');
+      assert.deepEqual(Array.from(new Float32Array(Uint8Array.from(files.get('weights.bin')!).buffer)), [3, 3]);
+      assert.deepEqual(Array.from(new Float32Array(Uint8Array.from(files.get('optimizer.bin')!).buffer)), [-3, -3, -3, -3]);
+    } finally {
+      disk.release();
+      await session.close();
+    }
+  });
+
+  it('commitBeforeStop(ms) commits the waiting snapshots at once only when a commit takes less than ms, so that the stop point then commits alone', async () => {
+    const runDir = path.join(tmpDir('before-stop'), 'run');
+    const disk = heldDisk(runDir);
+    const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 10 });
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    try {
+      await session.save(payload(1, 1));
+      await flushReleasing(session, disk);
+      assert.equal(disk.commits(), 1);
+      // Taken right after a commit: they wait for COMMIT_INTERVAL_MS.
+      await session.save(payload(2, 1));
+      await session.save(payload(3, 1));
+      session.commitBeforeStop(0);
+      await settle();
+      assert.equal(disk.held(), 0, 'a commit started although the stop point comes sooner than a commit ends');
+      session.commitBeforeStop(60_000);
+      await settle();
+      assert.ok(disk.held() > 0, 'the waiting snapshots were not committed ahead of the stop point');
+      while (disk.commits() < 2) {
+        disk.release();
+        await settle();
+      }
+      await session.save(payload(4, 1));
+      await flushReleasing(session, disk);
+      assert.equal(disk.commits(), 3);
+      assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0002', 'epoch-0003', 'epoch-0004']);
+    } finally {
+      disk.release();
       await session.close();
     }
   });

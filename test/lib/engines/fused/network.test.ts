@@ -71,6 +71,30 @@ describe('fused engine: FusedNetwork', () => {
     }
   });
 
+  it('getFlatWeights() / getFlatSlots() copy the weights and the slot vectors field after field, into a given buffer or a new one (27 parameters)', () => {
+    for (const className of ['SGD', 'Adam', 'RMSProp'] as const) {
+      const spec = { ...oddSpec({ optimizer: { className, config: className === 'RMSProp' ? { centered: true } : {} } }), inputs: 2, layers: [{ type: 'dense' as const, units: 4 }, { type: 'dense' as const, units: 3 }] };
+      const net = new FusedNetwork(spec);
+      assert.equal(net.plan.paramCount, 27);
+      const next = uniform(3);
+      net.setWeights(net.weights.map((w) => floats(w.size, next)));
+      const state = net.getOptimizerState();
+      const slots = Object.fromEntries(Object.entries(state.slots).map(([field, arrays]) => [field, arrays.map((a) => floats(a.length, next))]));
+      net.setOptimizerState({ ...state, slots });
+      const expected = Float32Array.from(Object.values(slots).flatMap((arrays) => arrays.flatMap((a) => Array.from(a))));
+      assert.deepEqual(net.getFlatSlots(), expected, className);
+      const into = new ArrayBuffer(expected.byteLength);
+      new Float32Array(into).fill(NaN);
+      const copied = net.getFlatSlots(into);
+      assert.equal(copied.buffer, into);
+      assert.deepEqual(copied, expected, `${className} (into a buffer)`);
+      const weights = Float32Array.from(net.getWeights().flatMap((w) => Array.from(w)));
+      assert.deepEqual(net.getFlatWeights(new ArrayBuffer(27 * 4)), weights);
+      assert.throws(() => net.getFlatWeights(new ArrayBuffer(26 * 4)), /a snapshot of 27 floats needs a buffer of 108 bytes; received 104 bytes/);
+      net.dispose();
+    }
+  });
+
   it('getOptimizerState() names the slots as tf.js does, with fresh values as tf.js creates them', () => {
     const fields = (className: string, config = {}) => {
       const net = new FusedNetwork(oddSpec({ optimizer: { className: className as never, config } }));

@@ -172,6 +172,19 @@ describe('fused engine: SIMD kernels against the scalar reference, bit for bit',
     });
   }
 
+  it('train() of 2-4-3 (27 parameters: the slot vectors, back to back, start off a vector boundary) with every optimizer', () => {
+    for (const [className, config] of optimizers) {
+      const spec: FusedSpec = { ...oddSpec({ optimizer: { className: className as never, config } }), inputs: 2, layers: [{ type: 'dense', units: 4, activation: 'tanh' }, { type: 'dense', units: 3 }] };
+      const { nets } = pair({ spec });
+      assert.equal(nets[0].plan.paramCount, 27);
+      const order = Uint32Array.from({ length: ROWS }, (_, i) => (i * 7) % ROWS);
+      const logs = nets.map((net) => net.train({ rows: order, batchSize: 6 }));
+      assertSameBits(logs[0], logs[1], `${className} ${JSON.stringify(config)}: logs`);
+      assertSameState(nets[0], nets[1], `${className} ${JSON.stringify(config)}`);
+      for (const net of nets) net.dispose();
+    }
+  });
+
   it('train() with kernelRegularizer and biasRegularizer { l1, l2 } on every layer', () => {
     const spec = oddSpec();
     const layers = spec.layers.map((layer, i) => ({ ...layer, kernelRegularizer: { l1: 0.01 * (i + 1), l2: 0.02 }, biasRegularizer: i === 1 ? { l1: 0.05 } : { className: 'L1L2', config: { l2: 0.1 } } })) as FusedSpec['layers'];

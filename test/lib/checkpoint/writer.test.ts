@@ -1,0 +1,54 @@
+/** The checkpoint writers: the buffers a job hands over come back once its commit is durable. */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CommitJob } from '../../../lib/checkpoint/commit';
+import { readCheckpointFiles } from '../../../lib/checkpoint/format';
+import { InlineWriter, WorkerWriter, type CheckpointWriter } from '../../../lib/checkpoint/writer';
+import { tmpDir } from '../train/support';
+
+/** A job of one checkpoint whose weights (handed over), model.json and state.json (text) are given. */
+function job(runDir: string, weights: Uint8Array): CommitJob {
+  return {
+    runDir,
+    checkpoints: [
+      {
+        id: 'epoch-0001',
+        files: [
+          { name: 'model.json', data: '{"modelTopology": {}}\n' },
+          { name: 'weights.bin', data: weights, transfer: true },
+          { name: 'state.json', data: '{"text": "naïve ✓"}\n' },
+        ],
+      },
+    ],
+    latest: '{"id": "epoch-0001"}\n',
+    run: '{}\n',
+    retire: [],
+  };
+}
+
+describe('checkpoint writers: handed-over buffers come back once committed', function () {
+  this.timeout(60000);
+  const writers: [string, () => CheckpointWriter][] = [
+    ['InlineWriter', () => new InlineWriter()],
+    ['WorkerWriter (a thread)', () => new WorkerWriter()],
+  ];
+  for (const [label, make] of writers) {
+    it(`${label}: committed resolves with the weights' buffer, its bytes as given; text files are written as UTF-8`, async () => {
+      assert.ok(WorkerWriter.available(), 'the compiled writer script is present');
+      const runDir = path.join(tmpDir('writer'), 'run');
+      fs.mkdirSync(runDir);
+      const weights = Uint8Array.from({ length: 4096 }, (_, i) => i % 251);
+      const writer = make();
+      const { committed, cleaned } = writer.write(job(runDir, weights));
+      const returned = await committed;
+      await cleaned;
+      assert.equal(returned.length, 1);
+      assert.deepEqual(new Uint8Array(returned[0]), Uint8Array.from({ length: 4096 }, (_, i) => i % 251));
+      const { files } = readCheckpointFiles(runDir, 'epoch-0001');
+      assert.equal(Buffer.from(files.get('state.json')!).toString('utf8'), '{"text": "naïve ✓"}\n');
+      assert.equal(fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8'), '{"id": "epoch-0001"}\n');
+      await writer.release(runDir);
+    });
+  }
+});
