@@ -90,11 +90,12 @@ export function claimForJob(record: SweepRecord, search: Search, job: { readonly
  * left — its own trial again when BullMQ handed it back after its worker died, else what
  * {@link claimNext} would take: a promoted trial, then an interrupted or pending one, then a new
  * trial with `proposal` (the claimer's parameters for the next trial number; none, or a number
- * another claim took first: the claim gets nothing and the claimer tries again) — or, `proposal`
- * `'here'`, a new trial proposed as the claim is applied (samplers whose proposal costs next to
- * nothing: every client applying the claim proposes the same, and no claim loses a race).
+ * another claim took first: the claim gets nothing and the claimer tries again; its `ahead`: the
+ * trials after it, added pending while the budget allows) — or, `proposal` `'here'`, a new trial
+ * proposed as the claim is applied (samplers whose proposal costs next to nothing: every client
+ * applying the claim proposes the same, and no claim loses a race).
  */
-export function claimToServe(record: SweepRecord, search: Search, job: string, worker: string, now: Date, proposal: { readonly number: number; readonly params: Params } | 'here' | undefined): Claim | undefined {
+export function claimToServe(record: SweepRecord, search: Search, job: string, worker: string, now: Date, proposal: { readonly number: number; readonly params: Params; readonly ahead?: readonly Params[] } | 'here' | undefined): Claim | undefined {
   if (record.status !== 'running') return undefined;
   const held = heldBy(record, job);
   if (held) return start(record, held, worker, now, job);
@@ -105,7 +106,10 @@ export function claimToServe(record: SweepRecord, search: Search, job: string, w
     return trial ? start(record, trial, worker, now, job) : undefined;
   }
   if (!proposal || proposal.number !== record.trials.length + 1 || !budgetLeft(record, search)) return undefined;
-  return start(record, addTrial(record, proposal.params), worker, now, job);
+  const claim = start(record, addTrial(record, proposal.params), worker, now, job);
+  // Proposed ahead on the claimer's copy: pending trials, which the next claims take instead of proposing.
+  for (const params of proposal.ahead ?? []) if (budgetLeft(record, search)) addTrial(record, params);
+  return claim;
 }
 
 /** The trial {@link claimNext} takes before proposing one: a promoted trial (the highest rung first), then an interrupted or pending one. */

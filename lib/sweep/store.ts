@@ -32,10 +32,12 @@ export type SweepOp =
   /**
    * Take the next trial (a local slot: `job` absent) or the trial job `job` is for; `serve`: job `job`
    * serves the sweep, one trial after another (lib/sweep/scheduler.ts, `claimToServe`); `proposal`:
-   * a new trial's parameters, proposed beforehand by the claimer; `propose` (a serving claim of a
-   * grid or random sweep): a new trial is proposed as the claim is applied.
+   * a new trial's parameters, proposed beforehand by the claimer (`ahead`, a serving claim's: the
+   * parameters of the trials after it, proposed on the same copy, added pending for other claims to
+   * take); `propose` (a serving claim of a grid or random sweep): a new trial is proposed as the
+   * claim is applied.
    */
-  | (Holder & { readonly kind: 'claim'; readonly at: string; readonly number?: number; readonly serve?: true; readonly proposal?: { readonly number: number; readonly params: Params }; readonly propose?: true })
+  | (Holder & { readonly kind: 'claim'; readonly at: string; readonly number?: number; readonly serve?: true; readonly proposal?: { readonly number: number; readonly params: Params; readonly ahead?: readonly Params[] }; readonly propose?: true })
   | (Holder & { readonly kind: 'began'; readonly number: number; readonly run: TrialRunInfo })
   /** `decided`: the pruner's decision, made by the reporter on its copy of the record (a queued sweep's median pruner). */
   | (Holder & { readonly kind: 'report'; readonly number: number; readonly epoch: number; readonly value: number | null; readonly epochs?: number; readonly monitor?: string; readonly decided?: Decision })

@@ -19,9 +19,9 @@ import { QUEUE_NAME, redisOptions, type QueueTarget } from './redis';
  * (2: the record in Redis became a snapshot and a journal of operations, lib/sweep/queue/store.ts;
  * 3: a journal entry may hold several operations, and a "next" job serves many trials;
  * 4: a serving claim of a grid or random sweep proposes as it is applied, `propose`; a report may
- * carry the pruner's decision, `decided`).
+ * carry the pruner's decision, `decided`; 5: a TPE serving claim may carry proposals `ahead`).
  */
-export const QUEUE_PROTOCOL = 4;
+export const QUEUE_PROTOCOL = 5;
 
 /** "Next" jobs queued for a sweep with new trials left when no worker is live yet (else twice the live workers). */
 export const SERVING_JOBS = 8;

@@ -32,6 +32,7 @@ import { canPropose, heldBy, isDone, proposeNext, readyTrial, searchOf, type Sea
 import { applyOp, type OpResult, type SweepOp, type SweepStore } from '../store';
 import type { Decision } from '../pruners';
 import type { SweepRecord, TrialRecord } from '../state';
+import type { Params } from '../space';
 
 /**
  * A journal entry: an operation, or several applied in order (a trial's reports the pruner could not
@@ -189,6 +190,9 @@ function replay(record: SweepRecord, search: Search, entry: Entry): { search: Se
 /** Longest wait, in ms, before asking again for the proposer lock another TPE claimer holds (it holds it while it proposes). */
 const PROPOSER_WAIT_MS = 16;
 
+/** Most TPE trials the holder of the proposer lock proposes ahead for other jobs' next claims ({@link RedisStore.proposeAhead}). */
+const PROPOSE_AHEAD = 4;
+
 /** Milliseconds a report nobody waits for (no pruner decision) may wait to be sent with others: the live view's and a stop's delay. */
 export const REPORT_DELAY_MS = 200;
 
@@ -325,8 +329,12 @@ export class RedisStore implements SweepStore {
     // Refused the lock, a client waits about as long as a proposal takes (the holder's is under way)
     // before it asks again: each ask is a round trip, on machines where the workers share cores.
     let wait = Math.max(1, Math.min(this.proposing, PROPOSER_WAIT_MS));
+    // After a refusal the holder may have proposed this claim's trial ahead: a claim without a
+    // proposal looks first (one round trip, and the lock stays free for a claimer that needs it).
+    let look = false;
     for (let attempt = 0; ; attempt++) {
-      const open = this.record.status === 'running' && heldBy(this.record, op.job!) === undefined && readyTrial(this.record) === undefined;
+      const open = this.record.status === 'running' && heldBy(this.record, op.job!) === undefined && readyTrial(this.record) === undefined && !look;
+      look = false;
       if (open && !locked) {
         // A TPE proposal costs milliseconds: the number is claimed first — only the holder of the
         // sweep's proposer lock proposes, on a copy the exchange that took the lock brought up to
@@ -335,14 +343,16 @@ export class RedisStore implements SweepStore {
         if (!locked) {
           await new Promise((resolve) => setTimeout(resolve, wait));
           wait = Math.min(2 * wait, PROPOSER_WAIT_MS);
+          look = true;
         }
         continue;
       }
       const began = performance.now();
       const params = open ? proposeNext(this.record, this.search) : undefined;
-      if (params) this.proposing = 0.8 * this.proposing + 0.2 * (performance.now() - began);
       const number = this.record.trials.length + 1;
-      const claim = (await this.send({ ...op, ...(params ? { proposal: { number, params } } : {}) }, locked ? 'release' : undefined)) as OpResult<typeof op>;
+      const ahead = params ? this.proposeAhead(op.worker) : [];
+      if (params) this.proposing = 0.8 * this.proposing + 0.2 * (performance.now() - began);
+      const claim = (await this.send({ ...op, ...(params ? { proposal: { number, params, ...(ahead.length > 0 ? { ahead } : {}) } } : {}) }, locked ? 'release' : undefined)) as OpResult<typeof op>;
       locked = false;
       if (claim || this.record.status !== 'running' || attempt > 1000) return claim;
       if (readyTrial(this.record) === undefined && !canPropose(this.record, this.search)) return undefined;
@@ -350,9 +360,35 @@ export class RedisStore implements SweepStore {
   }
 
   /**
+   * The parameters of the trials after the next one, proposed by the holder of the proposer lock on
+   * the same copy — one for each other worker that ran one of the newest trials (at most
+   * {@link PROPOSE_AHEAD}): their next claims — while the budget allows. A TPE proposal learns only
+   * from trials that have a value, so trial N+1's is what it would be on the copy with trial N
+   * added: the other claims take these pending trials without waiting for the lock, a round trip
+   * and a proposal each.
+   */
+  private proposeAhead(worker: string): Params[] {
+    const others = new Set<string>();
+    const trials = this.record.trials;
+    for (let i = trials.length - 1; i >= Math.max(0, trials.length - 4 * PROPOSE_AHEAD) && others.size < PROPOSE_AHEAD; i--) {
+      const by = trials[i].worker;
+      if (by !== undefined && by !== worker) others.add(by);
+    }
+    const next = this.record.trials.length + 1;
+    const left = this.record.budget - this.search.sampler.used(this.record) - 1;
+    const ahead: Params[] = [];
+    for (let k = 1; k <= Math.min(others.size, left); k++) {
+      const params = this.search.sampler.propose(next + k, this.record);
+      if (!params) break;
+      ahead.push(params);
+    }
+    return ahead;
+  }
+
+  /**
    * A serving job's trial settled and its next trial claimed with it: in the same round trip (grid,
-   * random), or — TPE — the settle sent with the request for the proposer lock, the claim after.
-   * The settle's answer and the claim's.
+   * random; TPE when this copy has a trial ready, proposed ahead or promoted), or — TPE — the settle
+   * sent with the request for the proposer lock, the claim after. The settle's answer and the claim's.
    *
    * @example
    * const { settled, claim } = store.settleAndClaim(settleOp, { kind: 'claim', worker, job, at, serve: true });
@@ -361,6 +397,12 @@ export class RedisStore implements SweepStore {
     if (this.search.sampler.config.kind !== 'tpe') {
       const [settled, claimed] = this.sendAll([{ op: settle }, { op: { ...claim, propose: true } }]);
       return { settled: settled as Promise<boolean>, claim: claimed as Promise<OpResult<typeof claim>> };
+    }
+    if (readyTrial(this.record) !== undefined) {
+      const [settled, claimed] = this.sendAll([{ op: settle }, { op: claim }]);
+      // Another claim took the ready trial first: claim as without one.
+      const next = claimed.then((got) => (got as OpResult<typeof claim>) ?? this.claimToServe(claim));
+      return { settled: settled as Promise<boolean>, claim: next };
     }
     const [settled, held] = this.sendAll([{ op: settle }, { lock: 'acquire' }]);
     // The claim waits for the settle's exchange; a failed exchange fails the claim too, not unheard.

@@ -241,6 +241,39 @@ describe('sweep() on a queue served by cellfit workers (a real redis-server)', f
     }
   });
 
+  it('a TPE claimer that holds the proposer lock proposes ahead for the other workers, within the budget: their next claims take those pending trials, proposed for their own numbers', async () => {
+    const target = parseQueueUrl(redis.url, 'test');
+    const client = await connectRedis(target, 'test');
+    try {
+      const record = testRecord({ name: 'ahead', status: 'running', space: { x: { min: 0, max: 1 } }, sampler: { kind: 'tpe', seed: 4 }, budget: 5 });
+      const stores = [(await RedisStore.create(client, target.prefix, record, target.url))!];
+      for (const _ of [1, 2]) stores.push((await RedisStore.open(client, target.prefix, 'ahead', target.url))!);
+      const at = new Date().toISOString();
+      const claim = (worker: string) => ({ kind: 'claim', worker, job: worker, at, serve: true }) as const;
+      const settle = (worker: string, number: number) => ({ kind: 'settle', worker, job: worker, number, outcome: { kind: 'completed', value: number, seconds: 0 }, at }) as const;
+      const [a, b, c] = stores;
+      assert.deepEqual([(await a.apply(claim('a')))?.number, (await b.apply(claim('b')))?.number, (await c.apply(claim('c')))?.number], [1, 2, 3]);
+      // Trials 1-3 ran on a, b and c: a's next claim proposes trial 4 and, ahead, one for each other worker the budget of 5 leaves room for.
+      const first = a.settleAndClaim(settle('a', 1), claim('a'));
+      assert.equal(await first.settled, true);
+      assert.equal((await first.claim)?.number, 4);
+      assert.deepEqual(a.record.trials.map((t) => t.status), ['finished', 'running', 'running', 'running', 'pending']);
+      // b's next claim takes pending trial 5 (proposed for number 5: a startup trial's uniform draw is its number's), and adds none.
+      const second = b.settleAndClaim(settle('b', 2), claim('b'));
+      assert.equal(await second.settled, true);
+      assert.equal((await second.claim)?.number, 5);
+      assert.deepEqual(b.record.trials.map((t) => t.status), ['finished', 'finished', 'running', 'running', 'running']);
+      assert.deepEqual(b.record.trials[4].params, searchOf(b.record).sampler.propose(5, b.record));
+      assert.notDeepEqual(b.record.trials[4].params, b.record.trials[3].params);
+      // c finds nothing left to claim.
+      const third = c.settleAndClaim(settle('c', 3), claim('c'));
+      assert.equal(await third.settled, true);
+      assert.equal(await third.claim, undefined);
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('a queued sweep’s follower learns of its end from the settle that ends it, not from its next read (grid and random, whose last settle carries a claim, TPE, and ASHA, whose last settle is a promotion’s)', async function () {
     // Reads of the record so rare that a sweep whose end waited for one would outlast this test.
     this.timeout(60_000);
