@@ -47,9 +47,13 @@ export interface CheckpointPayload {
 /**
  * How many snapshots may be taken and not yet committed (being committed or waiting, including
  * those that retention replaced before they were written) before save() waits: the most
- * checkpoints a crash can lose.
+ * checkpoints a crash can lose. It also spaces the commits of short epochs (one per
+ * {@link GROUP_AT_ONCE} snapshots): each commit writes the keep + keepBest checkpoints of its
+ * group, on the cores training uses. 64 instead of 32 took the default checkpoints of 5.6 ms epochs
+ * from +4.2 / +4.0 % of wall time to +2.6 / +3.1 % (two side-by-side runs, idle 2-core machine),
+ * while a crash still loses at most the last ~second of training (0.35 s at 5.6 ms epochs).
  */
-export const MAX_UNWRITTEN = 32;
+export const MAX_UNWRITTEN = 64;
 
 /**
  * How many bytes of weights and optimizer state the unwritten snapshots may hold before save()

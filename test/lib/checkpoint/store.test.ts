@@ -210,16 +210,17 @@ describe('checkpoint()', function () {
         return nodeFs.rename(from, to);
       },
     };
-    const error = await rejectsWith(() => train(buildModel(), data, { epochs: 40, batchSize: 16, checkpoint: { dir, fs: failing, keep: 10 }, ...QUIET }), 'train(): could not write checkpoint epoch-');
+    const error = await rejectsWith(() => train(buildModel(), data, { epochs: 100, batchSize: 16, checkpoint: { dir, fs: failing, keep: 10 }, ...QUIET }), 'train(): could not write checkpoint epoch-');
     const runDir = path.join(dir, fs.readdirSync(dir)[0]);
     const failed = /could not write checkpoint (epoch-\d+)/.exec(error.message)![1];
-    // The second commit failed after its checkpoints landed: epoch-0001, and any taken with it.
+    // The second commit failed after its checkpoints landed: epoch-0001, and any taken with it. It
+    // comes mid-run (after at most GROUP_AT_ONCE epochs, or a second): the re-run resumes from it.
     assert.notEqual(failed, 'epoch-0000');
     assert.equal(checkpoint(runDir).latest()!.id, failed);
     assert.ok(error.message.includes(`Checkpoint ${failed} itself is on disk and intact`), error.message);
     assert.ok(error.message.includes(`resume from ${failed}`), error.message);
     assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')).status, 'failed');
-    const resumed = await train(buildModel(), data, { epochs: 40, batchSize: 16, checkpoint: { dir, keep: 10 }, ...QUIET });
+    const resumed = await train(buildModel(), data, { epochs: 100, batchSize: 16, checkpoint: { dir, keep: 10 }, ...QUIET });
     assert.equal(resumed.resumedFrom?.checkpoint, failed);
   });
 
