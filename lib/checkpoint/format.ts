@@ -139,8 +139,7 @@ export function jsonText(value: unknown): string {
 }
 
 /**
- * `jsonText(state)` (or `jsonBytes`) for the `state.json` of each checkpoint of a run, byte for
- * byte, serialising and joining each entry of its `history` once: the history only grows, and
+ * `jsonText(state)` for the `state.json` of each checkpoint of a run, character for character, serialising and joining each entry of its `history` once: the history only grows, and
  * serialising all of it for every checkpoint made a long run's checkpoints cost the training
  * thread time in proportion to its epochs. An entry is serialised again when it is not the same
  * object as the one cached at its place (a history that changed, or another run's).
@@ -154,11 +153,6 @@ export class StateJson {
   private joinedCount = 0;
   /** Stands for the history while the rest of the state is serialised; random, so that no value of the state holds it. */
   private readonly mark = `cellfit-history-${randomBytes(8).toString('hex')}`;
-
-  /** state.json's bytes for `state`. */
-  bytes(state: object): Uint8Array {
-    return new TextEncoder().encode(this.text(state));
-  }
 
   /** state.json's text for `state` ({@link jsonText}). */
   text(state: object): string {

@@ -65,7 +65,6 @@ export interface WriterReply {
   readonly buffers?: ArrayBuffer[];
 }
 
-
 const WORKER_SCRIPT = path.join(__dirname, 'writer.worker.js');
 
 interface Waiter {

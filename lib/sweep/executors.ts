@@ -80,16 +80,12 @@ class WorkerProcess {
   readonly child: ChildProcess;
   /** How it ended, once it has. */
   exited?: string;
-  /** Where its output goes: the sweep's output while a sweep uses it. */
-  output: (line: string) => void;
+  /** Where its output goes: the sweep's output while a sweep uses it (set by whoever takes it, before any line can come). */
+  output: (line: string) => void = () => undefined;
   private loads = 0;
   private idleTimer?: NodeJS.Timeout;
 
-  constructor(
-    readonly threads: string,
-    output: (line: string) => void,
-  ) {
-    this.output = output;
+  constructor(readonly threads: string) {
     const env = { ...process.env, CELLFIT_THREADS: threads };
     this.child = fork(CHILD, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced', execArgv: [], env });
     for (const stream of [this.child.stdout!, this.child.stderr!]) readline.createInterface({ input: stream }).on('line', (line) => this.output(line));
@@ -167,7 +163,7 @@ class Worker implements Slot {
     // The most recently used first: its caches are the warmest, and the oldest are left to expire.
     let index = idle.length - 1;
     while (index >= 0 && (idle[index].threads !== this.threads || idle[index].exited !== undefined)) index--;
-    const taken = index >= 0 ? idle.splice(index, 1)[0] : new WorkerProcess(this.threads, labelled);
+    const taken = index >= 0 ? idle.splice(index, 1)[0] : new WorkerProcess(this.threads);
     taken.output = labelled;
     taken.hold(true);
     return taken;

@@ -154,7 +154,7 @@ function ashaPruner(config: PrunerConfig, options: AshaOptions): Pruner {
       if (trial.promoted.includes(epoch)) return 'continue';
       if (!Number.isFinite(trial.values[epoch - 1] ?? NaN)) return 'pause';
       if (!inTop(record, trial, epoch)) return 'pause';
-      if (!trial.promoted.includes(epoch)) trial.promoted.push(epoch);
+      trial.promoted.push(epoch);
       return 'continue';
     },
     promotable(record) {

@@ -374,7 +374,7 @@ export class RedisStore implements SweepStore {
       const by = trials[i].worker;
       if (by !== undefined && by !== worker) others.add(by);
     }
-    const next = this.record.trials.length + 1;
+    const next = trials.length + 1;
     const left = this.record.budget - this.search.sampler.used(this.record) - 1;
     const ahead: Params[] = [];
     for (let k = 1; k <= Math.min(others.size, left); k++) {

@@ -1,8 +1,8 @@
-/** state.json's serialisation: StateJson gives jsonBytes()'s bytes while serialising each history entry once. */
+/** state.json's serialisation: StateJson gives jsonText()'s text while serialising each history entry once. */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { jsonBytes, StateJson } from '../../../lib/checkpoint/format';
+import { jsonBytes, jsonText, StateJson } from '../../../lib/checkpoint/format';
 import { train } from '../../../lib/train';
 import { buildModel, QUIET, regression, tmpDir } from '../train/support';
 
@@ -23,10 +23,10 @@ function state(history: readonly unknown[], extra: Record<string, unknown> = {})
 }
 
 describe('StateJson (state.json, each history entry serialised once)', () => {
-  it('gives the bytes of jsonBytes(state) as the history grows, for an empty history, a shorter one, and another run’s', () => {
+  it('gives the text of jsonText(state) as the history grows, for an empty history, a shorter one, and another run’s', () => {
     const cache = new StateJson();
     const history: Record<string, number>[] = [];
-    const same = (value: object, what: string) => assert.deepEqual(Buffer.from(cache.bytes(value)).toString('utf8'), Buffer.from(jsonBytes(value)).toString('utf8'), what);
+    const same = (value: object, what: string) => assert.equal(cache.text(value), jsonText(value), what);
     same(state([]), 'empty history');
     for (let epoch = 1; epoch <= 6; epoch++) {
       history.push({ epoch, loss: 1 / epoch, val_loss: epoch === 3 ? NaN : 2 / epoch, lr: 1e-3 });
@@ -41,11 +41,11 @@ describe('StateJson (state.json, each history entry serialised once)', () => {
     same({ history: [{ epoch: 1 }], other: 'x' }, 'history first');
   });
 
-  it('falls back to jsonBytes when a value of the state spells its stand-in for the history', () => {
+  it('falls back to jsonText when a value of the state spells its stand-in for the history', () => {
     const cache = new StateJson();
     const mark = (cache as unknown as { mark: string }).mark;
     const value = state([{ epoch: 1, loss: 1, lr: 1 }], { note: mark });
-    assert.deepEqual(cache.bytes(value), jsonBytes(value));
+    assert.equal(cache.text(value), jsonText(value));
   });
 
   it("a trained run's state.json files are exactly jsonBytes() of their content", async function () {
