@@ -47,13 +47,14 @@ export interface CheckpointPayload {
 /**
  * How many snapshots may be taken and not yet committed (being committed or waiting, including
  * those that retention replaced before they were written) before save() waits: the most
- * checkpoints a crash can lose. It also spaces the commits of short epochs (one per
- * {@link GROUP_AT_ONCE} snapshots): each commit writes the keep + keepBest checkpoints of its
- * group, on the cores training uses. 64 instead of 32 took the default checkpoints of 5.6 ms epochs
- * from +4.2 / +4.0 % of wall time to +2.6 / +3.1 % (two side-by-side runs, idle 2-core machine),
- * while a crash still loses at most the last ~second of training (0.35 s at 5.6 ms epochs).
+ * checkpoints a crash can lose. Commits are spaced by time ({@link COMMIT_INTERVAL_MS}), so this
+ * bound only matters when the disk falls behind or epochs are shorter than a millisecond: a crash
+ * loses the training of the last second and of the commit on disk, and never more than this many
+ * checkpoints. A count of 64 made short epochs commit several times a second (every 62 epochs),
+ * each commit writing the keep + keepBest checkpoints of its group on the cores training uses:
+ * at 5.6 ms epochs, 6 commits a second against 1.
  */
-export const MAX_UNWRITTEN = 64;
+export const MAX_UNWRITTEN = 1024;
 
 /**
  * How many bytes of weights and optimizer state the unwritten snapshots may hold before save()
@@ -329,8 +330,9 @@ export class TrainingCheckpoints {
   }
 
   /**
-   * Waits for pending writes (ignoring their failure, reported already) and for the deletion of the
-   * checkpoints they retired, so the run directory is tidy when the call returns; releases the lock.
+   * Waits for pending writes (ignoring their failure, reported already) and for the writer to be done
+   * with the run directory (the checkpoints they retired deleted, or kept as spares for the next
+   * runs: see RecyclingBin); releases the lock.
    */
   async close(): Promise<void> {
     try {
@@ -379,7 +381,7 @@ export class TrainingCheckpoints {
     const retire = this.committed.filter((old) => !keptIds.has(old.id)).map((old) => old.id);
     const before = this.committed;
     const run = { ...last.payload.run, checkpoint: last.entry.id };
-    // At a stop point the writer deletes what it retires (and kept before): the run directory is tidy when train() returns.
+    // At a stop point the writer lets go of what it retires (and kept before): spares for the next runs, or deleted.
     this.recycling = this.urgent === 0;
     const job: CommitJob = {
       runDir: this.runDir,

@@ -63,6 +63,8 @@ export interface WriterReply {
   readonly error?: { readonly message: string; readonly code?: string; readonly landed: readonly string[] };
   /** With a commit's success: the job's handed-over buffers, moved back to the training thread. */
   readonly buffers?: ArrayBuffer[];
+  /** With `cleaned`: the spare directories the writer keeps now (see RecyclingBin), deleted when the process exits. */
+  readonly spares?: string[];
 }
 
 const WORKER_SCRIPT = path.join(__dirname, 'writer.worker.js');
@@ -81,6 +83,9 @@ export class WorkerWriter implements CheckpointWriter {
   /** Jobs not yet cleaned, by seq. */
   private readonly pending = new Map<number, Waiter>();
   private seq = 0;
+  /** The spare directories the thread last said it keeps. */
+  private spares: readonly string[] = [];
+  private exitHook?: () => void;
 
   /** True when the compiled worker script is present (it is not when running from sources). */
   static available(): boolean {
@@ -124,6 +129,7 @@ export class WorkerWriter implements CheckpointWriter {
       const waiter = this.pending.get(reply.seq);
       if (!waiter) return;
       if (reply.cleaned) {
+        if (reply.spares) this.keepSpares(reply.spares);
         this.settle(reply.seq);
         waiter.clean();
       } else {
@@ -147,6 +153,25 @@ export class WorkerWriter implements CheckpointWriter {
     worker.on('exit', (code) => abandon(new Error(`the checkpoint writer thread exited (code ${code})`)));
     this.worker = worker;
     return worker;
+  }
+
+  /**
+   * Remembers the thread's spare directories, to delete them when the process exits: the thread
+   * cannot (it is stopped then), and they are retired checkpoints, of no use to anyone afterwards.
+   */
+  private keepSpares(spares: readonly string[]): void {
+    this.spares = spares;
+    if (spares.length === 0 || this.exitHook) return;
+    this.exitHook = () => {
+      for (const dir of this.spares) {
+        try {
+          fs.rmSync(dir, { recursive: true, force: true });
+        } catch {
+          // Left hidden in its run directory; the run's next train() removes it.
+        }
+      }
+    };
+    process.once('exit', this.exitHook);
   }
 
   /** Forgets job `seq`; the thread is unref'd once no job is pending. */

@@ -15,7 +15,7 @@ parentPort?.on('message', ({ seq, job, release }: WriterRequest) => {
     if (release !== undefined) {
       await bin.release(release);
       parentPort!.postMessage({ seq } satisfies WriterReply);
-      parentPort!.postMessage({ seq, cleaned: true } satisfies WriterReply);
+      parentPort!.postMessage({ seq, cleaned: true, spares: bin.spareDirs } satisfies WriterReply);
       return;
     }
     // The commit is reported as soon as it is durable; retired checkpoints are deleted (or kept for
@@ -30,6 +30,6 @@ parentPort?.on('message', ({ seq, job, release }: WriterRequest) => {
         parentPort!.postMessage({ seq, buffers } satisfies WriterReply, buffers);
       }
     });
-    parentPort!.postMessage({ seq, cleaned: true } satisfies WriterReply);
+    parentPort!.postMessage({ seq, cleaned: true, spares: bin.spareDirs } satisfies WriterReply);
   });
 });

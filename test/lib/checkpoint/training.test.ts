@@ -84,7 +84,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 2, keepBest: 1 });
     const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
     // Epoch 3 has the best value.
-    const value = (epoch: number) => (epoch === 3 ? 0.1 : 1 - epoch / 100);
+    const value = (epoch: number) => (epoch === 3 ? 0.1 : 1 + epoch / 100_000);
     try {
       // Epoch 1 starts writing, epochs 2..MAX_UNWRITTEN wait in memory: no save() waits for the disk.
       for (let epoch = 1; epoch <= MAX_UNWRITTEN; epoch++) await session.save(payload(epoch, value(epoch)));
@@ -400,9 +400,9 @@ describe('RecyclingBin (the writer thread reuses retired checkpoint directories)
     const weights = readCheckpointFiles(runDir, id(5)).files.get('weights.bin')!;
     assert.deepEqual([...weights], new Array(16).fill(5));
     assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, id(5), 'state.json'), 'utf8')).epoch, 5);
-    // Released (train() ends), nothing is left aside.
+    // Released (train() ends): what it kept waits, hidden, for the next run.
     await bin.release(runDir);
-    assert.deepEqual(hidden(runDir), []);
+    assert.equal(hidden(runDir).length, bin.spareDirs.length);
   });
 
   it('a kept directory that is gone by the next commit (removed from outside) is replaced by a new one', async () => {
@@ -415,20 +415,69 @@ describe('RecyclingBin (the writer thread reuses retired checkpoint directories)
     await commit(bin, job(runDir, [3], [2], true));
     assert.deepEqual(checkpoint(runDir).ids(), [id(3)]);
     readCheckpointFiles(runDir, id(3));
-    await bin.release(runDir);
-    assert.deepEqual(hidden(runDir), []);
   });
 
-  it('a commit at a stop point (recycle: false) deletes what it retires and what was kept before', async () => {
-    const runDir = path.join(tmpDir('recycle-stop'), 'run');
-    fs.mkdirSync(runDir, { recursive: true });
+  it('a stop point (recycle: false) writes into what the run kept; what is left and what it retires become spares, which the next run under the same root writes into', async () => {
+    const root = tmpDir('recycle-stop');
+    const [first, second] = [path.join(root, 'first'), path.join(root, 'second')];
+    for (const runDir of [first, second]) fs.mkdirSync(runDir, { recursive: true });
     const bin = new RecyclingBin(writerFs);
-    await commit(bin, job(runDir, [1, 2], [], true));
-    await commit(bin, job(runDir, [3], [1], true));
-    assert.equal(hidden(runDir).length, 1);
-    await commit(bin, job(runDir, [4], [2], false));
-    assert.deepEqual(hidden(runDir), []);
-    assert.deepEqual(checkpoint(runDir).ids(), [id(3), id(4)]);
-    for (const checkpointId of [id(3), id(4)]) readCheckpointFiles(runDir, checkpointId);
+    await commit(bin, job(first, [1, 2], [], true));
+    await commit(bin, job(first, [3], [1], true));
+    const keptInode = fs.statSync(path.join(first, hidden(first)[0], 'model.json')).ino;
+    await commit(bin, job(first, [4], [2], false));
+    assert.deepEqual(checkpoint(first).ids(), [id(3), id(4)]);
+    for (const checkpointId of [id(3), id(4)]) readCheckpointFiles(first, checkpointId);
+    // Epoch 4 went into the directory epoch 1 left; epoch 2's is a spare now.
+    assert.equal(fs.statSync(path.join(first, id(4), 'model.json')).ino, keptInode);
+    assert.equal(hidden(first).length, 1);
+    assert.deepEqual(bin.spareDirs, [path.join(first, hidden(first)[0])]);
+    const spareInode = fs.statSync(path.join(first, hidden(first)[0], 'model.json')).ino;
+    // The next run's first checkpoint is written into the spare: no new directory, model.json (the same bytes) kept.
+    await commit(bin, job(second, [1], [], true, { best: false, weights: 16 }));
+    assert.deepEqual(hidden(first), []);
+    assert.deepEqual(bin.spareDirs, []);
+    assert.equal(fs.statSync(path.join(second, id(1), 'model.json')).ino, spareInode);
+    assert.deepEqual(fs.readdirSync(path.join(second, id(1))).sort(), ['manifest.json', 'model.json', 'state.json', 'weights.bin']);
+    assert.deepEqual([...readCheckpointFiles(second, id(1)).files.get('weights.bin')!], new Array(16).fill(1));
+    assert.deepEqual(checkpoint(first).ids(), [id(3), id(4)]);
+  });
+
+  it('spares stay within their limits and on their device, and are deleted when no run takes them in time', async () => {
+    const bin = new RecyclingBin(writerFs, 100);
+    const hiddenDirs = (runs: string[]) => runs.flatMap((runDir) => hidden(runDir).map((name) => path.join(runDir, name)));
+    // Ten runs, each in its own checkpoint root: their stop points each take one spare and retire two.
+    const runs = Array.from({ length: 10 }, (_, i) => path.join(tmpDir(`spares-${i}`), 'run'));
+    for (const runDir of runs) {
+      fs.mkdirSync(runDir, { recursive: true });
+      await commit(bin, job(runDir, [1, 2], [], true));
+    }
+    for (const runDir of runs) await commit(bin, job(runDir, [3], [1, 2], false));
+    assert.equal(bin.spareDirs.length, RecyclingBin.SPARES);
+    assert.deepEqual(hiddenDirs(runs).sort(), [...bin.spareDirs].sort());
+    // Large ones are not kept.
+    const large = path.join(tmpDir('spares-large'), 'run');
+    fs.mkdirSync(large, { recursive: true });
+    const spares = bin.spareDirs;
+    await commit(bin, job(large, [1], [], true, { best: false, weights: RecyclingBin.SPARE_BYTES }));
+    await commit(bin, job(large, [2], [1], false, { best: false, weights: 16 }));
+    assert.deepEqual(hidden(large), []);
+    assert.equal(bin.spareDirs.length, spares.length - 2);
+    // A run on another device (a tmpfs) takes none of them.
+    const shm = '/dev/shm';
+    if (fs.existsSync(shm) && fs.statSync(shm).dev !== fs.statSync(runs[0]).dev) {
+      const elsewhere = fs.mkdtempSync(path.join(shm, 'cellfit-spares-'));
+      try {
+        await commit(bin, job(elsewhere, [1], [], true));
+        assert.equal(bin.spareDirs.length, spares.length - 2);
+        readCheckpointFiles(elsewhere, id(1));
+      } finally {
+        fs.rmSync(elsewhere, { recursive: true, force: true });
+      }
+    }
+    // No run takes them within 100 ms: they are deleted.
+    while (hiddenDirs(runs).length > 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(bin.spareDirs, []);
+    for (const runDir of runs) assert.deepEqual(checkpoint(runDir).ids(), [id(3)]);
   });
 });

@@ -1,5 +1,6 @@
 /** The checkpoint writers: the buffers a job hands over come back once its commit is durable. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CommitJob } from '../../../lib/checkpoint/commit';
@@ -51,4 +52,29 @@ describe('checkpoint writers: handed-over buffers come back once committed', fun
       await writer.release(runDir);
     });
   }
+});
+
+describe('checkpoint writer thread: spare directories', function () {
+  this.timeout(60000);
+
+  it('the spares a stop point leaves (retired checkpoints kept for the next run) are deleted when the process exits', () => {
+    const runDir = path.join(tmpDir('spares-exit'), 'run');
+    fs.mkdirSync(runDir);
+    const script = `
+      const fs = require('fs');
+      const { WorkerWriter } = require(${JSON.stringify(path.join(__dirname, '..', '..', '..', 'lib', 'checkpoint', 'writer.js'))});
+      const runDir = ${JSON.stringify(runDir)};
+      const checkpoint = (id) => ({ id, files: [{ name: 'weights.bin', data: new Uint8Array(64).fill(id.length) }] });
+      const job = (id, retire, recycle) => ({ runDir, checkpoints: [checkpoint(id)], latest: JSON.stringify({ id }), run: '{}', retire, recycle });
+      (async () => {
+        const writer = new WorkerWriter();
+        await writer.write(job('epoch-0001', [], true)).cleaned;
+        await writer.write(job('epoch-0002', ['epoch-0001'], false)).cleaned;
+        process.stdout.write(String(fs.readdirSync(runDir).filter((name) => name.startsWith('.trash-')).length));
+      })();`;
+    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(child.stdout, '1', 'the stop point kept the checkpoint it retired as a spare');
+    assert.deepEqual(fs.readdirSync(runDir).sort(), ['epoch-0002', 'latest.json', 'run.json']);
+  });
 });
