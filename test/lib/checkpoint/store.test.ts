@@ -202,20 +202,28 @@ describe('checkpoint()', function () {
   it('a checkpoint write that fails after its directory landed names that checkpoint as the one on disk (and the resume agrees)', async () => {
     const dir = tmpDir('landed');
     let renames = 0;
+    let failedCommit!: () => void;
+    const secondCommit = new Promise<void>((resolve) => (failedCommit = resolve));
     const failing: CheckpointFs = {
       ...nodeFs,
       async rename(from, to) {
-        // The second checkpoint's directory lands; the rename of latest.json after it fails.
-        if (path.basename(from).startsWith('latest.json.tmp-') && ++renames === 2) throw Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO' });
+        // The second commit's checkpoint directories land; the rename of latest.json after them fails.
+        if (path.basename(from).startsWith('latest.json.tmp-') && ++renames === 2) {
+          failedCommit();
+          throw Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO' });
+        }
         return nodeFs.rename(from, to);
       },
     };
-    const error = await rejectsWith(() => train(buildModel(), data, { epochs: 100, batchSize: 16, checkpoint: { dir, fs: failing, keep: 10 }, ...QUIET }), 'train(): could not write checkpoint epoch-');
+    // Training waits at epoch 50 for the second commit (it starts a second after the first): it fails mid-run.
+    const waitAtEpoch50 = { onEpochEnd: (epoch: number) => (epoch === 50 ? secondCommit : undefined) };
+    const error = await rejectsWith(() => train(buildModel(), data, { epochs: 100, batchSize: 16, checkpoint: { dir, fs: failing, keep: 10 }, callbacks: [waitAtEpoch50], ...QUIET }), 'train(): could not write checkpoint epoch-');
     const runDir = path.join(dir, fs.readdirSync(dir)[0]);
     const failed = /could not write checkpoint (epoch-\d+)/.exec(error.message)![1];
-    // The second commit failed after its checkpoints landed: epoch-0001, and any taken with it. It
-    // comes mid-run (after at most GROUP_AT_ONCE epochs, or a second): the re-run resumes from it.
+    // The second commit failed after its checkpoints landed (those of epochs up to 50 that retention
+    // keeps): the newest of them is on disk, and the re-run resumes from it.
     assert.notEqual(failed, 'epoch-0000');
+    assert.ok(Number(failed.slice('epoch-'.length)) <= 50, failed);
     assert.equal(checkpoint(runDir).latest()!.id, failed);
     assert.ok(error.message.includes(`Checkpoint ${failed} itself is on disk and intact`), error.message);
     assert.ok(error.message.includes(`resume from ${failed}`), error.message);
