@@ -40,6 +40,11 @@ export interface CheckpointPayload {
   readonly state: StateHeader;
   /** run.json (the run's summary). */
   readonly run: object;
+  /**
+   * state.json's position and metrics, when `state` (and `run`) are built only as the checkpoint
+   * is written, as the training loop's are: save() reads these instead, and so builds neither.
+   */
+  readonly point?: Pick<StateHeader, 'position' | 'metrics'>;
   /** False when the weight and optimizer buffers are still used elsewhere (they are then copied). Defaults to true. */
   readonly fresh?: boolean;
 }
@@ -87,9 +92,9 @@ interface Committed {
 /**
  * A snapshot handed to save(), with the retention decided when it was saved. Its state and run
  * record are serialised only if it is written: most snapshots of short epochs never are (the
- * group's newest ones replace them). They may wait unserialised because they are copies: the loop
- * builds new state objects for each checkpoint and copies the arrays it goes on growing (history,
- * the epoch's partial outputs) — see checkpointState() and runRecord().
+ * group's newest ones replace them). They may wait unserialised because they do not change: the
+ * loop captures its progress as it stands for each checkpoint, building state.json and run.json
+ * from it only if they are read — see TakenCheckpoint in lib/train/loop.ts.
  */
 interface Snapshot {
   readonly payload: CheckpointPayload;
@@ -216,8 +221,9 @@ export class TrainingCheckpoints {
    */
   async save(payload: CheckpointPayload): Promise<void> {
     const bytes = payload.weights.data.byteLength + payload.optimizer.data.byteLength + (payload.best?.data.byteLength ?? 0);
-    const value = payload.state.metrics[this.monitor.metric];
-    const entry: Committed = { id: payload.id, epoch: payload.state.position.epoch, batch: payload.state.position.batch, ...(Number.isFinite(value) ? { value } : {}) };
+    const { position, metrics } = payload.point ?? payload.state;
+    const value = metrics[this.monitor.metric];
+    const entry: Committed = { id: payload.id, epoch: position.epoch, batch: position.batch, ...(Number.isFinite(value) ? { value } : {}) };
     for (;;) {
       if (this.failure) throw this.failure;
       const next = [...this.planned.filter((old) => old.id !== payload.id), entry];
