@@ -421,7 +421,7 @@ export class TrainingLoop {
     // Into buffers that earlier snapshots of the run were written from (config.checkpoints is set: only checkpoints take payloads).
     const buffers = config.checkpoints?.buffers;
     const weights = engine.weights(buffers);
-    if (!allFinite(weights)) throw new Divergence(`the weights became non-finite in epoch ${this.epoch + 1}`);
+    if (!(engine.weightsFinite ? engine.weightsFinite() : allFinite(weights))) throw new Divergence(`the weights became non-finite in epoch ${this.epoch + 1}`);
     const optimizer = engine.optimizerState(buffers);
     const holdsBest = status !== 'running' && status !== 'interrupted' && this.holdsBest();
     const best = this.bestWeights && !this.bestIsCurrent() ? this.bestWeights : undefined;
