@@ -40,6 +40,11 @@ export interface CheckpointPayload {
   readonly state: StateHeader;
   /** run.json (the run's summary). */
   readonly run: object;
+  /**
+   * state.json's position and metrics, when `state` (and `run`) are built only as the checkpoint
+   * is written, as the training loop's are: save() reads these instead, and so builds neither.
+   */
+  readonly point?: Pick<StateHeader, 'position' | 'metrics'>;
   /** False when the weight and optimizer buffers are still used elsewhere (they are then copied). Defaults to true. */
   readonly fresh?: boolean;
 }
@@ -88,9 +93,9 @@ interface Committed {
 /**
  * A snapshot handed to save(), with the retention decided when it was saved. Its state and run
  * record are serialised only if it is written: most snapshots of short epochs never are (the
- * group's newest ones replace them). They may wait unserialised because they are copies: the loop
- * builds new state objects for each checkpoint and copies the arrays it goes on growing (history,
- * the epoch's partial outputs) — see checkpointState() and runRecord().
+ * group's newest ones replace them). They may wait unserialised because they do not change: the
+ * loop captures its progress as it stands for each checkpoint, building state.json and run.json
+ * from it only if they are read — see TakenCheckpoint in lib/train/loop.ts.
  */
 interface Snapshot {
   readonly payload: CheckpointPayload;
@@ -217,20 +222,27 @@ export class TrainingCheckpoints {
    */
   async save(payload: CheckpointPayload): Promise<void> {
     const bytes = payload.weights.data.byteLength + payload.optimizer.data.byteLength + (payload.best?.data.byteLength ?? 0);
-    const value = payload.state.metrics[this.monitor.metric];
-    const entry: Committed = { id: payload.id, epoch: payload.state.position.epoch, batch: payload.state.position.batch, ...(Number.isFinite(value) ? { value } : {}) };
+    const { position, metrics } = payload.point ?? payload.state;
+    const value = metrics[this.monitor.metric];
+    const entry: Committed = { id: payload.id, epoch: position.epoch, batch: position.batch, ...(Number.isFinite(value) ? { value } : {}) };
     for (;;) {
       if (this.failure) throw this.failure;
-      const next = [...this.planned.filter((old) => old.id !== payload.id), entry];
+      // Plain loops over these few entries: save() runs at every checkpoint, on the training thread.
+      const next: Committed[] = [];
+      for (const old of this.planned) if (old.id !== payload.id) next.push(old);
+      next.push(entry);
       const retained = this.retained(next);
-      const kept = next.filter((old) => retained.has(old.id));
+      const kept: Committed[] = [];
+      for (const old of next) if (retained.has(old.id)) kept.push(old);
       // The waiting snapshots that this one pushes out of retention (or re-saves) would never be written.
-      const waiting = this.waiting.filter((snapshot) => snapshot.entry.id !== payload.id && retained.has(snapshot.entry.id));
+      const waiting: Snapshot[] = [];
+      for (const snapshot of this.waiting) if (snapshot.entry.id !== payload.id && retained.has(snapshot.entry.id)) waiting.push(snapshot);
       if (!this.mustWait(waiting, bytes)) {
         for (const snapshot of this.waiting) if (!waiting.includes(snapshot)) this.reuse(snapshot.payload);
         this.planned = kept;
         this.newest = payload.id;
-        this.waiting = [...waiting, { payload, entry, kept, bytes }];
+        waiting.push({ payload, entry, kept, bytes });
+        this.waiting = waiting;
         this.waitingTaken++;
         this.schedule();
         return;
@@ -263,8 +275,12 @@ export class TrainingCheckpoints {
   /** Whether a snapshot of `bytes` must wait for a commit before it joins `waiting` (the waiting snapshots retention still keeps). */
   private mustWait(waiting: readonly Snapshot[], bytes: number): boolean {
     const taken = this.writingTaken + this.waitingTaken;
-    const held = [...this.writing, ...waiting];
-    return (taken >= 2 && taken >= MAX_UNWRITTEN) || (held.length >= 2 && held.reduce((sum, snapshot) => sum + snapshot.bytes, bytes) > MAX_UNWRITTEN_BYTES);
+    if (taken >= 2 && taken >= MAX_UNWRITTEN) return true;
+    if (this.writing.length + waiting.length < 2) return false;
+    let held = bytes;
+    for (const snapshot of this.writing) held += snapshot.bytes;
+    for (const snapshot of waiting) held += snapshot.bytes;
+    return held > MAX_UNWRITTEN_BYTES;
   }
 
   /**
@@ -452,15 +468,33 @@ export class TrainingCheckpoints {
     for (const wake of wakers) wake();
   }
 
-  /** Entries with a finite monitored value, best first (the earlier epoch on ties). */
-  private ranked(entries: readonly Committed[]): Committed[] {
-    return entries.filter((entry) => entry.value !== undefined).sort((a, b) => (this.monitor.better(a.value!, b.value!) ? -1 : this.monitor.better(b.value!, a.value!) ? 1 : a.epoch - b.epoch));
+  /**
+   * The first `limit` entries with a finite monitored value, best first (the earlier epoch on ties,
+   * else the earlier entry: the order of a stable sort), by insertion: there are a handful of entries.
+   */
+  private ranked(entries: readonly Committed[], limit = Infinity): Committed[] {
+    const ranked: Committed[] = [];
+    for (const entry of entries) {
+      if (entry.value === undefined) continue;
+      let at = ranked.length;
+      while (at > 0 && this.before(entry, ranked[at - 1])) at--;
+      if (at >= limit) continue;
+      ranked.splice(at, 0, entry);
+      if (ranked.length > limit) ranked.pop();
+    }
+    return ranked;
   }
 
-  /** Ids to keep: the `keep` newest and the `keepBest` best by the monitor. */
+  /** Whether `a` ranks strictly before `b` (both with a value). */
+  private before(a: Committed, b: Committed): boolean {
+    return this.monitor.better(a.value!, b.value!) || (!this.monitor.better(b.value!, a.value!) && a.epoch < b.epoch);
+  }
+
+  /** Ids to keep: the `keep` newest (`keep` ≥ 1) and the `keepBest` best by the monitor. */
   private retained(entries: readonly Committed[]): Set<string> {
-    const kept = new Set(entries.slice(-this.store.keep).map((entry) => entry.id));
-    for (const entry of this.ranked(entries).slice(0, this.store.keepBest)) kept.add(entry.id);
+    const kept = new Set<string>();
+    for (let i = Math.max(0, entries.length - this.store.keep); i < entries.length; i++) kept.add(entries[i].id);
+    if (this.store.keepBest > 0) for (const entry of this.ranked(entries, this.store.keepBest)) kept.add(entry.id);
     return kept;
   }
 }

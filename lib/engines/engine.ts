@@ -71,6 +71,11 @@ export interface Engine {
    * of `buffers` when given and the engine can (a checkpoint's snapshot, whose buffer comes back).
    */
   weights(buffers?: SnapshotBuffers): WeightsSnapshot;
+  /**
+   * Whether all the weights are finite, where the engine can tell without a snapshot, faster than
+   * a pass over one (the fused engine, in its memory). Checkpoints never hold non-finite weights.
+   */
+  weightsFinite?(): boolean;
   /** Replaces the weights (shapes checked; `source` names them in errors). */
   setWeights(snapshot: WeightsSnapshot, source: string): void;
   /** A copy of the optimizer's full state as it is now; its values in a buffer of `buffers`, as {@link weights}. */

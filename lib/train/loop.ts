@@ -415,43 +415,40 @@ export class TrainingLoop {
     await this.config.checkpoints!.save(payload);
   }
 
-  /** The loop's progress as the one state definition holds it. */
-  private state(): TrainingState {
-    const { schedule } = this.config;
-    return {
-      position: { epoch: this.epoch, batch: this.batch, step: this.step },
-      rng: { order: this.epochStart, dropout: this.dropoutRng.getState() },
-      partial: this.partial,
-      history: this.history,
-      learningRate: { kind: schedule.kind, state: schedule.getState() ?? null, current: this.rate, initial: this.initialRate },
-      earlyStop: this.earlyStop,
-      ...(this.bestWeights ? { bestWeights: this.bestWeights } : {}),
-      elapsed: this.elapsed(),
-    };
-  }
-
   private payload(status: RunStatus): CheckpointPayload {
     const { config } = this;
     const engine = this.engine!;
     // Into buffers that earlier snapshots of the run were written from (config.checkpoints is set: only checkpoints take payloads).
     const buffers = config.checkpoints?.buffers;
     const weights = engine.weights(buffers);
-    if (!allFinite(weights)) throw new Divergence(`the weights became non-finite in epoch ${this.epoch + 1}`);
+    if (!(engine.weightsFinite ? engine.weightsFinite() : allFinite(weights))) throw new Divergence(`the weights became non-finite in epoch ${this.epoch + 1}`);
     const optimizer = engine.optimizerState(buffers);
     const holdsBest = status !== 'running' && status !== 'interrupted' && this.holdsBest();
     const best = this.bestWeights && !this.bestIsCurrent() ? this.bestWeights : undefined;
-    const metrics = this.pointMetrics();
+    const { schedule } = config;
     const runBest = this.best();
-    const outcome: Outcome = { status, epoch: this.epoch, ...(this.stop ? { stop: this.stop } : {}), ...(runBest ? { best: runBest } : {}) };
-    return {
+    return new TakenCheckpoint({
       id: checkpointId(this.epoch, this.batch),
       modelJson: (this.modelJson ??= layersModelJson(config.model, weights.specs)),
       weights,
       optimizer,
-      ...(best ? { best } : {}),
-      state: checkpointState(config.header, this.state(), { outcome, holds: holdsBest ? 'best' : 'latest', metrics, optimizer: optimizer.meta, ...(config.stopper ? { stopper: config.stopper } : {}), savesBest: best !== undefined }),
-      run: this.record(status, this.epoch),
-    };
+      best,
+      header: config.header,
+      position: { epoch: this.epoch, batch: this.batch, step: this.step },
+      rng: { order: this.epochStart, dropout: this.dropoutRng.getState() },
+      partial: this.partial,
+      partialLength: this.partial.length,
+      history: this.history,
+      historyLength: this.history.length,
+      learningRate: { kind: schedule.kind, state: schedule.getState() ?? null, current: this.rate, initial: this.initialRate },
+      earlyStop: this.earlyStop,
+      elapsed: this.elapsed(),
+      outcome: { status, epoch: this.epoch, ...(this.stop ? { stop: this.stop } : {}), ...(runBest ? { best: runBest } : {}) },
+      holds: holdsBest ? 'best' : 'latest',
+      metrics: this.pointMetrics(),
+      stopper: config.stopper,
+      time: Date.now(),
+    });
   }
 
   /** The metrics a checkpoint of this point records: the epoch's at its end, none mid-epoch. */
@@ -506,8 +503,95 @@ export class TrainingLoop {
   }
 }
 
+/** What a checkpoint captures of the loop when it is taken: see {@link TakenCheckpoint}. */
+interface TakenPoint {
+  readonly id: string;
+  readonly modelJson: Record<string, unknown>;
+  readonly weights: WeightsSnapshot;
+  readonly optimizer: OptimizerSnapshot;
+  readonly best: WeightsSnapshot | undefined;
+  readonly header: RunHeader;
+  readonly position: TrainingState['position'];
+  readonly rng: TrainingState['rng'];
+  /** The epoch's partial outputs and the history, as the loop's own arrays, and how many of their items are the checkpoint's. */
+  readonly partial: readonly (readonly number[])[];
+  readonly partialLength: number;
+  readonly history: readonly HistoryEntry[];
+  readonly historyLength: number;
+  readonly learningRate: TrainingState['learningRate'];
+  readonly earlyStop: EarlyStopState;
+  readonly elapsed: number;
+  readonly outcome: Outcome;
+  readonly holds: 'latest' | 'best';
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly stopper: EarlyStopper | undefined;
+  /** `Date.now()` when taken: state.json's `time`, run.json's `updated`. */
+  readonly time: number;
+}
+
+/**
+ * A checkpoint the loop took: its weights and optimizer state copied, its state.json and run.json
+ * built only when read — when the checkpoint is written. Most snapshots of short epochs never are
+ * (a newer one of the same commit group replaces them), and building both (the objects, two ISO
+ * dates, a copy of the history) cost the training thread more than copying a small model's
+ * weights. Their parts that the loop goes on changing are captured as they stand when taken: the
+ * generators' and the schedule's states are fresh objects, early-stop states, stops and history
+ * entries are replaced, never changed, and of the arrays the loop only appends to — the history,
+ * the epoch's partial outputs (a new array each epoch) — the length is kept.
+ */
+class TakenCheckpoint implements CheckpointPayload {
+  readonly id: string;
+  readonly modelJson: Record<string, unknown>;
+  readonly weights: WeightsSnapshot;
+  readonly optimizer: OptimizerSnapshot;
+  readonly best?: WeightsSnapshot;
+  readonly point: Pick<CheckpointState, 'position' | 'metrics'>;
+  private builtState?: CheckpointState;
+  private builtRun?: RunRecord;
+
+  constructor(private readonly taken: TakenPoint) {
+    this.id = taken.id;
+    this.modelJson = taken.modelJson;
+    this.weights = taken.weights;
+    this.optimizer = taken.optimizer;
+    if (taken.best) this.best = taken.best;
+    this.point = { position: taken.position, metrics: taken.metrics };
+  }
+
+  get state(): CheckpointState {
+    const { taken } = this;
+    return (this.builtState ??= checkpointState(
+      taken.header,
+      {
+        position: taken.position,
+        rng: taken.rng,
+        partial: taken.partial.slice(0, taken.partialLength),
+        history: taken.history.slice(0, taken.historyLength),
+        learningRate: taken.learningRate,
+        earlyStop: taken.earlyStop,
+        elapsed: taken.elapsed,
+      },
+      { outcome: taken.outcome, holds: taken.holds, metrics: taken.metrics, optimizer: taken.optimizer.meta, ...(taken.stopper ? { stopper: taken.stopper } : {}), savesBest: this.best !== undefined, time: taken.time },
+    ));
+  }
+
+  get run(): RunRecord {
+    return (this.builtRun ??= runRecord(this.taken.header, this.taken.outcome, this.taken.time));
+  }
+}
+
 /** True when every float weight in the snapshot is finite (a checkpoint never holds NaN weights). */
 function allFinite({ specs, data }: WeightsSnapshot): boolean {
+  // Usually all the weights are float32, back to back in an aligned buffer: one view and one pass
+  // over them all (a view per weight cost more than the pass at small models).
+  let floats = 0;
+  for (const spec of specs) {
+    if (spec.dtype !== 'float32') break;
+    let count = 1;
+    for (const size of spec.shape) count *= size;
+    floats += count;
+  }
+  if (data.byteOffset % 4 === 0 && floats * 4 === data.byteLength) return finiteSum(new Float32Array(data.buffer, data.byteOffset, floats));
   let offset = data.byteOffset;
   for (const spec of specs) {
     const count = spec.shape.reduce((product, size) => product * size, 1);

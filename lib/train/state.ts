@@ -198,9 +198,14 @@ export interface CheckpointExtras {
   readonly stopper?: EarlyStopper;
   /** True when best.bin is written beside the weights. */
   readonly savesBest: boolean;
+  /** When the checkpoint was taken (`Date.now()`): its `time`. */
+  readonly time: number;
 }
 
-/** A checkpoint's `state.json`. The arrays are copied: it is serialised later, while training goes on. */
+/**
+ * A checkpoint's `state.json`. Its arrays are `state`'s own, not copies: pass arrays that no longer
+ * change (it is serialised later, while training goes on).
+ */
 export function checkpointState(header: RunHeader, state: TrainingState, extras: CheckpointExtras): CheckpointState {
   const { outcome, stopper } = extras;
   return {
@@ -215,21 +220,21 @@ export function checkpointState(header: RunHeader, state: TrainingState, extras:
     metrics: extras.metrics,
     ...(outcome.best ? { best: outcome.best } : {}),
     rng: state.rng,
-    partial: state.partial.slice(),
+    partial: state.partial,
     optimizer: extras.optimizer,
     learningRate: state.learningRate,
     ...(stopper ? { earlyStop: { options: stopper.toJSON(), state: state.earlyStop, bestWeights: extras.savesBest } } : {}),
-    history: state.history.slice(),
+    history: state.history,
     options: header.options,
     metricNames: header.metricNames,
     engine: header.engine.name,
     elapsed: state.elapsed,
-    time: new Date().toISOString(),
+    time: new Date(extras.time).toISOString(),
   };
 }
 
-/** The run's `run.json` for an outcome. */
-export function runRecord(header: RunHeader, outcome: Outcome): RunRecord {
+/** The run's `run.json` for an outcome, `updated` at `time` (`Date.now()`). */
+export function runRecord(header: RunHeader, outcome: Outcome, time = Date.now()): RunRecord {
   return {
     format: RUN_FORMAT,
     version: 1,
@@ -245,7 +250,7 @@ export function runRecord(header: RunHeader, outcome: Outcome): RunRecord {
     ...(header.parent ? { parent: header.parent } : {}),
     engine: header.engine,
     created: header.created,
-    updated: new Date().toISOString(),
+    updated: new Date(time).toISOString(),
   };
 }
 

@@ -124,6 +124,10 @@ export class FusedEngine implements Engine {
     return { specs, data: new Uint8Array(flat.buffer, flat.byteOffset, flat.byteLength) };
   }
 
+  weightsFinite(): boolean {
+    return this.net.weightsFinite();
+  }
+
   setWeights(snapshot: WeightsSnapshot, source: string): void {
     const { specs, data } = snapshot;
     const expected = this.net.weights;

@@ -26,6 +26,7 @@ export interface Kernels {
   loss(kind: number, p: number, ldp: number, t: number, ldt: number, rows: number, cols: number, out: number, dp: number, scale: number): void;
   metric(kind: number, p: number, ldp: number, t: number, ldt: number, rows: number, cols: number, out: number): void;
   mean(values: number, count: number): number;
+  allFinite(values: number, count: number): number;
   penalty(w: number, count: number, l1: number, l2: number): number;
   regularize(w: number, g: number, i0: number, i1: number, l1: number, l2: number): void;
   update(kind: number, flags: number, w: number, g: number, s0: number, s1: number, s2: number, i0: number, i1: number, c: number): void;

@@ -695,6 +695,12 @@ export class ReferenceKernels implements Kernels {
     }
   }
 
+  allFinite(values: number, count: number): number {
+    const F = this.F;
+    for (let i = 0; i < count; i++) if (!Number.isFinite(F[values / 4 + i])) return 0;
+    return 1;
+  }
+
   mean(values: number, count: number): number {
     const F = this.F;
     let s = 0;

@@ -822,6 +822,24 @@ export function metric(kind: i32, p: usize, ldp: i32, t: usize, ldt: i32, rows: 
   return best;
 }
 
+/**
+ * 1 when every float32 of values[0..count) is finite, else 0: a NaN or an infinity is a value with
+ * all its exponent bits set. Four values a lane-wise test, with no branch until the end.
+ */
+export function allFinite(values: usize, count: i32): i32 {
+  const exponent = i32x4.splat(0x7f800000);
+  let flagged = i32x4.splat(0);
+  let i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const a = v128.load(values + (<usize>i << 2));
+    const b = v128.load(values + (<usize>i << 2), 16);
+    flagged = v128.or(flagged, v128.or(i32x4.eq(v128.and(a, exponent), exponent), i32x4.eq(v128.and(b, exponent), exponent)));
+  }
+  let finite = !v128.any_true(flagged);
+  for (; i < count; i++) if ((load<i32>(values + (<usize>i << 2)) & 0x7f800000) == 0x7f800000) finite = false;
+  return finite ? 1 : 0;
+}
+
 /** Σ values[0..count) in order, divided by count. */
 export function mean(values: usize, count: i32): f32 {
   let s: f32 = 0;

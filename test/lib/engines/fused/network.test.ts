@@ -95,6 +95,31 @@ describe('fused engine: FusedNetwork', () => {
     }
   });
 
+  it('weightsFinite() is false once any weight is NaN or ±Infinity, wherever it sits (SIMD lanes and tail; wasm and reference kernels)', () => {
+    for (const kernels of ['wasm', 'reference'] as const) {
+      const spec = { ...oddSpec({}), inputs: 2, layers: [{ type: 'dense' as const, units: 4 }, { type: 'dense' as const, units: 3 }] };
+      const net = new FusedNetwork(spec, { kernels });
+      const next = uniform(5);
+      const finite = net.weights.map((w) => floats(w.size, next));
+      // Largest finite float32s and subnormals are finite too.
+      finite[0][0] = 3.4028234663852886e38;
+      finite[0][1] = -1.4e-45;
+      net.setWeights(finite);
+      assert.equal(net.weightsFinite(), true, kernels);
+      // Every position of the 27 parameters: the first 24 in vectors of 8, the last 3 in the tail.
+      for (let at = 0; at < net.plan.paramCount; at++) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const flat = Float32Array.from(finite.flatMap((w) => Array.from(w)));
+          flat[at] = bad;
+          let offset = 0;
+          net.setWeights(net.weights.map((w) => flat.slice(offset, (offset += w.size))));
+          assert.equal(net.weightsFinite(), false, `${kernels}: ${bad} at ${at}`);
+        }
+      }
+      net.dispose();
+    }
+  });
+
   it('getOptimizerState() names the slots as tf.js does, with fresh values as tf.js creates them', () => {
     const fields = (className: string, config = {}) => {
       const net = new FusedNetwork(oddSpec({ optimizer: { className: className as never, config } }));
