@@ -98,6 +98,8 @@ function bytesOf(content: FileContent): Uint8Array {
 export interface Recycled {
   readonly dir: string;
   readonly files: ReadonlyMap<string, ManifestEntry>;
+  /** The size of its manifest.json (a new one of the same size, as most are, is written without a truncate). */
+  readonly manifestBytes?: number;
 }
 
 /** What a successful commit leaves to clean up. */
@@ -174,7 +176,7 @@ export async function commitCheckpoints(fs: CheckpointFs | RecyclingFs, job: Com
       }
       if (recycled && 'overwriteFile' in fs) {
         for (const name of recycled.files.keys()) if (!(name in entries)) await fs.rm(path.join(temporary, name));
-        await fs.overwriteFile(path.join(temporary, MANIFEST_FILE), manifestBytes(id, entries));
+        await fs.overwriteFile(path.join(temporary, MANIFEST_FILE), manifestBytes(id, entries), recycled.manifestBytes);
       } else {
         await fs.createFile(path.join(temporary, MANIFEST_FILE), manifestBytes(id, entries));
       }
@@ -346,8 +348,8 @@ export class RecyclingBin {
     const kept: Recycled[] = [...reuse];
     const trash = [...leftovers.replaced, ...doomed];
     for (const dir of leftovers.retired) {
-      const files = manifestEntries(dir);
-      if (files) kept.push({ dir, files });
+      const manifest = manifestEntries(dir);
+      if (manifest) kept.push({ dir, ...manifest });
       else trash.push(dir);
     }
     if (job.recycle) trash.push(...kept.splice(RecyclingBin.LIMIT).map(({ dir }) => dir));
@@ -396,7 +398,7 @@ export class RecyclingBin {
     if (taken.length === 0) return [];
     this.spares = this.spares.filter((spare) => !taken.includes(spare));
     this.armSpareTimer();
-    return taken.map(({ dir, files }) => ({ dir, files }));
+    return taken.map(({ dir, files, manifestBytes }) => ({ dir, files, manifestBytes }));
   }
 
   /** Deletes the spares when no run takes one for SPARE_MS (the timer never keeps the process alive). */
@@ -413,15 +415,16 @@ export class RecyclingBin {
   }
 }
 
-/** What a checkpoint directory's manifest says its files hold; undefined when it is unreadable (the directory is then deleted, not reused). */
-function manifestEntries(dir: string): Map<string, ManifestEntry> | undefined {
+/** What a checkpoint directory's manifest says its files hold, and its size; undefined when it is unreadable (the directory is then deleted, not reused). */
+function manifestEntries(dir: string): { files: Map<string, ManifestEntry>; manifestBytes: number } | undefined {
   try {
-    const manifest = parseJson(nodeFs.readFileSync(path.join(dir, MANIFEST_FILE))) as Manifest;
-    const entries = new Map<string, ManifestEntry>();
+    const bytes = nodeFs.readFileSync(path.join(dir, MANIFEST_FILE));
+    const manifest = parseJson(bytes) as Manifest;
+    const files = new Map<string, ManifestEntry>();
     for (const [name, entry] of Object.entries(manifest.files ?? {})) {
-      if (name !== MANIFEST_FILE && typeof entry?.sha256 === 'string' && typeof entry.bytes === 'number') entries.set(name, { sha256: entry.sha256, bytes: entry.bytes });
+      if (name !== MANIFEST_FILE && typeof entry?.sha256 === 'string' && typeof entry.bytes === 'number') files.set(name, { sha256: entry.sha256, bytes: entry.bytes });
     }
-    return entries;
+    return { files, manifestBytes: bytes.byteLength };
   } catch {
     return undefined;
   }
