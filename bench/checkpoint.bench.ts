@@ -34,7 +34,7 @@ const CASES: readonly Case[] = [
   { label: '2-256-256-1, batch 128, 8192 rows', hidden: [256, 256], batchSize: 128, rows: 8192, epochs: { fused: 40, tfjs: 3 }, goal: 0.01 },
 ];
 
-const REPEATS = 7;
+const REPEATS = Number(process.env.CHECKPOINT_BENCH_REPEATS ?? 11);
 
 function mlp(hidden: readonly number[]): tf.LayersModel {
   const previous = getSeed();
