@@ -201,15 +201,15 @@ export class FusedNetwork {
     this.runner.packAll();
   }
 
-  /**
-   * Every trainable weight back to back, in {@link weights} order (the parameter vector as the
-   * engine holds it): one copy, for snapshots, into `into` when given (of exactly that size).
-   */
   /** Whether every weight is finite, checked where they live (a pass of the engine's kernels). */
   weightsFinite(): boolean {
     return this.kernels.allFinite(this.runner.layout.weights, this.plan.paramCount) === 1;
   }
 
+  /**
+   * Every trainable weight back to back, in {@link weights} order (the parameter vector as the
+   * engine holds it): one copy, for snapshots, into `into` when given (of exactly that size).
+   */
   getFlatWeights(into?: ArrayBuffer): Float32Array {
     const base = this.runner.layout.weights / 4;
     return copyOut(this.f32(), base, this.plan.paramCount, into);
