@@ -141,8 +141,6 @@ export class TrainingCheckpoints {
   private timer?: NodeJS.Timeout;
   /** How long the latest commit took, from its start to its durable end (ms). */
   private lastCommitMs = Infinity;
-  /** Set near the stop point: timed commits wait for it (see nearStop()). */
-  private holding = false;
   /** Callers waiting for everything to be on disk: while there are any, commits start at once. */
   private urgent = 0;
   /** run.json as the newest committed checkpoint wrote it. */
@@ -257,17 +255,16 @@ export class TrainingCheckpoints {
   /**
    * Starts a commit of the waiting snapshots when the writer is idle and it is time: at once when
    * `now`, when a caller waits for the disk, when {@link GROUP_AT_ONCE} snapshots wait or when
-   * {@link COMMIT_INTERVAL_MS} has passed since the previous commit started; otherwise when it has
-   * (unless held near the stop point: see nearStop()).
+   * {@link COMMIT_INTERVAL_MS} has passed since the previous commit started; otherwise when it has.
    */
   private schedule(now = false): void {
     if (this.writing.length > 0 || this.waiting.length === 0) return;
     const wait = this.lastDispatch + COMMIT_INTERVAL_MS - performance.now();
-    if (now || this.urgent > 0 || this.waitingTaken >= GROUP_AT_ONCE || (wait <= 0 && !this.holding)) {
+    if (now || this.urgent > 0 || this.waitingTaken >= GROUP_AT_ONCE || wait <= 0) {
       clearTimeout(this.timer);
       this.timer = undefined;
       this.dispatch();
-    } else if (!this.holding) {
+    } else {
       this.timer ??= setTimeout(() => {
         this.timer = undefined;
         this.schedule();
@@ -287,27 +284,13 @@ export class TrainingCheckpoints {
   }
 
   /**
-   * Says that the run's stop point (its end, which the caller waits to be on disk) is the snapshot
-   * about `withinMs` from now, and whether it is the next one. When it is the next one and a commit
-   * takes less than `withinMs`, the snapshots waiting are committed now, so that the stop point's
-   * own commit holds only it. Otherwise, within two commits of it, timed commits are held: the
-   * waiting snapshots go with the stop point's (a commit writes at most keep + keepBest
-   * checkpoints, so one costs no more than two would, and a commit still on disk when the stop
-   * point comes would make the caller wait for both).
+   * Says that the next snapshot, about `withinMs` from now, is a stop point (the end of the run):
+   * the snapshots waiting are committed now when a commit takes less than that, so that the stop
+   * point's own commit, which the caller waits for, holds only it. Otherwise they wait to go with
+   * it (two commits one after the other would make the wait longer).
    */
-  nearStop(withinMs: number, next: boolean): void {
-    const commitMs = this.lastCommitMs;
-    if (next && commitMs < withinMs) {
-      this.holding = false;
-      this.schedule(true);
-      return;
-    }
-    const holding = Number.isFinite(commitMs) && withinMs < 2 * commitMs;
-    if (holding === this.holding) return;
-    this.holding = holding;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.schedule();
+  commitBeforeStop(withinMs: number): void {
+    if (this.lastCommitMs < withinMs) this.schedule(true);
   }
 
   /** Waits until everything handed to save() is on disk; throws the write failure, if any. */

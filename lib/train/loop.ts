@@ -175,8 +175,8 @@ export class TrainingLoop {
     const { config } = this;
     const engine = this.engine!;
     const started = config.now();
-    // The run's last epoch ends in a stop point, which train() waits for: its commit should not wait for another.
-    config.checkpoints?.nearStop((config.header.epochs - this.epoch) * this.lastEpochMs, this.epoch + 1 === config.header.epochs);
+    // The run's last epoch ends in a stop point, which train() waits for: its commit should hold only it.
+    if (this.epoch + 1 === config.header.epochs) config.checkpoints?.commitBeforeStop(this.lastEpochMs);
     this.epochStart = this.orderRng.getState();
     this.order = config.shuffle ? this.orderRng.permutation(this.size) : Uint32Array.from({ length: this.size }, (_, i) => i);
     engine.beginEpoch(this.order);
