@@ -167,8 +167,13 @@ export class TrainingLoop {
 
   /** The run.json record for the loop's current outcome. */
   record(status: RunStatus, epoch: number): RunRecord {
+    return runRecord(this.config.header, this.outcome(status, epoch));
+  }
+
+  /** The outcome run.json and checkpoints record: `status` at `epoch`, with the stop and the best epoch so far. */
+  private outcome(status: RunStatus, epoch: number): Outcome {
     const best = this.best();
-    return runRecord(this.config.header, { status, epoch, ...(this.stop ? { stop: this.stop } : {}), ...(best ? { best } : {}) });
+    return { status, epoch, ...(this.stop ? { stop: this.stop } : {}), ...(best ? { best } : {}) };
   }
 
   private async trainEpoch(): Promise<void> {
@@ -426,7 +431,6 @@ export class TrainingLoop {
     const holdsBest = status !== 'running' && status !== 'interrupted' && this.holdsBest();
     const best = this.bestWeights && !this.bestIsCurrent() ? this.bestWeights : undefined;
     const { schedule } = config;
-    const runBest = this.best();
     return new TakenCheckpoint({
       id: checkpointId(this.epoch, this.batch),
       modelJson: (this.modelJson ??= layersModelJson(config.model, weights.specs)),
@@ -443,7 +447,7 @@ export class TrainingLoop {
       learningRate: { kind: schedule.kind, state: schedule.getState() ?? null, current: this.rate, initial: this.initialRate },
       earlyStop: this.earlyStop,
       elapsed: this.elapsed(),
-      outcome: { status, epoch: this.epoch, ...(this.stop ? { stop: this.stop } : {}), ...(runBest ? { best: runBest } : {}) },
+      outcome: this.outcome(status, this.epoch),
       holds: holdsBest ? 'best' : 'latest',
       metrics: this.pointMetrics(),
       stopper: config.stopper,
