@@ -9,8 +9,9 @@
  * power loss (a process crash needs none of them — the page cache outlives the process; the rename
  * alone is atomic):
  *   1. one parallel round: every file's data (each checkpoint's files and manifest, and the new
- *      latest.json and run.json) and every temporary directory (its entries are its own data, not
- *      the run directory's). A rename made durable before the data it names could leave, after a
+ *      latest.json and run.json) and every new temporary directory (its entries are its own data,
+ *      not the run directory's; a reused one whose files are overwritten in place keeps entries made
+ *      durable when it was new). A rename made durable before the data it names could leave, after a
  *      power loss, a checkpoint of empty files that retention has already replaced the good ones with;
  *   2. the run directory, once, after all the renames (the checkpoints, oldest first, then
  *      latest.json and run.json): until then a power loss may forget the renames.
@@ -116,9 +117,10 @@ export interface RecyclingFs extends CheckpointFs {
   /**
    * Writes `data` over the start of an existing file (created if missing) and cuts it to
    * `data.byteLength` when it held more than that (`previousBytes`, when known): no inode or block
-   * is freed and allocated again, as deleting and creating it would.
+   * is freed and allocated again, as deleting and creating it would. Resolves true when the file
+   * was missing and created (its directory changed).
    */
-  overwriteFile(file: string, data: Uint8Array, previousBytes?: number): Promise<void>;
+  overwriteFile(file: string, data: Uint8Array, previousBytes?: number): Promise<boolean>;
 }
 
 /**
@@ -158,6 +160,11 @@ export async function commitCheckpoints(fs: CheckpointFs | RecyclingFs, job: Com
       // A spare of another run left that run's directory: that rename is made durable with the data.
       else if (from !== runDir && !synced.includes(from!)) synced.push(from!);
       created.push(temporary);
+      // A reused directory whose files are all overwritten in place holds the same entries: they are
+      // durable since the commit that created them, and only its new name (the run directory's
+      // entry, round 2) needs an fsync. A new directory, or one where a file was added or removed, is
+      // synced with the data.
+      let entriesChanged = !recycled;
       const entries: Record<string, ManifestEntry> = {};
       for (const { name, data: content } of files) {
         const data = bytesOf(content);
@@ -169,19 +176,24 @@ export async function commitCheckpoints(fs: CheckpointFs | RecyclingFs, job: Com
           // Already these bytes, durable since the commit that wrote them: nothing to write or sync
           // (unless the file is gone: a spare's stopped run may be cleaned up by its next train()).
           if (held && held.sha256 === entry.sha256 && held.bytes === entry.bytes && sizeOf(file) === entry.bytes) continue;
-          await fs.overwriteFile(file, data, held?.bytes);
+          if (await fs.overwriteFile(file, data, held?.bytes)) entriesChanged = true;
         } else {
           await fs.createFile(file, data);
         }
         synced.push(file);
       }
       if (recycled && 'overwriteFile' in fs) {
-        for (const name of recycled.files.keys()) if (!(name in entries)) await fs.rm(path.join(temporary, name));
-        await fs.overwriteFile(path.join(temporary, MANIFEST_FILE), manifestBytes(id, entries), recycled.manifestBytes);
+        for (const name of recycled.files.keys()) {
+          if (name in entries) continue;
+          await fs.rm(path.join(temporary, name));
+          entriesChanged = true;
+        }
+        if (await fs.overwriteFile(path.join(temporary, MANIFEST_FILE), manifestBytes(id, entries), recycled.manifestBytes)) entriesChanged = true;
       } else {
         await fs.createFile(path.join(temporary, MANIFEST_FILE), manifestBytes(id, entries));
       }
-      synced.push(path.join(temporary, MANIFEST_FILE), temporary);
+      synced.push(path.join(temporary, MANIFEST_FILE));
+      if (entriesChanged) synced.push(temporary);
     }
     await fs.createFile(latestDraft, bytesOf(job.latest));
     await fs.createFile(runDraft, bytesOf(job.run));

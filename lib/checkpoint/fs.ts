@@ -107,11 +107,19 @@ async function syncPath(target: string): Promise<void> {
  * per call, which cost more CPU than the writes of a small checkpoint), and only the fsyncs, the
  * waits for the disk, go to the pool, all at once.
  */
-export const writerFs: CheckpointFs & { overwriteFile(file: string, data: Uint8Array, previousBytes?: number): Promise<void> } = {
+export const writerFs: CheckpointFs & { overwriteFile(file: string, data: Uint8Array, previousBytes?: number): Promise<boolean> } = {
   ...nodeFs,
   async overwriteFile(file, data, previousBytes) {
     // No O_TRUNC: the file keeps its blocks, and only a longer old content is cut.
-    const fd = syncFs.openSync(file, syncFs.constants.O_WRONLY | syncFs.constants.O_CREAT);
+    let created = false;
+    let fd: number;
+    try {
+      fd = syncFs.openSync(file, syncFs.constants.O_WRONLY);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      fd = syncFs.openSync(file, syncFs.constants.O_WRONLY | syncFs.constants.O_CREAT);
+      created = true;
+    }
     try {
       let written = 0;
       while (written < data.byteLength) written += syncFs.writeSync(fd, data, written, data.byteLength - written, written);
@@ -119,6 +127,7 @@ export const writerFs: CheckpointFs & { overwriteFile(file: string, data: Uint8A
     } finally {
       syncFs.closeSync(fd);
     }
+    return created;
   },
   async mkdir(dir) {
     syncFs.mkdirSync(dir, { recursive: true });

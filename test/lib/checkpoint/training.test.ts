@@ -405,6 +405,33 @@ describe('RecyclingBin (the writer thread reuses retired checkpoint directories)
     assert.equal(hidden(runDir).length, bin.spareDirs.length);
   });
 
+  it('fsyncs a reused directory only when its entries change (a file added or removed): overwriting its files in place leaves them as they were made durable', async () => {
+    const synced: string[] = [];
+    const disk = { ...writerFs, syncAll: async (paths: readonly string[]) => (synced.push(...paths), writerFs.syncAll(paths)) };
+    const bin = new RecyclingBin(disk);
+    /** How many checkpoint directories (`.tmp-epoch-…`) the commit synced. */
+    const dirsSynced = async (request: CommitJob) => {
+      synced.length = 0;
+      await commit(bin, request);
+      return synced.filter((file) => path.basename(file).startsWith('.tmp-epoch-')).length;
+    };
+    const runDir = path.join(tmpDir('recycle-sync'), 'run');
+    fs.mkdirSync(runDir, { recursive: true });
+    assert.equal(await dirsSynced(job(runDir, [1, 2], [], true)), 2, 'new directories are synced');
+    assert.equal(await dirsSynced(job(runDir, [3, 4], [1, 2], true)), 2);
+    assert.equal(await dirsSynced(job(runDir, [5], [3], true)), 0, 'the same files, overwritten in place');
+    assert.equal(await dirsSynced(job(runDir, [6], [4], true, { best: false, weights: 64 })), 1, 'best.bin removed');
+    for (const checkpointId of [id(5), id(6)]) readCheckpointFiles(runDir, checkpointId);
+    const grown = path.join(tmpDir('recycle-sync-grown'), 'run');
+    fs.mkdirSync(grown, { recursive: true });
+    const lean = { best: false, weights: 64 };
+    assert.equal(await dirsSynced(job(grown, [1], [], true, lean)), 1);
+    assert.equal(await dirsSynced(job(grown, [2], [1], true, lean)), 1);
+    assert.equal(await dirsSynced(job(grown, [3], [2], true)), 1, 'best.bin created');
+    assert.ok(fs.existsSync(path.join(grown, id(3), 'best.bin')));
+    readCheckpointFiles(grown, id(3));
+  });
+
   it('a kept directory that is gone by the next commit (removed from outside) is replaced by a new one', async () => {
     const runDir = path.join(tmpDir('recycle-gone'), 'run');
     fs.mkdirSync(runDir, { recursive: true });
