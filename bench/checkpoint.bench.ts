@@ -3,8 +3,12 @@
  * checkpoints (every epoch, keep 3 + best 1, a worker thread writing) and with `checkpoint: false`,
  * interleaved, on both engines, at epochs of about 4 ms, 8 ms and 70 ms (fused engine) — the wall
  * time of whole calls of ~2–3 s, so the first checkpoint, the final flush and run.json are included;
- * the final flush (the stop point made durable, a fixed cost per call) is also printed apart. Also
- * the fixed cost of a train() call (one tiny epoch, no checkpoints) on 1 and on all threads.
+ * the final flush (the stop point made durable, a fixed cost per call) is also printed apart, and so
+ * is the CPU time checkpoints use besides the training threads (the writer, fsyncs, the kernel's
+ * writeback), steadier than wall time on a shared host. Also the fixed cost of a train() call (one
+ * tiny epoch, no checkpoints) on 1 and on all threads. The runs go to a temporary directory of
+ * os.tmpdir(), or of CHECKPOINT_BENCH_DIR when set (creating files costs more in some directories
+ * than in others of the same disk).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -95,12 +99,101 @@ async function onTrainingThread(body: () => Promise<number>): Promise<{ wall: nu
   }
 }
 
+/** CPU milliseconds each thread of this process has run (Linux; empty elsewhere). Task CPU times leave out what the hypervisor steals. */
+function threadCpu(): Map<string, number> {
+  const threads = new Map<string, number>();
+  if (process.platform !== 'linux') return threads;
+  for (const tid of fs.readdirSync('/proc/self/task')) {
+    try {
+      threads.set(tid, Number(fs.readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return threads;
+}
+
+/**
+ * CPU milliseconds each of the kernel's own threads (journal commits, writeback: work for whoever
+ * writes) has run, by pid: kernel workers come and go, so only the threads seen before and after
+ * (or new ones) can be compared.
+ */
+function kernelCpu(): Map<string, number> {
+  const threads = new Map<string, number>();
+  if (process.platform !== 'linux') return threads;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Kernel threads are the children of kthreadd (pid 2): field 4 of stat, after the name.
+      if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] !== '2') continue;
+      threads.set(pid, Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return threads;
+}
+
+/** The CPU milliseconds the threads in `after` ran since `before` (all of it for those new since). */
+function ranSince(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, skip: (tid: string, ms: number) => boolean = () => false): number {
+  let total = 0;
+  for (const [tid, ms] of after) {
+    const ran = ms - (before.get(tid) ?? 0);
+    if (!skip(tid, ran)) total += ran;
+  }
+  return total;
+}
+
+/** A call's wall time, and the CPU milliseconds each thread of this process (by tid) and the kernel's threads ran meanwhile. */
+interface Measured {
+  readonly wall: number;
+  readonly threads: ReadonlyMap<string, number>;
+  readonly kernel: number;
+}
+
+async function measured(body: () => Promise<unknown>): Promise<Measured> {
+  const threadsBefore = threadCpu();
+  const kernelBefore = kernelCpu();
+  const wall = await timed(body);
+  const kernel = ranSince(kernelBefore, kernelCpu());
+  const threads = new Map<string, number>();
+  for (const [tid, ms] of threadCpu()) threads.set(tid, ms - (threadsBefore.get(tid) ?? 0));
+  return { wall, threads, kernel };
+}
+
+/**
+ * The CPU milliseconds per call that checkpoints add besides the training threads': thread by
+ * thread, the median over the checkpointed calls less the median over the plain ones, summed over
+ * the threads other than training's (the main one, and those that run a quarter of a call or more:
+ * the engine's), that is the checkpoint writer, libuv's pool (where fsyncs run) and V8's helpers
+ * (garbage collection); plus the same for the kernel's threads (journal commits, writeback).
+ * Medians, thread by thread: V8's helpers, busy in both kinds of call, now and then run tens of ms.
+ * Steadier than wall time on a shared host, since task CPU times leave out what is stolen; where
+ * training keeps every core busy, this time comes out of training's, and where a core is left,
+ * mostly not.
+ */
+function besidesTraining(saving: readonly Measured[], plain: readonly Measured[]): number {
+  const wall = Math.min(...plain.map((call) => call.wall));
+  const tids = new Set([...saving, ...plain].flatMap((call) => [...call.threads.keys()]));
+  let extra = median(saving.map((call) => call.kernel)) - median(plain.map((call) => call.kernel));
+  for (const tid of tids) {
+    if (tid === String(process.pid)) continue;
+    const withCheckpoints = median(saving.map((call) => call.threads.get(tid) ?? 0));
+    const without = median(plain.map((call) => call.threads.get(tid) ?? 0));
+    if (Math.max(withCheckpoints, without) >= wall / 4) continue;
+    extra += withCheckpoints - without;
+  }
+  return extra;
+}
+
 /**
  * Wall times (ms) of `REPEATS` interleaved pairs: the call with default checkpoints (a new run in
- * `root` each time) and without; and the share of each checkpointed call the training thread spent
- * on its checkpoints. Which goes first alternates.
+ * `root` each time) and without; the share of each checkpointed call the training thread spent on
+ * its checkpoints; and what the checkpoints cost in CPU time besides the training threads (see
+ * besidesTraining). Which goes first alternates.
  */
-async function pairs(root: string, engine: 'fused' | 'tfjs', spec: Case): Promise<{ saving: number[]; plain: number[]; blocked: number[]; final: number[] }> {
+async function pairs(root: string, engine: 'fused' | 'tfjs', spec: Case): Promise<{ saving: number[]; plain: number[]; blocked: number[]; final: number[]; besides: number }> {
   const xs = tf.randomUniform([spec.rows, 2], -1, 1, 'float32', 5) as tf.Tensor2D;
   const ys = tf.tidy(() => tf.sum(tf.sin(tf.mul(xs, 3)), 1, true)) as tf.Tensor2D;
   const data = { xs, ys };
@@ -110,17 +203,27 @@ async function pairs(root: string, engine: 'fused' | 'tfjs', spec: Case): Promis
   const plain: number[] = [];
   const blocked: number[] = [];
   const final: number[] = [];
+  const savingCalls: Measured[] = [];
+  const plainCalls: Measured[] = [];
   try {
     await train(mlp(spec.hidden), data, { ...options, epochs: 2, checkpoint: false });
     await train(mlp(spec.hidden), data, { ...options, epochs: 2, checkpoint: path.join(root, 'warm-up') });
     for (let r = 0; r < REPEATS; r++) {
       const withCheckpoints = async () => {
-        const { wall, blocked: ms, final: end } = await onTrainingThread(() => timed(() => train(mlp(spec.hidden), data, { ...options, seed: r, checkpoint: path.join(root, `${engine}-${spec.batchSize}-${spec.hidden[0]}-${r}`) })));
+        const { wall, blocked: ms, final: end } = await onTrainingThread(async () => {
+          const call = await measured(() => train(mlp(spec.hidden), data, { ...options, seed: r, checkpoint: path.join(root, `${engine}-${spec.batchSize}-${spec.hidden[0]}-${r}`) }));
+          savingCalls.push(call);
+          return call.wall;
+        });
         blocked.push(ms / wall);
         final.push(end);
         return wall;
       };
-      const without = () => timed(() => train(mlp(spec.hidden), data, { ...options, seed: r, checkpoint: false }));
+      const without = async () => {
+        const call = await measured(() => train(mlp(spec.hidden), data, { ...options, seed: r, checkpoint: false }));
+        plainCalls.push(call);
+        return call.wall;
+      };
       if (r % 2 === 0) {
         plain.push(await without());
         saving.push(await withCheckpoints());
@@ -132,7 +235,7 @@ async function pairs(root: string, engine: 'fused' | 'tfjs', spec: Case): Promis
   } finally {
     tf.dispose([xs, ys]);
   }
-  return { saving, plain, blocked, final };
+  return { saving, plain, blocked, final, besides: besidesTraining(savingCalls, plainCalls) };
 }
 
 /**
@@ -170,14 +273,14 @@ const section: BenchSection = {
   title: "train(): the default per-epoch checkpoint's share of wall time, side by side with checkpoint: false",
   async run(): Promise<BenchRow[]> {
     await ready();
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cellfit-bench-checkpoint-'));
+    const root = fs.mkdtempSync(path.join(process.env.CHECKPOINT_BENCH_DIR ?? os.tmpdir(), 'cellfit-bench-checkpoint-'));
     const rows: BenchRow[] = [];
     try {
       // CHECKPOINT_BENCH_ENGINES=fused measures one engine (the tfjs cases take minutes on a loaded machine).
       const engines = (['fused', 'tfjs'] as const).filter((engine) => (process.env.CHECKPOINT_BENCH_ENGINES ?? 'fused,tfjs').split(',').includes(engine));
       for (const engine of engines) {
         for (const spec of CASES) {
-          const { saving, plain, blocked, final } = await pairs(root, engine, spec);
+          const { saving, plain, blocked, final, besides } = await pairs(root, engine, spec);
           const epochs = spec.epochs[engine];
           // Fastest of each side, as the issue measures it: load from other processes only ever
           // slows a call down. The median of the paired ratios and the training thread's own share
@@ -196,6 +299,11 @@ const section: BenchSection = {
             { name: `  median of the ${REPEATS} paired ratios (range ${range(pairShares)} %)`, value: median(pairShares), unit: '%' },
             { name: `  the training thread's time on checkpoints (snapshots, waits for the writer, final wait), share of the call (range ${range(blocked.map((b) => b * 100), 2)} %)`, value: median(blocked) * 100, unit: '%' },
             { name: `  of which the wait at the end for the stop point's durable commit, a fixed cost per call (range ${range(final)} ms)`, value: median(final), unit: 'ms' },
+            {
+              name: `  CPU time the checkpoints use besides the training threads (the writer, fsyncs, garbage collection, the kernel's writeback), share of the call (${besides.toFixed(1)} ms)`,
+              value: (besides / Math.min(...plain)) * 100,
+              unit: '%',
+            },
           );
         }
       }
