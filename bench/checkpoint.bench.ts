@@ -25,16 +25,17 @@ interface Case {
   readonly rows: number;
   /**
    * Epochs per call on each engine: enough that a call lasts ~2–3 s, so that the per-epoch cost is
-   * not lost in the call's fixed one (the durable commit of its stop point, printed apart).
+   * not lost in the call's fixed one (the durable commit of its stop point, printed apart). Until
+   * issue 15's eighth round the tfjs engine's first two cases ran 12 epochs, calls of 0.6 and 1.1 s.
    */
   readonly epochs: { readonly fused: number; readonly tfjs: number };
-  /** The goal, as a share of wall time. */
+  /** The goal, as a share of wall time, at the fused engine's epochs (epochs of 50 ms or more, as the tfjs engine's are, have the issue's 1 %). */
   readonly goal: number;
 }
 
 const CASES: readonly Case[] = [
-  { label: '2-64-64-1, batch 32, 2048 rows', hidden: [64, 64], batchSize: 32, rows: 2048, epochs: { fused: 640, tfjs: 12 }, goal: 0.03 },
-  { label: '2-64-64-1, batch 256, 8192 rows', hidden: [64, 64], batchSize: 256, rows: 8192, epochs: { fused: 320, tfjs: 12 }, goal: 0.03 },
+  { label: '2-64-64-1, batch 32, 2048 rows', hidden: [64, 64], batchSize: 32, rows: 2048, epochs: { fused: 640, tfjs: 40 }, goal: 0.03 },
+  { label: '2-64-64-1, batch 256, 8192 rows', hidden: [64, 64], batchSize: 256, rows: 8192, epochs: { fused: 320, tfjs: 24 }, goal: 0.03 },
   { label: '2-256-256-1, batch 128, 8192 rows', hidden: [256, 256], batchSize: 128, rows: 8192, epochs: { fused: 40, tfjs: 3 }, goal: 0.01 },
 ];
 
@@ -288,13 +289,14 @@ const section: BenchSection = {
           const share = Math.min(...saving) / Math.min(...plain) - 1;
           const pairShares = saving.map((ms, i) => (ms / plain[i] - 1) * 100);
           const epochMs = Math.min(...plain) / epochs;
+          const goal = epochMs >= 50 ? Math.min(spec.goal, 0.01) : spec.goal;
           rows.push(
             {
               name: `${engine}, ${spec.label}: ${epochMs.toFixed(1)} ms epochs × ${epochs}; default checkpoints add (fastest of ${REPEATS} vs fastest)`,
               value: share * 100,
               unit: '%',
-              goal: `≤ ${spec.goal * 100}`,
-              met: share <= spec.goal,
+              goal: `≤ ${goal * 100}`,
+              met: share <= goal,
             },
             { name: `  median of the ${REPEATS} paired ratios (range ${range(pairShares)} %)`, value: median(pairShares), unit: '%' },
             { name: `  the training thread's time on checkpoints (snapshots, waits for the writer, final wait), share of the call (range ${range(blocked.map((b) => b * 100), 2)} %)`, value: median(blocked) * 100, unit: '%' },
