@@ -137,12 +137,9 @@ function kernelCpu(): Map<string, number> {
 }
 
 /** The CPU milliseconds the threads in `after` ran since `before` (all of it for those new since). */
-function ranSince(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>, skip: (tid: string, ms: number) => boolean = () => false): number {
+function ranSince(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): number {
   let total = 0;
-  for (const [tid, ms] of after) {
-    const ran = ms - (before.get(tid) ?? 0);
-    if (!skip(tid, ran)) total += ran;
-  }
+  for (const [tid, ms] of after) total += ms - (before.get(tid) ?? 0);
   return total;
 }
 
