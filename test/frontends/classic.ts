@@ -33,9 +33,7 @@ export interface ShownCell {
 export async function newNotebook(browser: Browser, url: string): Promise<Page> {
   const tree = await browser.newPage();
   await tree.goto(`${url}tree`);
-  await tree.waitForSelector('#new-dropdown-button');
-  await tree.click('#new-dropdown-button');
-  await tree.waitForSelector('#kernel-cellfit a', { visible: true });
+  await openNewMenu(tree);
   const opened = new Promise<Target>((resolve) => browser.once('targetcreated', resolve));
   await tree.click('#kernel-cellfit a');
   const page = (await (await opened).page())!;
@@ -43,6 +41,23 @@ export async function newNotebook(browser: Browser, url: string): Promise<Page> 
   await notebookReady(page);
   await tree.close();
   return page;
+}
+
+/**
+ * Opens the tree page's New menu until it shows TypeScript (cellfit). On a loaded machine the
+ * button exists before the page has laid it out and takes clicks ("not clickable"), and the menu's
+ * kernel entries come with the kernelspecs, later: so it clicks again while the menu is closed.
+ */
+async function openNewMenu(tree: Page): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const entry = await tree.$('#kernel-cellfit a');
+    if (entry && (await entry.isVisible())) return;
+    const open = await tree.$eval('#new-dropdown-button', (button) => button.parentElement?.classList.contains('open') ?? false).catch(() => false);
+    if (!open) await tree.click('#new-dropdown-button').catch(() => undefined);
+    if (Date.now() > deadline) throw new Error('the tree page never showed New → TypeScript (cellfit) within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /** Waits until the notebook page has loaded and its kernel (cellfit) answers. */
