@@ -100,13 +100,18 @@ async function onTrainingThread(body: () => Promise<number>): Promise<{ wall: nu
   }
 }
 
-/** CPU milliseconds each thread of this process has run (Linux; empty elsewhere). Task CPU times leave out what the hypervisor steals. */
+/** CPU milliseconds the task `/proc/…` path `task` has run (schedstat's first field, ns). Task CPU times leave out what the hypervisor steals. */
+function ranMs(task: string): number {
+  return Number(fs.readFileSync(`${task}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+}
+
+/** CPU milliseconds each thread of this process has run (Linux; empty elsewhere). */
 function threadCpu(): Map<string, number> {
   const threads = new Map<string, number>();
   if (process.platform !== 'linux') return threads;
   for (const tid of fs.readdirSync('/proc/self/task')) {
     try {
-      threads.set(tid, Number(fs.readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+      threads.set(tid, ranMs(`/proc/self/task/${tid}`));
     } catch {
       // The thread ended meanwhile.
     }
@@ -128,7 +133,7 @@ function kernelCpu(): Map<string, number> {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
       // Kernel threads are the children of kthreadd (pid 2): field 4 of stat, after the name.
       if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] !== '2') continue;
-      threads.set(pid, Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6);
+      threads.set(pid, ranMs(`/proc/${pid}`));
     } catch {
       // The thread ended meanwhile.
     }
