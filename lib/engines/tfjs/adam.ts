@@ -16,8 +16,9 @@
  * `model.fit` could continue from it).
  */
 import { tf } from '../../backend';
-import { concatArrays, type OptimizerSnapshot, type SlotSpec } from '../../checkpoint/snapshot';
+import type { OptimizerSnapshot, SlotSpec, SnapshotBuffers } from '../../checkpoint/snapshot';
 import { captureOptimizer } from './optimizer';
+import { copyValues } from './read';
 
 /** The loop's handle on the optimizer. */
 export interface OptimizerDriver {
@@ -26,8 +27,8 @@ export interface OptimizerDriver {
   attach(): void;
   /** Moves any state held by the driver back into the optimizer and stops routing. */
   detach(): void;
-  /** The optimizer's complete state (the same format whichever driver took it). */
-  capture(): OptimizerSnapshot;
+  /** The optimizer's complete state (the same format whichever driver took it), into one of `buffers` when given. */
+  capture(buffers?: SnapshotBuffers): OptimizerSnapshot;
 }
 
 /**
@@ -43,7 +44,7 @@ export function optimizerDriver(optimizer: tf.Optimizer, lean = true): Optimizer
     optimizer,
     attach: () => undefined,
     detach: () => undefined,
-    capture: () => captureOptimizer(optimizer),
+    capture: (buffers) => captureOptimizer(optimizer, buffers),
   };
 }
 
@@ -85,6 +86,12 @@ interface Moments {
   readonly fusedSize: number;
   /** Indices of the tensors updated one by one. */
   readonly single: number[];
+  /** By tensor index: its position in `fused`, or -1. */
+  readonly fusedAt: number[];
+  /** Bytes of a snapshot of all the moments (m then v, tensor after tensor). */
+  readonly slotBytes: number;
+  /** Where each moment sits in a snapshot: fixed while the moments live, so snapshots share it. */
+  slots?: SlotSpec[];
   flat?: { m: tf.Tensor1D; v: tf.Tensor1D };
   /** Per-tensor moments of the `single` tensors, by index. */
   own: Map<number, { m: tf.Tensor; v: tf.Tensor }>;
@@ -131,24 +138,18 @@ class LeanAdam implements OptimizerDriver {
     this.attached = false;
   }
 
-  capture(): OptimizerSnapshot {
+  capture(buffers?: SnapshotBuffers): OptimizerSnapshot {
     const moments = this.moments;
-    if (!moments) return captureOptimizer(this.optimizer);
+    if (!moments) return captureOptimizer(this.optimizer, buffers);
     const opt = this.adam;
-    const values = this.momentValues(moments);
-    const slots: SlotSpec[] = [];
-    const arrays: Float32Array[] = [];
-    let offset = 0;
-    for (const [field, suffix, key] of [
-      ['accumulatedFirstMoment', 'm', 'm'],
-      ['accumulatedSecondMoment', 'v', 'v'],
-    ] as const) {
-      moments.names.forEach((name, index) => {
-        const array = values[key][index];
-        slots.push({ field, index, name: `${name}/${suffix}`, shape: moments.shapes[index], offset, length: array.length });
-        arrays.push(array);
-        offset += array.byteLength;
-      });
+    const slots = (moments.slots ??= slotLayout(moments));
+    const data = new Uint8Array(buffers ? buffers.take(moments.slotBytes) : new ArrayBuffer(moments.slotBytes));
+    // Straight from the moments the driver holds: the flat pair's ranges, then each own tensor.
+    for (const slot of slots) {
+      const key = slot.field === 'accumulatedFirstMoment' ? 'm' : 'v';
+      const k = moments.fusedAt[slot.index];
+      if (k >= 0) copyValues(moments.flat![key], data, slot.offset, moments.offsets[k], slot.length);
+      else copyValues(moments.own.get(slot.index)![key], data, slot.offset);
     }
     return {
       meta: {
@@ -159,7 +160,7 @@ class LeanAdam implements OptimizerDriver {
         scalars: { accBeta1: opt.accBeta1.dataSync()[0], accBeta2: opt.accBeta2.dataSync()[0] },
         slots,
       },
-      data: concatArrays(arrays),
+      data,
     };
   }
 
@@ -250,7 +251,9 @@ class LeanAdam implements OptimizerDriver {
       offsets.push(fusedSize);
       fusedSize += sizes[i];
     }
-    const moments: Moments = { names: list.map((item) => item.name), shapes: registered.map((variable) => [...variable.shape]), sizes, fused, offsets, fusedSize, single, own: new Map() };
+    const fusedAt = sizes.map((_, i) => fused.indexOf(i));
+    const slotBytes = 2 * 4 * sizes.reduce((sum, size) => sum + size, 0);
+    const moments: Moments = { names: list.map((item) => item.name), shapes: registered.map((variable) => [...variable.shape]), sizes, fused, offsets, fusedSize, single, fusedAt, slotBytes, own: new Map() };
     const slotsValid = (slots: Slot[]) => slots.length === list.length && slots.every((slot, i) => slot && slot.variable.size === sizes[i]);
     const first = slotsValid(opt.accumulatedFirstMoment) ? opt.accumulatedFirstMoment : undefined;
     const second = slotsValid(opt.accumulatedSecondMoment) ? opt.accumulatedSecondMoment : undefined;
@@ -270,7 +273,7 @@ class LeanAdam implements OptimizerDriver {
     const flatM = moments.flat?.m.dataSync() as Float32Array | undefined;
     const flatV = moments.flat?.v.dataSync() as Float32Array | undefined;
     moments.names.forEach((_, i) => {
-      const k = moments.fused.indexOf(i);
+      const k = moments.fusedAt[i];
       if (k >= 0) {
         const start = moments.offsets[k];
         m.push(flatM!.slice(start, start + moments.sizes[i]));
@@ -306,4 +309,20 @@ class LeanAdam implements OptimizerDriver {
     if (moments.flat) tf.dispose([moments.flat.m, moments.flat.v]);
     for (const own of moments.own.values()) tf.dispose([own.m, own.v]);
   }
+}
+
+/** Where a snapshot holds each moment: the first moments (m) of every tensor in order, then the second (v), as tfjs names them. */
+function slotLayout(moments: Moments): SlotSpec[] {
+  const slots: SlotSpec[] = [];
+  let offset = 0;
+  for (const [field, suffix] of [
+    ['accumulatedFirstMoment', 'm'],
+    ['accumulatedSecondMoment', 'v'],
+  ] as const) {
+    moments.names.forEach((name, index) => {
+      slots.push({ field, index, name: `${name}/${suffix}`, shape: moments.shapes[index], offset, length: moments.sizes[index] });
+      offset += moments.sizes[index] * 4;
+    });
+  }
+  return slots;
 }

@@ -8,7 +8,7 @@
  * gathered a chunk at a time: one gather for many batches costs far less per batch than one each.
  */
 import { tf } from '../../backend';
-import type { OptimizerSnapshot, WeightsSnapshot } from '../../checkpoint/snapshot';
+import type { OptimizerSnapshot, SnapshotBuffers, WeightSpec, WeightsSnapshot } from '../../checkpoint/snapshot';
 import { fail } from '../../errors';
 import type { Rng } from '../../random';
 import type { Batch, Dataset } from '../data';
@@ -16,7 +16,7 @@ import type { Engine, EngineInfo, EngineSetup } from '../engine';
 import { optimizerDriver, type OptimizerDriver } from './adam';
 import { evaluateWithTfjs } from './inference';
 import { restoreOptimizer, setLearningRate } from './optimizer';
-import { applyWeights, modelWeights, snapshotWeights, trainableVariables } from './weights';
+import { applyWeights, modelWeights, snapshotWeights, trainableVariables, weightSpecs } from './weights';
 
 /** The model's training function: inputs and targets in, [loss, ...metrics] scalars out. */
 export type TrainFunction = (data: tf.Tensor[]) => tf.Scalar[];
@@ -46,6 +46,8 @@ export class TfjsEngine implements Engine {
   private pending: tf.Scalar[][] = [];
   private ahead: Batch[] = [];
   private aheadFrom = 0;
+  /** The weights manifest's entries: fixed while the engine lives, so snapshots share them. */
+  private specs?: readonly WeightSpec[];
 
   constructor({ model, optimizer, data, batchSize, dropout, where }: EngineSetup, info: EngineInfo = { name: 'tfjs' }) {
     this.info = info;
@@ -105,16 +107,17 @@ export class TfjsEngine implements Engine {
     return evaluateWithTfjs(this.model, data, batchSize);
   }
 
-  weights(): WeightsSnapshot {
-    return snapshotWeights(modelWeights(this.model));
+  weights(buffers?: SnapshotBuffers): WeightsSnapshot {
+    const weights = modelWeights(this.model);
+    return snapshotWeights(weights, buffers, (this.specs ??= weightSpecs(weights)));
   }
 
   setWeights(snapshot: WeightsSnapshot, source: string): void {
     applyWeights(modelWeights(this.model), snapshot, this.where, source);
   }
 
-  optimizerState(): OptimizerSnapshot {
-    return this.driver.capture();
+  optimizerState(buffers?: SnapshotBuffers): OptimizerSnapshot {
+    return this.driver.capture(buffers);
   }
 
   setOptimizerState(snapshot: OptimizerSnapshot, _source: string): void {

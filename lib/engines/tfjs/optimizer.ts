@@ -9,9 +9,10 @@
  * and the iteration count, and writes them back verbatim.
  */
 import { tf } from '../../backend';
-import type { OptimizerSnapshot, SlotSpec } from '../../checkpoint/snapshot';
+import type { OptimizerSnapshot, SlotSpec, SnapshotBuffers } from '../../checkpoint/snapshot';
 import { fail } from '../../errors';
 import { optimizerClass, SCALAR_FIELDS, SLOT_FIELDS } from '../optimizers';
+import { copyValues } from './read';
 
 interface SlotVariable {
   originalName: string;
@@ -20,25 +21,28 @@ interface SlotVariable {
 
 type OptimizerFields = tf.Optimizer & Record<string, unknown> & { iterations_?: number; learningRate: number };
 
-/** Copies the optimizer's complete state (synchronously: one read per variable). */
-export function captureOptimizer(optimizer: tf.Optimizer): OptimizerSnapshot {
+/**
+ * Copies the optimizer's complete state (synchronously: one read per variable), into one of
+ * `buffers` when given (a checkpoint's, used again once written).
+ */
+export function captureOptimizer(optimizer: tf.Optimizer, buffers?: SnapshotBuffers): OptimizerSnapshot {
   const fields = optimizer as OptimizerFields;
   const className = optimizerClass(optimizer);
   const slots: SlotSpec[] = [];
-  const arrays: Float32Array[] = [];
+  const variables: tf.Variable[] = [];
   let offset = 0;
   for (const field of SLOT_FIELDS[className]) {
     const list = (fields[field] as (SlotVariable | undefined)[] | undefined) ?? [];
     list.forEach((slot, index) => {
       if (!slot) return;
-      const values = slot.variable.dataSync() as Float32Array;
-      slots.push({ field, index, name: slot.originalName, shape: [...slot.variable.shape], offset, length: values.length });
-      arrays.push(values);
-      offset += values.byteLength;
+      const { variable } = slot;
+      slots.push({ field, index, name: slot.originalName, shape: [...variable.shape], offset, length: variable.size });
+      variables.push(variable);
+      offset += variable.size * 4;
     });
   }
-  const data = new Uint8Array(offset);
-  slots.forEach((slot, i) => data.set(new Uint8Array(arrays[i].buffer, arrays[i].byteOffset, arrays[i].byteLength), slot.offset));
+  const data = new Uint8Array(buffers ? buffers.take(offset) : new ArrayBuffer(offset));
+  variables.forEach((variable, i) => copyValues(variable, data, slots[i].offset));
   const scalars: Record<string, number> = {};
   for (const [field] of SCALAR_FIELDS[className] ?? []) scalars[field] = (fields[field] as tf.Variable).dataSync()[0];
   return {

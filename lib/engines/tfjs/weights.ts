@@ -3,8 +3,9 @@
  * what the tfjs engine checkpoints, and how any engine's weights get back into the model.
  */
 import { tf } from '../../backend';
-import { concatArrays, type WeightSpec, type WeightsSnapshot } from '../../checkpoint/snapshot';
+import type { SnapshotBuffers, WeightSpec, WeightsSnapshot } from '../../checkpoint/snapshot';
 import { fail } from '../../errors';
+import { bytesPerValue, copyValues } from './read';
 
 /** What `LayersModel.weights` holds: a layer variable over a tf.Variable. */
 interface LayerWeight {
@@ -19,11 +20,24 @@ export function modelWeights(model: tf.LayersModel): LayerWeight[] {
   return model.weights as unknown as LayerWeight[];
 }
 
-/** Copies the values of `weights` into one buffer (synchronously). */
-export function snapshotWeights(weights: readonly LayerWeight[]): WeightsSnapshot {
-  const arrays = weights.map((weight) => weight.read().dataSync() as Float32Array | Int32Array | Uint8Array);
-  const specs = weights.map((weight) => ({ name: weight.originalName, shape: [...weight.shape], dtype: weight.dtype as WeightSpec['dtype'] }));
-  return { specs, data: concatArrays(arrays) };
+/** The weights manifest's entries for `weights`. */
+export function weightSpecs(weights: readonly LayerWeight[]): WeightSpec[] {
+  return weights.map((weight) => ({ name: weight.originalName, shape: [...weight.shape], dtype: weight.dtype as WeightSpec['dtype'] }));
+}
+
+/**
+ * Copies the values of `weights` into one buffer (synchronously): one of `buffers` when given (a
+ * checkpoint's, used again once written). `specs` are {@link weightSpecs}(weights), when the caller
+ * keeps them.
+ */
+export function snapshotWeights(weights: readonly LayerWeight[], buffers?: SnapshotBuffers, specs: readonly WeightSpec[] = weightSpecs(weights)): WeightsSnapshot {
+  const variables = weights.map((weight) => weight.read());
+  let bytes = 0;
+  for (const variable of variables) bytes += variable.size * bytesPerValue(variable.dtype);
+  const data = new Uint8Array(buffers ? buffers.take(bytes) : new ArrayBuffer(bytes));
+  let at = 0;
+  for (const variable of variables) at = copyValues(variable, data, at);
+  return { specs, data };
 }
 
 /**
