@@ -204,7 +204,8 @@ function besidesTraining(saving: readonly Measured[], plain: readonly Measured[]
 
 /**
  * Trains a new MLP (measured), then frees it and its optimizer: a bench of hundreds of calls would
- * otherwise pile up their models in the heap and in the backend's memory, which later calls pay for.
+ * otherwise keep every model to its end, in the heap and in the backend's memory, so that its later
+ * cases would run in a fuller heap than its first ones.
  */
 async function trainNew(
   hidden: readonly number[],
