@@ -142,15 +142,7 @@ class LeanAdam implements OptimizerDriver {
     const moments = this.moments;
     if (!moments) return captureOptimizer(this.optimizer, buffers);
     const opt = this.adam;
-    const slots = (moments.slots ??= slotLayout(moments));
-    const data = new Uint8Array(buffers ? buffers.take(moments.slotBytes) : new ArrayBuffer(moments.slotBytes));
-    // Straight from the moments the driver holds: the flat pair's ranges, then each own tensor.
-    for (const slot of slots) {
-      const key = slot.field === 'accumulatedFirstMoment' ? 'm' : 'v';
-      const k = moments.fusedAt[slot.index];
-      if (k >= 0) copyValues(moments.flat![key], data, slot.offset, moments.offsets[k], slot.length);
-      else copyValues(moments.own.get(slot.index)![key], data, slot.offset);
-    }
+    const { slots, data } = copyMoments(moments, buffers);
     return {
       meta: {
         className: 'Adam',
@@ -266,42 +258,19 @@ class LeanAdam implements OptimizerDriver {
     return moments;
   }
 
-  /** The moments of every tensor, as float32 arrays (read synchronously). */
-  private momentValues(moments: Moments): { m: Float32Array[]; v: Float32Array[] } {
-    const m: Float32Array[] = [];
-    const v: Float32Array[] = [];
-    const flatM = moments.flat?.m.dataSync() as Float32Array | undefined;
-    const flatV = moments.flat?.v.dataSync() as Float32Array | undefined;
-    moments.names.forEach((_, i) => {
-      const k = moments.fusedAt[i];
-      if (k >= 0) {
-        const start = moments.offsets[k];
-        m.push(flatM!.slice(start, start + moments.sizes[i]));
-        v.push(flatV!.slice(start, start + moments.sizes[i]));
-      } else {
-        const own = moments.own.get(i)!;
-        m.push(own.m.dataSync() as Float32Array);
-        v.push(own.v.dataSync() as Float32Array);
-      }
-    });
-    return { m, v };
-  }
-
   /** Puts the moments back into the optimizer's per-variable slots. */
   private writeBack(moments: Moments): void {
     const opt = this.adam;
-    const values = this.momentValues(moments);
-    for (const [field, suffix, key] of [
-      ['accumulatedFirstMoment', 'm', 'm'],
-      ['accumulatedSecondMoment', 'v', 'v'],
-    ] as const) {
+    const { slots, data } = copyMoments(moments);
+    for (const field of ['accumulatedFirstMoment', 'accumulatedSecondMoment'] as const) {
       for (const slot of opt[field]) slot?.variable.dispose();
-      opt[field] = moments.names.map((name, i) => {
-        const initial = tf.tensor(values[key][i], moments.shapes[i], 'float32');
-        const variable = initial.variable(false);
-        initial.dispose();
-        return { originalName: `${name}/${suffix}`, variable };
-      });
+      opt[field] = [];
+    }
+    for (const slot of slots) {
+      const initial = tf.tensor(new Float32Array(data.buffer, data.byteOffset + slot.offset, slot.length), [...slot.shape], 'float32');
+      const variable = initial.variable(false);
+      initial.dispose();
+      opt[slot.field as 'accumulatedFirstMoment' | 'accumulatedSecondMoment'][slot.index] = { originalName: slot.name, variable };
     }
   }
 
@@ -325,4 +294,20 @@ function slotLayout(moments: Moments): SlotSpec[] {
     });
   }
   return slots;
+}
+
+/**
+ * Copies every moment, as the snapshot layout places it, into one of `buffers` when given (else a
+ * new buffer): the flat pair's ranges and each own tensor.
+ */
+function copyMoments(moments: Moments, buffers?: SnapshotBuffers): { slots: SlotSpec[]; data: Uint8Array } {
+  const slots = (moments.slots ??= slotLayout(moments));
+  const data = new Uint8Array(buffers ? buffers.take(moments.slotBytes) : new ArrayBuffer(moments.slotBytes));
+  for (const slot of slots) {
+    const key = slot.field === 'accumulatedFirstMoment' ? 'm' : 'v';
+    const k = moments.fusedAt[slot.index];
+    if (k >= 0) copyValues(moments.flat![key], data, slot.offset, moments.offsets[k], slot.length);
+    else copyValues(moments.own.get(slot.index)![key], data, slot.offset);
+  }
+  return { slots, data };
 }
