@@ -34,6 +34,22 @@ export function regression(rows = 100, features = 3, seed = 1): { xs: tf.Tensor2
   return { xs: tf.tensor2d(xs), ys: tf.tensor2d(ys) };
 }
 
+/**
+ * Runs `count` training steps of `model` through its own training function (what model.fit runs per
+ * batch), on batches 16 rows each of one fixed regression problem, from batch `offset` (at most 8
+ * batches in all), with no dropout randomness involved.
+ */
+export function trainSteps(model: tf.LayersModel, count: number, offset = 0): void {
+  const { xs, ys } = regression(16 * 8);
+  const core = (model as unknown as { model: { makeTrainFunction(): (data: tf.Tensor[]) => tf.Scalar[] } }).model;
+  const step = core.makeTrainFunction();
+  for (let i = offset; i < offset + count; i++) {
+    const batch = [xs.slice([16 * i, 0], [16, 3]), ys.slice([16 * i, 0], [16, 1])];
+    tf.dispose([...step(batch), ...batch]);
+  }
+  tf.dispose([xs, ys]);
+}
+
 /** The seven tfjs optimizers, configured so that every hidden variable is exercised. */
 export const OPTIMIZERS: Readonly<Record<string, () => tf.Optimizer>> = {
   sgd: () => tf.train.sgd(0.05),

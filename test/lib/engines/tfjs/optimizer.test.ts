@@ -4,34 +4,22 @@ import { captureOptimizer, resetOptimizer, restoreOptimizer } from '../../../../
 import { trainableVariables } from '../../../../lib/engines/tfjs/weights';
 import { optimizerDriver } from '../../../../lib/engines/tfjs/adam';
 import { throwsWith } from '../../../helpers';
-import { buildModel, OPTIMIZERS, regression, weightBytes } from '../../train/support';
-
-/** Runs `steps` training steps of `model` on fixed batches (no dropout randomness involved). */
-function steps(model: tf.LayersModel, count: number, offset = 0): void {
-  const { xs, ys } = regression(16 * 8);
-  const core = (model as unknown as { model: { makeTrainFunction(): (data: tf.Tensor[]) => tf.Scalar[] } }).model;
-  const step = core.makeTrainFunction();
-  for (let i = offset; i < offset + count; i++) {
-    const batch = [xs.slice([16 * i, 0], [16, 3]), ys.slice([16 * i, 0], [16, 1])];
-    tf.dispose([...step(batch), ...batch]);
-  }
-  tf.dispose([xs, ys]);
-}
+import { buildModel, OPTIMIZERS, trainSteps, weightBytes } from '../../train/support';
 
 describe('optimizer state', () => {
   for (const name of Object.keys(OPTIMIZERS)) {
     it(`captureOptimizer() / restoreOptimizer() of ${name} into a fresh optimizer continues bit for bit`, () => {
       const first = buildModel({ optimizer: name, dropout: false });
-      steps(first, 3);
+      trainSteps(first, 3);
       const saved = captureOptimizer(first.optimizer);
       const weights = first.getWeights().map((weight) => weight.clone());
       // A new model and optimizer, as after a restart.
       const second = buildModel({ optimizer: name, dropout: false });
       second.setWeights(weights);
       restoreOptimizer(second.optimizer, { meta: JSON.parse(JSON.stringify(saved.meta)), data: saved.data.slice() }, trainableVariables(second), 'test');
-      steps(second, 3, 3);
+      trainSteps(second, 3, 3);
       const continued = buildModel({ optimizer: name, dropout: false });
-      steps(continued, 6);
+      trainSteps(continued, 6);
       assert.ok(weightBytes(second).equals(weightBytes(continued)), `${name} drifted after restore`);
       tf.dispose(weights);
     });
@@ -40,7 +28,7 @@ describe('optimizer state', () => {
   it('resetOptimizer(adam) returns it to its state before the first step', () => {
     const model = buildModel({ optimizer: 'adam', dropout: false });
     const before = captureOptimizer(model.optimizer);
-    steps(model, 2);
+    trainSteps(model, 2);
     resetOptimizer(model.optimizer);
     const after = captureOptimizer(model.optimizer);
     assert.deepEqual(after.meta, before.meta);
@@ -52,11 +40,11 @@ describe('optimizer state', () => {
     const plain = buildModel({ optimizer: 'adam', dropout: false, hidden: [300, 300] });
     const driver = optimizerDriver(lean.optimizer);
     driver.attach();
-    steps(lean, 3);
+    trainSteps(lean, 3);
     const captured = driver.capture();
     driver.detach();
-    steps(lean, 2, 3);
-    steps(plain, 5);
+    trainSteps(lean, 2, 3);
+    trainSteps(plain, 5);
     assert.ok(weightBytes(lean).equals(weightBytes(plain)));
     const plainState = captureOptimizer(plain.optimizer);
     assert.ok(Buffer.from(captureOptimizer(lean.optimizer).data).equals(Buffer.from(plainState.data)));
@@ -65,7 +53,7 @@ describe('optimizer state', () => {
 
   it('restoreOptimizer() refuses the state of another optimizer class or another architecture', () => {
     const adam = buildModel({ optimizer: 'adam', dropout: false });
-    steps(adam, 1);
+    trainSteps(adam, 1);
     const saved = captureOptimizer(adam.optimizer);
     const sgd = buildModel({ optimizer: 'sgd', dropout: false });
     throwsWith(() => restoreOptimizer(sgd.optimizer, saved, trainableVariables(sgd), 'test'), 'test: the checkpoint holds the state of a Adam optimizer, but the model is compiled with SGD.');

@@ -5,7 +5,7 @@ import { optimizerDriver } from '../../../../lib/engines/tfjs/adam';
 import { captureOptimizer } from '../../../../lib/engines/tfjs/optimizer';
 import { copyValues, wasmMemoryView } from '../../../../lib/engines/tfjs/read';
 import { modelWeights, snapshotWeights, trainableVariables, weightSpecs } from '../../../../lib/engines/tfjs/weights';
-import { buildModel, regression } from '../../train/support';
+import { buildModel, trainSteps } from '../../train/support';
 
 /** A tensor's bytes as dataSync() gives them. */
 function bytesOf(tensor: tf.Tensor): Buffer {
@@ -31,18 +31,6 @@ function checkCopies(tensors: readonly tf.Tensor[]): void {
     assert.equal(copyValues(tensor, range, 0, 1, 2), 2 * width);
     assert.ok(Buffer.from(range).equals(expected.subarray(width, 3 * width)), `${tensor.dtype}: values 1 and 2`);
   }
-}
-
-/** Runs `count` Adam steps of `model` (through its own training function) on fixed batches. */
-function steps(model: tf.LayersModel, count: number): void {
-  const { xs, ys } = regression(16 * count);
-  const core = (model as unknown as { model: { makeTrainFunction(): (data: tf.Tensor[]) => tf.Scalar[] } }).model;
-  const step = core.makeTrainFunction();
-  for (let i = 0; i < count; i++) {
-    const batch = [xs.slice([16 * i, 0], [16, 3]), ys.slice([16 * i, 0], [16, 1])];
-    tf.dispose([...step(batch), ...batch]);
-  }
-  tf.dispose([xs, ys]);
 }
 
 /** A pool whose one buffer of `byteLength` holds stale bytes (as a written snapshot's would). */
@@ -85,7 +73,7 @@ describe('tfjs engine: reading tensors into snapshots', () => {
 
   it('a weights snapshot into a used buffer is byte for byte a fresh one, and takes that buffer', () => {
     const model = buildModel({ dropout: false, hidden: [300, 5] });
-    steps(model, 2);
+    trainSteps(model, 2);
     const weights = modelWeights(model);
     const fresh = snapshotWeights(weights);
     const { buffers, stale } = staleBuffers(fresh.data.byteLength);
@@ -102,8 +90,8 @@ describe('tfjs engine: reading tensors into snapshots', () => {
     const driver = optimizerDriver(lean.optimizer);
     driver.attach();
     try {
-      steps(lean, 3);
-      steps(plain, 3);
+      trainSteps(lean, 3);
+      trainSteps(plain, 3);
       const expected = captureOptimizer(plain.optimizer);
       const { buffers, stale } = staleBuffers(expected.data.byteLength);
       const captured = driver.capture(buffers);
@@ -118,8 +106,8 @@ describe('tfjs engine: reading tensors into snapshots', () => {
         ['m', 'v'].flatMap((suffix) => names.map((name) => `${name}/${suffix}`)),
       );
       // A second snapshot shares the slot layout and reads the moments as they are then.
-      steps(lean, 1);
-      steps(plain, 1);
+      trainSteps(lean, 1, 3);
+      trainSteps(plain, 1, 3);
       const later = driver.capture(buffers);
       assert.ok(Buffer.from(later.data).equals(Buffer.from(captureOptimizer(plain.optimizer).data)));
       assert.equal(later.meta.iterations, 4);
