@@ -6,6 +6,7 @@
  */
 import type { Browser, Page, Target } from 'puppeteer-core';
 import { untilIdle } from '../support/browser';
+import { until } from '../support/until';
 
 // The functions given to page.evaluate() run in the page; the project compiles without the DOM lib.
 declare const window: any;
@@ -49,15 +50,18 @@ export async function newNotebook(browser: Browser, url: string): Promise<Page> 
  * kernel entries come with the kernelspecs, later: so it clicks again while the menu is closed.
  */
 async function openNewMenu(tree: Page): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const entry = await tree.$('#kernel-cellfit a');
-    if (entry && (await entry.isVisible())) return;
-    const open = await tree.$eval('#new-dropdown-button', (button) => button.parentElement?.classList.contains('open') ?? false).catch(() => false);
-    if (!open) await tree.click('#new-dropdown-button').catch(() => undefined);
-    if (Date.now() > deadline) throw new Error('the tree page never showed New → TypeScript (cellfit) within 60 s');
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await until(
+    async () => {
+      const entry = await tree.$('#kernel-cellfit a');
+      if (entry && (await entry.isVisible())) return true;
+      const open = await tree.$eval('#new-dropdown-button', (button) => button.parentElement?.classList.contains('open') ?? false).catch(() => false);
+      if (!open) await tree.click('#new-dropdown-button').catch(() => undefined);
+      return false;
+    },
+    'the tree page showed New → TypeScript (cellfit)',
+    60_000,
+    200,
+  );
 }
 
 /** Waits until the notebook page has loaded and its kernel (cellfit) answers. */

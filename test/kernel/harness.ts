@@ -98,12 +98,3 @@ const ${name} = { async onEpochEnd(epoch: number) {
   await new Promise((resolve) => signal.aborted ? resolve(undefined) : signal.addEventListener('abort', resolve));
 } };`;
 }
-
-/** Waits until `predicate` holds, polling (for state another process changes; no timing asserted). */
-export async function until(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

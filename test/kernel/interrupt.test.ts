@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { listRuns } from '../../lib';
 import type { KernelClient } from '../../kernel/runner/client';
-import { failure, holdUntilInterruptedCell, plain, sharedKernel, streamText, summarize, temporaryDir, until } from './harness';
+import { failure, holdUntilInterruptedCell, plain, sharedKernel, streamText, summarize, temporaryDir } from './harness';
+import { until } from '../support/until';
 
 const executeRequest = (code: string) => ({ code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
 

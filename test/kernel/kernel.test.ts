@@ -8,7 +8,8 @@ import * as zmq from 'zeromq';
 import { endpoint, type Message } from '../../kernel/protocol/messages';
 import { KernelClient, type Exchange } from '../../kernel/runner/client';
 import { tslabVersions } from '../../lib/modules';
-import { failure, NOTEBOOKS, plain, result, sharedKernel, streamText, summarize, temporaryDir, until } from './harness';
+import { failure, NOTEBOOKS, plain, result, sharedKernel, streamText, summarize, temporaryDir } from './harness';
+import { until } from '../support/until';
 
 const types = (exchange: Exchange) => exchange.iopub.map((m) => m.header.msg_type);
 

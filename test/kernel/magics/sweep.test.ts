@@ -6,7 +6,8 @@ import { combinations, paramsType, parseAxes, spaceOf } from '../../../kernel/ma
 import type { Exchange } from '../../../kernel/runner/client';
 import type { KernelClient } from '../../../kernel/runner/client';
 import { throwsWith } from '../../helpers';
-import { failure, holdUntilInterruptedCell, plain, sharedKernel, streamText, temporaryDir, until } from '../harness';
+import { failure, holdUntilInterruptedCell, plain, sharedKernel, streamText, temporaryDir } from '../harness';
+import { until } from '../../support/until';
 
 const magic = { name: 'sweep', usage: '%%sweep name=[…]' };
 
