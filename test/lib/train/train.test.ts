@@ -102,6 +102,26 @@ describe('train()', function () {
     assert.equal(again.status, 'diverged');
   });
 
+  for (const engine of ['fused', 'tfjs'] as const) {
+    for (const optimizer of ['adam', 'momentum']) {
+      it(`train(model with ${optimizer}, ..., { checkpoint: false, engine: '${engine}' }) that diverges in epoch 5 holds epoch 4's weights, bit for bit`, async () => {
+        // Epochs 1–4 train normally; the rate of epoch 5 on makes the loss overflow. Momentum's slots
+        // are as large as the weights: the rollback copies, kept in the same buffers every epoch,
+        // must not swap them.
+        const rate = (epoch: number) => (epoch < 4 ? 0.01 : 1e30);
+        const options = { batchSize: 16, shuffle: false, checkpoint: false, engine, learningRate: rate, ...QUIET } as const;
+        const model = buildModel({ optimizer, dropout: false });
+        const run = await train(model, data, { ...options, epochs: 9 });
+        assert.equal(run.status, 'diverged');
+        assert.match(run.stop.message, /^loss is (NaN|Infinity|-Infinity) (at epoch 5|in epoch 5 \(batch \d+\)); the model holds the weights of epoch 4, the last finite one\.$/);
+        assert.equal(run.epoch, 4);
+        const reference = buildModel({ optimizer, dropout: false });
+        await train(reference, data, { ...options, epochs: 4 });
+        assert.ok(weightBytes(model).equals(weightBytes(reference)));
+      });
+    }
+  }
+
   it('train(model, newData, { from: run, learningRate }) fine-tunes from the run, recording its parent', async () => {
     const dir = tmpDir('finetune');
     const parent = await train(buildModel(), data, { epochs: 2, batchSize: 16, checkpoint: dir, name: 'base', ...QUIET });
