@@ -96,6 +96,7 @@ export class KernelClient {
   private closed = false;
   private stderrTail = '';
   private exitPromise: Promise<number | null> = Promise.resolve(null);
+  private endedBy?: NodeJS.Signals;
 
   private constructor(readonly connection: ConnectionInfo, readonly kernelProcess?: ChildProcess) {
     this.signer = new Signer(connection.signature_scheme, connection.key);
@@ -122,7 +123,8 @@ export class KernelClient {
     const [command, ...args] = (options.argv ?? cellfitKernelArgv()).map((arg) => arg.replace('{connection_file}', file));
     const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const client = new KernelClient(connection, child);
-    client.exitPromise = new Promise((resolve) => child.once('exit', (code) => {
+    client.exitPromise = new Promise((resolve) => child.once('exit', (code, signal) => {
+      client.endedBy = signal ?? undefined;
       fs.rmSync(directory, { recursive: true, force: true });
       resolve(code);
     }));
@@ -144,6 +146,11 @@ export class KernelClient {
       throw error;
     }
     return client;
+  }
+
+  /** The signal that ended the kernel process, when one did (its exit code is then null). */
+  get exitSignal(): NodeJS.Signals | undefined {
+    return this.endedBy;
   }
 
   /** The kernel's recent stderr (for error messages). */

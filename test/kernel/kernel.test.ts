@@ -301,7 +301,7 @@ const shownRun = await train(pm, { xs: px, ys: px }, { epochs: 1, batchSize: 2, 
       assert.equal(exchange.reply.header.msg_type, 'shutdown_reply');
       assert.deepEqual(exchange.reply.content, { status: 'ok', restart: true });
       assert.ok(exchange.iopub.some((m) => m.header.msg_type === 'shutdown_reply' && m.content.restart === true), summarize(exchange));
-      assert.equal(await own.exited(), 0);
+      assert.equal(await own.exited(), 0, `the kernel exited by ${own.exitSignal ?? 'no signal'}; its log:\n${own.kernelLog}`);
       await own.shutdown();
     });
   });
