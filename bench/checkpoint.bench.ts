@@ -269,7 +269,21 @@ async function pairs(root: string, engine: 'fused' | 'tfjs', spec: Case): Promis
   } finally {
     tf.dispose([xs, ys]);
   }
+  if (process.env.CHECKPOINT_BENCH_RAW) rawCalls(process.env.CHECKPOINT_BENCH_RAW, engine, spec, savingCalls, plainCalls);
   return { saving, plain, blocked, final, besides: besidesTraining(savingCalls, plainCalls) };
+}
+
+/**
+ * Appends one JSON line per case to `file` (CHECKPOINT_BENCH_RAW): every call's wall time and the
+ * CPU time of the thread that called it and of all the process's threads, pair by pair (pair r ran
+ * its plain call first when r is even), to see what a run's spread is made of.
+ */
+function rawCalls(file: string, engine: 'fused' | 'tfjs', spec: Case, saving: readonly Measured[], plain: readonly Measured[]): void {
+  const main = String(process.pid);
+  const ms = (value: number) => Math.round(value * 100) / 100;
+  const calls = (measured: readonly Measured[]) =>
+    measured.map((call) => ({ wall: ms(call.wall), mainCpu: ms(call.threads.get(main) ?? 0), allCpu: ms([...call.threads.values()].reduce((sum, cpu) => sum + cpu, 0)) }));
+  fs.appendFileSync(file, `${JSON.stringify({ engine, case: spec.label, saving: calls(saving), plain: calls(plain) })}\n`);
 }
 
 /**
