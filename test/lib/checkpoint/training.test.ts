@@ -353,6 +353,91 @@ train(model, data, { epochs, checkpoint: dir, plot: false, progress: false, name
       result.stderr,
     );
   });
+
+  for (const fault of ['full', 'read-only'] as const) {
+    it(`a real disk that becomes ${fault} in the middle of train(): the error names the directory and the newest checkpoint on disk, which verifies; once the disk is writable again train() resumes from it and ends bit for bit as a run never stopped`, function () {
+      // A small tmpfs of its own, in a mount namespace: needs root (skipped elsewhere, as above).
+      const unshare = spawnSync('unshare', ['-m', 'true']);
+      if (process.getuid?.() !== 0 || unshare.status !== 0) this.skip();
+      const mount = tmpDir(`${fault}-mount`);
+      const reference = tmpDir(`${fault}-reference`);
+      const lib = path.join(__dirname, '..', '..', '..', 'lib');
+      const script = path.join(tmpDir(`${fault}-script`), 'train.js');
+      // At the end of epoch 5, once epoch 4's checkpoint is on disk (the callback waits for it; epoch
+      // 5's is taken after the callback), the disk fills up (a file takes every free page) or is
+      // remounted read-only; training goes on until the writer's failure stops it.
+      fs.writeFileSync(
+        script,
+        `const fs = require('node:fs');
+const { execSync } = require('node:child_process');
+const { train, tf, setSeed, checkpoint, listRuns } = require(${JSON.stringify(lib)});
+const [root, mode] = [process.argv[2], process.argv[3]];
+const runDir = root + '/checkpoints/faulty';
+function fault() {
+  if (mode === 'full') {
+    const fd = fs.openSync(root + '/filler', 'w');
+    const chunk = Buffer.alloc(4096, 1);
+    try { for (;;) fs.writeSync(fd, chunk); } catch (error) { if (error.code !== 'ENOSPC') throw error; } finally { fs.closeSync(fd); }
+  } else if (mode === 'read-only') {
+    execSync('mount -o remount,ro ' + root);
+  }
+}
+const onDisk = () => { try { return checkpoint(runDir).list().map((info) => info.id); } catch { return []; } };
+const callbacks = [{ async onEpochEnd(epoch) {
+  if (epoch !== 5 || mode === 'reference' || mode === 'resume') return;
+  const deadline = Date.now() + 30000;
+  while (!onDisk().includes('epoch-0004')) {
+    if (Date.now() > deadline) throw new Error('epoch-0004 never reached the disk');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  fault();
+} }];
+setSeed(1);
+const model = tf.sequential({ layers: [tf.layers.dense({ units: 8, activation: 'tanh', inputShape: [2] }), tf.layers.dense({ units: 1 })] });
+model.compile({ optimizer: tf.train.adam(0.01), loss: 'meanSquaredError' });
+const xs = tf.randomUniform([64, 2], -1, 1, 'float32', 2);
+const data = { xs, ys: tf.sum(tf.sin(xs), 1, true) };
+train(model, data, { epochs: 12, batchSize: 8, checkpoint: root + '/checkpoints', name: 'faulty', seed: 3, callbacks, plot: false, progress: false }).then(
+  (run) => {
+    const weights = Buffer.concat(model.getWeights().map((w) => Buffer.from(w.dataSync().buffer))).toString('base64');
+    console.log(JSON.stringify({ status: run.status, resumedFrom: run.resumedFrom?.checkpoint, weights }));
+  },
+  (error) => {
+    const ids = onDisk();
+    const newest = ids.length ? checkpoint(runDir).read(ids[ids.length - 1]) : undefined;
+    console.log(JSON.stringify({ error: error.message, ids, verified: newest?.info.id, status: listRuns(root + '/checkpoints')[0]?.status }));
+  },
+);`,
+      );
+      const writable = fault === 'full' ? `rm ${mount}/filler` : `mount -o remount,rw ${mount}`;
+      const shell = [`mount -t tmpfs -o size=2m none ${mount}`, `node ${script} ${mount} ${fault}`, writable, `node ${script} ${mount} resume`].join(' && ');
+      const result = spawnSync('unshare', ['-m', 'sh', '-c', shell], { encoding: 'utf8' });
+      const [failed, resumed] = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.ok(failed && resumed, `${result.stdout}\n${result.stderr}`);
+      const runDir = `${mount}/checkpoints/faulty`;
+      const reason = fault === 'full' ? 'no space left on the device \\(ENOSPC\\)' : 'the file system is read-only \\(EROFS\\)';
+      const escaped = runDir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      const message = new RegExp(
+        `^train\\(\\): could not write checkpoint epoch-\\d{4} to ${escaped}: ${reason}\\. Training stopped there; the newest checkpoint on disk, (epoch-\\d{4}), is intact, .* re-run the same train\\(\\) call to resume from \\1\\.`,
+      );
+      const match = message.exec(String(failed.error));
+      assert.ok(match, String(failed.error));
+      const newest = match[1];
+      assert.equal(newest, 'epoch-0004');
+      // What the error names is what is on disk, and its files match their hashes.
+      assert.equal((failed.ids as string[]).at(-1), newest);
+      assert.equal(failed.verified, newest);
+      // run.json says the run failed, or, when the disk refused that too, the error says so and the run reads as crashed (resumable).
+      const unrecorded = String(failed.error).includes('run.json could not be updated either');
+      assert.equal(failed.status, unrecorded ? 'crashed' : 'failed', String(failed.error));
+      assert.equal(resumed.status, 'completed', JSON.stringify(resumed));
+      assert.equal(resumed.resumedFrom, newest);
+      const uninterrupted = spawnSync('node', [script, reference, 'reference'], { encoding: 'utf8' });
+      const expected = JSON.parse(uninterrupted.stdout.trim()) as Record<string, unknown>;
+      assert.equal(expected.status, 'completed', uninterrupted.stderr);
+      assert.equal(resumed.weights, expected.weights);
+    });
+  }
 });
 
 describe('RecyclingBin (the writer thread reuses retired checkpoint directories)', function () {
