@@ -44,14 +44,16 @@ const CASES: readonly Case[] = [
 ];
 
 /**
- * Pairs per case (CHECKPOINT_BENCH_REPEATS sets both). The tfjs engine's calls vary more: on this
- * machine two identical ones in a row differ by 3–9 % (the host's speed changes from one call to
- * the next: their typical epoch, not a few slow ones; garbage collection is 3–5 % of a call), so
- * its fastest call needs more tries.
+ * Pairs per case (CHECKPOINT_BENCH_REPEATS). On this machine identical calls differ by up to tens
+ * of percent: the host's speed changes from one call to the next (the training thread's own CPU
+ * time varies as much as the wall time, see CHECKPOINT_BENCH_RAW), so each side's fastest call
+ * needs many tries. 21 for both engines since issue 15's tenth round (11 for the fused engine
+ * before, whose two-thread cases vary the most).
  */
-const REPEATS: { readonly fused: number; readonly tfjs: number } = process.env.CHECKPOINT_BENCH_REPEATS
-  ? { fused: Number(process.env.CHECKPOINT_BENCH_REPEATS), tfjs: Number(process.env.CHECKPOINT_BENCH_REPEATS) }
-  : { fused: 11, tfjs: 21 };
+const REPEATS = Number(process.env.CHECKPOINT_BENCH_REPEATS ?? 21);
+if (!Number.isInteger(REPEATS) || REPEATS < 1) {
+  throw new Error(`CHECKPOINT_BENCH_REPEATS must be a whole number of pairs, 1 or more. Received: CHECKPOINT_BENCH_REPEATS=${JSON.stringify(process.env.CHECKPOINT_BENCH_REPEATS)}.`);
+}
 
 function mlp(hidden: readonly number[]): tf.LayersModel {
   const previous = getSeed();
@@ -222,7 +224,7 @@ async function trainNew(
 }
 
 /**
- * Wall times (ms) of `REPEATS[engine]` interleaved pairs: the call with default checkpoints (a new run in
+ * Wall times (ms) of `REPEATS` interleaved pairs: the call with default checkpoints (a new run in
  * `root` each time) and without; the share of each checkpointed call the training thread spent on
  * its checkpoints; and what the checkpoints cost in CPU time besides the training threads (see
  * besidesTraining). Which goes first alternates.
@@ -242,7 +244,7 @@ async function pairs(root: string, engine: 'fused' | 'tfjs', spec: Case): Promis
   try {
     await trainNew(spec.hidden, data, { ...options, epochs: 2, checkpoint: false });
     await trainNew(spec.hidden, data, { ...options, epochs: 2, checkpoint: path.join(root, 'warm-up') });
-    for (let r = 0; r < REPEATS[engine]; r++) {
+    for (let r = 0; r < REPEATS; r++) {
       const withCheckpoints = async () => {
         const { wall, blocked: ms, final: end } = await onTrainingThread(async () => {
           const call = await trainNew(spec.hidden, data, { ...options, seed: r, checkpoint: path.join(root, `${engine}-${spec.batchSize}-${spec.hidden[0]}-${r}`) });
@@ -339,13 +341,13 @@ const section: BenchSection = {
           const goal = spec.goal[engine];
           rows.push(
             {
-              name: `${engine}, ${spec.label}: ${epochMs.toFixed(1)} ms epochs × ${epochs}; default checkpoints add (fastest of ${REPEATS[engine]} vs fastest)`,
+              name: `${engine}, ${spec.label}: ${epochMs.toFixed(1)} ms epochs × ${epochs}; default checkpoints add (fastest of ${REPEATS} vs fastest)`,
               value: share * 100,
               unit: '%',
               goal: `≤ ${goal * 100}`,
               met: share <= goal,
             },
-            { name: `  median of the ${REPEATS[engine]} paired ratios (range ${range(pairShares)} %)`, value: median(pairShares), unit: '%' },
+            { name: `  median of the ${REPEATS} paired ratios (range ${range(pairShares)} %)`, value: median(pairShares), unit: '%' },
             { name: `  the training thread's time on checkpoints (snapshots, waits for the writer, final wait), share of the call (range ${range(blocked.map((b) => b * 100), 2)} %)`, value: median(blocked) * 100, unit: '%' },
             { name: `  of which the wait at the end for the stop point's durable commit, a fixed cost per call (range ${range(final)} ms)`, value: median(final), unit: 'ms' },
             {
