@@ -63,18 +63,19 @@ export function concatArrays(arrays: readonly ArrayBufferView[]): Uint8Array {
 }
 
 /**
- * Buffers for the snapshots of one training session, used again once written. A snapshot of a
- * model with many weights is mostly fresh memory: a new buffer of hundreds of KiB costs the
- * training thread its page faults and zeroing (~0.2 ms for 0.5 MiB, measured), ten times the copy
- * itself. The writer hands back the buffers of each commit (see WriteResult.committed), and the
- * snapshots that retention lets go before they are written give theirs back at once, so a run's
- * snapshots keep reusing a few buffers.
+ * Buffers for the snapshots of training sessions, used again once written. A snapshot of a model
+ * with many weights is mostly fresh memory: a new buffer of hundreds of KiB costs the training
+ * thread its page faults and zeroing (~0.2 ms for 0.5 MiB, measured), ten times the copy itself.
+ * The writer hands back the buffers of each commit (see WriteResult.committed), and the snapshots
+ * that retention lets go before they are written give theirs back at once, so a run's snapshots
+ * keep reusing a few buffers — and, through {@link holdSharedBuffers}, the next runs' too.
  */
 export class SnapshotBuffers {
+  /** Free buffers by size; a size's first appearance sets its place in the order evictions follow. */
   private readonly free = new Map<number, ArrayBuffer[]>();
   private held = 0;
 
-  /** `limit`: the most bytes kept for reuse (beyond it, given buffers are left to the collector). */
+  /** `limit`: the most bytes kept for reuse. */
   constructor(private readonly limit: number) {}
 
   /**
@@ -94,18 +95,61 @@ export class SnapshotBuffers {
 
   /**
    * Takes back a buffer that nothing reads or writes any more. Only sizes that {@link take} handed
-   * out are kept (other buffers, a detached one included, are ignored).
+   * out are kept (other buffers, a detached one included, are ignored). Beyond the limit, buffers
+   * of other sizes (those of an earlier model, oldest size first) make room; a buffer that cannot
+   * fit (larger than the limit, or the limit full of its own size) is let go.
    */
   give(buffer: ArrayBuffer): void {
-    const free = this.free.get(buffer.byteLength);
-    if (!free || buffer.byteLength === 0 || this.held + buffer.byteLength > this.limit || free.includes(buffer)) return;
+    const size = buffer.byteLength;
+    const free = this.free.get(size);
+    if (!free || size === 0 || size > this.limit || free.includes(buffer)) return;
+    for (const [other, buffers] of this.free) {
+      if (this.held + size <= this.limit) break;
+      if (other === size) continue;
+      this.held -= other * buffers.length;
+      this.free.delete(other);
+    }
+    if (this.held + size > this.limit) return;
     free.push(buffer);
-    this.held += buffer.byteLength;
+    this.held += size;
   }
 
-  /** Lets every kept buffer go (the session ended). */
+  /** Lets every kept buffer go. */
   clear(): void {
     this.free.clear();
     this.held = 0;
   }
+}
+
+/**
+ * How long the shared buffers outlive the last session that used them: long enough for a notebook's
+ * next cell or a sweep's next trial, after which they are let go.
+ */
+export const SHARED_BUFFERS_IDLE_MS = 10_000;
+
+let shared: { readonly buffers: SnapshotBuffers; users: number; timer?: NodeJS.Timeout } | undefined;
+
+/**
+ * The process's snapshot buffers (at most `limit` bytes), for a session to use until
+ * {@link releaseSharedBuffers}. A run's buffers, left fresh to each new run, cost a major garbage
+ * collection almost every `train()` call of a 67k-parameter model (the new memory counts towards
+ * the heap's limits: ~3 ms on the training thread, ~10 ms of the collector's threads, measured),
+ * none when the next run takes them over. The process-wide checkpoint writer hands them back.
+ */
+export function holdSharedBuffers(limit: number): SnapshotBuffers {
+  shared ??= { buffers: new SnapshotBuffers(limit), users: 0 };
+  clearTimeout(shared.timer);
+  shared.timer = undefined;
+  shared.users++;
+  return shared.buffers;
+}
+
+/** A session is done with the shared buffers; once none uses them for SHARED_BUFFERS_IDLE_MS, they are let go. */
+export function releaseSharedBuffers(): void {
+  const pool = shared;
+  if (!pool || --pool.users > 0) return;
+  pool.timer = setTimeout(() => {
+    if (shared === pool && pool.users === 0) shared = undefined;
+  }, SHARED_BUFFERS_IDLE_MS);
+  pool.timer.unref();
 }

@@ -24,10 +24,10 @@ import type { Monitor } from '../monitor';
 import { describeFsError, writeAtomic } from './fs';
 import { BEST_FILE, jsonBytes, jsonText, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, STATE_FILE, StateJson, WEIGHTS_FILE, type StateHeader } from './format';
 import { acquireRunLock, type RunLock } from './lock';
-import { SnapshotBuffers, type OptimizerSnapshot, type WeightsSnapshot } from './snapshot';
+import { holdSharedBuffers, releaseSharedBuffers, SnapshotBuffers, type OptimizerSnapshot, type WeightsSnapshot } from './snapshot';
 import { writeFailure, type CheckpointStore } from './store';
 import type { CommitJob } from './commit';
-import { createWriter, type CheckpointWriter, type CommitFailure } from './writer';
+import { createWriter, WorkerWriter, type CheckpointWriter, type CommitFailure } from './writer';
 
 /** A checkpoint ready to be written: everything copied off the device. */
 export interface CheckpointPayload {
@@ -115,7 +115,9 @@ export class TrainingCheckpoints {
    * Buffers for the weight and optimizer snapshots of this run's checkpoints: those of snapshots
    * written (the writer hands them back) or let go come back here.
    */
-  readonly buffers = new SnapshotBuffers(MAX_UNWRITTEN_BYTES);
+  readonly buffers: SnapshotBuffers;
+  /** Whether `buffers` are the process's, shared with the runs before and after this one (see holdSharedBuffers), until close(). */
+  private holdsSharedBuffers: boolean;
   /** Serialises state.json, each history entry once. */
   private readonly stateJson = new StateJson();
   private readonly writer: CheckpointWriter;
@@ -158,6 +160,10 @@ export class TrainingCheckpoints {
   ) {
     this.runDir = store.dir;
     this.writer = createWriter(store.fs, store.background);
+    // The process's writer thread hands buffers back to the process's pool; a writer of its own
+    // (inline, a test's file system) keeps its own.
+    this.holdsSharedBuffers = this.writer instanceof WorkerWriter;
+    this.buffers = this.holdsSharedBuffers ? holdSharedBuffers(MAX_UNWRITTEN_BYTES) : new SnapshotBuffers(MAX_UNWRITTEN_BYTES);
     this.committed = store.validInfos(where, false).map((info) => ({ id: info.id, epoch: info.epoch, batch: info.batch, value: info.metrics[monitor.metric] }));
     this.planned = this.committed;
   }
@@ -357,7 +363,9 @@ export class TrainingCheckpoints {
       if (this.recycling) await this.writer.release(this.runDir);
       this.recycling = false;
     } finally {
-      this.buffers.clear();
+      if (this.holdsSharedBuffers) releaseSharedBuffers();
+      else this.buffers.clear();
+      this.holdsSharedBuffers = false;
       this.lock.release();
     }
   }
