@@ -160,12 +160,13 @@ export class TrainingCheckpoints {
   ) {
     this.runDir = store.dir;
     this.writer = createWriter(store.fs, store.background);
-    // The process's writer thread hands buffers back to the process's pool; a writer of its own
-    // (inline, a test's file system) keeps its own.
-    this.holdsSharedBuffers = this.writer instanceof WorkerWriter;
-    this.buffers = this.holdsSharedBuffers ? holdSharedBuffers(MAX_UNWRITTEN_BYTES) : new SnapshotBuffers(MAX_UNWRITTEN_BYTES);
     this.committed = store.validInfos(where, false).map((info) => ({ id: info.id, epoch: info.epoch, batch: info.batch, value: info.metrics[monitor.metric] }));
     this.planned = this.committed;
+    // The process's writer thread hands buffers back to the process's pool; a writer of its own
+    // (inline, a test's file system) keeps its own. Held last: nothing after it can throw before
+    // close() releases it.
+    this.holdsSharedBuffers = this.writer instanceof WorkerWriter;
+    this.buffers = this.holdsSharedBuffers ? holdSharedBuffers(MAX_UNWRITTEN_BYTES) : new SnapshotBuffers(MAX_UNWRITTEN_BYTES);
   }
 
   /**
