@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { checkpoint } from '../../../lib/checkpoint';
+import { nodeFs, type CheckpointFs } from '../../../lib/checkpoint/fs';
 import { holdSharedBuffers, releaseSharedBuffers, SHARED_BUFFERS_IDLE_MS, SnapshotBuffers } from '../../../lib/checkpoint/snapshot';
 import { TrainingCheckpoints } from '../../../lib/checkpoint/training';
 import { Monitor } from '../../../lib/monitor';
@@ -64,7 +65,7 @@ describe('SnapshotBuffers (buffers for snapshots, used again once written)', () 
   it('runs written by the process writer thread take over the buffers of the runs before them; a run on a file system of its own keeps its own', async function () {
     this.timeout(30_000);
     const monitor = new Monitor('test', { monitor: 'loss' });
-    const open = (name: string, fs?: typeof import('../../../lib/checkpoint/fs').nodeFs) =>
+    const open = (name: string, fs?: CheckpointFs) =>
       TrainingCheckpoints.open(checkpoint({ dir: path.join(tmpDir('shared-buffers'), name), ...(fs ? { fs } : {}) }), monitor, 'test', name);
     const first = await open('first');
     const buffer = first.buffers.take(24);
@@ -77,7 +78,6 @@ describe('SnapshotBuffers (buffers for snapshots, used again once written)', () 
     } finally {
       await second.close();
     }
-    const { nodeFs } = await import('../../../lib/checkpoint/fs');
     const own = await open('own', nodeFs);
     try {
       assert.notEqual(own.buffers, first.buffers);

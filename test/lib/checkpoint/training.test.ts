@@ -60,6 +60,23 @@ function payload(epoch: number, value: number): CheckpointPayload {
   };
 }
 
+/** The compiled library, for the scripts some tests run in processes of their own. */
+const LIB = path.join(__dirname, '..', '..', '..', 'lib');
+
+/**
+ * Skips `test` unless this machine lets it mount file systems (tmpfs, read-only remounts) in a
+ * mount namespace of its own: that needs root and unshare, and the machine's own mounts stay as
+ * they are.
+ */
+function needMountNamespace(test: Mocha.Context): void {
+  if (process.getuid?.() !== 0 || spawnSync('unshare', ['-m', 'true']).status !== 0) test.skip();
+}
+
+/** Runs `commands`, one after another while they succeed, in a shell in a mount namespace of its own (see needMountNamespace). */
+function inMountNamespace(commands: readonly string[]): { stdout: string; stderr: string } {
+  return spawnSync('unshare', ['-m', 'sh', '-c', commands.join(' && ')], { encoding: 'utf8' });
+}
+
 /** Lets the writer's fs calls reach the held gates. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
@@ -312,15 +329,12 @@ describe('TrainingCheckpoints (the write side while training)', function () {
   });
 
   it('train() into a read-only run directory, or a new directory on a read-only mount, says which directory and what to do (no raw EROFS/ENOENT)', function () {
-    // A real read-only mount needs root and a mount namespace; elsewhere there is nothing to mount.
-    const unshare = spawnSync('unshare', ['-m', 'true']);
-    if (process.getuid?.() !== 0 || unshare.status !== 0) this.skip();
+    needMountNamespace(this);
     const mount = tmpDir('readonly-mount');
-    const lib = path.join(__dirname, '..', '..', '..', 'lib');
     const script = path.join(tmpDir('readonly-script'), 'train.js');
     fs.writeFileSync(
       script,
-      `const { train, tf, setSeed } = require(${JSON.stringify(lib)});
+      `const { train, tf, setSeed } = require(${JSON.stringify(LIB)});
 const [dir, epochs] = [process.argv[2], Number(process.argv[3])];
 setSeed(1);
 const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [2] })] });
@@ -331,14 +345,13 @@ train(model, data, { epochs, checkpoint: dir, plot: false, progress: false, name
   (error) => console.log(error.message),
 );`,
     );
-    const shell = [
+    const result = inMountNamespace([
       `mount -t tmpfs none ${mount}`,
       `node ${script} ${mount}/checkpoints 1 >/dev/null`,
       `mount -o remount,ro ${mount}`,
       `node ${script} ${mount}/checkpoints 3`,
       `node ${script} ${mount}/new/checkpoints 1`,
-    ].join(' && ');
-    const result = spawnSync('unshare', ['-m', 'sh', '-c', shell], { encoding: 'utf8' });
+    ]);
     const [existing, created] = result.stdout.trim().split('\n');
     const runDir = `${mount}/checkpoints/ro`;
     assert.equal(
@@ -356,12 +369,10 @@ train(model, data, { epochs, checkpoint: dir, plot: false, progress: false, name
 
   for (const fault of ['full', 'read-only'] as const) {
     it(`a real disk that becomes ${fault} in the middle of train(): the error names the directory and the newest checkpoint on disk, which verifies; once the disk is writable again train() resumes from it and ends bit for bit as a run never stopped`, function () {
-      // A small tmpfs of its own, in a mount namespace: needs root (skipped elsewhere, as above).
-      const unshare = spawnSync('unshare', ['-m', 'true']);
-      if (process.getuid?.() !== 0 || unshare.status !== 0) this.skip();
+      // A small tmpfs of its own.
+      needMountNamespace(this);
       const mount = tmpDir(`${fault}-mount`);
       const reference = tmpDir(`${fault}-reference`);
-      const lib = path.join(__dirname, '..', '..', '..', 'lib');
       const script = path.join(tmpDir(`${fault}-script`), 'train.js');
       // At the end of epoch 5, once epoch 4's checkpoint is on disk (the callback waits for it; epoch
       // 5's is taken after the callback), the disk fills up (a file takes every free page) or is
@@ -370,7 +381,7 @@ train(model, data, { epochs, checkpoint: dir, plot: false, progress: false, name
         script,
         `const fs = require('node:fs');
 const { execSync } = require('node:child_process');
-const { train, tf, setSeed, checkpoint, listRuns } = require(${JSON.stringify(lib)});
+const { train, tf, setSeed, checkpoint, listRuns } = require(${JSON.stringify(LIB)});
 const [root, mode] = [process.argv[2], process.argv[3]];
 const runDir = root + '/checkpoints/faulty';
 function fault() {
@@ -410,8 +421,7 @@ train(model, data, { epochs: 12, batchSize: 8, checkpoint: root + '/checkpoints'
 );`,
       );
       const writable = fault === 'full' ? `rm ${mount}/filler` : `mount -o remount,rw ${mount}`;
-      const shell = [`mount -t tmpfs -o size=2m none ${mount}`, `node ${script} ${mount} ${fault}`, writable, `node ${script} ${mount} resume`].join(' && ');
-      const result = spawnSync('unshare', ['-m', 'sh', '-c', shell], { encoding: 'utf8' });
+      const result = inMountNamespace([`mount -t tmpfs -o size=2m none ${mount}`, `node ${script} ${mount} ${fault}`, writable, `node ${script} ${mount} resume`]);
       const [failed, resumed] = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
       assert.ok(failed && resumed, `${result.stdout}\n${result.stderr}`);
       const runDir = `${mount}/checkpoints/faulty`;
