@@ -27,8 +27,8 @@
  * and a run that keeps 3 + 1 checkpoints retires as many as it writes. So while a run trains, the
  * writer keeps the directories it retires and the next commit writes its checkpoints into them:
  * renamed to the commit's temporary name, each file overwritten in place — or left as it is when
- * it already holds the same bytes (model.json, best.bin), whose data an earlier round 1 made
- * durable. A retired directory is reused only once its retirement rename is durable (one more
+ * it already holds the same bytes (model.json, best.bin: the same content identity, see
+ * ManifestEntry.content), whose data an earlier round 1 made durable. A retired directory is reused only once its retirement rename is durable (one more
  * directory fsync, made right after the commit that retired it, while the writer would otherwise
  * wait for the next one): a power loss can then never bring back, under a checkpoint's name, a
  * directory whose files were being overwritten. A stop point's commit (job.recycle false) reuses
@@ -41,7 +41,7 @@
 import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import { CHECKPOINT_FORMAT, FORMAT_VERSION, jsonBytes, LATEST_FILE, MANIFEST_FILE, parseJson, RUN_FILE, sha256, type Manifest, type ManifestEntry } from './format';
+import { CHECKPOINT_FORMAT, checksum, FORMAT_VERSION, jsonBytes, LATEST_FILE, MANIFEST_FILE, parseJson, RUN_FILE, type Manifest, type ManifestEntry } from './format';
 import type { CheckpointFs } from './fs';
 
 /**
@@ -54,8 +54,12 @@ export type FileContent = Uint8Array | string;
 /** One checkpoint of a commit, as plain data (it crosses to the writer thread). */
 export interface CheckpointFiles {
   readonly id: string;
-  /** The files; `transfer` marks buffers the caller gives up (moved, not copied, to the writer thread). */
-  readonly files: readonly { readonly name: string; readonly data: FileContent; readonly transfer?: boolean }[];
+  /**
+   * The files; `transfer` marks buffers the caller gives up (moved, not copied, to the writer
+   * thread); `content` is an identity of the bytes, unique to them (see ManifestEntry.content), for
+   * files that recur from checkpoint to checkpoint (model.json, best.bin).
+   */
+  readonly files: readonly { readonly name: string; readonly data: FileContent; readonly transfer?: boolean; readonly content?: string }[];
 }
 
 /** Everything needed to commit a group of checkpoints of one run, as plain data. */
@@ -166,18 +170,22 @@ export async function commitCheckpoints(fs: CheckpointFs | RecyclingFs, job: Com
       // synced with the data.
       let entriesChanged = !recycled;
       const entries: Record<string, ManifestEntry> = {};
-      for (const { name, data: content } of files) {
-        const data = bytesOf(content);
-        const entry = { sha256: sha256(data), bytes: data.byteLength };
-        entries[name] = entry;
+      for (const { name, data: text, content } of files) {
+        const data = bytesOf(text);
         const file = path.join(temporary, name);
         if (recycled && 'overwriteFile' in fs) {
           const held = recycled.files.get(name);
-          // Already these bytes, durable since the commit that wrote them: nothing to write or sync
-          // (unless the file is gone: a spare's stopped run may be cleaned up by its next train()).
-          if (held && held.sha256 === entry.sha256 && held.bytes === entry.bytes && sizeOf(file) === entry.bytes) continue;
+          // Already these bytes (the same content identity: a checksum match would not prove it),
+          // durable since the commit that wrote them: nothing to hash, write or sync (unless the file
+          // is gone: a spare's stopped run may be cleaned up by its next train()).
+          if (content !== undefined && held?.content === content && held.crc32 !== undefined && held.bytes === data.byteLength && sizeOf(file) === data.byteLength) {
+            entries[name] = held;
+            continue;
+          }
+          entries[name] = entryOf(data, content);
           if (await fs.overwriteFile(file, data, held?.bytes)) entriesChanged = true;
         } else {
+          entries[name] = entryOf(data, content);
           await fs.createFile(file, data);
         }
         synced.push(file);
@@ -271,6 +279,11 @@ async function takeOver(fs: CheckpointFs, recycled: Recycled, temporary: string)
     }
     throw error;
   }
+}
+
+/** A file's manifest entry: size, CRC-32 and content identity (when it has one). */
+function entryOf(data: Uint8Array, content: string | undefined): ManifestEntry {
+  return { crc32: checksum(data), bytes: data.byteLength, ...(content === undefined ? {} : { content }) };
 }
 
 /** manifest.json for checkpoint `id` holding `files`. */
@@ -435,7 +448,10 @@ function manifestEntries(dir: string): { files: Map<string, ManifestEntry>; mani
     const manifest = parseJson(bytes) as Manifest;
     const files = new Map<string, ManifestEntry>();
     for (const [name, entry] of Object.entries(manifest.files ?? {})) {
-      if (name !== MANIFEST_FILE && typeof entry?.sha256 === 'string' && typeof entry.bytes === 'number') files.set(name, { sha256: entry.sha256, bytes: entry.bytes });
+      if (name === MANIFEST_FILE || typeof entry?.bytes !== 'number') continue;
+      // Only what a reuse compares: a version 1 entry (sha256, no content identity) is always rewritten.
+      const { bytes: size, crc32, content } = entry;
+      files.set(name, { bytes: size, ...(typeof crc32 === 'string' ? { crc32 } : {}), ...(typeof content === 'string' ? { content } : {}) });
     }
     return { files, manifestBytes: bytes.byteLength };
   } catch {

@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { CellfitError } from '../errors';
 import type { Monitor } from '../monitor';
 import { describeFsError, writeAtomic } from './fs';
-import { BEST_FILE, jsonBytes, jsonText, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, STATE_FILE, StateJson, WEIGHTS_FILE, type StateHeader } from './format';
+import { BEST_FILE, contentId, jsonBytes, jsonText, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, sha256, STATE_FILE, StateJson, WEIGHTS_FILE, type StateHeader } from './format';
 import { acquireRunLock, type RunLock } from './lock';
 import { holdSharedBuffers, releaseSharedBuffers, SnapshotBuffers, type OptimizerSnapshot, type WeightsSnapshot } from './snapshot';
 import { writeFailure, type CheckpointStore } from './store';
@@ -418,10 +418,11 @@ export class TrainingCheckpoints {
           id: payload.id,
           files: [
             // model.json is the same object for every checkpoint of a call: serialised once.
-            { name: MODEL_FILE, data: serialised(payload.modelJson) },
+            { name: MODEL_FILE, ...serialised(payload.modelJson) },
             { name: WEIGHTS_FILE, data: payload.weights.data, transfer: own },
             { name: OPTIMIZER_FILE, data: payload.optimizer.data, transfer: own },
-            ...(payload.best ? [{ name: BEST_FILE, data: payload.best.data, transfer: false }] : []),
+            // The best weights are one snapshot, kept as it is until a better epoch replaces it.
+            ...(payload.best ? [{ name: BEST_FILE, data: payload.best.data, transfer: false, content: contentId(payload.best) }] : []),
             { name: STATE_FILE, data: this.stateJson.text(payload.state) },
           ],
         };
@@ -508,13 +509,16 @@ export class TrainingCheckpoints {
   }
 }
 
-const serialisedModels = new WeakMap<object, string>();
+const serialisedModels = new WeakMap<object, { data: string; content: string }>();
 
-/** `jsonText(modelJson)`, computed once per object. */
-function serialised(modelJson: object): string {
-  let text = serialisedModels.get(modelJson);
-  if (text === undefined) serialisedModels.set(modelJson, (text = jsonText(modelJson)));
-  return text;
+/** `jsonText(modelJson)` and its content identity (its sha256: equal texts have the same), computed once per object. */
+function serialised(modelJson: object): { data: string; content: string } {
+  let file = serialisedModels.get(modelJson);
+  if (file === undefined) {
+    const data = jsonText(modelJson);
+    serialisedModels.set(modelJson, (file = { data, content: `sha256-${sha256(new TextEncoder().encode(data))}` }));
+  }
+  return file;
 }
 
 /** A run record's content apart from its `updated` time, to compare two records. */

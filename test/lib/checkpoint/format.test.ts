@@ -1,7 +1,9 @@
 /** state.json's serialisation: StateJson gives jsonText()'s text while serialising each history entry once. */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { jsonBytes, jsonText, StateJson } from '../../../lib/checkpoint/format';
 import { train } from '../../../lib/train';
 import { buildModel, QUIET, regression, tmpDir } from '../train/support';
@@ -60,5 +62,25 @@ describe('StateJson (state.json, each history entry serialised once)', () => {
       assert.equal(content.history.length, Number(id.slice('epoch-'.length)), id);
       assert.deepEqual(bytes, Buffer.from(jsonBytes(content)), id);
     }
+  });
+
+  it("a trained run's manifests: CRC-32 of every file; model.json's content identity is its sha256, best.bin's one per best snapshot", async function () {
+    this.timeout(60000);
+    // Ranked by the highest loss, the first epoch stays the best: epochs 2 and 3 hold its weights in best.bin.
+    const run = await train(buildModel(), regression(64), { epochs: 3, batchSize: 16, checkpoint: tmpDir('manifest-content'), earlyStop: { monitor: 'loss', mode: 'max', patience: 5 }, ...QUIET });
+    const manifest = (id: string) => JSON.parse(fs.readFileSync(path.join(run.dir!, id, 'manifest.json'), 'utf8')) as { version: number; files: Record<string, { crc32: string; bytes: number; content?: string }> };
+    const [first, second, third] = ['epoch-0001', 'epoch-0002', 'epoch-0003'].map(manifest);
+    for (const [i, { version, files }] of [first, second, third].entries()) {
+      assert.equal(version, 2);
+      const id = `epoch-000${i + 1}`;
+      for (const [name, entry] of Object.entries(files)) assert.equal(entry.crc32, crc32(fs.readFileSync(path.join(run.dir!, id, name))).toString(16).padStart(8, '0'), `${id}/${name}`);
+      const model = fs.readFileSync(path.join(run.dir!, id, 'model.json'));
+      assert.equal(files['model.json'].content, `sha256-${createHash('sha256').update(model).digest('hex')}`);
+      assert.equal(files['weights.bin'].content, undefined);
+    }
+    assert.equal(first.files['best.bin'], undefined, 'epoch 1 is the best: its own weights');
+    assert.ok(second.files['best.bin'].content);
+    assert.equal(third.files['best.bin'].content, second.files['best.bin'].content);
+    assert.deepEqual(fs.readFileSync(path.join(run.dir!, 'epoch-0003', 'best.bin')), fs.readFileSync(path.join(run.dir!, 'epoch-0001', 'weights.bin')));
   });
 });

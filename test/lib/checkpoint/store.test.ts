@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../../../lib/backend';
@@ -25,7 +26,7 @@ describe('checkpoint()', function () {
   }
 
   const damages: [string, (dir: string) => void, string][] = [
-    ['a bit flipped in weights.bin', (dir) => flip(path.join(dir, 'weights.bin')), 'weights.bin does not match its sha256 checksum (corrupted)'],
+    ['a bit flipped in weights.bin', (dir) => flip(path.join(dir, 'weights.bin')), 'weights.bin does not match its CRC-32 checksum (corrupted)'],
     ['a truncated optimizer.bin', (dir) => truncate(path.join(dir, 'optimizer.bin')), 'optimizer.bin has 100 bytes, the manifest says'],
     ['a missing state.json', (dir) => fs.rmSync(path.join(dir, 'state.json')), 'state.json is missing'],
     ['a missing manifest.json', (dir) => fs.rmSync(path.join(dir, 'manifest.json')), 'manifest.json is missing'],
@@ -49,6 +50,39 @@ describe('checkpoint()', function () {
       await rejectsWith(() => store.restore(buildModel(), 'epoch-0004'), `CheckpointStore.restore(): checkpoint epoch-0004 is damaged: ${reason}`);
     });
   }
+
+  it('checkpoints of format version 1 (sha256 checksums) still load, and their damage is found; a newer version is named', async () => {
+    const run = await trainedRun('format-v1');
+    const store = checkpoint({ dir: run.dir! });
+    const manifestOf = (id: string) => path.join(run.dir!, id, 'manifest.json');
+    const restored = async () => {
+      const model = buildModel();
+      await store.restore(model, 'epoch-0004');
+      return weightBytes(model);
+    };
+    const expected = await restored();
+    // As cellfit wrote them before version 2: sha256 and size of each file, no content identities.
+    for (const id of store.ids()) {
+      const manifest = JSON.parse(fs.readFileSync(manifestOf(id), 'utf8'));
+      assert.equal(manifest.version, 2);
+      for (const [name, entry] of Object.entries(manifest.files as Record<string, { crc32: string; bytes: number }>)) {
+        assert.match(entry.crc32, /^[0-9a-f]{8}$/);
+        manifest.files[name] = { sha256: createHash('sha256').update(fs.readFileSync(path.join(run.dir!, id, name))).digest('hex'), bytes: entry.bytes };
+      }
+      fs.writeFileSync(manifestOf(id), JSON.stringify({ ...manifest, version: 1 }, null, 1));
+    }
+    assert.deepEqual(await restored(), expected);
+    assert.deepEqual(store.list().map((info) => info.id), ['epoch-0002', 'epoch-0003', 'epoch-0004']);
+    flip(path.join(run.dir!, 'epoch-0004', 'weights.bin'));
+    await rejectsWith(() => store.restore(buildModel(), 'epoch-0004'), 'checkpoint epoch-0004 is damaged: weights.bin does not match its sha256 checksum (corrupted)');
+    const newer = JSON.parse(fs.readFileSync(manifestOf('epoch-0003'), 'utf8'));
+    fs.writeFileSync(manifestOf('epoch-0003'), JSON.stringify({ ...newer, version: 3 }));
+    await rejectsWith(() => store.restore(buildModel(), 'epoch-0003'), 'checkpoint epoch-0003 is damaged: it was written by a newer cellfit (format version 3; this one reads 2)');
+    // A manifest entry without a checksum is damage too.
+    const bare = JSON.parse(fs.readFileSync(manifestOf('epoch-0002'), 'utf8'));
+    fs.writeFileSync(manifestOf('epoch-0002'), JSON.stringify({ ...bare, files: { ...bare.files, 'state.json': { bytes: bare.files['state.json'].bytes } } }));
+    await rejectsWith(() => store.restore(buildModel(), 'epoch-0002'), 'checkpoint epoch-0002 is damaged: manifest.json gives no checksum for state.json');
+  });
 
   it('store.list() while another process retires a checkpoint: one listed and gone before it is read is left out without a warning', async () => {
     const run = await trainedRun('retired-meanwhile');

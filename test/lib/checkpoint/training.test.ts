@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { checkpoint } from '../../../lib/checkpoint';
 import { RecyclingBin, type CommitJob } from '../../../lib/checkpoint/commit';
 import { readCheckpointFiles } from '../../../lib/checkpoint/format';
@@ -454,10 +455,11 @@ describe('RecyclingBin (the writer thread reuses retired checkpoint directories)
   this.timeout(60000);
 
   const bytes = (text: string) => new TextEncoder().encode(text);
+  // model.json and best.bin carry content identities, as train()'s do.
   const files = (epoch: number, { best, weights }: { best: boolean; weights: number }) => [
-    { name: 'model.json', data: bytes('{"modelTopology":{}}') },
+    { name: 'model.json', data: bytes('{"modelTopology":{}}'), content: 'model' },
     { name: 'weights.bin', data: new Uint8Array(weights).fill(epoch) },
-    ...(best ? [{ name: 'best.bin', data: new Uint8Array(8).fill(1) }] : []),
+    ...(best ? [{ name: 'best.bin', data: new Uint8Array(8).fill(1), content: 'best-1' }] : []),
     { name: 'state.json', data: bytes(JSON.stringify({ epoch })) },
   ];
   const id = (epoch: number) => `epoch-${String(epoch).padStart(4, '0')}`;
@@ -525,6 +527,40 @@ describe('RecyclingBin (the writer thread reuses retired checkpoint directories)
     assert.equal(await dirsSynced(job(grown, [3], [2], true)), 1, 'best.bin created');
     assert.ok(fs.existsSync(path.join(grown, id(3), 'best.bin')));
     readCheckpointFiles(grown, id(3));
+  });
+
+  it('keeps a file of a reused directory only when its content identity is the new one: a file of the same size and CRC-32 but other bytes is written', async () => {
+    // Two 8-byte files with the same CRC-32 (0853e3c3): a checksum cannot tell them apart.
+    const first = Buffer.from('b108010061abd999', 'hex');
+    const second = Buffer.from('15a2010085fd3f8f', 'hex');
+    assert.equal(crc32(first), crc32(second));
+    assert.notDeepEqual(first, second);
+    const synced: string[] = [];
+    const bin = new RecyclingBin({ ...writerFs, syncAll: async (paths: readonly string[]) => (synced.push(...paths), writerFs.syncAll(paths)) });
+    const runDir = path.join(tmpDir('recycle-content'), 'run');
+    fs.mkdirSync(runDir, { recursive: true });
+    const withBest = (epoch: number, retire: number[], data: Uint8Array, content: string): CommitJob => {
+      const request = job(runDir, [epoch], retire, true);
+      const [checkpointFiles] = request.checkpoints;
+      return { ...request, checkpoints: [{ ...checkpointFiles, files: checkpointFiles.files.map((file) => (file.name === 'best.bin' ? { name: 'best.bin', data, content } : file)) }] };
+    };
+    /** The files of checkpoint `epoch` that its commit wrote (each written file is synced). */
+    const written = async (request: CommitJob) => {
+      synced.length = 0;
+      await commit(bin, request);
+      return synced.filter((file) => path.basename(path.dirname(file)).startsWith(`.tmp-${request.checkpoints[0].id}-`)).map((file) => path.basename(file)).sort();
+    };
+    await written(withBest(1, [], first, 'first'));
+    await written(withBest(2, [1], first, 'first'));
+    // Epoch 3 goes into epoch 1's directory, whose best.bin has the same size and CRC-32, under another identity.
+    assert.deepEqual(await written(withBest(3, [2], second, 'second')), ['best.bin', 'manifest.json', 'state.json', 'weights.bin']);
+    assert.deepEqual(readCheckpointFiles(runDir, id(3)).files.get('best.bin'), second);
+    // Epoch 4 goes into epoch 2's, whose best.bin and model.json have the identities of epoch 4's: kept as they are.
+    assert.deepEqual(await written(withBest(4, [3], first, 'first')), ['manifest.json', 'state.json', 'weights.bin']);
+    assert.deepEqual(readCheckpointFiles(runDir, id(4)).files.get('best.bin'), first);
+    const manifest = JSON.parse(fs.readFileSync(path.join(runDir, id(4), 'manifest.json'), 'utf8'));
+    assert.deepEqual(manifest.files['best.bin'], { crc32: '0853e3c3', bytes: 8, content: 'first' });
+    assert.equal(manifest.version, 2);
   });
 
   it('a kept directory that is gone by the next commit (removed from outside) is replaced by a new one', async () => {
