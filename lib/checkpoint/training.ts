@@ -3,18 +3,19 @@
  * the writer, applies retention (`keep` newest + `keepBest` best), and turns file-system failures
  * into one clear error.
  *
- * Back-pressure and group commit: every snapshot handed to save() that retention keeps is
- * written, in order (older state is never written after newer). While one commit is on disk, and
- * for at most {@link COMMIT_INTERVAL_MS} after the previous one started, the snapshots taken
- * meanwhile wait in memory; then they are committed together, in one round of fsyncs (see
- * commit.ts), so short epochs can outrun the disk and share the CPU cost of a commit. A waiting
- * snapshot that retention drops (a newer one took its place among the `keep` newest) is let go at
- * once: it would never be written, so memory holds at most `keep + keepBest` waiting ones, and a
- * commit writes only those. Training waits only when {@link MAX_UNWRITTEN} snapshots were taken
- * and not committed (or {@link MAX_UNWRITTEN_BYTES} of them are held), i.e. when the disk is truly
- * behind. So which checkpoints exist, and which retention keeps, depends only on the run, never on
- * the disk's speed; and a crash loses at most the snapshots not committed besides the training
- * since the newest.
+ * Back-pressure and group commit: every snapshot handed to save() that retention keeps at a stop
+ * point is written by then, and latest.json never names older state after newer. While one commit
+ * is on disk, and for at most {@link COMMIT_INTERVAL_MS} after the previous one started, the
+ * snapshots taken meanwhile wait in memory; then they are committed together, in one round of
+ * fsyncs (see commit.ts), so short epochs can outrun the disk and share the CPU cost of a commit.
+ * A waiting snapshot that retention drops (a newer one took its place among the `keep` newest) is
+ * let go at once: it would never be written, so memory holds at most `keep + keepBest` waiting
+ * ones. Between stop points a commit writes only the newest of them and the best ones; the others
+ * wait for the stop point (see dispatch()). Training waits only when {@link MAX_UNWRITTEN}
+ * snapshots were taken and not committed (or {@link MAX_UNWRITTEN_BYTES} of them are held), i.e.
+ * when the disk is truly behind. So which checkpoints exist after a stop point, and which
+ * retention keeps, depends only on the run, never on the disk's speed; and a crash loses at most
+ * the snapshots not committed besides the training since the newest.
  */
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
@@ -73,8 +74,9 @@ export const MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024;
  * time that training shares (hashing and writing every file, file creations and fsyncs, mostly in
  * the kernel: ~1 ms of CPU per 0.8 MB checkpoint, measured); grouping the checkpoints of epochs
  * shorter than this divides it, since a group writes only the checkpoints its newest one's
- * retention keeps (with the default keep 3 + best 1, at most 4 a second instead of every epoch's:
- * at 100 ms, a run of 50 ms epochs of a 67k-parameter model wrote nearly all of them). Epochs
+ * retention keeps, and of those only the newest and the best between stop points (with the
+ * default keep 3 + best 1, at most 2 a second instead of every epoch's: at 100 ms, a run of 50 ms
+ * epochs of a 67k-parameter model wrote nearly all of them). Epochs
  * longer than this are committed one by one, as they come. A stop point (flush, the end of
  * train()) commits at once. A crash loses at most {@link MAX_UNWRITTEN} snapshots whatever it is.
  */
