@@ -3,19 +3,18 @@
  * the writer, applies retention (`keep` newest + `keepBest` best), and turns file-system failures
  * into one clear error.
  *
- * Back-pressure and group commit: every snapshot handed to save() that retention keeps at a stop
- * point is written by then, and latest.json never names older state after newer. While one commit
- * is on disk, and for at most {@link COMMIT_INTERVAL_MS} after the previous one started, the
- * snapshots taken meanwhile wait in memory; then they are committed together, in one round of
- * fsyncs (see commit.ts), so short epochs can outrun the disk and share the CPU cost of a commit.
- * A waiting snapshot that retention drops (a newer one took its place among the `keep` newest) is
- * let go at once: it would never be written, so memory holds at most `keep + keepBest` waiting
- * ones. Between stop points a commit writes only the newest of them and the best ones; the others
- * wait for the stop point (see dispatch()). Training waits only when {@link MAX_UNWRITTEN}
- * snapshots were taken and not committed (or {@link MAX_UNWRITTEN_BYTES} of them are held), i.e.
- * when the disk is truly behind. So which checkpoints exist after a stop point, and which
- * retention keeps, depends only on the run, never on the disk's speed; and a crash loses at most
- * the snapshots not committed besides the training since the newest.
+ * Back-pressure and group commit: every snapshot handed to save() that retention keeps is
+ * written, in order (older state is never written after newer). While one commit is on disk, and
+ * for at most {@link COMMIT_INTERVAL_MS} after the previous one started, the snapshots taken
+ * meanwhile wait in memory; then they are committed together, in one round of fsyncs (see
+ * commit.ts), so short epochs can outrun the disk and share the CPU cost of a commit. A waiting
+ * snapshot that retention drops (a newer one took its place among the `keep` newest) is let go at
+ * once: it would never be written, so memory holds at most `keep + keepBest` waiting ones, and a
+ * commit writes only those. Training waits only when {@link MAX_UNWRITTEN} snapshots were taken
+ * and not committed (or {@link MAX_UNWRITTEN_BYTES} of them are held), i.e. when the disk is truly
+ * behind. So which checkpoints exist, and which retention keeps, depends only on the run, never on
+ * the disk's speed; and a crash loses at most the snapshots not committed besides the training
+ * since the newest.
  */
 import { randomBytes } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
@@ -74,9 +73,8 @@ export const MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024;
  * time that training shares (hashing and writing every file, file creations and fsyncs, mostly in
  * the kernel: ~1 ms of CPU per 0.8 MB checkpoint, measured); grouping the checkpoints of epochs
  * shorter than this divides it, since a group writes only the checkpoints its newest one's
- * retention keeps, and of those only the newest and the best between stop points (with the
- * default keep 3 + best 1, at most 2 a second instead of every epoch's: at 100 ms, a run of 50 ms
- * epochs of a 67k-parameter model wrote nearly all of them). Epochs
+ * retention keeps (with the default keep 3 + best 1, at most 4 a second instead of every epoch's:
+ * at 100 ms, a run of 50 ms epochs of a 67k-parameter model wrote nearly all of them). Epochs
  * longer than this are committed one by one, as they come. A stop point (flush, the end of
  * train()) commits at once. A crash loses at most {@link MAX_UNWRITTEN} snapshots whatever it is.
  */
@@ -134,16 +132,6 @@ export class TrainingCheckpoints {
    */
   private writing: Snapshot[] = [];
   private waiting: Snapshot[] = [];
-  /**
-   * Snapshots retention keeps that a commit between stop points left unwritten (it writes its
-   * newest snapshot and the best ones: see dispatch()), oldest first; older than any waiting one.
-   * The stop point's commit writes those retention still keeps; the others are let go.
-   */
-  private held: Snapshot[] = [];
-  /** Set by commitBeforeStop(): the next commit writes what retention will keep after the stop point. */
-  private stopNext = false;
-  /** latest.json and run.json as the latest successful commit wrote them (a commit of held snapshots only writes them again). */
-  private committedFiles?: { readonly latest: string; readonly run: string };
   /** How many snapshots were taken for the group being committed, and since (let go ones included). */
   private writingTaken = 0;
   private waitingTaken = 0;
@@ -253,15 +241,11 @@ export class TrainingCheckpoints {
       const retained = this.retained(next);
       const kept: Committed[] = [];
       for (const old of next) if (retained.has(old.id)) kept.push(old);
-      // The waiting and held snapshots that this one pushes out of retention (or re-saves) would never be written.
+      // The waiting snapshots that this one pushes out of retention (or re-saves) would never be written.
       const waiting: Snapshot[] = [];
       for (const snapshot of this.waiting) if (snapshot.entry.id !== payload.id && retained.has(snapshot.entry.id)) waiting.push(snapshot);
-      const held: Snapshot[] = [];
-      for (const snapshot of this.held) if (snapshot.entry.id !== payload.id && retained.has(snapshot.entry.id)) held.push(snapshot);
-      if (!this.mustWait(waiting, held, bytes)) {
+      if (!this.mustWait(waiting, bytes)) {
         for (const snapshot of this.waiting) if (!waiting.includes(snapshot)) this.reuse(snapshot.payload);
-        for (const snapshot of this.held) if (!held.includes(snapshot)) this.reuse(snapshot.payload);
-        this.held = held;
         this.planned = kept;
         this.newest = payload.id;
         waiting.push({ payload, entry, kept, bytes });
@@ -281,8 +265,7 @@ export class TrainingCheckpoints {
    * {@link COMMIT_INTERVAL_MS} has passed since the previous commit started; otherwise when it has.
    */
   private schedule(now = false): void {
-    // Held snapshots alone are committed only for a caller waiting for the disk (a stop point).
-    if (this.writing.length > 0 || (this.waiting.length === 0 && (this.urgent === 0 || this.held.length === 0))) return;
+    if (this.writing.length > 0 || this.waiting.length === 0) return;
     const wait = this.lastDispatch + COMMIT_INTERVAL_MS - performance.now();
     if (now || this.urgent > 0 || this.waitingTaken >= GROUP_AT_ONCE || wait <= 0) {
       clearTimeout(this.timer);
@@ -296,33 +279,25 @@ export class TrainingCheckpoints {
     }
   }
 
-  /**
-   * Whether a snapshot of `bytes` must wait for a commit before it joins `waiting` (`waiting` and
-   * `held`: those retention still keeps).
-   */
-  private mustWait(waiting: readonly Snapshot[], held: readonly Snapshot[], bytes: number): boolean {
+  /** Whether a snapshot of `bytes` must wait for a commit before it joins `waiting` (the waiting snapshots retention still keeps). */
+  private mustWait(waiting: readonly Snapshot[], bytes: number): boolean {
     const taken = this.writingTaken + this.waitingTaken;
     if (taken >= 2 && taken >= MAX_UNWRITTEN) return true;
     if (this.writing.length + waiting.length < 2) return false;
-    let total = bytes;
-    for (const snapshot of this.writing) total += snapshot.bytes;
-    for (const snapshot of waiting) total += snapshot.bytes;
-    for (const snapshot of held) total += snapshot.bytes;
-    return total > MAX_UNWRITTEN_BYTES;
+    let held = bytes;
+    for (const snapshot of this.writing) held += snapshot.bytes;
+    for (const snapshot of waiting) held += snapshot.bytes;
+    return held > MAX_UNWRITTEN_BYTES;
   }
 
   /**
    * Says that the next snapshot, about `withinMs` from now, is a stop point (the end of the run):
    * the snapshots waiting are committed now when a commit takes less than that, so that the stop
    * point's own commit, which the caller waits for, holds only it. Otherwise they wait to go with
-   * it (two commits one after the other would make the wait longer). That commit writes what
-   * retention will keep once the stop point is saved (not the oldest of the `keep` newest, which
-   * the stop point pushes out, unless it is one of the best).
+   * it (two commits one after the other would make the wait longer).
    */
   commitBeforeStop(withinMs: number): void {
-    if (this.lastCommitMs >= withinMs) return;
-    this.stopNext = true;
-    this.schedule(true);
+    if (this.lastCommitMs < withinMs) this.schedule(true);
   }
 
   /** Waits until everything handed to save() is on disk; throws the write failure, if any. */
@@ -413,15 +388,8 @@ export class TrainingCheckpoints {
 
   /**
    * Starts committing the waiting snapshots as one group. Only those the newest one's retention
-   * keeps can be written: a snapshot that this same commit would retire is never visible on disk
-   * (the set of checkpoints after the commit is the same). Of those, between stop points, the
-   * commit writes the group's newest snapshot — the one a crash resumes from — and the best ones
-   * retention keeps (`keepBest`); the others of the `keep` newest are held in memory, and written by
-   * the next stop point's commit (an interrupt, a pause, the end of train()) if retention still
-   * keeps them then: most are pushed out by newer snapshots before that, and writing them was work
-   * on the cores training uses, for checkpoints deleted a second later. So a stop point leaves on
-   * disk exactly what retention keeps, as before; a crash between stop points leaves the newest
-   * committed checkpoint and the best ones, and fewer of the `keep` newest.
+   * keeps are written: a snapshot that this same commit would retire is never visible on disk
+   * (the set of checkpoints after the commit is the same).
    */
   private dispatch(): void {
     const group = this.waiting;
@@ -429,30 +397,17 @@ export class TrainingCheckpoints {
     this.writingTaken = this.waitingTaken;
     this.waitingTaken = 0;
     const started = (this.lastDispatch = performance.now());
-    const newest = group.at(-1);
-    // Retention as the newest snapshot handed to save() decided it (held snapshots are all older).
-    const planned = this.planned;
-    const keptIds = new Set(planned.map((entry) => entry.id));
-    // Held snapshots, then the group, oldest first: the newest snapshot of each id (a re-saved
-    // position replaces the earlier one), if kept.
-    const candidates = [...this.held, ...group];
-    const kept = candidates.filter((snapshot, i) => keptIds.has(snapshot.entry.id) && !candidates.slice(i + 1).some((later) => later.entry.id === snapshot.entry.id));
-    const stop = this.urgent > 0;
-    const wanted = stop ? keptIds : this.stopNext ? this.keptAfterStop(planned) : new Set(this.ranked(planned, this.store.keepBest).map((entry) => entry.id));
-    this.stopNext = false;
-    const written = kept.filter((snapshot) => snapshot === newest || wanted.has(snapshot.entry.id));
-    this.held = kept.filter((snapshot) => !written.includes(snapshot));
+    const last = group[group.length - 1];
+    const keptIds = new Set(last.kept.map((entry) => entry.id));
+    // The newest snapshot of each id (a re-saved position replaces the earlier one), if kept.
+    const written = group.filter((snapshot, i) => keptIds.has(snapshot.entry.id) && !group.slice(i + 1).some((later) => later.entry.id === snapshot.entry.id));
     this.writing = written;
-    for (const snapshot of candidates) if (!kept.includes(snapshot)) this.reuse(snapshot.payload);
+    for (const snapshot of group) if (!written.includes(snapshot)) this.reuse(snapshot.payload);
     const retire = this.committed.filter((old) => !keptIds.has(old.id)).map((old) => old.id);
     const before = this.committed;
-    // A commit of held snapshots only (a stop point right after a commit) leaves latest.json and run.json as they are.
-    const run = newest ? { ...newest.payload.run, checkpoint: newest.entry.id } : undefined;
-    const files = newest
-      ? { latest: jsonText({ id: newest.entry.id, epoch: newest.entry.epoch, batch: newest.entry.batch, step: newest.payload.state.position.step }), run: jsonText(run) }
-      : this.committedFiles!;
+    const run = { ...last.payload.run, checkpoint: last.entry.id };
     // At a stop point the writer lets go of what it retires (and kept before): spares for the next runs, or deleted.
-    this.recycling = !stop;
+    this.recycling = this.urgent === 0;
     const job: CommitJob = {
       runDir: this.runDir,
       checkpoints: written.map(({ payload }) => {
@@ -472,21 +427,20 @@ export class TrainingCheckpoints {
           ],
         };
       }),
-      ...files,
+      latest: jsonText({ id: last.entry.id, epoch: last.entry.epoch, batch: last.entry.batch, step: last.payload.state.position.step }),
+      run: jsonText(run),
       retire,
       recycle: this.recycling,
     };
-    const committedRun = run ? runKey(run) : this.committedRun;
+    const committedRun = runKey(run);
     const { committed, cleaned } = this.writer.write(job);
     this.cleaned = cleaned;
     committed.then(
       (used) => {
         this.lastCommitMs = performance.now() - started;
         for (const buffer of used) this.buffers.give(buffer);
-        const onDisk = new Set([...before.map((entry) => entry.id), ...written.map((snapshot) => snapshot.entry.id)]);
-        this.committed = planned.filter((entry) => onDisk.has(entry.id));
+        this.committed = [...last.kept];
         this.committedRun = committedRun;
-        this.committedFiles = files;
         this.advance();
       },
       (error: CommitFailure) => {
@@ -494,33 +448,18 @@ export class TrainingCheckpoints {
         // one (nothing was retired); the first of the group that did not land is the one that failed.
         const landed = new Set(Array.isArray(error.landed) ? error.landed : []);
         const landedEntries = written.filter((snapshot) => landed.has(snapshot.entry.id)).map((snapshot) => snapshot.entry);
-        this.committed = [...before.filter((old) => !landed.has(old.id)), ...landedEntries].sort((a, b) => a.epoch - b.epoch || a.batch - b.batch);
+        this.committed = [...before.filter((old) => !landed.has(old.id)), ...landedEntries];
         this.committedRun = undefined;
         const all = landedEntries.length === written.length;
-        const failed = all ? written[written.length - 1].entry.id : written[landedEntries.length].entry.id;
-        const durable = this.committed.at(-1)?.id;
+        const failed = all ? last.entry.id : written[landedEntries.length].entry.id;
+        const durable = landedEntries.length > 0 ? landedEntries[landedEntries.length - 1].id : before[before.length - 1]?.id;
         this.failure = writeFailure(this.where, this.runDir, failed, durable, describeFsError(error, this.runDir), all);
-        for (const snapshot of [...this.held, ...this.waiting]) this.reuse(snapshot.payload);
-        this.held = [];
         this.waiting = [];
         this.waitingTaken = 0;
         this.planned = this.committed;
         this.advance();
       },
     );
-  }
-
-  /**
-   * The ids retention keeps once the stop point commitBeforeStop() announced is saved: `planned`
-   * without the oldest of its `keep` newest, unless that one is among the best (the stop point,
-   * newer than all, takes its place; its value is not known yet, so the best may still change).
-   */
-  private keptAfterStop(planned: readonly Committed[]): Set<string> {
-    const ids = new Set(planned.map((entry) => entry.id));
-    // As retained() counts the `keep` newest: by the order in which they were saved.
-    const pushedOut = planned[planned.length - this.store.keep];
-    if (pushedOut && !this.ranked(planned, this.store.keepBest).includes(pushedOut)) ids.delete(pushedOut.id);
-    return ids;
   }
 
   /** Gives the weight and optimizer buffers of a snapshot that is let go unwritten back for reuse (when they are its own). */
