@@ -28,13 +28,14 @@
  * writer keeps the directories it retires and the next commit writes its checkpoints into them:
  * renamed to the commit's temporary name, each file overwritten in place — or left as it is when
  * it already holds the same bytes (model.json, best.bin: the same content identity, see
- * ManifestEntry.content), whose data an earlier round 1 made durable. A retired directory is reused only once its retirement rename is durable (one more
- * directory fsync, made right after the commit that retired it, while the writer would otherwise
- * wait for the next one): a power loss can then never bring back, under a checkpoint's name, a
- * directory whose files were being overwritten. A stop point's commit (job.recycle false) reuses
- * them too, and what it leaves becomes spares for the next runs (see {@link RecyclingBin}):
- * creating a file costs the file system far more than overwriting one (0.4 ms against 15 µs for a
- * 53 kB file, on the reference machine's /tmp).
+ * ManifestEntry.content), whose data an earlier round 1 made durable. A retired directory is
+ * reused only once its retirement rename is durable (one more directory fsync, made right after
+ * the commit that retired it, while the writer would otherwise wait for the next one): a power
+ * loss can then never bring back, under a checkpoint's name, a directory whose files were being
+ * overwritten. A stop point's commit (job.recycle false) reuses them too, and what it leaves
+ * becomes spares for the next runs (see {@link RecyclingBin}): creating a file costs the file
+ * system far more than overwriting one (0.4 ms against 15 µs for a 53 kB file, on the reference
+ * machine's /tmp).
  *
  * This module has no tfjs dependency: it runs in the background writer thread.
  */
