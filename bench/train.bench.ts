@@ -145,7 +145,7 @@ async function checkpointCosts(engine: 'fused' | 'tfjs'): Promise<{
     const model = buildMlp(spec);
     await train(model, data, { ...options, epochs: 1, checkpoint: false });
     const snapshots: number[] = [];
-    let job: { runDir: string; id: string; files: { name: string; data: Uint8Array }[]; latest: Uint8Array; run: Uint8Array; retire: string[] } | undefined;
+    let job: { runDir: string; id: string; files: { name: string; data: Uint8Array }[]; run: Uint8Array; retire: string[] } | undefined;
     for (let r = 0; r < 5; r++) {
       const start = performance.now();
       const weights = snapshotWeights(modelWeights(model));
@@ -160,7 +160,6 @@ async function checkpointCosts(engine: 'fused' | 'tfjs'): Promise<{
           { name: 'optimizer.bin', data: optimizer.data },
           { name: 'state.json', data: jsonBytes(optimizer.meta) },
         ],
-        latest: jsonBytes({ id: 'x' }),
         run: jsonBytes({}),
         retire: [],
       };
@@ -169,8 +168,8 @@ async function checkpointCosts(engine: 'fused' | 'tfjs'): Promise<{
     const saves: number[] = [];
     for (let r = 0; r < 3; r++) {
       const start = performance.now();
-      const { runDir, files, latest, run, retire } = job!;
-      await commitCheckpoints(writerFs, { runDir, checkpoints: [{ id: `epoch-${String(r + 1).padStart(4, '0')}`, files }], latest, run, retire });
+      const { runDir, files, run, retire } = job!;
+      await commitCheckpoints(writerFs, { runDir, checkpoints: [{ id: `epoch-${String(r + 1).padStart(4, '0')}`, files }], run, retire });
       saves.push(performance.now() - start);
     }
     const runDir = path.join(lastDir, fs.readdirSync(lastDir)[0]);

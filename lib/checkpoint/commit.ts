@@ -9,12 +9,12 @@
  * power loss (a process crash needs none of them — the page cache outlives the process; the rename
  * alone is atomic):
  *   1. one parallel round: every file's data (each checkpoint's files and manifest, and the new
- *      latest.json and run.json) and every new temporary directory (its entries are its own data,
+ *      run.json) and every new temporary directory (its entries are its own data,
  *      not the run directory's; a reused one whose files are overwritten in place keeps entries made
  *      durable when it was new). A rename made durable before the data it names could leave, after a
  *      power loss, a checkpoint of empty files that retention has already replaced the good ones with;
  *   2. the run directory, once, after all the renames (the checkpoints, oldest first, then
- *      latest.json and run.json): until then a power loss may forget the renames.
+ *      run.json): until then a power loss may forget the renames.
  * So a commit waits for two rounds of fsyncs, however many checkpoints it holds (a commit waited for
  * three rounds per checkpoint before, and twelve fsyncs one after another before that). Old
  * checkpoints are retired after the commit is durable, never before, and without an fsync: after a
@@ -42,7 +42,7 @@
 import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import { CHECKPOINT_FORMAT, checksum, FORMAT_VERSION, jsonBytes, LATEST_FILE, MANIFEST_FILE, parseJson, RUN_FILE, type Manifest, type ManifestEntry } from './format';
+import { CHECKPOINT_FORMAT, checksum, FORMAT_VERSION, jsonBytes, MANIFEST_FILE, parseJson, RUN_FILE, type Manifest, type ManifestEntry } from './format';
 import type { CheckpointFs } from './fs';
 
 /**
@@ -68,9 +68,7 @@ export interface CommitJob {
   readonly runDir: string;
   /** The checkpoints, oldest first (distinct ids). */
   readonly checkpoints: readonly CheckpointFiles[];
-  /** Content of latest.json (naming the newest of `checkpoints`). */
-  readonly latest: FileContent;
-  /** Content of run.json. */
+  /** Content of run.json (its `checkpoint` names the newest of `checkpoints`). */
   readonly run: FileContent;
   /** Checkpoint ids to delete once the commit is durable (retention). */
   readonly retire: readonly string[];
@@ -147,7 +145,6 @@ export interface CommitFailure extends Error {
 export async function commitCheckpoints(fs: CheckpointFs | RecyclingFs, job: CommitJob, reuse: Recycled[] = []): Promise<CommitLeftovers> {
   const { runDir } = job;
   const stamp = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const latestDraft = path.join(runDir, `${LATEST_FILE}.tmp-${stamp}`);
   const runDraft = path.join(runDir, `${RUN_FILE}.tmp-${stamp}`);
   const pending = job.checkpoints.map(({ id }) => ({ id, temporary: path.join(runDir, `.tmp-${id}-${stamp}`), final: path.join(runDir, id) }));
   const created: string[] = [];
@@ -204,9 +201,8 @@ export async function commitCheckpoints(fs: CheckpointFs | RecyclingFs, job: Com
       synced.push(path.join(temporary, MANIFEST_FILE));
       if (entriesChanged) synced.push(temporary);
     }
-    await fs.createFile(latestDraft, bytesOf(job.latest));
     await fs.createFile(runDraft, bytesOf(job.run));
-    synced.push(latestDraft, runDraft);
+    synced.push(runDraft);
     // Fsync round 1 (see the module comment).
     await fs.syncAll(synced);
     // A checkpoint of the same position exists when a resumed run passes it again (e.g. after
@@ -221,14 +217,13 @@ export async function commitCheckpoints(fs: CheckpointFs | RecyclingFs, job: Com
       await fs.rename(temporary, final);
       landed.push(id);
     }
-    // latest.json and run.json follow the checkpoints; a crash between these renames leaves them
-    // naming an earlier checkpoint, which still exists (nothing is retired before round 2).
-    await fs.rename(latestDraft, path.join(runDir, LATEST_FILE));
+    // run.json follows the checkpoints; a crash between these renames leaves it naming an earlier
+    // checkpoint, which still exists (nothing is retired before round 2).
     await fs.rename(runDraft, path.join(runDir, RUN_FILE));
     // Fsync round 2.
     await fs.syncAll([runDir]);
   } catch (error) {
-    await Promise.all([fs.rm(latestDraft), fs.rm(runDraft)].map((removal) => removal.catch(() => undefined)));
+    await fs.rm(runDraft).catch(() => undefined);
     for (const [i, temporary] of created.entries()) if (i >= landed.length) await fs.rm(temporary).catch(() => undefined);
     for (const { final, aside } of replaced) if (!landed.includes(path.basename(final))) await fs.rename(aside, final).catch(() => undefined);
     throw Object.assign(error instanceof Error ? error : new Error(String(error)), { landed });

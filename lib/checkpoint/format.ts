@@ -1,8 +1,8 @@
 /**
  * The on-disk layout of runs and checkpoints, and how a checkpoint is verified on load.
  *
- *     <dir>/<run id>/run.json                 what listRuns() and %runs show (atomic replace)
- *     <dir>/<run id>/latest.json              the newest committed checkpoint (atomic replace)
+ *     <dir>/<run id>/run.json                 what listRuns() and %runs show, and the newest
+ *                                             committed checkpoint (`checkpoint`; atomic replace)
  *     <dir>/<run id>/lock                     pid of the process training the run
  *     <dir>/<run id>/epoch-0003/              one directory per checkpoint, renamed into place
  *         model.json + weights.bin            TF.js layers format: tf.loadLayersModel() reads it
@@ -36,6 +36,10 @@ export const BEST_FILE = 'best.bin';
 export const STATE_FILE = 'state.json';
 export const MANIFEST_FILE = 'manifest.json';
 export const RUN_FILE = 'run.json';
+/**
+ * Written by every commit until issue 15's twelfth round, never read: run.json's `checkpoint` names
+ * the newest checkpoint too. A run's next train() removes it, so that it never names a stale one.
+ */
 export const LATEST_FILE = 'latest.json';
 export const LOCK_FILE = 'lock';
 

@@ -38,7 +38,14 @@ export interface CheckpointFs {
 /** The real file system. */
 export const nodeFs: CheckpointFs = {
   async mkdir(dir) {
-    await fsp.mkdir(dir, { recursive: true });
+    // The parent first: a recursive mkdir reports a read-only mount as ENOENT, a plain one as EROFS.
+    try {
+      await fsp.mkdir(dir);
+    } catch (error) {
+      const { code } = error as NodeJS.ErrnoException;
+      if (code === 'ENOENT') await fsp.mkdir(dir, { recursive: true });
+      else if (code !== 'EEXIST' || !(await fsp.stat(dir)).isDirectory()) throw error;
+    }
   },
   async writeFile(file, data) {
     const handle = await fsp.open(file, 'wx');
@@ -130,7 +137,14 @@ export const writerFs: CheckpointFs & { overwriteFile(file: string, data: Uint8A
     return created;
   },
   async mkdir(dir) {
-    syncFs.mkdirSync(dir, { recursive: true });
+    // As nodeFs.mkdir: a checkpoint's temporary directory's parent (the run directory) exists.
+    try {
+      syncFs.mkdirSync(dir);
+    } catch (error) {
+      const { code } = error as NodeJS.ErrnoException;
+      if (code === 'ENOENT') syncFs.mkdirSync(dir, { recursive: true });
+      else if (code !== 'EEXIST' || !syncFs.statSync(dir).isDirectory()) throw error;
+    }
   },
   async createFile(file, data) {
     const fd = syncFs.openSync(file, 'wx');

@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { CellfitError } from '../errors';
 import type { Monitor } from '../monitor';
 import { describeFsError, writeAtomic } from './fs';
-import { BEST_FILE, contentId, jsonBytes, jsonText, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, sha256, STATE_FILE, StateJson, WEIGHTS_FILE, type StateHeader } from './format';
+import { BEST_FILE, contentId, jsonBytes, jsonText, LATEST_FILE, MODEL_FILE, OPTIMIZER_FILE, RUN_FILE, sha256, STATE_FILE, StateJson, WEIGHTS_FILE, type StateHeader } from './format';
 import { acquireRunLock, type RunLock } from './lock';
 import { holdSharedBuffers, releaseSharedBuffers, SnapshotBuffers, type OptimizerSnapshot, type WeightsSnapshot } from './snapshot';
 import { writeFailure, type CheckpointStore } from './store';
@@ -145,8 +145,8 @@ export class TrainingCheckpoints {
   private lastCommitMs = Infinity;
   /** Callers waiting for everything to be on disk: while there are any, commits start at once. */
   private urgent = 0;
-  /** run.json as the newest committed checkpoint wrote it. */
-  private committedRun?: string;
+  /** run.json as the newest committed checkpoint wrote it (serialised to compare only by writeRun(), once a call). */
+  private committedRun?: object;
   /** Resolves once the checkpoints retired by the latest commit are deleted. */
   private cleaned: Promise<void> = Promise.resolve();
   /** Whether the writer may hold retired directories of this run for reuse (the latest commit let it). */
@@ -189,7 +189,8 @@ export class TrainingCheckpoints {
     }
     try {
       for (const name of await fs.readdir(store.dir)) {
-        if (name.startsWith('.tmp-') || name.startsWith('.trash-') || /\.json\.tmp-/.test(name)) await fs.rm(path.join(store.dir, name));
+        // latest.json: see LATEST_FILE.
+        if (name.startsWith('.tmp-') || name.startsWith('.trash-') || /\.json\.tmp-/.test(name) || name === LATEST_FILE) await fs.rm(path.join(store.dir, name));
       }
       return new TrainingCheckpoints(store, lock, monitor, where);
     } catch (error) {
@@ -329,7 +330,7 @@ export class TrainingCheckpoints {
    */
   async writeRun(record: object): Promise<void> {
     await this.flush();
-    if (this.committedRun !== undefined && this.committedRun === runKey({ ...record, ...(this.latestId ? { checkpoint: this.latestId } : {}) })) return;
+    if (this.committedRun !== undefined && runKey(this.committedRun) === runKey({ ...record, ...(this.latestId ? { checkpoint: this.latestId } : {}) })) return;
     try {
       await writeAtomic(this.store.writeFs, path.join(this.runDir, RUN_FILE), jsonBytes({ ...record, ...(this.latestId ? { checkpoint: this.latestId } : {}) }));
     } catch (error) {
@@ -427,12 +428,10 @@ export class TrainingCheckpoints {
           ],
         };
       }),
-      latest: jsonText({ id: last.entry.id, epoch: last.entry.epoch, batch: last.entry.batch, step: last.payload.state.position.step }),
       run: jsonText(run),
       retire,
       recycle: this.recycling,
     };
-    const committedRun = runKey(run);
     const { committed, cleaned } = this.writer.write(job);
     this.cleaned = cleaned;
     committed.then(
@@ -440,7 +439,7 @@ export class TrainingCheckpoints {
         this.lastCommitMs = performance.now() - started;
         for (const buffer of used) this.buffers.give(buffer);
         this.committed = [...last.kept];
-        this.committedRun = committedRun;
+        this.committedRun = run;
         this.advance();
       },
       (error: CommitFailure) => {

@@ -84,6 +84,20 @@ describe('checkpoint()', function () {
     await rejectsWith(() => store.restore(buildModel(), 'epoch-0002'), 'checkpoint epoch-0002 is damaged: manifest.json gives no checksum for state.json');
   });
 
+  it("a run's directory holds run.json (naming the newest checkpoint) and no latest.json; a latest.json an earlier cellfit left is removed by the run's next train()", async () => {
+    const run = await trainedRun('no-latest');
+    const runDir = run.dir!;
+    assert.ok(!fs.existsSync(path.join(runDir, 'latest.json')));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')).checkpoint, 'epoch-0004');
+    // As cellfit wrote it until issue 15's twelfth round: the newest checkpoint, which a resumed run would leave stale.
+    fs.writeFileSync(path.join(runDir, 'latest.json'), '{"id": "epoch-0004"}\n');
+    const resumed = await train(buildModel(), data, { epochs: 6, batchSize: 16, validation: 0.25, checkpoint: { dir: path.dirname(runDir) }, ...QUIET });
+    assert.equal(resumed.dir, runDir);
+    assert.equal(resumed.resumedFrom?.checkpoint, 'epoch-0004');
+    assert.ok(!fs.existsSync(path.join(runDir, 'latest.json')), 'the stale latest.json was left');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')).checkpoint, 'epoch-0006');
+  });
+
   it('store.list() while another process retires a checkpoint: one listed and gone before it is read is left out without a warning', async () => {
     const run = await trainedRun('retired-meanwhile');
     const store = checkpoint({ dir: run.dir! });
@@ -241,8 +255,8 @@ describe('checkpoint()', function () {
     const failing: CheckpointFs = {
       ...nodeFs,
       async rename(from, to) {
-        // The second commit's checkpoint directories land; the rename of latest.json after them fails.
-        if (path.basename(from).startsWith('latest.json.tmp-') && ++renames === 2) {
+        // The second commit's checkpoint directories land; the rename of run.json after them fails.
+        if (path.basename(from).startsWith('run.json.tmp-') && ++renames === 2) {
           failedCommit();
           throw Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO' });
         }
@@ -295,7 +309,7 @@ describe('checkpoint()', function () {
     await rejectsWith(() => train(buildModel(), data, { epochs: 3, batchSize: 16, checkpoint: { dir, fs: crashing }, ...QUIET }), 'could not write checkpoint epoch-', 'the newest checkpoint on disk, epoch-0000, is intact');
     const runDir = path.join(dir, fs.readdirSync(dir)[0]);
     assert.equal(checkpoint(runDir).latest()!.id, 'epoch-0000');
-    assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8')).id, 'epoch-0000');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')).checkpoint, 'epoch-0000');
   });
 });
 

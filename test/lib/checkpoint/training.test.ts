@@ -133,7 +133,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
       assert.deepEqual(session.ids, session.plannedIds);
       assert.equal(store.best()!.id, 'epoch-0003');
       assert.deepEqual(fs.readdirSync(runDir).filter((name) => name.startsWith('.') || name.includes('.tmp-')), []);
-      assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8')).id, id(last));
+      assert.ok(!fs.existsSync(path.join(runDir, 'latest.json')), 'latest.json is no longer written: run.json names the newest checkpoint');
       assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')).checkpoint, id(last));
     } finally {
       disk.release();
@@ -368,6 +368,29 @@ train(model, data, { epochs, checkpoint: dir, plot: false, progress: false, name
     );
   });
 
+  it("the writer's file system names a read-only mount as EROFS when a checkpoint's directory cannot be created (a recursive mkdir says ENOENT)", function () {
+    needMountNamespace(this);
+    const mount = tmpDir('mkdir-read-only');
+    const script = path.join(tmpDir('mkdir-read-only-script'), 'mkdir.js');
+    fs.writeFileSync(
+      script,
+      `const { writerFs, nodeFs } = require(${JSON.stringify(path.join(LIB, 'checkpoint', 'fs.js'))});
+const mount = process.argv[2];
+(async () => {
+  for (const fs of [writerFs, nodeFs]) {
+    await fs.mkdir(mount + '/run/.tmp-epoch-0001');
+    await fs.mkdir(mount + '/run/.tmp-epoch-0001');
+  }
+  require('node:child_process').execSync('mount -o remount,ro ' + mount);
+  for (const fs of [writerFs, nodeFs]) {
+    await fs.mkdir(mount + '/run/.tmp-epoch-0002').then(() => console.log('created'), (error) => console.log(error.code));
+  }
+})();`,
+    );
+    const result = inMountNamespace([`mount -t tmpfs -o size=1m none ${mount}`, `node ${script} ${mount}`]);
+    assert.equal(result.stdout, 'EROFS\nEROFS\n', result.stderr);
+  });
+
   for (const fault of ['full', 'read-only'] as const) {
     it(`a real disk that becomes ${fault} in the middle of train(): the error names the directory and the newest checkpoint on disk, which verifies; once the disk is writable again train() resumes from it and ends bit for bit as a run never stopped`, function () {
       // A small tmpfs of its own.
@@ -466,7 +489,6 @@ describe('RecyclingBin (the writer thread reuses retired checkpoint directories)
   const job = (runDir: string, epochs: number[], retire: number[], recycle: boolean, shape = { best: true, weights: 64 }): CommitJob => ({
     runDir,
     checkpoints: epochs.map((epoch) => ({ id: id(epoch), files: files(epoch, shape) })),
-    latest: bytes(JSON.stringify({ id: id(epochs[epochs.length - 1]) })),
     run: bytes('{}'),
     retire: retire.map(id),
     recycle,

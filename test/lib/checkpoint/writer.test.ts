@@ -22,8 +22,7 @@ function job(runDir: string, weights: Uint8Array): CommitJob {
         ],
       },
     ],
-    latest: '{"id": "epoch-0001"}\n',
-    run: '{}\n',
+    run: '{"checkpoint": "epoch-0001"}\n',
     retire: [],
   };
 }
@@ -48,7 +47,7 @@ describe('checkpoint writers: handed-over buffers come back once committed', fun
       assert.deepEqual(new Uint8Array(returned[0]), Uint8Array.from({ length: 4096 }, (_, i) => i % 251));
       const { files } = readCheckpointFiles(runDir, 'epoch-0001');
       assert.equal(Buffer.from(files.get('state.json')!).toString('utf8'), '{"text": "naïve ✓"}\n');
-      assert.equal(fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8'), '{"id": "epoch-0001"}\n');
+      assert.equal(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8'), '{"checkpoint": "epoch-0001"}\n');
       await writer.release(runDir);
     });
   }
@@ -65,7 +64,7 @@ describe('checkpoint writer thread: spare directories', function () {
       const { WorkerWriter } = require(${JSON.stringify(path.join(__dirname, '..', '..', '..', 'lib', 'checkpoint', 'writer.js'))});
       const runDir = ${JSON.stringify(runDir)};
       const checkpoint = (id) => ({ id, files: [{ name: 'weights.bin', data: new Uint8Array(64).fill(id.length) }] });
-      const job = (id, retire, recycle) => ({ runDir, checkpoints: [checkpoint(id)], latest: JSON.stringify({ id }), run: '{}', retire, recycle });
+      const job = (id, retire, recycle) => ({ runDir, checkpoints: [checkpoint(id)], run: '{}', retire, recycle });
       (async () => {
         const writer = new WorkerWriter();
         await writer.write(job('epoch-0001', [], true)).cleaned;
@@ -75,6 +74,6 @@ describe('checkpoint writer thread: spare directories', function () {
     const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
     assert.equal(child.status, 0, child.stderr);
     assert.equal(child.stdout, '1', 'the stop point kept the checkpoint it retired as a spare');
-    assert.deepEqual(fs.readdirSync(runDir).sort(), ['epoch-0002', 'latest.json', 'run.json']);
+    assert.deepEqual(fs.readdirSync(runDir).sort(), ['epoch-0002', 'run.json']);
   });
 });
