@@ -9,10 +9,10 @@
  * power loss (a process crash needs none of them — the page cache outlives the process; the rename
  * alone is atomic):
  *   1. one parallel round: every file's data (each checkpoint's files and manifest, and the new
- *      run.json) and every new temporary directory (its entries are its own data,
- *      not the run directory's; a reused one whose files are overwritten in place keeps entries made
- *      durable when it was new). A rename made durable before the data it names could leave, after a
- *      power loss, a checkpoint of empty files that retention has already replaced the good ones with;
+ *      run.json) and every new temporary directory (its entries are its own data, not the run
+ *      directory's; a reused one whose files are overwritten in place keeps entries made durable
+ *      when it was new). A rename made durable before the data it names could leave, after a power
+ *      loss, a checkpoint of empty files that retention has already replaced the good ones with;
  *   2. the run directory, once, after all the renames (the checkpoints, oldest first, then
  *      run.json): until then a power loss may forget the renames.
  * So a commit waits for two rounds of fsyncs, however many checkpoints it holds (a commit waited for
