@@ -330,9 +330,10 @@ export class TrainingCheckpoints {
    */
   async writeRun(record: object): Promise<void> {
     await this.flush();
-    if (this.committedRun !== undefined && runKey(this.committedRun) === runKey({ ...record, ...(this.latestId ? { checkpoint: this.latestId } : {}) })) return;
+    const next = { ...record, ...(this.latestId ? { checkpoint: this.latestId } : {}) };
+    if (this.committedRun !== undefined && runKey(this.committedRun) === runKey(next)) return;
     try {
-      await writeAtomic(this.store.writeFs, path.join(this.runDir, RUN_FILE), jsonBytes({ ...record, ...(this.latestId ? { checkpoint: this.latestId } : {}) }));
+      await writeAtomic(this.store.writeFs, path.join(this.runDir, RUN_FILE), jsonBytes(next));
     } catch (error) {
       throw new CellfitError(this.where, `could not write ${path.join(this.runDir, RUN_FILE)}: ${describeFsError(error)}.`);
     }
