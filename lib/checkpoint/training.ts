@@ -5,8 +5,8 @@
  *
  * Back-pressure and group commit: every snapshot handed to save() that retention keeps is
  * written, in order (older state is never written after newer). While one commit is on disk, and
- * for at most {@link COMMIT_INTERVAL_MS} after the previous one started, the snapshots taken
- * meanwhile wait in memory; then they are committed together, in one round of fsyncs (see
+ * for at most {@link COMMIT_INTERVAL_MS} after the previous one started (or the run did), the
+ * snapshots taken meanwhile wait in memory; then they are committed together, in one round of fsyncs (see
  * commit.ts), so short epochs can outrun the disk and share the CPU cost of a commit. A waiting
  * snapshot that retention drops (a newer one took its place among the `keep` newest) is let go at
  * once: it would never be written, so memory holds at most `keep + keepBest` waiting ones, and a
@@ -75,10 +75,27 @@ export const MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024;
  * shorter than this divides it, since a group writes only the checkpoints its newest one's
  * retention keeps (with the default keep 3 + best 1, at most 4 a second instead of every epoch's:
  * at 100 ms, a run of 50 ms epochs of a 67k-parameter model wrote nearly all of them). Epochs
- * longer than this are committed one by one, as they come. A stop point (flush, the end of
- * train()) commits at once. A crash loses at most {@link MAX_UNWRITTEN} snapshots whatever it is.
+ * longer than this are committed one by one, as they come. A run's first commit comes this long
+ * after it starts. A stop point (flush, the end of train()) commits at once. A crash loses at most
+ * {@link MAX_UNWRITTEN} snapshots whatever it is.
  */
 export const COMMIT_INTERVAL_MS = 1000;
+
+/** The interval between commits of the runs that start from now on (see setCommitInterval). */
+let commitIntervalMs = COMMIT_INTERVAL_MS;
+
+/**
+ * Sets the interval between commits (ms, default {@link COMMIT_INTERVAL_MS}) of the runs this
+ * process starts training from now on; returns the previous one. Not part of the public API: the
+ * crash tests' training processes live a fraction of a second, and shorten it so that their kills
+ * land before, between and inside commits, as they would in a long run.
+ */
+export function setCommitInterval(ms: number): number {
+  if (!(Number.isFinite(ms) && ms >= 0)) throw new RangeError(`setCommitInterval(): ms must be a number of milliseconds, 0 or more. Received: ${ms}.`);
+  const previous = commitIntervalMs;
+  commitIntervalMs = ms;
+  return previous;
+}
 
 /** Waiting snapshots that start a commit at once, before {@link COMMIT_INTERVAL_MS} has passed. */
 export const GROUP_AT_ONCE = MAX_UNWRITTEN - 2;
@@ -138,9 +155,14 @@ export class TrainingCheckpoints {
   private newest?: string;
   /** Woken whenever a commit ends (the waiting snapshots then move on, or the writer is idle). */
   private wakers: (() => void)[] = [];
-  /** When the latest commit started (performance.now()), and the timer that starts the next one. */
-  private lastDispatch = -Infinity;
+  /**
+   * When the latest commit started (performance.now()), and the timer that starts the next one. A
+   * run starts as if it had just committed (see {@link TrainingCheckpoints.open}).
+   */
+  private lastDispatch: number;
   private timer?: NodeJS.Timeout;
+  /** The shortest time between the starts of two commits (ms): see COMMIT_INTERVAL_MS, setCommitInterval. */
+  private readonly intervalMs = commitIntervalMs;
   /** How long the latest commit took, from its start to its durable end (ms). */
   private lastCommitMs = Infinity;
   /** Callers waiting for everything to be on disk: while there are any, commits start at once. */
@@ -157,7 +179,9 @@ export class TrainingCheckpoints {
     private readonly lock: RunLock,
     private readonly monitor: Monitor,
     private readonly where: string,
+    firstCommitAfterMs: number,
   ) {
+    this.lastDispatch = performance.now() + firstCommitAfterMs - this.intervalMs;
     this.runDir = store.dir;
     this.writer = createWriter(store.fs, store.background);
     this.committed = store.validInfos(where, false).map((info) => ({ id: info.id, epoch: info.epoch, batch: info.batch, value: info.metrics[monitor.metric] }));
@@ -172,8 +196,14 @@ export class TrainingCheckpoints {
   /**
    * Takes the run's lock (failing fast when another process trains it), creates its directory and
    * clears leftovers of interrupted writes.
+   *
+   * The run's first commit starts `firstCommitAfterMs` after this (unless a stop point comes first),
+   * as if one had just started: a new run's first snapshot, of its initial weights, is taken at once,
+   * and a commit of it alone cost every call a commit (a third of a short sweep trial's). A crash
+   * meanwhile loses no more than the bound any interval of training has (see COMMIT_INTERVAL_MS).
+   * Tests of the grouping pass 0.
    */
-  static async open(store: CheckpointStore, monitor: Monitor, where: string, runLabel: string): Promise<TrainingCheckpoints> {
+  static async open(store: CheckpointStore, monitor: Monitor, where: string, runLabel: string, firstCommitAfterMs = commitIntervalMs): Promise<TrainingCheckpoints> {
     const fs = store.writeFs;
     try {
       await fs.mkdir(store.dir);
@@ -192,7 +222,7 @@ export class TrainingCheckpoints {
         // latest.json: see LATEST_FILE.
         if (name.startsWith('.tmp-') || name.startsWith('.trash-') || /\.json\.tmp-/.test(name) || name === LATEST_FILE) await fs.rm(path.join(store.dir, name));
       }
-      return new TrainingCheckpoints(store, lock, monitor, where);
+      return new TrainingCheckpoints(store, lock, monitor, where, firstCommitAfterMs);
     } catch (error) {
       lock.release();
       if (error instanceof CellfitError) throw error;
@@ -267,7 +297,7 @@ export class TrainingCheckpoints {
    */
   private schedule(now = false): void {
     if (this.writing.length > 0 || this.waiting.length === 0) return;
-    const wait = this.lastDispatch + COMMIT_INTERVAL_MS - performance.now();
+    const wait = this.lastDispatch + this.intervalMs - performance.now();
     if (now || this.urgent > 0 || this.waitingTaken >= GROUP_AT_ONCE || wait <= 0) {
       clearTimeout(this.timer);
       this.timer = undefined;

@@ -11,6 +11,20 @@ import { train } from '../../../lib/train';
 import { rejectsWith, throwsWith } from '../../helpers';
 import { buildModel, QUIET, regression, tmpDir, weightBytes } from '../train/support';
 
+/**
+ * Resolves once the only run in checkpoint directory `dir` holds checkpoint `id` (for a callback to
+ * wait in until a commit lands: a run's first commit starts a second after it does).
+ */
+async function checkpointOnDisk(dir: string, id: string): Promise<void> {
+  const deadline = Date.now() + 30000;
+  for (;;) {
+    const runs = fs.readdirSync(dir);
+    if (runs.length === 1 && fs.existsSync(path.join(dir, runs[0], id))) return;
+    if (Date.now() > deadline) throw new Error(`${id} never reached the disk in ${dir}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('checkpoint()', function () {
   this.timeout(60000);
   const data = regression(64);
@@ -175,19 +189,19 @@ describe('checkpoint()', function () {
   });
 
   /**
-   * A file system whose writes fail with `code` once `commits` checkpoints are written (their
-   * manifests): on a full disk only the checkpoint's files (a small run.json still fits), on a
-   * read-only one every write.
+   * A file system whose writes fail with `code` once `commits` commits have written their files (a
+   * commit's run.json draft comes after its checkpoints'): on a full disk only the checkpoints'
+   * files (a small run.json still fits), on a read-only one every write.
    */
   function failingAfter(commits: number, code: 'ENOSPC' | 'EROFS'): CheckpointFs {
-    let manifests = 0;
-    const refused = (file: string) => manifests > commits && (code === 'EROFS' || file.includes(`${path.sep}.tmp-epoch-`));
+    let runDrafts = 0;
+    const refused = (file: string) => runDrafts >= commits && (code === 'EROFS' || file.includes(`${path.sep}.tmp-epoch-`));
     const failure = (file: string) => Object.assign(new Error(`${code}: ${code === 'ENOSPC' ? 'no space left on device' : 'read-only file system'}, write '${file}'`), { code });
     return {
       ...nodeFs,
       async createFile(file, bytes) {
-        if (path.basename(file) === 'manifest.json') manifests++;
         if (refused(file)) throw failure(file);
+        if (path.basename(file).startsWith('run.json.tmp-')) runDrafts++;
         return nodeFs.createFile(file, bytes);
       },
       async writeFile(file, bytes) {
@@ -206,21 +220,20 @@ describe('checkpoint()', function () {
       const model = buildModel();
       const initial = weightBytes(model);
       const options = { epochs: 40, batchSize: 16, ...QUIET };
-      const error = await rejectsWith(() => train(model, data, { ...options, checkpoint: { dir, fs: failingAfter(2, code), keep: 10 } }), 'train(): could not write checkpoint epoch-', `: ${reason}.`);
+      // Training waits at the end of epoch 3 for the run's first commit (a second after it starts): epochs 0–2.
+      const waitAtEpoch3 = { onEpochEnd: (epoch: number) => (epoch === 3 ? checkpointOnDisk(dir, 'epoch-0002') : undefined) };
+      const error = await rejectsWith(() => train(model, data, { ...options, checkpoint: { dir, fs: failingAfter(1, code), keep: 10 }, callbacks: [waitAtEpoch3] }), 'train(): could not write checkpoint epoch-', `: ${reason}.`);
       assert.equal(error.name, 'CellfitError');
       const runDir = path.join(dir, fs.readdirSync(dir)[0]);
       const store = checkpoint({ dir: runDir });
-      // The disk fails once two checkpoints are written. epoch-0000 is committed alone; which later
-      // ones went to the disk with it or in the next commit depends on how many epochs a commit
-      // groups (those taken while the previous commit was on disk, or within COMMIT_INTERVAL_MS), so
-      // the test reads the newest one on disk and checks that the error names it, and the failed one after it.
+      // The disk fails after the first commit (epochs 0–2); the next one (a second later, or the stop
+      // point) fails at its first checkpoint, whichever epoch training had reached by then.
       const durable = store.latest()!.id;
+      assert.equal(durable, 'epoch-0002');
+      assert.deepEqual(store.ids(), ['epoch-0000', 'epoch-0001', 'epoch-0002']);
       const failed = /could not write checkpoint (epoch-\d+)/.exec(error.message)![1];
       assert.ok(compareCheckpointIds(failed, durable) > 0, `${failed} failed after ${durable}`);
       assert.ok(error.message.startsWith(`train(): could not write checkpoint ${failed} to ${runDir}: ${reason}.`), error.message);
-      assert.equal(store.ids()[0], 'epoch-0000');
-      assert.equal(store.ids().at(-1), durable);
-      assert.ok(store.ids().length <= 2, store.ids().join(', '));
       // The message names the checkpoint a re-run resumes from, and only advice that works here.
       assert.ok(error.message.includes(`to ${runDir}: ${reason}. Training stopped there; the newest checkpoint on disk, ${durable}, is intact`), error.message);
       assert.ok(error.message.includes(`re-run the same train() call to resume from ${durable}`), error.message);
@@ -251,24 +264,24 @@ describe('checkpoint()', function () {
     const dir = tmpDir('landed');
     let renames = 0;
     let failedCommit!: () => void;
-    const secondCommit = new Promise<void>((resolve) => (failedCommit = resolve));
+    const firstCommit = new Promise<void>((resolve) => (failedCommit = resolve));
     const failing: CheckpointFs = {
       ...nodeFs,
       async rename(from, to) {
-        // The second commit's checkpoint directories land; the rename of run.json after them fails.
-        if (path.basename(from).startsWith('run.json.tmp-') && ++renames === 2) {
+        // The first commit's checkpoint directories land; the rename of run.json after them fails.
+        if (path.basename(from).startsWith('run.json.tmp-') && ++renames === 1) {
           failedCommit();
           throw Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO' });
         }
         return nodeFs.rename(from, to);
       },
     };
-    // Training waits at epoch 50 for the second commit (it starts a second after the first): it fails mid-run.
-    const waitAtEpoch50 = { onEpochEnd: (epoch: number) => (epoch === 50 ? secondCommit : undefined) };
+    // Training waits at epoch 50 for the run's first commit (it starts a second after the run): it fails mid-run.
+    const waitAtEpoch50 = { onEpochEnd: (epoch: number) => (epoch === 50 ? firstCommit : undefined) };
     const error = await rejectsWith(() => train(buildModel(), data, { epochs: 100, batchSize: 16, checkpoint: { dir, fs: failing, keep: 10 }, callbacks: [waitAtEpoch50], ...QUIET }), 'train(): could not write checkpoint epoch-');
     const runDir = path.join(dir, fs.readdirSync(dir)[0]);
     const failed = /could not write checkpoint (epoch-\d+)/.exec(error.message)![1];
-    // The second commit failed after its checkpoints landed (those of epochs up to 50 that retention
+    // The first commit failed after its checkpoints landed (those of epochs up to 50 that retention
     // keeps): the newest of them is on disk, and the re-run resumes from it.
     assert.notEqual(failed, 'epoch-0000');
     assert.ok(Number(failed.slice('epoch-'.length)) <= 50, failed);
@@ -306,7 +319,13 @@ describe('checkpoint()', function () {
         return nodeFs.rename(from, to);
       },
     };
-    await rejectsWith(() => train(buildModel(), data, { epochs: 3, batchSize: 16, checkpoint: { dir, fs: crashing }, ...QUIET }), 'could not write checkpoint epoch-', 'the newest checkpoint on disk, epoch-0000, is intact');
+    // Training waits at the end of epoch 1 for the run's first commit: epoch-0000 alone.
+    const waitAtEpoch1 = { onEpochEnd: (epoch: number) => (epoch === 1 ? checkpointOnDisk(dir, 'epoch-0000') : undefined) };
+    await rejectsWith(
+      () => train(buildModel(), data, { epochs: 3, batchSize: 16, checkpoint: { dir, fs: crashing }, callbacks: [waitAtEpoch1], ...QUIET }),
+      'could not write checkpoint epoch-',
+      'the newest checkpoint on disk, epoch-0000, is intact',
+    );
     const runDir = path.join(dir, fs.readdirSync(dir)[0]);
     assert.equal(checkpoint(runDir).latest()!.id, 'epoch-0000');
     assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')).checkpoint, 'epoch-0000');

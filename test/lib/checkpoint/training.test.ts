@@ -100,7 +100,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     const runDir = path.join(tmpDir('back-pressure'), 'run');
     const disk = heldDisk(runDir);
     const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 2, keepBest: 1 });
-    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run', 0);
     // Epoch 3 has the best value.
     const value = (epoch: number) => (epoch === 3 ? 0.1 : 1 + epoch / 100_000);
     try {
@@ -146,7 +146,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     const disk = heldDisk(runDir);
     const counting: CheckpointFs = { ...disk.fs, createFile: nodeFs.createFile };
     const store = checkpoint({ dir: runDir, fs: counting, keep: 10 });
-    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run', 0);
     try {
       // The first snapshot is committed at once; the next ones, taken right after, wait for the interval.
       for (let epoch = 1; epoch <= 4; epoch++) await session.save(payload(epoch, 1));
@@ -159,11 +159,43 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     }
   });
 
+  it(`a run's first commit starts ${COMMIT_INTERVAL_MS} ms after it opens, with every snapshot taken meanwhile that retention keeps; a stop point before that commits at once`, async () => {
+    for (const stopEarly of [false, true]) {
+      const runDir = path.join(tmpDir('first-commit'), 'run');
+      const disk = heldDisk(runDir);
+      const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 2, keepBest: 0 });
+      const opened = performance.now();
+      const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+      try {
+        // Epoch 0 (a new run's initial weights) and two more, taken at once: none starts a commit.
+        for (let epoch = 0; epoch <= 2; epoch++) await session.save(payload(epoch, 1));
+        await settle();
+        assert.equal(disk.held(), 0, 'a commit started before the interval');
+        assert.deepEqual(session.plannedIds, ['epoch-0001', 'epoch-0002']);
+        if (stopEarly) {
+          await flushReleasing(session, disk);
+          assert.ok(performance.now() - opened < COMMIT_INTERVAL_MS, 'the stop point waited for the interval');
+        } else {
+          while (disk.held() === 0) await settle();
+          assert.ok(performance.now() - opened >= COMMIT_INTERVAL_MS - 5, 'the first commit started before the interval');
+          await flushReleasing(session, disk);
+        }
+        // One commit, of what retention keeps: epoch 0 was pushed out before it was ever written.
+        assert.equal(disk.commits(), 1);
+        assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0002']);
+        assert.deepEqual(store.ids(), ['epoch-0001', 'epoch-0002']);
+      } finally {
+        disk.release();
+        await session.close();
+      }
+    }
+  });
+
   it('the buffers of snapshots come back for reuse once written (after the commit) or let go unwritten, never before', async () => {
     const runDir = path.join(tmpDir('buffers'), 'run');
     const disk = heldDisk(runDir);
     const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 1, keepBest: 0 });
-    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run', 0);
     /** A snapshot of `epoch` whose weights and optimizer values are in buffers of the session's. */
     const pooled = (epoch: number) => {
       const small = payload(epoch, 1);
@@ -201,7 +233,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     const runDir = path.join(tmpDir('before-stop'), 'run');
     const disk = heldDisk(runDir);
     const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 10 });
-    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run', 0);
     try {
       await session.save(payload(1, 1));
       await flushReleasing(session, disk);
@@ -233,7 +265,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     const runDir = path.join(tmpDir('back-pressure-bytes'), 'run');
     const disk = heldDisk(runDir);
     const store = checkpoint({ dir: runDir, fs: disk.fs });
-    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run', 0);
     try {
       await session.save(largePayload(1));
       await session.save(largePayload(2));
@@ -258,7 +290,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     const runDir = path.join(tmpDir('let-go'), 'run');
     const disk = heldDisk(runDir);
     const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 1, keepBest: 0 });
-    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run');
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'test', 'run', 0);
     try {
       // Epoch 1 is being committed (the disk holds it); each later one replaces the one waiting.
       for (let epoch = 1; epoch <= 5; epoch++) await session.save(largePayload(epoch));
@@ -282,7 +314,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
       },
     };
     const store = checkpoint({ dir: runDir, fs: disk, keep: 10 });
-    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'train()', 'run');
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'train()', 'run', 0);
     try {
       for (let epoch = 1; epoch <= 4; epoch++) await session.save(payload(epoch, 1));
       const flushed = session.flush().then(
@@ -315,7 +347,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     };
     const dir = path.join(tmpDir('failing'), 'run');
     const store = checkpoint({ dir, fs: failing });
-    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'train()', 'run');
+    const session = await TrainingCheckpoints.open(store, new Monitor('test', { monitor: 'val_loss' }), 'train()', 'run', 0);
     try {
       await session.save(payload(1, 1));
       await session.flush();

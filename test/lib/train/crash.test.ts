@@ -76,13 +76,18 @@ describe('train() crash safety', function () {
       // after the planned one is where it is killed.
       let killedAt = 0;
       let reached = 0;
+      // The newest checkpoint on disk after each kill: the processes commit while they are killed
+      // (every CHILD_COMMIT_MS), so it moves on from kill to kill.
+      const newestAfter: string[] = [];
       for (const step of kills) {
         const child = startChild(dir, 'train', engine, 'batch', holdFor(step));
         killedAt = stepOf(await child.waitFor((line) => stepOf(line) >= step));
         child.child.kill('SIGKILL');
         await child.exited;
         reached = lastStep(child.lines);
+        newestAfter.push(checkpoint(listRuns(dir)[0].dir).latest()?.id ?? 'fresh');
       }
+      assert.ok(new Set(newestAfter).size >= 3, `the newest checkpoint after each kill: ${newestAfter.join(', ')}`);
       // Killed while training, the run is listed as crashed (its lock names a dead process).
       assert.deepEqual(listRuns(dir).map((info) => info.status), ['crashed']);
       const newest = checkpoint(listRuns(dir)[0].dir).latest()?.id ?? 'fresh';
