@@ -191,6 +191,43 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     }
   });
 
+  it("before a run's first commit, commitBeforeStop(ms) goes by how long the process's latest commit took (a short run, such as a sweep's trial, then commits ahead of its stop point too)", async () => {
+    const monitor = new Monitor('test', { monitor: 'val_loss' });
+    const earlierDir = path.join(tmpDir('before-stop-earlier'), 'run');
+    const earlierDisk = heldDisk(earlierDir);
+    const earlier = await TrainingCheckpoints.open(checkpoint({ dir: earlierDir, fs: earlierDisk.fs }), monitor, 'test', 'run', 0);
+    try {
+      await earlier.save(payload(1, 1));
+      await flushReleasing(earlier, earlierDisk);
+    } finally {
+      earlierDisk.release();
+      await earlier.close();
+    }
+    const runDir = path.join(tmpDir('before-stop-first'), 'run');
+    const disk = heldDisk(runDir);
+    const store = checkpoint({ dir: runDir, fs: disk.fs, keep: 10 });
+    // Its first commit would start a second after it opens.
+    const session = await TrainingCheckpoints.open(store, monitor, 'test', 'run');
+    try {
+      await session.save(payload(1, 1));
+      await session.save(payload(2, 1));
+      session.commitBeforeStop(0);
+      await settle();
+      assert.equal(disk.held(), 0, 'a commit started although the stop point comes sooner than a commit ends');
+      session.commitBeforeStop(60_000);
+      await settle();
+      assert.ok(disk.held() > 0, 'the waiting snapshots were not committed ahead of the stop point');
+      await flushReleasing(session, disk);
+      await session.save(payload(3, 1));
+      await flushReleasing(session, disk);
+      assert.equal(disk.commits(), 2);
+      assert.deepEqual(disk.committed, ['epoch-0001', 'epoch-0002', 'epoch-0003']);
+    } finally {
+      disk.release();
+      await session.close();
+    }
+  });
+
   it('the buffers of snapshots come back for reuse once written (after the commit) or let go unwritten, never before', async () => {
     const runDir = path.join(tmpDir('buffers'), 'run');
     const disk = heldDisk(runDir);
