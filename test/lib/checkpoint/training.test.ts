@@ -81,6 +81,19 @@ function inMountNamespace(commands: readonly string[]): { stdout: string; stderr
 /** Lets the writer's fs calls reach the held gates. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
+/**
+ * Checks that commitBeforeStop() with a stop point sooner than a commit ends starts no commit, and
+ * with one much later starts one at once, on `disk` (see heldDisk), holding waiting snapshots.
+ */
+async function committedAheadOfStop(session: TrainingCheckpoints, disk: ReturnType<typeof heldDisk>): Promise<void> {
+  session.commitBeforeStop(0);
+  await settle();
+  assert.equal(disk.held(), 0, 'a commit started although the stop point comes sooner than a commit ends');
+  session.commitBeforeStop(60_000);
+  await settle();
+  assert.ok(disk.held() > 0, 'the waiting snapshots were not committed ahead of the stop point');
+}
+
 /** Flushes `session`, letting the held disk go on each time it is still waiting on it. */
 async function flushReleasing(session: TrainingCheckpoints, disk: { release: () => void }): Promise<void> {
   const flushed = session.flush();
@@ -211,12 +224,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
     try {
       await session.save(payload(1, 1));
       await session.save(payload(2, 1));
-      session.commitBeforeStop(0);
-      await settle();
-      assert.equal(disk.held(), 0, 'a commit started although the stop point comes sooner than a commit ends');
-      session.commitBeforeStop(60_000);
-      await settle();
-      assert.ok(disk.held() > 0, 'the waiting snapshots were not committed ahead of the stop point');
+      await committedAheadOfStop(session, disk);
       await flushReleasing(session, disk);
       await session.save(payload(3, 1));
       await flushReleasing(session, disk);
@@ -278,12 +286,7 @@ describe('TrainingCheckpoints (the write side while training)', function () {
       // Taken right after a commit: they wait for COMMIT_INTERVAL_MS.
       await session.save(payload(2, 1));
       await session.save(payload(3, 1));
-      session.commitBeforeStop(0);
-      await settle();
-      assert.equal(disk.held(), 0, 'a commit started although the stop point comes sooner than a commit ends');
-      session.commitBeforeStop(60_000);
-      await settle();
-      assert.ok(disk.held() > 0, 'the waiting snapshots were not committed ahead of the stop point');
+      await committedAheadOfStop(session, disk);
       while (disk.commits() < 2) {
         disk.release();
         await settle();
