@@ -696,7 +696,10 @@ describe('RecyclingBin (the writer thread reuses retired checkpoint directories)
   });
 
   it('spares stay within their limits and on their device, and are deleted when no run takes them in time', async () => {
-    const bin = new RecyclingBin(writerFs, 100);
+    // Spares wait 2 s for a run to take them: long enough for the commits below on a loaded disk
+    // (at 100 ms, the 16 MiB commit once outlasted it in CI and the spares were gone before the
+    // counts), short enough to wait for at the end.
+    const bin = new RecyclingBin(writerFs, 2000);
     const hiddenDirs = (runs: string[]) => runs.flatMap((runDir) => hidden(runDir).map((name) => path.join(runDir, name)));
     // Ten runs, each in its own checkpoint root: their stop points each take one spare and retire two.
     const runs = Array.from({ length: 10 }, (_, i) => path.join(tmpDir(`spares-${i}`), 'run'));
@@ -727,7 +730,7 @@ describe('RecyclingBin (the writer thread reuses retired checkpoint directories)
         fs.rmSync(elsewhere, { recursive: true, force: true });
       }
     }
-    // No run takes them within 100 ms: they are deleted.
+    // No run takes them within 2 s: they are deleted.
     while (hiddenDirs(runs).length > 0) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.deepEqual(bin.spareDirs, []);
     for (const runDir of runs) assert.deepEqual(checkpoint(runDir).ids(), [id(3)]);
