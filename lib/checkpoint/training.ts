@@ -333,9 +333,9 @@ export class TrainingCheckpoints {
   /**
    * Says that the next snapshot, about `withinMs` from now, is a stop point (the end of the run):
    * the snapshots waiting are committed now when a commit takes less than that (as the run's
-   * latest did, or before its first, the process's latest), so that the stop
-   * point's own commit, which the caller waits for, holds only it. Otherwise they wait to go with
-   * it (two commits one after the other would make the wait longer).
+   * latest did, or before its first, the process's latest), so that the stop point's own commit,
+   * which the caller waits for, holds only it. Otherwise they wait to go with it (two commits one
+   * after the other would make the wait longer).
    */
   commitBeforeStop(withinMs: number): void {
     if (this.lastCommitMs < withinMs) this.schedule(true);

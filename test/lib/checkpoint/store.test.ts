@@ -9,20 +9,19 @@ import { compareCheckpointIds } from '../../../lib/checkpoint/format';
 import { captureWarnings } from '../../../lib/errors';
 import { train } from '../../../lib/train';
 import { rejectsWith, throwsWith } from '../../helpers';
+import { until } from '../../support/until';
 import { buildModel, QUIET, regression, tmpDir, weightBytes } from '../train/support';
 
 /**
  * Resolves once the only run in checkpoint directory `dir` holds checkpoint `id` (for a callback to
  * wait in until a commit lands: a run's first commit starts a second after it does).
  */
-async function checkpointOnDisk(dir: string, id: string): Promise<void> {
-  const deadline = Date.now() + 30000;
-  for (;;) {
+function checkpointOnDisk(dir: string, id: string): Promise<void> {
+  const onDisk = () => {
     const runs = fs.readdirSync(dir);
-    if (runs.length === 1 && fs.existsSync(path.join(dir, runs[0], id))) return;
-    if (Date.now() > deadline) throw new Error(`${id} never reached the disk in ${dir}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+    return runs.length === 1 && fs.existsSync(path.join(dir, runs[0], id));
+  };
+  return until(onDisk, `${id} reached the disk in ${dir}`, 30_000, 20);
 }
 
 describe('checkpoint()', function () {

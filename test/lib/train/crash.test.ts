@@ -91,7 +91,7 @@ describe('train() crash safety', function () {
       assert.ok(new Set(newestAfter).size >= 2, `the newest checkpoint after each kill: ${newestAfter.join(', ')}`);
       // Killed while training, the run is listed as crashed (its lock names a dead process).
       assert.deepEqual(listRuns(dir).map((info) => info.status), ['crashed']);
-      const newest = checkpoint(listRuns(dir)[0].dir).latest()?.id ?? 'fresh';
+      const newest = newestAfter[newestAfter.length - 1];
       const last = startChild(dir, 'train', engine);
       const [, hash, from, ran] = (await last.waitFor((line) => line.startsWith('done '))).split(' ');
       assert.equal(ran, engine);
